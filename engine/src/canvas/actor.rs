@@ -1,0 +1,190 @@
+//! The canvas actor: wakes at each frame deadline, renders, hands the frame to the
+//! sender thread and the preview channel, and reschedules itself. It runs on an
+//! arbiter (thread) of its own, so neither API traffic nor another canvas can delay it.
+
+use super::messages::{Apply, CanvasFailed, GetState};
+use super::state::{CanvasSetup, CanvasState};
+use crate::clock::{Clock, FrameClock, Tick};
+use crate::output::sender::OutputTx;
+use actix::prelude::*;
+use limelight_shared::ids::CanvasId;
+use metrics::{Counter, Histogram};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::time::Instant;
+use tokio::sync::watch;
+
+/// The newest rendered frame of a canvas, for live previews.
+#[derive(Debug, Clone)]
+pub struct PreviewFrame {
+    /// Frame number since the canvas (re)started.
+    pub frame: u64,
+    /// RGB bytes after masters, 3 a pixel.
+    pub rgb: Arc<[u8]>,
+}
+
+struct Metrics {
+    frames: Counter,
+    skipped: Counter,
+    render: Histogram,
+    interval: Histogram,
+}
+
+/// One canvas.
+pub struct CanvasActor {
+    id: CanvasId,
+    state: CanvasState,
+    clock: Arc<dyn Clock>,
+    frames: FrameClock,
+    output: OutputTx,
+    preview: Arc<watch::Sender<Option<PreviewFrame>>>,
+    supervisor: Recipient<CanvasFailed>,
+    metrics: Metrics,
+    rgb: Vec<u8>,
+    last_frame_at: Option<Instant>,
+}
+
+impl std::fmt::Debug for CanvasActor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CanvasActor").field("id", &self.id).finish()
+    }
+}
+
+impl CanvasActor {
+    /// A canvas set up from its stored state. Its first frame is due when it starts.
+    pub fn new(
+        setup: CanvasSetup,
+        clock: Arc<dyn Clock>,
+        output: OutputTx,
+        preview: Arc<watch::Sender<Option<PreviewFrame>>>,
+        supervisor: Recipient<CanvasFailed>,
+    ) -> Self {
+        let id = setup.id;
+        let fps = setup.spec.fps.get();
+        let label = id.to_string();
+        Self {
+            id,
+            state: CanvasState::new(setup),
+            frames: FrameClock::new(clock.now(), fps),
+            clock,
+            output,
+            preview,
+            supervisor,
+            metrics: Metrics {
+                frames: metrics::counter!("limelight_canvas_frames_total", "canvas" => label.clone()),
+                skipped: metrics::counter!("limelight_canvas_frames_skipped_total", "canvas" => label.clone()),
+                render: metrics::histogram!("limelight_canvas_render_seconds", "canvas" => label.clone()),
+                interval: metrics::histogram!("limelight_canvas_frame_interval_seconds", "canvas" => label),
+            },
+            rgb: Vec::new(),
+            last_frame_at: None,
+        }
+    }
+
+    /// Canvas time now, in seconds.
+    fn now(&self) -> f64 {
+        self.clock
+            .now()
+            .saturating_sub(self.frames.deadline(0))
+            .as_secs_f64()
+    }
+
+    fn schedule(&self, ctx: &mut Context<Self>) {
+        let wait = self
+            .frames
+            .next_deadline()
+            .saturating_sub(self.clock.now());
+        ctx.run_later(wait, |act, ctx| act.on_tick(ctx));
+    }
+
+    fn on_tick(&mut self, ctx: &mut Context<Self>) {
+        if let Tick::Render { frame, skipped } = self.frames.tick(self.clock.now()) {
+            let t = self.frames.frame_time(frame);
+            let started = Instant::now();
+            let (state, rgb) = (&mut self.state, &mut self.rgb);
+            if let Err(reason) = guarded(|| state.render(t, rgb)) {
+                self.fail(ctx, reason);
+                return;
+            }
+            self.metrics.render.record(started.elapsed().as_secs_f64());
+            let frame_bytes: Arc<[u8]> = Arc::from(self.rgb.as_slice());
+            self.output.send(frame_bytes.clone());
+            self.preview.send_replace(Some(PreviewFrame {
+                frame,
+                rgb: frame_bytes,
+            }));
+            self.state.count_frame(skipped);
+            self.metrics.frames.increment(1);
+            if skipped > 0 {
+                self.metrics.skipped.increment(skipped);
+            }
+            if let Some(last) = self.last_frame_at.replace(started) {
+                self.metrics
+                    .interval
+                    .record(started.duration_since(last).as_secs_f64());
+            }
+        }
+        self.schedule(ctx);
+    }
+
+    /// Stop and tell the supervisor, which restarts the canvas from its stored state.
+    fn fail(&mut self, ctx: &mut Context<Self>, reason: String) {
+        tracing::error!(canvas = %self.id, %reason, "canvas failed; restarting it");
+        self.supervisor.do_send(CanvasFailed {
+            id: self.id,
+            reason,
+        });
+        ctx.stop();
+    }
+}
+
+/// Run `f`, turning a panic into an error carrying its message.
+fn guarded(f: impl FnOnce()) -> Result<(), String> {
+    catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
+        panic
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_owned())
+            .or_else(|| panic.downcast_ref::<String>().cloned())
+            .unwrap_or_else(|| "panic".to_owned())
+    })
+}
+
+impl Actor for CanvasActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Self::Context) {
+        // Commands are few; a deep mailbox would only hide a stuck canvas.
+        ctx.set_mailbox_capacity(256);
+        self.schedule(ctx);
+    }
+}
+
+impl Handler<Apply> for CanvasActor {
+    type Result = MessageResult<Apply>;
+
+    fn handle(&mut self, msg: Apply, ctx: &mut Self::Context) -> Self::Result {
+        let now = self.now();
+        let state = &mut self.state;
+        if let Err(reason) = guarded(|| state.apply(msg.0, now)) {
+            self.fail(ctx, reason);
+        }
+        MessageResult(self.state.snapshot(now))
+    }
+}
+
+impl Handler<GetState> for CanvasActor {
+    type Result = MessageResult<GetState>;
+
+    fn handle(&mut self, _: GetState, _: &mut Self::Context) -> Self::Result {
+        MessageResult(self.state.snapshot(self.now()))
+    }
+}
+
+#[cfg(feature = "fault-injection")]
+impl Handler<super::messages::InjectRenderFault> for CanvasActor {
+    type Result = ();
+
+    fn handle(&mut self, _: super::messages::InjectRenderFault, _: &mut Self::Context) {
+        self.state.fail_next_render();
+    }
+}

@@ -1,0 +1,32 @@
+//! Messages of the canvas actor.
+
+use super::state::LiveCommand;
+use actix::Message;
+use limelight_shared::canvas::CanvasState;
+use limelight_shared::ids::CanvasId;
+
+/// Apply a live command; answers with the state after it.
+#[derive(Debug, Message)]
+#[rtype(result = "CanvasState")]
+pub struct Apply(pub LiveCommand);
+
+/// What the canvas shows now.
+#[derive(Debug, Message)]
+#[rtype(result = "CanvasState")]
+pub struct GetState;
+
+/// Sent by a canvas to its supervisor when its render failed; the canvas has stopped.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct CanvasFailed {
+    /// The canvas.
+    pub id: CanvasId,
+    /// What failed.
+    pub reason: String,
+}
+
+/// Make the next render fail (tests of supervision).
+#[cfg(feature = "fault-injection")]
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct InjectRenderFault;

@@ -1,0 +1,50 @@
+//! What the engine's calls can fail with.
+
+use crate::scenes::SceneError;
+use crate::store::StoreError;
+use limelight_shared::ids::CanvasId;
+
+/// A failed engine call.
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    /// No canvas with that id.
+    #[error("no canvas with id {0}")]
+    UnknownCanvas(CanvasId),
+    /// No scene with that name or id.
+    #[error("no scene {0}")]
+    UnknownScene(String),
+    /// No user with that id.
+    #[error("no user with id {0}")]
+    UnknownUser(i64),
+    /// A value is out of range or inconsistent.
+    #[error("{0}")]
+    Invalid(String),
+    /// A scene document could not be read.
+    #[error("{0}")]
+    InvalidScene(#[from] SceneError),
+    /// The request clashes with existing state.
+    #[error("{0}")]
+    Conflict(String),
+    /// Wrong user name or password.
+    #[error("wrong user name or password")]
+    BadCredentials,
+    /// The canvas is being restarted after a failure; the change is stored and shows
+    /// once it is back.
+    #[error("canvas {0} is restarting; the change is stored and applies when it is back")]
+    Restarting(CanvasId),
+    /// Storage failed.
+    #[error(transparent)]
+    Store(StoreError),
+    /// Something else failed inside.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for EngineError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Conflict(what) => EngineError::Conflict(what),
+            other => EngineError::Store(other),
+        }
+    }
+}

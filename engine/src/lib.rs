@@ -1,0 +1,31 @@
+//! The Limelight engine: canvases on frame clocks sending sACN, scenes, storage, and
+//! the [`EngineHandle`] through which the API drives it all. Nothing here knows
+//! about HTTP.
+//!
+//! # Layout
+//! - [`clock`]: the `Clock` trait and `FrameClock` (absolute deadlines, skip-don't-burst).
+//! - [`render`]: effects, blend modes, looks and crossfades (plain Rust).
+//! - [`canvas`]: the canvas actor (`actor.rs`), its messages and its plain state.
+//! - [`output`]: universes of a canvas, the E1.31 encoder and the sender thread.
+//! - [`directory`]: the supervisor that starts, restarts and stops canvas actors.
+//! - [`scenes`]: scene files in `scenes/` (TOML with a format version) and their errors.
+//! - [`venue`]: the demo venue seeded into an empty database.
+//! - [`store`]: diesel storage on SQLite or PostgreSQL, and migrations.
+//! - [`users`]: accounts and password hashing.
+//! - [`handle`]: `EngineHandle`, the typed async facade the API calls.
+//! - [`error`]: `EngineError`, what the facade's calls can fail with.
+
+pub mod canvas;
+pub mod clock;
+pub mod directory;
+pub mod error;
+pub mod handle;
+pub mod output;
+pub mod render;
+pub mod scenes;
+pub mod store;
+pub mod users;
+pub mod venue;
+
+pub use error::EngineError;
+pub use handle::{EngineConfig, EngineHandle, EngineEvent, Principal};

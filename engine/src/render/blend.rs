@@ -1,0 +1,44 @@
+//! Compositing one layer onto the layers below it.
+
+use super::Px;
+use limelight_shared::scene::BlendMode;
+
+/// Composite `src` over `dst` with `mode`, weighted by `opacity`.
+pub fn blend_into(dst: &mut [Px], src: &[Px], mode: BlendMode, opacity: f32) {
+    for (d, s) in dst.iter_mut().zip(src) {
+        for c in 0..3 {
+            let (a, b) = (d[c], s[c]);
+            let blended = match mode {
+                BlendMode::Normal => b,
+                BlendMode::Add => (a + b).min(1.0),
+                BlendMode::Multiply => a * b,
+                BlendMode::Screen => 1.0 - (1.0 - a) * (1.0 - b),
+                BlendMode::Max => a.max(b),
+            };
+            d[c] = a + (blended - a) * opacity;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn modes_combine_as_named() {
+        let base = [0.5_f32, 0.2, 1.0];
+        let top = [0.5_f32, 0.5, 0.0];
+        let run = |mode, opacity| {
+            let mut d = [base];
+            blend_into(&mut d, &[top], mode, opacity);
+            d[0]
+        };
+        assert_eq!(run(BlendMode::Normal, 1.0), top);
+        assert_eq!(run(BlendMode::Normal, 0.0), base);
+        assert_eq!(run(BlendMode::Normal, 0.5), [0.5, 0.35, 0.5]);
+        assert_eq!(run(BlendMode::Add, 1.0), [1.0, 0.7, 1.0]);
+        assert_eq!(run(BlendMode::Multiply, 1.0), [0.25, 0.1, 0.0]);
+        assert_eq!(run(BlendMode::Screen, 1.0), [0.75, 0.6, 1.0]);
+        assert_eq!(run(BlendMode::Max, 1.0), [0.5, 0.5, 1.0]);
+    }
+}

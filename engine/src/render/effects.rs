@@ -1,0 +1,203 @@
+//! The effects. Each draws into a slice of pixels at a time in seconds; positions are
+//! relative to the slice, so an effect fills a region as it would a whole canvas.
+
+use super::{Px, mix, px};
+use limelight_shared::scene::Effect;
+
+/// Draw `effect` at time `t` (seconds since the look started) into `out`.
+pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px]) {
+    let n = out.len();
+    if n == 0 {
+        return;
+    }
+    match effect {
+        Effect::Solid { color } => out.fill(px(*color)),
+        Effect::Gradient { colors, speed } => {
+            let stops: Vec<Px> = colors.iter().map(|c| px(*c)).collect();
+            let scroll = t * speed.get();
+            let moving = speed.get() != 0.0;
+            for (i, p) in out.iter_mut().enumerate() {
+                *p = if moving {
+                    // A moving gradient wraps round, so it has no seam.
+                    let x = (i as f64 / n as f64 + scroll).rem_euclid(1.0);
+                    sample_cyclic(&stops, x)
+                } else {
+                    let x = if n == 1 {
+                        0.0
+                    } else {
+                        i as f64 / (n - 1) as f64
+                    };
+                    sample(&stops, x)
+                };
+            }
+        }
+        Effect::Chase {
+            color,
+            background,
+            width,
+            speed,
+        } => {
+            let (fg, bg) = (px(*color), px(*background));
+            let head = (t * speed.get()).rem_euclid(n as f64);
+            let width = f64::from(*width);
+            for (i, p) in out.iter_mut().enumerate() {
+                let behind = (head - i as f64).rem_euclid(n as f64);
+                *p = if behind < width { fg } else { bg };
+            }
+        }
+        Effect::Rainbow { speed, scale } => {
+            let turn = t * speed.get();
+            for (i, p) in out.iter_mut().enumerate() {
+                let hue = (i as f64 / n as f64 * scale + turn).rem_euclid(1.0);
+                *p = hue_to_rgb(hue);
+            }
+        }
+        Effect::Sparkle {
+            color,
+            background,
+            density,
+            speed,
+        } => {
+            let (fg, bg) = (px(*color), px(*background));
+            // The pattern changes `speed` times a second and is the same for every
+            // render of the same instant, so previews and output agree.
+            let generation = (t * speed.get().abs()).floor() as u64;
+            let threshold = density.get();
+            for (i, p) in out.iter_mut().enumerate() {
+                let r = unit_hash(generation, i as u64);
+                *p = if r < threshold { fg } else { bg };
+            }
+        }
+    }
+}
+
+/// A colour along stops spread evenly over 0..=1.
+fn sample(stops: &[Px], x: f64) -> Px {
+    let segments = stops.len().saturating_sub(1).max(1);
+    let pos = x.clamp(0.0, 1.0) * segments as f64;
+    let i = (pos.floor() as usize).min(segments - 1);
+    let a = stops.get(i).copied().unwrap_or_default();
+    let b = stops.get(i + 1).copied().unwrap_or(a);
+    mix(a, b, (pos - i as f64) as f32)
+}
+
+/// A colour along stops spread evenly round a circle (the last blends into the first).
+fn sample_cyclic(stops: &[Px], x: f64) -> Px {
+    let n = stops.len().max(1);
+    let pos = x.rem_euclid(1.0) * n as f64;
+    let i = (pos.floor() as usize).min(n - 1);
+    let a = stops.get(i).copied().unwrap_or_default();
+    let b = stops.get((i + 1) % n).copied().unwrap_or(a);
+    mix(a, b, (pos - i as f64) as f32)
+}
+
+/// Fully saturated colour of a hue in 0..1.
+fn hue_to_rgb(hue: f64) -> Px {
+    let h = hue * 6.0;
+    let x = (1.0 - ((h % 2.0) - 1.0).abs()) as f32;
+    match h as u32 {
+        0 => [1.0, x, 0.0],
+        1 => [x, 1.0, 0.0],
+        2 => [0.0, 1.0, x],
+        3 => [0.0, x, 1.0],
+        4 => [x, 0.0, 1.0],
+        _ => [1.0, 0.0, x],
+    }
+}
+
+/// A well-mixed number in 0..1 from two integers (splitmix64 finaliser).
+fn unit_hash(a: u64, b: u64) -> f64 {
+    let mut z = a
+        .wrapping_mul(0x9E37_79B9_7F4A_7C15)
+        .wrapping_add(b.wrapping_mul(0xBF58_476D_1CE4_E5B9));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    (z >> 11) as f64 / (1u64 << 53) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use limelight_shared::values::{Fraction, Rgb, Speed};
+
+    fn speed(v: f64) -> Speed {
+        Speed::try_from(v).unwrap_or_default()
+    }
+
+    fn bytes(p: Px) -> [u8; 3] {
+        p.map(|c| (c * 255.0).round() as u8)
+    }
+
+    #[test]
+    fn solid_fills_every_pixel() {
+        let mut out = vec![[0.0; 3]; 5];
+        render_effect(&Effect::Solid { color: Rgb::new(255, 128, 0) }, 0.0, &mut out);
+        assert!(out.iter().all(|p| bytes(*p) == [255, 128, 0]));
+    }
+
+    #[test]
+    fn gradient_runs_from_first_to_last_stop() {
+        let mut out = vec![[0.0; 3]; 3];
+        let effect = Effect::Gradient {
+            colors: vec![Rgb::new(0, 0, 0), Rgb::new(255, 255, 255)],
+            speed: speed(0.0),
+        };
+        render_effect(&effect, 0.0, &mut out);
+        assert_eq!(bytes(out[0]), [0, 0, 0]);
+        assert_eq!(bytes(out[1]), [128, 128, 128]);
+        assert_eq!(bytes(out[2]), [255, 255, 255]);
+    }
+
+    #[test]
+    fn chase_moves_at_its_speed() {
+        let effect = Effect::Chase {
+            color: Rgb::WHITE,
+            background: Rgb::BLACK,
+            width: 2,
+            speed: speed(10.0),
+        };
+        let lit = |t: f64| {
+            let mut out = vec![[0.0; 3]; 20];
+            render_effect(&effect, t, &mut out);
+            out.iter()
+                .enumerate()
+                .filter(|(_, p)| p[0] > 0.5)
+                .map(|(i, _)| i)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(lit(0.0), vec![0, 19]);
+        assert_eq!(lit(0.5), vec![4, 5]);
+        // Wraps round the end.
+        assert_eq!(lit(2.0), vec![0, 19]);
+    }
+
+    #[test]
+    fn rainbow_spans_the_wheel() {
+        let mut out = vec![[0.0; 3]; 6];
+        render_effect(&Effect::Rainbow { speed: speed(0.0), scale: 1.0 }, 0.0, &mut out);
+        assert_eq!(bytes(out[0]), [255, 0, 0]);
+        assert_eq!(bytes(out[2]), [0, 255, 0]);
+        assert_eq!(bytes(out[4]), [0, 0, 255]);
+    }
+
+    #[test]
+    fn sparkle_lights_about_its_density_and_is_repeatable() {
+        let effect = Effect::Sparkle {
+            color: Rgb::WHITE,
+            background: Rgb::BLACK,
+            density: Fraction::try_from(0.2).unwrap_or_default(),
+            speed: speed(10.0),
+        };
+        let mut a = vec![[0.0; 3]; 10_000];
+        let mut b = a.clone();
+        render_effect(&effect, 1.23, &mut a);
+        render_effect(&effect, 1.23, &mut b);
+        assert_eq!(a, b);
+        let lit = a.iter().filter(|p| p[0] > 0.5).count();
+        assert!((1_700..2_300).contains(&lit), "{lit} lit of 10000");
+        let mut c = vec![[0.0; 3]; 10_000];
+        render_effect(&effect, 1.33, &mut c);
+        assert_ne!(a, c, "a new pattern each generation");
+    }
+}

@@ -1,0 +1,34 @@
+//! Rendering: effects into linear RGB buffers, layers composited by blend mode and
+//! opacity, and looks crossfaded into each other.
+//!
+//! Pixels are `[f32; 3]` in 0..=1 while rendering; the canvas converts to bytes after
+//! its masters.
+
+mod blend;
+mod effects;
+mod look;
+
+pub use blend::blend_into;
+pub use effects::render_effect;
+pub use look::{Look, Stage};
+
+/// One pixel while rendering: red, green, blue in 0..=1.
+pub type Px = [f32; 3];
+
+/// A colour from its wire form to rendering form.
+pub fn px(c: limelight_shared::values::Rgb) -> Px {
+    [
+        f32::from(c.r) / 255.0,
+        f32::from(c.g) / 255.0,
+        f32::from(c.b) / 255.0,
+    ]
+}
+
+/// Mix two pixels: `t` = 0 gives `a`, 1 gives `b`.
+pub fn mix(a: Px, b: Px, t: f32) -> Px {
+    [
+        a[0] + (b[0] - a[0]) * t,
+        a[1] + (b[1] - a[1]) * t,
+        a[2] + (b[2] - a[2]) * t,
+    ]
+}

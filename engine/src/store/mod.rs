@@ -1,0 +1,237 @@
+//! Storage with diesel + diesel-async on SQLite (a file in the data directory, the
+//! default) or PostgreSQL (`postgres://` URLs). One schema serves both: the two
+//! migration sets in `migrations/` create the same column types.
+//!
+//! Queries are written once and run on either backend through [`with_conn!`].
+
+mod audit;
+mod canvases;
+mod scenes;
+pub mod schema;
+mod settings;
+mod users;
+
+pub use audit::{AuditRecord, NewAudit};
+pub use canvases::{CanvasRecord, LiveField};
+pub use scenes::SceneRecord;
+pub use users::UserRecord;
+
+use diesel::result::{ConnectionError, DatabaseErrorKind};
+use diesel::sqlite::SqliteConnection;
+use diesel_async::pooled_connection::bb8::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
+
+type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+
+/// A storage failure.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// No connection could be had.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// A query failed.
+    #[error("database query failed: {0}")]
+    Query(#[from] diesel::result::Error),
+    /// A unique constraint refused the write.
+    #[error("{0}")]
+    Conflict(String),
+    /// Migrations failed.
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    /// Stored data could not be read back.
+    #[error("stored data is corrupt: {0}")]
+    Corrupt(String),
+}
+
+impl<E: std::error::Error + 'static> From<bb8::RunError<E>> for StoreError {
+    fn from(e: bb8::RunError<E>) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+impl From<diesel_async::pooled_connection::PoolError> for StoreError {
+    fn from(e: diesel_async::pooled_connection::PoolError) -> Self {
+        StoreError::Unavailable(e.to_string())
+    }
+}
+
+/// Turn a unique-constraint violation into a conflict naming `what`.
+pub(crate) fn conflict(what: impl Into<String>) -> impl FnOnce(diesel::result::Error) -> StoreError {
+    move |e| match e {
+        diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
+            StoreError::Conflict(what.into())
+        }
+        other => StoreError::Query(other),
+    }
+}
+
+/// A pool of connections to one database.
+#[derive(Clone)]
+pub enum Store {
+    /// SQLite through the sync-connection wrapper (queries run on the blocking pool).
+    Sqlite(Pool<SqliteConn>),
+    /// PostgreSQL.
+    Postgres(Pool<AsyncPgConnection>),
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Store::Sqlite(_) => f.write_str("Store::Sqlite"),
+            Store::Postgres(_) => f.write_str("Store::Postgres"),
+        }
+    }
+}
+
+/// Run `$body` with `$conn` bound to a pooled connection of either backend. The body
+/// is compiled once per backend, so every query in it must suit both.
+macro_rules! with_conn {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite(pool) => {
+                let mut guard = pool.get().await?;
+                let $conn = &mut *guard;
+                $body
+            }
+            $crate::store::Store::Postgres(pool) => {
+                let mut guard = pool.get().await?;
+                let $conn = &mut *guard;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_conn;
+
+/// Whether a database URL names PostgreSQL.
+pub fn is_postgres(url: &str) -> bool {
+    url.starts_with("postgres://") || url.starts_with("postgresql://")
+}
+
+/// The SQLite path of a `sqlite://` URL or a plain path.
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+impl Store {
+    /// Connect to `url` and run pending migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        migrate(url, Direction::Up).await?;
+        if is_postgres(url) {
+            let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(url);
+            let pool = Pool::builder()
+                .max_size(8)
+                .connection_timeout(std::time::Duration::from_secs(10))
+                .build(manager)
+                .await?;
+            Ok(Store::Postgres(pool))
+        } else {
+            let mut config = ManagerConfig::<SqliteConn>::default();
+            config.custom_setup = Box::new(|url| {
+                Box::pin(async move {
+                    let mut conn = SqliteConn::establish(sqlite_path(url)).await?;
+                    conn.batch_execute(
+                        "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+                         PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
+                    )
+                    .await
+                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
+                    Ok(conn)
+                })
+            });
+            let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+            // One connection: SQLite has one writer anyway, and this rules out
+            // SQLITE_BUSY between our own connections.
+            let pool = Pool::builder()
+                .max_size(1)
+                .connection_timeout(std::time::Duration::from_secs(10))
+                .build(manager)
+                .await?;
+            Ok(Store::Sqlite(pool))
+        }
+    }
+
+    /// Which backend this is: `sqlite` or `postgres`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    /// Whether the database answers.
+    pub async fn ping(&self) -> Result<(), StoreError> {
+        with_conn!(self, |conn| {
+            conn.batch_execute("SELECT 1").await?;
+            Ok(())
+        })
+    }
+}
+
+/// Which way to migrate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Apply pending migrations.
+    Up,
+    /// Revert every applied migration.
+    Down,
+}
+
+/// Apply or revert migrations on the database at `url`. Migrations use diesel's
+/// blocking harness, so they run on the blocking pool.
+pub async fn migrate(url: &str, direction: Direction) -> Result<(), StoreError> {
+    let url = url.to_owned();
+    let run = move || -> Result<(), String> {
+        use diesel::Connection;
+        if is_postgres(&url) {
+            use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+            let mut conn =
+                <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)
+                .map_err(|e| e.to_string())?;
+            apply_pg(&mut conn, direction).map_err(|e| e.to_string())
+        } else {
+            let mut conn =
+                SqliteConnection::establish(sqlite_path(&url)).map_err(|e| e.to_string())?;
+            apply_sqlite(&mut conn, direction).map_err(|e| e.to_string())
+        }
+    };
+    tokio::task::spawn_blocking(run)
+        .await
+        .map_err(|e| StoreError::Migration(e.to_string()))?
+        .map_err(StoreError::Migration)
+}
+
+type MigrationResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+fn apply_pg(
+    conn: &mut diesel_async::async_connection_wrapper::AsyncConnectionWrapper<AsyncPgConnection>,
+    direction: Direction,
+) -> MigrationResult {
+    match direction {
+        Direction::Up => conn.run_pending_migrations(PG_MIGRATIONS).map(|_| ()),
+        Direction::Down => conn.revert_all_migrations(PG_MIGRATIONS).map(|_| ()),
+    }
+}
+
+fn apply_sqlite(conn: &mut SqliteConnection, direction: Direction) -> MigrationResult {
+    match direction {
+        Direction::Up => conn.run_pending_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+        Direction::Down => conn.revert_all_migrations(SQLITE_MIGRATIONS).map(|_| ()),
+    }
+}
+
+/// Current time as stored: UTC without zone.
+pub(crate) fn now() -> chrono::NaiveDateTime {
+    chrono::Utc::now().naive_utc()
+}
+
+/// A stored UTC time as RFC 3339.
+pub fn rfc3339(t: chrono::NaiveDateTime) -> String {
+    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}

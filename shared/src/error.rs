@@ -1,0 +1,54 @@
+//! Machine-readable error codes and the body every error carries.
+
+use serde::{Deserialize, Serialize};
+
+/// What went wrong, for programs. The HTTP status follows from the code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// The body is not valid JSON, or not of the expected shape.
+    InvalidJson,
+    /// A value is out of range or inconsistent.
+    ValidationFailed,
+    /// A scene file or body could not be read.
+    InvalidScene,
+    /// The body is larger than the limit.
+    PayloadTooLarge,
+    /// The body is not `application/json`.
+    UnsupportedMediaType,
+    /// No credentials, or credentials that are not valid.
+    Unauthorized,
+    /// The token has expired.
+    TokenExpired,
+    /// Authenticated, but the role may not do this.
+    Forbidden,
+    /// No such route or resource.
+    NotFound,
+    /// No canvas with that id.
+    UnknownCanvas,
+    /// No scene with that name or id.
+    UnknownScene,
+    /// No user with that id.
+    UnknownUser,
+    /// The request clashes with existing state (a duplicate name, say).
+    Conflict,
+    /// The method is not allowed on this route.
+    MethodNotAllowed,
+    /// A WebSocket client could not keep up and was dropped.
+    SlowConsumer,
+    /// A WebSocket message came before the client authenticated, or is not understood.
+    BadMessage,
+    /// The service is not ready.
+    Unavailable,
+    /// Something failed inside; details are in the server log.
+    Internal,
+}
+
+/// The JSON body of every error answer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ErrorBody {
+    /// Machine-readable code.
+    pub code: ErrorCode,
+    /// Human-readable explanation.
+    pub message: String,
+}

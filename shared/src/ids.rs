@@ -1,0 +1,33 @@
+//! Identifiers. Database rows are numbered; the newtypes keep one kind of id from
+//! being passed where another is expected.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(pub i64);
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// A canvas: one LED surface with its own frame clock and output.
+    CanvasId
+);
+id_type!(
+    /// A stored scene.
+    SceneId
+);
+id_type!(
+    /// A user account.
+    UserId
+);

@@ -1,0 +1,26 @@
+//! Wire types that the Limelight engine, its API and its clients all speak.
+//!
+//! Everything here is plain data with serde derives; values that have a valid range
+//! are newtypes that validate while deserialising, so an out-of-range value never
+//! reaches the engine.
+//!
+//! # Layout
+//! - [`ids`]: identifiers (`CanvasId`, `SceneId`, `UserId`).
+//! - [`values`]: validated scalars (`Fps`, `Universe`, `Priority`, `Percent`, `Opacity`, `Rgb`).
+//! - [`scene`]: scene documents (layers, effects, blend modes, regions, fade curves).
+//! - [`canvas`]: canvas configuration, output configuration and live canvas state.
+//! - [`control`]: live-control command bodies shared by REST and WebSocket.
+//! - [`users`]: roles, users and login.
+//! - [`audit`]: audit-log entries and pages.
+//! - [`ws`]: the operator WebSocket protocol.
+//! - [`error`]: machine-readable error codes and the error body.
+
+pub mod audit;
+pub mod canvas;
+pub mod control;
+pub mod error;
+pub mod ids;
+pub mod scene;
+pub mod users;
+pub mod values;
+pub mod ws;

@@ -1,0 +1,493 @@
+//! Scene documents: a stack of layers, each an effect with its parameters, an opacity,
+//! a blend mode and an optional pixel region. The same schema is read from TOML files
+//! (with a `format` version) and from JSON bodies.
+
+use crate::values::{Fraction, Opacity, RangeError, Rgb, Speed};
+use serde::{Deserialize, Serialize};
+
+/// The scene-file format this build reads and writes.
+pub const SCENE_FORMAT_VERSION: u32 = 1;
+/// Most layers one scene may stack.
+pub const MAX_LAYERS: usize = 32;
+/// Most colours a gradient may have.
+pub const MAX_GRADIENT_COLORS: usize = 16;
+/// Longest scene name, in characters.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// A scene as written by a user: name, description and layers (bottom first).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SceneSpec {
+    /// Unique name, 1-64 characters of letters, digits, `-`, `_` or space.
+    pub name: SceneName,
+    /// Free text for the content team.
+    #[serde(default)]
+    pub description: String,
+    /// Layers, rendered bottom (first) to top (last).
+    pub layers: Layers,
+}
+
+/// A scene file in `scenes/`: a format version, the canvas it was written for, and
+/// the scene itself.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SceneFile {
+    /// Format version; must be [`SCENE_FORMAT_VERSION`].
+    pub format: u32,
+    /// Unique name of the scene.
+    pub name: SceneName,
+    /// Free text for the content team.
+    #[serde(default)]
+    pub description: String,
+    /// Name of the canvas the look was designed for (informational; any canvas may play it).
+    #[serde(default)]
+    pub canvas: Option<String>,
+    /// Layers, rendered bottom (first) to top (last).
+    pub layers: Layers,
+}
+
+impl SceneFile {
+    /// The scene the file describes.
+    pub fn into_spec(self) -> SceneSpec {
+        SceneSpec {
+            name: self.name,
+            description: self.description,
+            layers: self.layers,
+        }
+    }
+}
+
+/// A validated scene name.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct SceneName(String);
+
+impl SceneName {
+    /// The name as text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl TryFrom<String> for SceneName {
+    type Error = RangeError;
+    fn try_from(s: String) -> Result<Self, RangeError> {
+        let ok_char = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | ' ' | '.');
+        if s.trim().is_empty() || s.chars().count() > MAX_NAME_LEN || s.trim() != s {
+            return Err(RangeError(format!(
+                "name must be 1-{MAX_NAME_LEN} characters without leading or trailing spaces, got {s:?}"
+            )));
+        }
+        if !s.chars().all(ok_char) {
+            return Err(RangeError(format!(
+                "name may hold letters, digits, '-', '_', '.' and spaces only, got {s:?}"
+            )));
+        }
+        Ok(Self(s))
+    }
+}
+
+impl From<SceneName> for String {
+    fn from(n: SceneName) -> String {
+        n.0
+    }
+}
+
+impl std::fmt::Display for SceneName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// The layers of a scene: 1 to [`MAX_LAYERS`].
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "Vec<LayerSpec>", into = "Vec<LayerSpec>")]
+pub struct Layers(Vec<LayerSpec>);
+
+impl Layers {
+    /// The layers, bottom first.
+    pub fn as_slice(&self) -> &[LayerSpec] {
+        &self.0
+    }
+}
+
+impl TryFrom<Vec<LayerSpec>> for Layers {
+    type Error = RangeError;
+    fn try_from(v: Vec<LayerSpec>) -> Result<Self, RangeError> {
+        if v.is_empty() || v.len() > MAX_LAYERS {
+            return Err(RangeError(format!(
+                "a scene needs 1 to {MAX_LAYERS} layers, got {}",
+                v.len()
+            )));
+        }
+        Ok(Self(v))
+    }
+}
+
+impl From<Layers> for Vec<LayerSpec> {
+    fn from(l: Layers) -> Self {
+        l.0
+    }
+}
+
+/// One layer: an effect composited onto the layers below it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(try_from = "RawLayer", into = "RawLayer")]
+pub struct LayerSpec {
+    /// What the layer draws.
+    pub effect: Effect,
+    /// How much of the layer shows (0-1).
+    pub opacity: Opacity,
+    /// How the layer combines with those below.
+    pub blend: BlendMode,
+    /// Pixels the layer covers; all of them when absent.
+    pub region: Option<Region>,
+}
+
+/// What a layer draws. Times are seconds, positions pixels.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Effect {
+    /// One colour everywhere.
+    Solid {
+        /// The colour.
+        color: Rgb,
+    },
+    /// Colours spread evenly along the pixels, blended between stops; `speed` scrolls it
+    /// (lengths of the canvas per second).
+    Gradient {
+        /// 2 to 16 colour stops.
+        colors: Vec<Rgb>,
+        /// Scroll speed in canvas lengths per second (0 holds still).
+        speed: Speed,
+    },
+    /// A block of `width` pixels running along the canvas at `speed` pixels per second.
+    Chase {
+        /// Colour of the running block.
+        color: Rgb,
+        /// Colour of the other pixels.
+        background: Rgb,
+        /// Length of the block in pixels.
+        width: u32,
+        /// Pixels per second; negative runs backwards.
+        speed: Speed,
+    },
+    /// The colour wheel spread along the canvas, turning `speed` times per second.
+    Rainbow {
+        /// Turns of the wheel per second.
+        speed: Speed,
+        /// How many times the wheel repeats along the canvas.
+        scale: f64,
+    },
+    /// Random pixels flash `color` over `background`; `density` of them at a time,
+    /// re-drawn `speed` times per second.
+    Sparkle {
+        /// Colour of a lit pixel.
+        color: Rgb,
+        /// Colour of the other pixels.
+        background: Rgb,
+        /// Share of pixels lit.
+        density: Fraction,
+        /// New sparkle patterns per second.
+        speed: Speed,
+    },
+}
+
+impl Effect {
+    /// The name of the effect as written in scenes.
+    pub fn kind(&self) -> EffectKind {
+        match self {
+            Effect::Solid { .. } => EffectKind::Solid,
+            Effect::Gradient { .. } => EffectKind::Gradient,
+            Effect::Chase { .. } => EffectKind::Chase,
+            Effect::Rainbow { .. } => EffectKind::Rainbow,
+            Effect::Sparkle { .. } => EffectKind::Sparkle,
+        }
+    }
+}
+
+/// Names of the effects.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EffectKind {
+    /// See [`Effect::Solid`].
+    Solid,
+    /// See [`Effect::Gradient`].
+    Gradient,
+    /// See [`Effect::Chase`].
+    Chase,
+    /// See [`Effect::Rainbow`].
+    Rainbow,
+    /// See [`Effect::Sparkle`].
+    Sparkle,
+}
+
+/// How a layer combines with the layers below it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum BlendMode {
+    /// The layer covers what is below (by its opacity).
+    #[default]
+    Normal,
+    /// Channels add, clipped at full.
+    Add,
+    /// Channels multiply: the layer darkens.
+    Multiply,
+    /// Inverse multiply: the layer lightens.
+    Screen,
+    /// The brighter of the two per channel.
+    Max,
+}
+
+/// A run of pixels: `len` pixels from `start` (0-based).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Region {
+    /// First pixel.
+    pub start: u32,
+    /// Number of pixels.
+    pub len: u32,
+}
+
+/// How a crossfade moves from the old look to the new.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FadeCurve {
+    /// Even pace.
+    #[default]
+    Linear,
+    /// Slow at both ends (smoothstep).
+    EaseInOut,
+}
+
+/// Every field a layer may carry, as written; [`LayerSpec`] checks which belong to
+/// which effect.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayer {
+    effect: EffectKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    color: Option<Rgb>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    colors: Option<Vec<Rgb>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    background: Option<Rgb>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    width: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    speed: Option<Speed>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    scale: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    density: Option<Fraction>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    opacity: Option<Opacity>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    blend: Option<BlendMode>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    region: Option<Region>,
+}
+
+impl TryFrom<RawLayer> for LayerSpec {
+    type Error = RangeError;
+
+    fn try_from(raw: RawLayer) -> Result<Self, RangeError> {
+        let kind = raw.effect;
+        let name = match kind {
+            EffectKind::Solid => "solid",
+            EffectKind::Gradient => "gradient",
+            EffectKind::Chase => "chase",
+            EffectKind::Rainbow => "rainbow",
+            EffectKind::Sparkle => "sparkle",
+        };
+        let allowed: &[&str] = match kind {
+            EffectKind::Solid => &["color"],
+            EffectKind::Gradient => &["colors", "speed"],
+            EffectKind::Chase => &["color", "background", "width", "speed"],
+            EffectKind::Rainbow => &["speed", "scale"],
+            EffectKind::Sparkle => &["color", "background", "density", "speed"],
+        };
+        let present = [
+            ("color", raw.color.is_some()),
+            ("colors", raw.colors.is_some()),
+            ("background", raw.background.is_some()),
+            ("width", raw.width.is_some()),
+            ("speed", raw.speed.is_some()),
+            ("scale", raw.scale.is_some()),
+            ("density", raw.density.is_some()),
+        ];
+        if let Some((field, _)) = present
+            .iter()
+            .find(|(field, set)| *set && !allowed.contains(field))
+        {
+            return Err(RangeError(format!(
+                "field `{field}` does not apply to effect `{name}` (it takes: {})",
+                allowed.join(", ")
+            )));
+        }
+        let need = |field: &str| RangeError(format!("effect `{name}` needs field `{field}`"));
+        let speed = |default: f64| match raw.speed {
+            Some(s) => Ok(s),
+            None => Speed::try_from(default),
+        };
+        let effect = match kind {
+            EffectKind::Solid => Effect::Solid {
+                color: raw.color.ok_or_else(|| need("color"))?,
+            },
+            EffectKind::Gradient => {
+                let colors = raw.colors.ok_or_else(|| need("colors"))?;
+                if colors.len() < 2 || colors.len() > MAX_GRADIENT_COLORS {
+                    return Err(RangeError(format!(
+                        "gradient needs 2 to {MAX_GRADIENT_COLORS} colors, got {}",
+                        colors.len()
+                    )));
+                }
+                Effect::Gradient {
+                    colors,
+                    speed: speed(0.0)?,
+                }
+            }
+            EffectKind::Chase => {
+                let width = raw.width.unwrap_or(10);
+                if width == 0 {
+                    return Err(RangeError("chase width must be at least 1 pixel".into()));
+                }
+                Effect::Chase {
+                    color: raw.color.ok_or_else(|| need("color"))?,
+                    background: raw.background.unwrap_or(Rgb::BLACK),
+                    width,
+                    speed: speed(30.0)?,
+                }
+            }
+            EffectKind::Rainbow => {
+                let scale = raw.scale.unwrap_or(1.0);
+                if !(scale.is_finite() && scale > 0.0 && scale <= 1000.0) {
+                    return Err(RangeError(format!(
+                        "rainbow scale must be above 0 and at most 1000, got {scale}"
+                    )));
+                }
+                Effect::Rainbow {
+                    speed: speed(0.1)?,
+                    scale,
+                }
+            }
+            EffectKind::Sparkle => Effect::Sparkle {
+                color: raw.color.ok_or_else(|| need("color"))?,
+                background: raw.background.unwrap_or(Rgb::BLACK),
+                density: raw.density.unwrap_or_default(),
+                speed: speed(10.0)?,
+            },
+        };
+        if let Some(region) = raw.region
+            && region.len == 0
+        {
+            return Err(RangeError("region len must be at least 1".into()));
+        }
+        Ok(LayerSpec {
+            effect,
+            opacity: raw.opacity.unwrap_or_default(),
+            blend: raw.blend.unwrap_or_default(),
+            region: raw.region,
+        })
+    }
+}
+
+impl From<LayerSpec> for RawLayer {
+    fn from(layer: LayerSpec) -> Self {
+        let mut raw = RawLayer {
+            effect: layer.effect.kind(),
+            color: None,
+            colors: None,
+            background: None,
+            width: None,
+            speed: None,
+            scale: None,
+            density: None,
+            opacity: Some(layer.opacity),
+            blend: Some(layer.blend),
+            region: layer.region,
+        };
+        match layer.effect {
+            Effect::Solid { color } => raw.color = Some(color),
+            Effect::Gradient { colors, speed } => {
+                raw.colors = Some(colors);
+                raw.speed = Some(speed);
+            }
+            Effect::Chase {
+                color,
+                background,
+                width,
+                speed,
+            } => {
+                raw.color = Some(color);
+                raw.background = Some(background);
+                raw.width = Some(width);
+                raw.speed = Some(speed);
+            }
+            Effect::Rainbow { speed, scale } => {
+                raw.speed = Some(speed);
+                raw.scale = Some(scale);
+            }
+            Effect::Sparkle {
+                color,
+                background,
+                density,
+                speed,
+            } => {
+                raw.color = Some(color);
+                raw.background = Some(background);
+                raw.density = Some(density);
+                raw.speed = Some(speed);
+            }
+        }
+        raw
+    }
+}
+
+/// A stored scene as the API returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scene {
+    /// Database id.
+    pub id: crate::ids::SceneId,
+    /// Where it came from: `file` (seeded from scenes/) or `api`.
+    pub origin: String,
+    /// The scene document.
+    #[serde(flatten)]
+    pub spec: SceneSpec,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(json: &str) -> Result<SceneSpec, serde_json::Error> {
+        serde_json::from_str(json)
+    }
+
+    #[test]
+    fn a_minimal_solid_scene_parses_and_round_trips() -> Result<(), serde_json::Error> {
+        let spec = parse(r##"{"name":"orange","layers":[{"effect":"solid","color":"#FF8000"}]}"##)?;
+        assert_eq!(
+            spec.layers.as_slice()[0].effect,
+            Effect::Solid {
+                color: Rgb::new(255, 128, 0)
+            }
+        );
+        let again: SceneSpec = serde_json::from_str(&serde_json::to_string(&spec)?)?;
+        assert_eq!(again, spec);
+        Ok(())
+    }
+
+    #[test]
+    fn wrong_or_missing_fields_are_named() {
+        let err = |json: &str| parse(json).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(err(r#"{"name":"x","layers":[{"effect":"solid"}]}"#).contains("needs field `color`"));
+        assert!(
+            err(r##"{"name":"x","layers":[{"effect":"solid","color":"#000000","density":0.5}]}"##)
+                .contains("`density` does not apply")
+        );
+        assert!(err(r#"{"name":"x","layers":[{"effect":"laser"}]}"#).contains("unknown variant"));
+        assert!(err(r#"{"name":"x","layers":[]}"#).contains("1 to 32 layers"));
+        assert!(err(r##"{"name":"x","bogus":1,"layers":[{"effect":"solid","color":"#000000"}]}"##).contains("unknown field"));
+        assert!(err(r##"{"name":"","layers":[{"effect":"solid","color":"#000000"}]}"##).contains("name must be"));
+    }
+}

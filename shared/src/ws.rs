@@ -1,0 +1,175 @@
+//! The operator WebSocket protocol (`/api/v1/ws`).
+//!
+//! Text frames carry JSON objects with a `type` tag. The client authenticates when it
+//! connects (`?token=` or an `Authorization` header); the server then sends `welcome`
+//! and a `snapshot` of every canvas, and from then on `canvas_state` whenever a canvas
+//! changes. Every command carries a client-chosen `request_id` that comes back in its
+//! `ack` or `error`.
+//!
+//! Binary frames carry live previews of subscribed canvases:
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0 | preview format version (1) |
+//! | 1..9 | canvas id, i64 big-endian |
+//! | 9..17 | frame number, u64 big-endian |
+//! | 17..21 | pixel count, u32 big-endian |
+//! | 21.. | RGB bytes, 3 per pixel, after masters (what the output sends) |
+
+use crate::canvas::CanvasState;
+use crate::error::ErrorCode;
+use crate::ids::CanvasId;
+use crate::scene::FadeCurve;
+use crate::users::Role;
+use crate::values::Percent;
+use serde::{Deserialize, Serialize};
+
+/// Version of this protocol, sent in `welcome`.
+pub const PROTOCOL_VERSION: u32 = 1;
+/// Version of the binary preview frame layout.
+pub const PREVIEW_FORMAT_VERSION: u8 = 1;
+/// Length of the binary preview header.
+pub const PREVIEW_HEADER_LEN: usize = 21;
+/// Highest preview rate a client may ask for.
+pub const MAX_PREVIEW_FPS: u32 = 30;
+
+/// Messages from a console to the server.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+pub enum ClientMessage {
+    /// Put a scene on a canvas.
+    TriggerScene {
+        /// Echoed in the answer.
+        request_id: String,
+        /// Target canvas.
+        canvas: CanvasId,
+        /// Scene name.
+        scene: String,
+        /// Crossfade time in milliseconds.
+        #[serde(default)]
+        fade_ms: u32,
+        /// Crossfade shape.
+        #[serde(default)]
+        curve: FadeCurve,
+    },
+    /// Blackout on or off.
+    Blackout {
+        /// Echoed in the answer.
+        request_id: String,
+        /// Target canvas.
+        canvas: CanvasId,
+        /// On or off.
+        on: bool,
+    },
+    /// Set a canvas master.
+    Master {
+        /// Echoed in the answer.
+        request_id: String,
+        /// Target canvas.
+        canvas: CanvasId,
+        /// Level in percent.
+        level: Percent,
+    },
+    /// Emergency override on or off.
+    Emergency {
+        /// Echoed in the answer.
+        request_id: String,
+        /// Target canvas.
+        canvas: CanvasId,
+        /// On or off.
+        on: bool,
+    },
+    /// Set the grand master.
+    GrandMaster {
+        /// Echoed in the answer.
+        request_id: String,
+        /// Level in percent.
+        level: Percent,
+    },
+    /// Receive binary previews of these canvases (replaces an earlier subscription).
+    SubscribePreview {
+        /// Echoed in the answer.
+        request_id: String,
+        /// Canvases to preview; empty stops previews.
+        canvases: Vec<CanvasId>,
+        /// Preview frames per second per canvas (1-30, default 15).
+        #[serde(default)]
+        fps: Option<u32>,
+    },
+    /// Ask for a fresh snapshot.
+    GetSnapshot {
+        /// Echoed in the answer.
+        request_id: String,
+    },
+}
+
+impl ClientMessage {
+    /// The client's id for this command.
+    pub fn request_id(&self) -> &str {
+        match self {
+            ClientMessage::TriggerScene { request_id, .. }
+            | ClientMessage::Blackout { request_id, .. }
+            | ClientMessage::Master { request_id, .. }
+            | ClientMessage::Emergency { request_id, .. }
+            | ClientMessage::GrandMaster { request_id, .. }
+            | ClientMessage::SubscribePreview { request_id, .. }
+            | ClientMessage::GetSnapshot { request_id } => request_id,
+        }
+    }
+}
+
+/// Messages from the server to a console.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+pub enum ServerMessage {
+    /// First message after connecting.
+    Welcome {
+        /// [`PROTOCOL_VERSION`].
+        protocol: u32,
+        /// Who the connection belongs to.
+        username: String,
+        /// Their role.
+        role: Role,
+    },
+    /// Every canvas, as it is now.
+    Snapshot {
+        /// All canvases.
+        canvases: Vec<CanvasState>,
+        /// The grand master.
+        grand_master: Percent,
+    },
+    /// A canvas changed.
+    CanvasState {
+        /// Its new state.
+        canvas: CanvasState,
+    },
+    /// The grand master changed.
+    GrandMaster {
+        /// New level.
+        level: Percent,
+    },
+    /// A canvas failed and was restarted from its stored state.
+    CanvasRestarted {
+        /// The canvas.
+        canvas: CanvasId,
+        /// What failed.
+        reason: String,
+    },
+    /// A command succeeded.
+    Ack {
+        /// The command's id.
+        request_id: String,
+        /// The canvas's state after the command, for canvas commands.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        canvas: Option<CanvasState>,
+    },
+    /// A command failed, or a message could not be understood.
+    Error {
+        /// The command's id, when it could be read.
+        request_id: Option<String>,
+        /// Machine-readable code.
+        code: ErrorCode,
+        /// Explanation.
+        message: String,
+    },
+}
