@@ -152,10 +152,22 @@ mod tests {
         let clock = ManualClock::new();
         let mut fc = FrameClock::new(clock.now(), 40);
         assert_eq!(fc.period(), Duration::from_millis(25));
-        assert_eq!(fc.tick(clock.now()), Tick::Render { frame: 0, skipped: 0 });
+        assert_eq!(
+            fc.tick(clock.now()),
+            Tick::Render {
+                frame: 0,
+                skipped: 0
+            }
+        );
         // Woken a little late: still frame 1, and the next deadline does not drift.
         clock.advance(Duration::from_millis(27));
-        assert_eq!(fc.tick(clock.now()), Tick::Render { frame: 1, skipped: 0 });
+        assert_eq!(
+            fc.tick(clock.now()),
+            Tick::Render {
+                frame: 1,
+                skipped: 0
+            }
+        );
         assert_eq!(fc.next_deadline(), Duration::from_millis(50));
     }
 
@@ -163,14 +175,32 @@ mod tests {
     fn a_stall_skips_frames_and_never_bursts() {
         let clock = ManualClock::new();
         let mut fc = FrameClock::new(clock.now(), 40);
-        assert_eq!(fc.tick(clock.now()), Tick::Render { frame: 0, skipped: 0 });
+        assert_eq!(
+            fc.tick(clock.now()),
+            Tick::Render {
+                frame: 0,
+                skipped: 0
+            }
+        );
         // A 130 ms stall: frames 1-4 are missed; frame 5 is rendered once.
         clock.advance(Duration::from_millis(130));
-        assert_eq!(fc.tick(clock.now()), Tick::Render { frame: 5, skipped: 4 });
+        assert_eq!(
+            fc.tick(clock.now()),
+            Tick::Render {
+                frame: 5,
+                skipped: 4
+            }
+        );
         // Waking again at once renders nothing: no catch-up burst.
         assert_eq!(fc.tick(clock.now()), Tick::Early);
         clock.advance(Duration::from_millis(20));
-        assert_eq!(fc.tick(clock.now()), Tick::Render { frame: 6, skipped: 0 });
+        assert_eq!(
+            fc.tick(clock.now()),
+            Tick::Render {
+                frame: 6,
+                skipped: 0
+            }
+        );
     }
 
     #[test]
@@ -180,7 +210,13 @@ mod tests {
         let mut fc = FrameClock::new(Duration::from_secs(4), 10);
         assert_eq!(fc.tick(clock.now()), Tick::Early);
         clock.advance(Duration::from_secs(1));
-        assert_eq!(fc.tick(clock.now()), Tick::Render { frame: 0, skipped: 0 });
+        assert_eq!(
+            fc.tick(clock.now()),
+            Tick::Render {
+                frame: 0,
+                skipped: 0
+            }
+        );
         assert!((fc.frame_time(15) - 1.5).abs() < 1e-9);
     }
 }

@@ -254,7 +254,13 @@ impl EngineHandle {
 
     /// Stop every canvas; each stream ends with Stream_Terminated.
     pub async fn shutdown(&self) {
-        if self.inner.directory.send(directory::Shutdown).await.is_err() {
+        if self
+            .inner
+            .directory
+            .send(directory::Shutdown)
+            .await
+            .is_err()
+        {
             tracing::warn!("directory already stopped at shutdown");
         }
     }
@@ -299,7 +305,13 @@ impl EngineHandle {
 
     /// All users.
     pub async fn list_users(&self) -> Result<Vec<User>, EngineError> {
-        self.inner.store.list_users().await?.iter().map(user_dto).collect()
+        self.inner
+            .store
+            .list_users()
+            .await?
+            .iter()
+            .map(user_dto)
+            .collect()
     }
 
     /// Add a user.
@@ -370,7 +382,10 @@ impl EngineHandle {
 
     /// Create the first admin if there is no user at all; returns the password it
     /// was given when it had to be generated.
-    pub async fn ensure_admin(&self, password: Option<&str>) -> Result<Option<String>, EngineError> {
+    pub async fn ensure_admin(
+        &self,
+        password: Option<&str>,
+    ) -> Result<Option<String>, EngineError> {
         if !self.inner.store.list_users().await?.is_empty() {
             return Ok(None);
         }
@@ -386,7 +401,13 @@ impl EngineHandle {
 
     /// All scenes.
     pub async fn list_scenes(&self) -> Result<Vec<Scene>, EngineError> {
-        self.inner.store.list_scenes().await?.iter().map(scene_dto).collect()
+        self.inner
+            .store
+            .list_scenes()
+            .await?
+            .iter()
+            .map(scene_dto)
+            .collect()
     }
 
     /// A scene by id.
@@ -436,7 +457,13 @@ impl EngineHandle {
 
     /// All canvases with their configuration.
     pub async fn list_canvases(&self) -> Result<Vec<Canvas>, EngineError> {
-        self.inner.store.list_canvases().await?.iter().map(canvas_dto).collect()
+        self.inner
+            .store
+            .list_canvases()
+            .await?
+            .iter()
+            .map(canvas_dto)
+            .collect()
     }
 
     /// A canvas's configuration.
@@ -451,7 +478,11 @@ impl EngineHandle {
 
     /// Refuse a configuration whose universes leave sACN's range or overlap another
     /// canvas's.
-    async fn check_universes(&self, spec: &CanvasSpec, except: Option<CanvasId>) -> Result<(), EngineError> {
+    async fn check_universes(
+        &self,
+        spec: &CanvasSpec,
+        except: Option<CanvasId>,
+    ) -> Result<(), EngineError> {
         let map = UniverseMap::new(spec.pixels.get(), &spec.output)
             .map_err(|e| EngineError::Invalid(e.to_string()))?;
         for other in self.list_canvases().await? {
@@ -490,7 +521,11 @@ impl EngineHandle {
     }
 
     /// Replace a canvas's configuration and restart it with it (live state kept).
-    pub async fn update_canvas(&self, id: CanvasId, spec: CanvasSpec) -> Result<Canvas, EngineError> {
+    pub async fn update_canvas(
+        &self,
+        id: CanvasId,
+        spec: CanvasSpec,
+    ) -> Result<Canvas, EngineError> {
         self.check_universes(&spec, Some(id)).await?;
         let record = self
             .inner
@@ -598,14 +633,23 @@ impl EngineHandle {
             .await
         };
         let result = work.await;
-        self.record(who, "trigger_scene", id, json(cmd), &result).await
+        self.record(who, "trigger_scene", id, json(cmd), &result)
+            .await
     }
 
     /// Blackout on or off.
-    pub async fn set_blackout(&self, who: &Principal, id: CanvasId, on: bool) -> Result<CanvasState, EngineError> {
+    pub async fn set_blackout(
+        &self,
+        who: &Principal,
+        id: CanvasId,
+        on: bool,
+    ) -> Result<CanvasState, EngineError> {
         let work = async {
             self.ensure_canvas(id).await?;
-            self.inner.store.save_live(id.0, LiveField::Blackout(on)).await?;
+            self.inner
+                .store
+                .save_live(id.0, LiveField::Blackout(on))
+                .await?;
             self.control(id, LiveCommand::Blackout(on)).await
         };
         let result = work.await;
@@ -614,7 +658,12 @@ impl EngineHandle {
     }
 
     /// Set a canvas master.
-    pub async fn set_master(&self, who: &Principal, id: CanvasId, level: Percent) -> Result<CanvasState, EngineError> {
+    pub async fn set_master(
+        &self,
+        who: &Principal,
+        id: CanvasId,
+        level: Percent,
+    ) -> Result<CanvasState, EngineError> {
         let work = async {
             self.ensure_canvas(id).await?;
             self.inner
@@ -629,10 +678,18 @@ impl EngineHandle {
     }
 
     /// Latch or release the emergency override of a canvas.
-    pub async fn set_emergency(&self, who: &Principal, id: CanvasId, on: bool) -> Result<CanvasState, EngineError> {
+    pub async fn set_emergency(
+        &self,
+        who: &Principal,
+        id: CanvasId,
+        on: bool,
+    ) -> Result<CanvasState, EngineError> {
         let work = async {
             self.ensure_canvas(id).await?;
-            self.inner.store.set_emergency(id.0, on, &who.username).await?;
+            self.inner
+                .store
+                .set_emergency(id.0, on, &who.username)
+                .await?;
             self.control(id, LiveCommand::Emergency(on)).await
         };
         let result = work.await;
@@ -641,7 +698,11 @@ impl EngineHandle {
     }
 
     /// Set the grand master, which scales every canvas.
-    pub async fn set_grand_master(&self, who: &Principal, level: Percent) -> Result<Percent, EngineError> {
+    pub async fn set_grand_master(
+        &self,
+        who: &Principal,
+        level: Percent,
+    ) -> Result<Percent, EngineError> {
         let work = async {
             self.inner
                 .store
@@ -656,8 +717,14 @@ impl EngineHandle {
         };
         let result: Result<Percent, EngineError> = work.await;
         let detail = serde_json::json!({ "level": level.get() }).to_string();
-        self.audit(who, "grand_master", "system", &detail, result.as_ref().err())
-            .await;
+        self.audit(
+            who,
+            "grand_master",
+            "system",
+            &detail,
+            result.as_ref().err(),
+        )
+        .await;
         if let Ok(level) = result {
             let _ = self.inner.events.send(EngineEvent::GrandMaster(level));
         }
@@ -671,7 +738,11 @@ impl EngineHandle {
         }
     }
 
-    async fn control(&self, id: CanvasId, command: LiveCommand) -> Result<CanvasState, EngineError> {
+    async fn control(
+        &self,
+        id: CanvasId,
+        command: LiveCommand,
+    ) -> Result<CanvasState, EngineError> {
         self.inner
             .directory
             .send(directory::Control { id, command })
@@ -693,14 +764,24 @@ impl EngineHandle {
             .await;
         match result {
             Ok(state) => {
-                let _ = self.inner.events.send(EngineEvent::CanvasChanged(state.clone()));
+                let _ = self
+                    .inner
+                    .events
+                    .send(EngineEvent::CanvasChanged(state.clone()));
                 Ok(state.clone())
             }
             Err(e) => Err(clone_error(e)),
         }
     }
 
-    async fn audit(&self, who: &Principal, action: &str, target: &str, detail: &str, error: Option<&EngineError>) {
+    async fn audit(
+        &self,
+        who: &Principal,
+        action: &str,
+        target: &str,
+        detail: &str,
+        error: Option<&EngineError>,
+    ) {
         let message = error.map(ToString::to_string);
         let entry = NewAudit {
             username: &who.username,
@@ -717,7 +798,11 @@ impl EngineHandle {
     /// One page of the audit log, newest first. `page` counts from 1.
     pub async fn audit_log(&self, page: u32, limit: u32) -> Result<Page<AuditEntry>, EngineError> {
         let offset = i64::from(page.saturating_sub(1)) * i64::from(limit);
-        let (rows, total) = self.inner.store.audit_page(offset, i64::from(limit)).await?;
+        let (rows, total) = self
+            .inner
+            .store
+            .audit_page(offset, i64::from(limit))
+            .await?;
         let items = rows
             .into_iter()
             .map(|r| AuditEntry {

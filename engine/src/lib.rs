@@ -28,4 +28,4 @@ pub mod users;
 pub mod venue;
 
 pub use error::EngineError;
-pub use handle::{EngineConfig, EngineHandle, EngineEvent, Principal};
+pub use handle::{EngineConfig, EngineEvent, EngineHandle, Principal};

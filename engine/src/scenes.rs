@@ -213,7 +213,9 @@ mod tests {
     fn syntax_errors_and_versions_are_reported() {
         let e = toml_err("format = 1\nname = \"warm\n");
         assert_eq!(e.line, Some(2), "{e}");
-        let e = toml_err("format = 2\nname = \"w\"\n[[layers]]\neffect = \"solid\"\ncolor = \"#000000\"\n");
+        let e = toml_err(
+            "format = 2\nname = \"w\"\n[[layers]]\neffect = \"solid\"\ncolor = \"#000000\"\n",
+        );
         assert_eq!(e.line, Some(1), "{e}");
         assert!(e.message.contains("format 2 is not supported"), "{e}");
         let e = toml_err("name = \"w\"\n[[layers]]\neffect = \"solid\"\ncolor = \"#000000\"\n");
@@ -222,7 +224,8 @@ mod tests {
 
     #[test]
     fn json_errors_carry_field_line_and_column() {
-        let body = b"{\"name\": \"x\",\n \"layers\": [{\"effect\": \"solid\", \"color\": \"red\"}]}";
+        let body =
+            b"{\"name\": \"x\",\n \"layers\": [{\"effect\": \"solid\", \"color\": \"red\"}]}";
         let e = parse_json(body).err().unwrap_or_else(|| unreachable!());
         assert_eq!(e.field.as_deref(), Some("layers[0].color"));
         assert_eq!(e.line, Some(2));

@@ -2,8 +2,8 @@
 //! blocking pool, never on an actor or HTTP worker thread.
 
 use crate::error::EngineError;
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 
 /// Shortest password accepted.
 pub const MIN_PASSWORD_LEN: usize = 8;

@@ -26,7 +26,10 @@ const DEMO_CANVASES: &[&str] = &[
 
 /// The demo canvases.
 pub fn demo_canvases() -> Result<Vec<CanvasSpec>, serde_json::Error> {
-    DEMO_CANVASES.iter().map(|s| serde_json::from_str(s)).collect()
+    DEMO_CANVASES
+        .iter()
+        .map(|s| serde_json::from_str(s))
+        .collect()
 }
 
 #[cfg(test)]

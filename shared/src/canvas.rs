@@ -1,7 +1,9 @@
 //! Canvas configuration (pixels, clock, output) and the live state of a canvas.
 
 use crate::ids::CanvasId;
-use crate::values::{Fps, Percent, PixelCount, PixelsPerUniverse, Priority, RangeError, Rgb, Universe};
+use crate::values::{
+    Fps, Percent, PixelCount, PixelsPerUniverse, Priority, RangeError, Rgb, Universe,
+};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 

@@ -480,14 +480,22 @@ mod tests {
     #[test]
     fn wrong_or_missing_fields_are_named() {
         let err = |json: &str| parse(json).err().map(|e| e.to_string()).unwrap_or_default();
-        assert!(err(r#"{"name":"x","layers":[{"effect":"solid"}]}"#).contains("needs field `color`"));
+        assert!(
+            err(r#"{"name":"x","layers":[{"effect":"solid"}]}"#).contains("needs field `color`")
+        );
         assert!(
             err(r##"{"name":"x","layers":[{"effect":"solid","color":"#000000","density":0.5}]}"##)
                 .contains("`density` does not apply")
         );
         assert!(err(r#"{"name":"x","layers":[{"effect":"laser"}]}"#).contains("unknown variant"));
         assert!(err(r#"{"name":"x","layers":[]}"#).contains("1 to 32 layers"));
-        assert!(err(r##"{"name":"x","bogus":1,"layers":[{"effect":"solid","color":"#000000"}]}"##).contains("unknown field"));
-        assert!(err(r##"{"name":"","layers":[{"effect":"solid","color":"#000000"}]}"##).contains("name must be"));
+        assert!(
+            err(r##"{"name":"x","bogus":1,"layers":[{"effect":"solid","color":"#000000"}]}"##)
+                .contains("unknown field")
+        );
+        assert!(
+            err(r##"{"name":"","layers":[{"effect":"solid","color":"#000000"}]}"##)
+                .contains("name must be")
+        );
     }
 }

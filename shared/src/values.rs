@@ -121,7 +121,7 @@ macro_rules! bounded_float {
         impl TryFrom<f64> for $name {
             type Error = RangeError;
             fn try_from(v: f64) -> Result<Self, RangeError> {
-                if !v.is_finite() || v < Self::MIN || v > Self::MAX {
+                if !v.is_finite() || !(Self::MIN..=Self::MAX).contains(&v) {
                     return Err(RangeError(format!(
                         "{} must be between {} and {}, got {}",
                         $what,
@@ -241,7 +241,10 @@ mod tests {
     fn ranges_are_enforced_on_deserialise() {
         assert!(serde_json::from_str::<Fps>("0").is_err());
         assert!(serde_json::from_str::<Fps>("61").is_err());
-        assert_eq!(serde_json::from_str::<Fps>("60").map(Fps::get).ok(), Some(60));
+        assert_eq!(
+            serde_json::from_str::<Fps>("60").map(Fps::get).ok(),
+            Some(60)
+        );
         assert!(serde_json::from_str::<Universe>("64000").is_err());
         assert!(serde_json::from_str::<Priority>("201").is_err());
         assert!(serde_json::from_str::<Percent>("100.5").is_err());

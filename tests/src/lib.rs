@@ -1,1 +1,379 @@
-//! placeholder
+//! Helpers for end-to-end tests: a real Limelight on port 0 with a fresh database,
+//! an HTTP client, and a UDP socket that decodes the E1.31 it receives.
+//!
+//! The database is SQLite in a temporary directory, or a fresh PostgreSQL database
+//! when `LIMELIGHT_TEST_POSTGRES` holds a server URL (CI runs the suite both ways).
+
+use anyhow::{Context, Result, anyhow, bail};
+use limelight_api::Server;
+use limelight_api::config::Config;
+use sacn::packet::{AcnRootLayerProtocol, E131RootLayerData};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio::net::UdpSocket;
+
+/// The first admin's password in tests.
+pub const ADMIN_PASSWORD: &str = "admin-password-1";
+/// The token-signing secret in tests.
+pub const JWT_SECRET: &str = "test-secret-that-is-at-least-32-bytes-long";
+
+/// Where a test's data lives; kept for a restart on the same database.
+#[derive(Debug)]
+pub struct TestEnv {
+    /// Temporary directory (data dir, SQLite file).
+    pub dir: tempfile::TempDir,
+    /// Database URL.
+    pub database_url: String,
+}
+
+impl TestEnv {
+    /// A fresh database of the backend under test.
+    pub async fn new() -> Result<Self> {
+        let dir = tempfile::tempdir()?;
+        let database_url = match std::env::var("LIMELIGHT_TEST_POSTGRES") {
+            Ok(server) => fresh_postgres(&server).await?,
+            Err(_) => format!("sqlite://{}", dir.path().join("test.db").display()),
+        };
+        Ok(Self { dir, database_url })
+    }
+
+    /// The configuration of a test server on this database.
+    pub fn config(&self) -> Config {
+        let mut config = Config::load(None, Vec::new()).unwrap_or_default();
+        config.http_addr = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.data_dir = self.dir.path().to_owned();
+        config.database_url = Some(self.database_url.clone());
+        config.admin_password = Some(ADMIN_PASSWORD.to_owned().into());
+        config.jwt_secret = Some(JWT_SECRET.to_owned().into());
+        config.scenes_dir = scenes_dir();
+        config.seed_demo_venue = false;
+        config.http_workers = Some(2);
+        // Loopback only, whatever a canvas is configured with.
+        config.sacn.bind = SocketAddr::from(([127, 0, 0, 1], 0));
+        config.sacn.multicast_interface = Some(std::net::Ipv4Addr::LOCALHOST);
+        config.sacn.multicast_ttl = 0;
+        config
+    }
+}
+
+/// The repository's `scenes/`.
+pub fn scenes_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../scenes")
+}
+
+async fn fresh_postgres(server: &str) -> Result<String> {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+    let server = server.trim_end_matches('/');
+    let name = format!("ll_test_{}", unique());
+    let mut conn = AsyncPgConnection::establish(&format!("{server}/postgres"))
+        .await
+        .context("cannot reach the test PostgreSQL")?;
+    conn.batch_execute(&format!("CREATE DATABASE {name}"))
+        .await?;
+    Ok(format!("{server}/{name}"))
+}
+
+fn unique() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}_{nanos}_{}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst)
+    )
+}
+
+/// A running server and a client for it.
+#[derive(Debug)]
+pub struct TestApp {
+    /// The server.
+    pub server: Server,
+    /// Base URL, `http://127.0.0.1:port`.
+    pub base: String,
+    /// HTTP client.
+    pub http: reqwest::Client,
+    /// The environment it runs in.
+    pub env: TestEnv,
+}
+
+impl TestApp {
+    /// A server on a fresh database.
+    pub async fn spawn() -> Result<Self> {
+        Self::spawn_in(TestEnv::new().await?).await
+    }
+
+    /// A server on an existing environment (e.g. to restart on the same database).
+    pub async fn spawn_in(env: TestEnv) -> Result<Self> {
+        let server = Server::start(env.config()).await?;
+        let base = format!("http://{}", server.addr());
+        Ok(Self {
+            server,
+            base,
+            http: reqwest::Client::new(),
+            env,
+        })
+    }
+
+    /// Stop the server; the environment is kept for another start.
+    pub async fn stop(self) -> TestEnv {
+        self.server.stop().await;
+        self.env
+    }
+
+    /// A URL on the server.
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    /// Log in; the token.
+    pub async fn login(&self, username: &str, password: &str) -> Result<String> {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/v1/auth/login",
+                None,
+                Some(json!({"username": username, "password": password})),
+            )
+            .await?;
+        if status != 200 {
+            bail!("login of {username} failed: {status} {body}");
+        }
+        body["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("no token in {body}"))
+    }
+
+    /// The admin's token.
+    pub async fn admin(&self) -> Result<String> {
+        self.login("admin", ADMIN_PASSWORD).await
+    }
+
+    /// Create a user with `role` and log in as it; the token.
+    pub async fn user(&self, name: &str, role: &str) -> Result<String> {
+        let admin = self.admin().await?;
+        let password = format!("{name}-password");
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/v1/users",
+                Some(&admin),
+                Some(json!({"username": name, "password": password, "role": role})),
+            )
+            .await?;
+        if status != 201 {
+            bail!("creating {name} failed: {status} {body}");
+        }
+        self.login(name, &password).await
+    }
+
+    /// Send a request with an optional bearer token and JSON body; status and JSON
+    /// body (`null` when empty).
+    pub async fn call(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> Result<(u16, Value)> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut req = self.http.request(method, self.url(path));
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let res = req.send().await?;
+        let status = res.status().as_u16();
+        let text = res.text().await?;
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Ok((status, value))
+    }
+
+    /// Send a raw body with a content type.
+    pub async fn call_raw(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: Vec<u8>,
+    ) -> Result<(u16, Value)> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let mut req = self
+            .http
+            .request(method, self.url(path))
+            .header("content-type", content_type)
+            .body(body);
+        if let Some(token) = token {
+            req = req.bearer_auth(token);
+        }
+        let res = req.send().await?;
+        let status = res.status().as_u16();
+        let text = res.text().await?;
+        let value = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text).unwrap_or(Value::String(text))
+        };
+        Ok((status, value))
+    }
+
+    /// Create a canvas sending unicast to `dest`; its id.
+    pub async fn canvas(
+        &self,
+        token: &str,
+        name: &str,
+        pixels: u32,
+        fps: u32,
+        output: Value,
+    ) -> Result<i64> {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/v1/canvases",
+                Some(token),
+                Some(json!({"name": name, "pixels": pixels, "fps": fps, "output": output})),
+            )
+            .await?;
+        if status != 201 {
+            bail!("creating canvas {name} failed: {status} {body}");
+        }
+        body["id"]
+            .as_i64()
+            .ok_or_else(|| anyhow!("no id in {body}"))
+    }
+
+    /// Create a solid-colour scene.
+    pub async fn solid_scene(&self, token: &str, name: &str, color: &str) -> Result<()> {
+        let (status, body) = self
+            .call(
+                "POST",
+                "/api/v1/scenes",
+                Some(token),
+                Some(json!({"name": name, "layers": [{"effect": "solid", "color": color}]})),
+            )
+            .await?;
+        if status != 201 {
+            bail!("creating scene {name} failed: {status} {body}");
+        }
+        Ok(())
+    }
+}
+
+/// One decoded E1.31 data packet and when it arrived.
+#[derive(Debug, Clone)]
+pub struct DataPacket {
+    /// Arrival time.
+    pub at: Instant,
+    /// Universe.
+    pub universe: u16,
+    /// Priority.
+    pub priority: u8,
+    /// Sequence number.
+    pub sequence: u8,
+    /// Stream_Terminated bit.
+    pub terminated: bool,
+    /// Sync address.
+    pub sync_address: u16,
+    /// Source name.
+    pub source_name: String,
+    /// DMX slots after the start code.
+    pub slots: Vec<u8>,
+}
+
+/// What arrived on a receiver socket.
+#[derive(Debug, Clone)]
+pub enum Packet {
+    /// A data packet.
+    Data(DataPacket),
+    /// A sync packet for this address.
+    Sync(u16),
+}
+
+/// A UDP socket on loopback that decodes E1.31 (a stand-in for a pixel controller).
+#[derive(Debug)]
+pub struct Receiver {
+    socket: UdpSocket,
+    buf: Vec<u8>,
+}
+
+impl Receiver {
+    /// Bind an ephemeral port on 127.0.0.1.
+    pub async fn bind() -> Result<Self> {
+        Ok(Self {
+            socket: UdpSocket::bind("127.0.0.1:0").await?,
+            buf: vec![0; 2048],
+        })
+    }
+
+    /// `ip:port` to put in a canvas's destinations.
+    pub fn dest(&self) -> Result<String> {
+        Ok(self.socket.local_addr()?.to_string())
+    }
+
+    /// The next packet, decoded.
+    pub async fn next(&mut self, within: Duration) -> Result<Packet> {
+        let n = tokio::time::timeout(within, self.socket.recv(&mut self.buf))
+            .await
+            .context("no sACN packet arrived in time")??;
+        let at = Instant::now();
+        let parsed =
+            AcnRootLayerProtocol::parse(&self.buf[..n]).map_err(|e| anyhow!("not E1.31: {e}"))?;
+        match parsed.pdu.data {
+            E131RootLayerData::DataPacket(d) => Ok(Packet::Data(DataPacket {
+                at,
+                universe: d.universe,
+                priority: d.priority,
+                sequence: d.sequence_number,
+                terminated: d.stream_terminated,
+                sync_address: d.synchronization_address,
+                source_name: d.source_name.to_string(),
+                slots: d.data.property_values.get(1..).unwrap_or(&[]).to_vec(),
+            })),
+            E131RootLayerData::SynchronizationPacket(s) => {
+                Ok(Packet::Sync(s.synchronization_address))
+            }
+            E131RootLayerData::UniverseDiscoveryPacket(_) => bail!("unexpected discovery packet"),
+        }
+    }
+
+    /// The next data packet (sync packets are passed over).
+    pub async fn next_data(&mut self, within: Duration) -> Result<DataPacket> {
+        loop {
+            if let Packet::Data(d) = self.next(within).await? {
+                return Ok(d);
+            }
+        }
+    }
+
+    /// Data packets until one satisfies `pred`; that packet. Fails after `within`.
+    pub async fn until(
+        &mut self,
+        within: Duration,
+        pred: impl Fn(&DataPacket) -> bool,
+    ) -> Result<DataPacket> {
+        let deadline = Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                bail!("no matching sACN packet within {within:?}");
+            }
+            let p = self.next_data(left).await?;
+            if pred(&p) {
+                return Ok(p);
+            }
+        }
+    }
+}

@@ -90,10 +90,7 @@ impl CanvasActor {
     }
 
     fn schedule(&self, ctx: &mut Context<Self>) {
-        let wait = self
-            .frames
-            .next_deadline()
-            .saturating_sub(self.clock.now());
+        let wait = self.frames.next_deadline().saturating_sub(self.clock.now());
         ctx.run_later(wait, |act, ctx| act.on_tick(ctx));
     }
 

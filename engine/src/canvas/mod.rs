@@ -7,7 +7,7 @@ mod messages;
 mod state;
 
 pub use actor::{CanvasActor, PreviewFrame};
-pub use messages::{Apply, CanvasFailed, GetState};
 #[cfg(feature = "fault-injection")]
 pub use messages::InjectRenderFault;
+pub use messages::{Apply, CanvasFailed, GetState};
 pub use state::{CanvasSetup, CanvasState, LiveCommand};

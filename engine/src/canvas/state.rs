@@ -213,7 +213,10 @@ mod tests {
 
     fn canvas(pixels: i64) -> CanvasState {
         let spec = CanvasSpec {
-            name: "test".to_owned().try_into().unwrap_or_else(|_| unreachable!()),
+            name: "test"
+                .to_owned()
+                .try_into()
+                .unwrap_or_else(|_| unreachable!()),
             pixels: pixels.try_into().unwrap_or_default(),
             fps: Default::default(),
             output: OutputSpec {

@@ -7,8 +7,8 @@ mod actor;
 mod messages;
 
 pub use actor::{Directory, OutputDefaults};
+#[cfg(feature = "fault-injection")]
+pub use messages::InjectFault;
 pub use messages::{
     Control, GetPreview, ListStates, RemoveCanvas, SetGrandMaster, Shutdown, StartCanvas,
 };
-#[cfg(feature = "fault-injection")]
-pub use messages::InjectFault;

@@ -57,9 +57,10 @@ impl Encoder {
         terminated: bool,
         buf: &mut Vec<u8>,
     ) -> Result<(), EncodeError> {
-        let sequence = self.sequences.get_mut(index).ok_or_else(|| {
-            EncodeError(format!("universe index {index} outside the canvas"))
-        })?;
+        let sequence = self
+            .sequences
+            .get_mut(index)
+            .ok_or_else(|| EncodeError(format!("universe index {index} outside the canvas")))?;
         let sequence_number = *sequence;
         *sequence = sequence.wrapping_add(1);
         self.slots.clear();
@@ -84,9 +85,7 @@ impl Encoder {
             },
         };
         buf.clear();
-        packet
-            .pack_vec(buf)
-            .map_err(|e| EncodeError(e.to_string()))
+        packet.pack_vec(buf).map_err(|e| EncodeError(e.to_string()))
     }
 
     /// Pack the sync packet that releases the frame, into `buf`.
@@ -96,18 +95,14 @@ impl Encoder {
         let packet = AcnRootLayerProtocol {
             pdu: E131RootLayer {
                 cid: self.cid,
-                data: E131RootLayerData::SynchronizationPacket(
-                    SynchronizationPacketFramingLayer {
-                        sequence_number,
-                        synchronization_address: self.sync_address,
-                    },
-                ),
+                data: E131RootLayerData::SynchronizationPacket(SynchronizationPacketFramingLayer {
+                    sequence_number,
+                    synchronization_address: self.sync_address,
+                }),
             },
         };
         buf.clear();
-        packet
-            .pack_vec(buf)
-            .map_err(|e| EncodeError(e.to_string()))
+        packet.pack_vec(buf).map_err(|e| EncodeError(e.to_string()))
     }
 }
 
@@ -123,11 +118,19 @@ mod tests {
         enc.data(1, 42, &data, false, &mut buf)?;
         assert_eq!(buf.len(), 638);
         assert_eq!(buf[108], 150, "priority");
-        assert_eq!(u16::from_be_bytes([buf[109], buf[110]]), 7000, "sync address");
+        assert_eq!(
+            u16::from_be_bytes([buf[109], buf[110]]),
+            7000,
+            "sync address"
+        );
         assert_eq!(buf[111], 0, "sequence");
         assert_eq!(buf[112], 0, "options");
         assert_eq!(u16::from_be_bytes([buf[113], buf[114]]), 42, "universe");
-        assert_eq!(u16::from_be_bytes([buf[123], buf[124]]), 513, "property count");
+        assert_eq!(
+            u16::from_be_bytes([buf[123], buf[124]]),
+            513,
+            "property count"
+        );
         assert_eq!(buf[125], 0, "start code");
         assert_eq!(&buf[126..], &data[..]);
         assert_eq!(&buf[44..50], b"Facade");

@@ -26,7 +26,9 @@ pub struct UniverseMap {
 
 /// The canvas needs universes past 63999.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{pixels} pixels from universe {first} need universes up to {last}, past the last sACN universe 63999")]
+#[error(
+    "{pixels} pixels from universe {first} need universes up to {last}, past the last sACN universe 63999"
+)]
 pub struct UniverseOverflow {
     /// Pixels of the canvas.
     pub pixels: u32,
@@ -102,9 +104,27 @@ mod tests {
         let map = UniverseMap::new(400, &output(r#"{"universe": 10}"#))?;
         let spans = map.spans();
         assert_eq!(spans.len(), 3);
-        assert_eq!(spans[0], UniverseSpan { universe: 10, bytes: 0..510 });
-        assert_eq!(spans[1], UniverseSpan { universe: 11, bytes: 510..1020 });
-        assert_eq!(spans[2], UniverseSpan { universe: 12, bytes: 1020..1200 });
+        assert_eq!(
+            spans[0],
+            UniverseSpan {
+                universe: 10,
+                bytes: 0..510
+            }
+        );
+        assert_eq!(
+            spans[1],
+            UniverseSpan {
+                universe: 11,
+                bytes: 510..1020
+            }
+        );
+        assert_eq!(
+            spans[2],
+            UniverseSpan {
+                universe: 12,
+                bytes: 1020..1200
+            }
+        );
         Ok(())
     }
 

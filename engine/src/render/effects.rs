@@ -132,7 +132,13 @@ mod tests {
     #[test]
     fn solid_fills_every_pixel() {
         let mut out = vec![[0.0; 3]; 5];
-        render_effect(&Effect::Solid { color: Rgb::new(255, 128, 0) }, 0.0, &mut out);
+        render_effect(
+            &Effect::Solid {
+                color: Rgb::new(255, 128, 0),
+            },
+            0.0,
+            &mut out,
+        );
         assert!(out.iter().all(|p| bytes(*p) == [255, 128, 0]));
     }
 
@@ -175,7 +181,14 @@ mod tests {
     #[test]
     fn rainbow_spans_the_wheel() {
         let mut out = vec![[0.0; 3]; 6];
-        render_effect(&Effect::Rainbow { speed: speed(0.0), scale: 1.0 }, 0.0, &mut out);
+        render_effect(
+            &Effect::Rainbow {
+                speed: speed(0.0),
+                scale: 1.0,
+            },
+            0.0,
+            &mut out,
+        );
         assert_eq!(bytes(out[0]), [255, 0, 0]);
         assert_eq!(bytes(out[2]), [0, 255, 0]);
         assert_eq!(bytes(out[4]), [0, 0, 255]);

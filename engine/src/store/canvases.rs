@@ -94,9 +94,24 @@ impl Store {
         with_conn!(self, |conn| {
             let target = diesel::update(canvases::table.find(id));
             let n = match &field {
-                LiveField::Scene(name) => target.set(canvases::live_scene.eq(name)).execute(conn).await?,
-                LiveField::Master(level) => target.set(canvases::live_master.eq(level)).execute(conn).await?,
-                LiveField::Blackout(on) => target.set(canvases::live_blackout.eq(on)).execute(conn).await?,
+                LiveField::Scene(name) => {
+                    target
+                        .set(canvases::live_scene.eq(name))
+                        .execute(conn)
+                        .await?
+                }
+                LiveField::Master(level) => {
+                    target
+                        .set(canvases::live_master.eq(level))
+                        .execute(conn)
+                        .await?
+                }
+                LiveField::Blackout(on) => {
+                    target
+                        .set(canvases::live_blackout.eq(on))
+                        .execute(conn)
+                        .await?
+                }
             };
             Ok(n > 0)
         })
@@ -128,7 +143,10 @@ impl Store {
     /// Remove a canvas (its emergency state goes with it); whether one was removed.
     pub async fn delete_canvas(&self, id: i64) -> Result<bool, StoreError> {
         with_conn!(self, |conn| {
-            Ok(diesel::delete(canvases::table.find(id)).execute(conn).await? > 0)
+            Ok(diesel::delete(canvases::table.find(id))
+                .execute(conn)
+                .await?
+                > 0)
         })
     }
 

@@ -27,7 +27,59 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 
-type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
+type SqliteConn = SyncConnectionWrapper<SqliteConnection, Detached>;
+
+/// Runs SQLite's blocking calls for the sync-connection wrapper. Unlike the
+/// wrapper's default, a query whose future is dropped (a client that went away, an
+/// extractor cancelled by another's failure) is not waited for in `Drop` — that
+/// would block, and panics on actix's single-threaded workers. The query finishes
+/// on the blocking pool and its result is discarded; the connection's own mutex
+/// keeps the next query behind it.
+#[derive(Debug)]
+pub struct Detached(tokio::runtime::Handle);
+
+/// The runtime whose blocking pool runs SQLite calls: one for the process, so a
+/// connection never depends on the runtime of whichever thread opened it.
+fn sqlite_runtime() -> Result<tokio::runtime::Handle, std::io::Error> {
+    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
+    if let Some(rt) = RUNTIME.get() {
+        return Ok(rt.handle().clone());
+    }
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name("sqlite")
+        .enable_all()
+        .build()?;
+    Ok(RUNTIME.get_or_init(|| rt).handle().clone())
+}
+
+impl diesel_async::sync_connection_wrapper::SpawnBlocking for Detached {
+    fn spawn_blocking<'a, R>(
+        &mut self,
+        task: impl FnOnce() -> R + Send + 'static,
+    ) -> futures_core::future::BoxFuture<
+        'a,
+        Result<R, Box<dyn std::error::Error + Send + Sync + 'static>>,
+    >
+    where
+        R: Send + 'static,
+    {
+        let handle = self.0.spawn_blocking(task);
+        Box::pin(async move {
+            handle
+                .await
+                .map_err(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>)
+        })
+    }
+
+    fn get_runtime() -> Self {
+        match sqlite_runtime() {
+            Ok(handle) => Detached(handle),
+            // Without a runtime of its own, fall back to the caller's.
+            Err(_) => Detached(tokio::runtime::Handle::current()),
+        }
+    }
+}
 
 /// A storage failure.
 #[derive(Debug, thiserror::Error)]
@@ -62,7 +114,9 @@ impl From<diesel_async::pooled_connection::PoolError> for StoreError {
 }
 
 /// Turn a unique-constraint violation into a conflict naming `what`.
-pub(crate) fn conflict(what: impl Into<String>) -> impl FnOnce(diesel::result::Error) -> StoreError {
+pub(crate) fn conflict(
+    what: impl Into<String>,
+) -> impl FnOnce(diesel::result::Error) -> StoreError {
     move |e| match e {
         diesel::result::Error::DatabaseError(DatabaseErrorKind::UniqueViolation, _) => {
             StoreError::Conflict(what.into())
@@ -193,11 +247,17 @@ pub async fn migrate(url: &str, direction: Direction) -> Result<(), StoreError> 
             use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
             let mut conn =
                 <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)
-                .map_err(|e| e.to_string())?;
+                    .map_err(|e| e.to_string())?;
             apply_pg(&mut conn, direction).map_err(|e| e.to_string())
         } else {
             let mut conn =
                 SqliteConnection::establish(sqlite_path(&url)).map_err(|e| e.to_string())?;
+            // Another process (or an earlier engine in this one) may hold the file.
+            diesel::connection::SimpleConnection::batch_execute(
+                &mut conn,
+                "PRAGMA busy_timeout = 5000; PRAGMA journal_mode = WAL;",
+            )
+            .map_err(|e| e.to_string())?;
             apply_sqlite(&mut conn, direction).map_err(|e| e.to_string())
         }
     };
@@ -233,5 +293,6 @@ pub(crate) fn now() -> chrono::NaiveDateTime {
 
 /// A stored UTC time as RFC 3339.
 pub fn rfc3339(t: chrono::NaiveDateTime) -> String {
-    t.and_utc().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+    t.and_utc()
+        .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }

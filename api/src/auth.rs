@@ -1,0 +1,258 @@
+//! Authentication (JWT bearer tokens, HS256) and the permission table.
+//!
+//! | permission | admin | operator | marketing |
+//! |---|---|---|---|
+//! | `ManageUsers`: users CRUD | yes | | |
+//! | `ManageSystem`: canvases create/update/delete, audit log | yes | | |
+//! | `LiveControl`: scene, blackout, masters, emergency, grand master | yes | yes | |
+//! | `EditScenes`: scenes create/update/delete | yes | | yes |
+//! | `Read`: canvases, live state, scenes, WebSocket | yes | yes | yes |
+
+use crate::error::ApiError;
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest, web};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use limelight_engine::{EngineHandle, Principal};
+use limelight_shared::error::ErrorCode;
+use limelight_shared::ids::UserId;
+use limelight_shared::users::Role;
+use serde::{Deserialize, Serialize};
+use std::future::Future;
+use std::pin::Pin;
+
+/// Something a role may be allowed to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Permission {
+    /// Create, change and remove users.
+    ManageUsers,
+    /// Configure canvases; read the audit log.
+    ManageSystem,
+    /// Change what canvases show.
+    LiveControl,
+    /// Write scenes.
+    EditScenes,
+    /// Read canvases, state and scenes.
+    Read,
+}
+
+/// Whether `role` has `permission`: the table above, in code.
+pub fn allows(role: Role, permission: Permission) -> bool {
+    use Permission::*;
+    match role {
+        Role::Admin => true,
+        Role::Operator => matches!(permission, LiveControl | Read),
+        Role::Marketing => matches!(permission, EditScenes | Read),
+    }
+}
+
+/// Claims carried by a token.
+#[derive(Debug, Serialize, Deserialize)]
+struct Claims {
+    /// User id, as a string (JWT's `sub` is a string).
+    sub: String,
+    /// User name at issue time.
+    name: String,
+    /// Issued at (seconds since the epoch).
+    iat: i64,
+    /// Expires at (seconds since the epoch).
+    exp: i64,
+}
+
+/// Issues and checks tokens.
+#[derive(Clone)]
+pub struct Tokens {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    ttl: chrono::Duration,
+}
+
+impl std::fmt::Debug for Tokens {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tokens").field("ttl", &self.ttl).finish()
+    }
+}
+
+impl Tokens {
+    /// Tokens signed with `secret`, valid for `ttl_minutes`.
+    pub fn new(secret: &[u8], ttl_minutes: u32) -> Self {
+        Self {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            ttl: chrono::Duration::minutes(i64::from(ttl_minutes)),
+        }
+    }
+
+    /// A token for `user`, and when it expires.
+    pub fn issue(
+        &self,
+        id: UserId,
+        name: &str,
+    ) -> Result<(String, chrono::DateTime<chrono::Utc>), ApiError> {
+        let now = chrono::Utc::now();
+        let expires = now + self.ttl;
+        let claims = Claims {
+            sub: id.0.to_string(),
+            name: name.to_owned(),
+            iat: now.timestamp(),
+            exp: expires.timestamp(),
+        };
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|e| {
+            tracing::error!(error = %e, "cannot sign a token");
+            ApiError::new(ErrorCode::Internal, "internal error; see the server log")
+        })?;
+        Ok((token, expires))
+    }
+
+    /// The user id in a valid, unexpired token.
+    fn verify(&self, token: &str) -> Result<UserId, ApiError> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.leeway = 0;
+        validation.set_required_spec_claims(&["exp", "sub"]);
+        jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation)
+            .map_err(|e| match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => {
+                    ApiError::new(ErrorCode::TokenExpired, "token has expired; log in again")
+                }
+                _ => ApiError::new(ErrorCode::Unauthorized, "token is not valid"),
+            })
+            .and_then(|data| {
+                data.claims
+                    .sub
+                    .parse()
+                    .map(UserId)
+                    .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "token is not valid"))
+            })
+    }
+
+    /// The principal a token stands for. The user is looked up, so a deleted user's
+    /// tokens stop working and a role change applies at once.
+    pub async fn principal(
+        &self,
+        engine: &EngineHandle,
+        token: &str,
+    ) -> Result<Principal, ApiError> {
+        let id = self.verify(token)?;
+        let user = engine
+            .user(id)
+            .await
+            .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "token is not valid"))?;
+        Ok(Principal {
+            id: user.id,
+            username: user.username,
+            role: user.role,
+        })
+    }
+}
+
+/// The bearer token of a request, if any.
+pub fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
+        .get(actix_web::http::header::AUTHORIZATION)?
+        .to_str()
+        .ok()?
+        .strip_prefix("Bearer ")
+        .map(str::trim)
+}
+
+/// An authenticated request. Handlers call [`Auth::require`] for their permission.
+#[derive(Debug, Clone)]
+pub struct Auth(pub Principal);
+
+impl Auth {
+    /// The principal, if its role has `permission`.
+    pub fn require(&self, permission: Permission) -> Result<&Principal, ApiError> {
+        if allows(self.0.role, permission) {
+            Ok(&self.0)
+        } else {
+            Err(ApiError::new(
+                ErrorCode::Forbidden,
+                format!(
+                    "role {} may not do this ({permission:?} is needed)",
+                    self.0.role.as_str()
+                ),
+            ))
+        }
+    }
+}
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let token = bearer(req).map(str::to_owned);
+        let tokens = req.app_data::<web::Data<Tokens>>().cloned();
+        let engine = req.app_data::<web::Data<EngineHandle>>().cloned();
+        Box::pin(async move {
+            let (Some(tokens), Some(engine)) = (tokens, engine) else {
+                return Err(ApiError::new(
+                    ErrorCode::Internal,
+                    "authentication is not set up",
+                ));
+            };
+            let token = token.ok_or_else(|| {
+                ApiError::new(
+                    ErrorCode::Unauthorized,
+                    "an Authorization: Bearer token is needed",
+                )
+            })?;
+            // Its own task: if another extractor of the request fails first, this
+            // future is dropped, and a database query must never be cut off midway.
+            let lookup = async move { tokens.principal(&engine, &token).await };
+            actix_web::rt::spawn(lookup)
+                .await
+                .map_err(|_| {
+                    ApiError::new(ErrorCode::Internal, "internal error; see the server log")
+                })?
+                .map(Auth)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_permission_table_holds() {
+        use Permission::*;
+        for p in [ManageUsers, ManageSystem, LiveControl, EditScenes, Read] {
+            assert!(allows(Role::Admin, p));
+        }
+        assert!(allows(Role::Operator, LiveControl));
+        assert!(!allows(Role::Operator, EditScenes));
+        assert!(!allows(Role::Operator, ManageUsers));
+        assert!(allows(Role::Marketing, EditScenes));
+        assert!(!allows(Role::Marketing, LiveControl));
+        assert!(!allows(Role::Marketing, ManageSystem));
+    }
+
+    #[test]
+    fn tokens_from_another_secret_or_expired_are_refused() -> Result<(), ApiError> {
+        let tokens = Tokens::new(b"one secret that is long enough", 5);
+        let (token, _) = tokens.issue(UserId(7), "ops")?;
+        assert_eq!(tokens.verify(&token)?, UserId(7));
+        let other = Tokens::new(b"another secret entirely........", 5);
+        assert_eq!(
+            other.verify(&token).map_err(|e| e.code).err(),
+            Some(ErrorCode::Unauthorized)
+        );
+        let expired = jsonwebtoken::encode(
+            &Header::new(Algorithm::HS256),
+            &Claims {
+                sub: "7".into(),
+                name: "ops".into(),
+                iat: 0,
+                exp: 1,
+            },
+            &EncodingKey::from_secret(b"one secret that is long enough"),
+        )
+        .map_err(|e| ApiError::new(ErrorCode::Internal, e.to_string()))?;
+        assert_eq!(
+            tokens.verify(&expired).map_err(|e| e.code).err(),
+            Some(ErrorCode::TokenExpired)
+        );
+        Ok(())
+    }
+}

@@ -1,0 +1,246 @@
+//! Configuration: one typed struct, read from a TOML file and then overridden by
+//! `LIMELIGHT_*` environment variables. Unknown keys and unknown `LIMELIGHT_*`
+//! variables are refused, so a typo never silently falls back to a default.
+
+use limelight_engine::EngineConfig;
+use secrecy::SecretString;
+use serde::Deserialize;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+/// Everything Limelight can be configured with.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Address the HTTP/WebSocket server listens on (`LIMELIGHT_HTTP_ADDR`).
+    pub http_addr: SocketAddr,
+    /// Directory for the SQLite database and the token-signing secret
+    /// (`LIMELIGHT_DATA_DIR`).
+    pub data_dir: PathBuf,
+    /// `postgres://…` for PostgreSQL; a SQLite file in `data_dir` when absent
+    /// (`LIMELIGHT_DATABASE_URL`).
+    pub database_url: Option<String>,
+    /// Password of the first admin, used only when there is no user yet; generated
+    /// and printed once when absent (`LIMELIGHT_ADMIN_PASSWORD`).
+    pub admin_password: Option<SecretString>,
+    /// Secret that signs tokens; generated and kept in `data_dir` when absent
+    /// (`LIMELIGHT_JWT_SECRET`).
+    pub jwt_secret: Option<SecretString>,
+    /// How long a login token lasts, in minutes (`LIMELIGHT_TOKEN_TTL_MINUTES`).
+    pub token_ttl_minutes: u32,
+    /// Scene files seeded into an empty database (`LIMELIGHT_SCENES_DIR`).
+    pub scenes_dir: PathBuf,
+    /// Seed the demo venue's five canvases into an empty database
+    /// (`LIMELIGHT_SEED_DEMO_VENUE`).
+    pub seed_demo_venue: bool,
+    /// Largest request body accepted, in bytes (`LIMELIGHT_MAX_BODY_BYTES`).
+    pub max_body_bytes: usize,
+    /// HTTP worker threads; one per core when absent (`LIMELIGHT_HTTP_WORKERS`).
+    pub http_workers: Option<usize>,
+    /// sACN output.
+    pub sacn: SacnConfig,
+}
+
+/// sACN output settings shared by every canvas.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SacnConfig {
+    /// Local address packets are sent from (`LIMELIGHT_SACN_BIND`).
+    pub bind: SocketAddr,
+    /// Multicast time-to-live; 1 keeps packets on the local network
+    /// (`LIMELIGHT_SACN_MULTICAST_TTL`).
+    pub multicast_ttl: u32,
+    /// Interface address for multicast; the system's choice when absent
+    /// (`LIMELIGHT_SACN_MULTICAST_INTERFACE`).
+    pub multicast_interface: Option<Ipv4Addr>,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            http_addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("data"),
+            database_url: None,
+            admin_password: None,
+            jwt_secret: None,
+            token_ttl_minutes: 12 * 60,
+            scenes_dir: PathBuf::from("scenes"),
+            seed_demo_venue: true,
+            max_body_bytes: 64 * 1024,
+            http_workers: None,
+            sacn: SacnConfig::default(),
+        }
+    }
+}
+
+impl Default for SacnConfig {
+    fn default() -> Self {
+        Self {
+            bind: SocketAddr::from(([0, 0, 0, 0], 0)),
+            multicast_ttl: 1,
+            multicast_interface: None,
+        }
+    }
+}
+
+/// A configuration that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid.
+    #[error("{path}: {message}")]
+    File {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        message: String,
+    },
+    /// An environment variable is not valid.
+    #[error("{name}: {message}")]
+    Env {
+        /// The variable.
+        name: String,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+impl Config {
+    /// Read `file` (if given) and apply the environment `vars`.
+    pub fn load(
+        file: Option<&Path>,
+        vars: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        let mut config = match file {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })?;
+                toml::from_str(&text).map_err(|e| ConfigError::File {
+                    path: path.to_owned(),
+                    message: e.to_string(),
+                })?
+            }
+            None => Config::default(),
+        };
+        for (name, value) in vars {
+            if name.starts_with("LIMELIGHT_") && name != "LIMELIGHT_CONFIG" {
+                config.apply_env(&name, value)?;
+            }
+        }
+        if config.token_ttl_minutes == 0 {
+            return Err(ConfigError::Env {
+                name: "token_ttl_minutes".into(),
+                message: "must be at least 1".into(),
+            });
+        }
+        Ok(config)
+    }
+
+    fn apply_env(&mut self, name: &str, value: String) -> Result<(), ConfigError> {
+        fn parse<T: std::str::FromStr>(name: &str, value: &str) -> Result<T, ConfigError>
+        where
+            T::Err: std::fmt::Display,
+        {
+            value.parse().map_err(|e: T::Err| ConfigError::Env {
+                name: name.to_owned(),
+                message: e.to_string(),
+            })
+        }
+        match name {
+            "LIMELIGHT_HTTP_ADDR" => self.http_addr = parse(name, &value)?,
+            "LIMELIGHT_DATA_DIR" => self.data_dir = PathBuf::from(value),
+            "LIMELIGHT_DATABASE_URL" => self.database_url = Some(value),
+            "LIMELIGHT_ADMIN_PASSWORD" => self.admin_password = Some(value.into()),
+            "LIMELIGHT_JWT_SECRET" => self.jwt_secret = Some(value.into()),
+            "LIMELIGHT_TOKEN_TTL_MINUTES" => self.token_ttl_minutes = parse(name, &value)?,
+            "LIMELIGHT_SCENES_DIR" => self.scenes_dir = PathBuf::from(value),
+            "LIMELIGHT_SEED_DEMO_VENUE" => self.seed_demo_venue = parse(name, &value)?,
+            "LIMELIGHT_MAX_BODY_BYTES" => self.max_body_bytes = parse(name, &value)?,
+            "LIMELIGHT_HTTP_WORKERS" => self.http_workers = Some(parse(name, &value)?),
+            "LIMELIGHT_SACN_BIND" => self.sacn.bind = parse(name, &value)?,
+            "LIMELIGHT_SACN_MULTICAST_TTL" => self.sacn.multicast_ttl = parse(name, &value)?,
+            "LIMELIGHT_SACN_MULTICAST_INTERFACE" => {
+                self.sacn.multicast_interface = Some(parse(name, &value)?)
+            }
+            other => {
+                return Err(ConfigError::Env {
+                    name: other.to_owned(),
+                    message: "unknown setting".into(),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    /// The database URL in effect.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("limelight.db").display()))
+    }
+
+    /// The engine's part of the configuration.
+    pub fn engine(&self) -> EngineConfig {
+        EngineConfig {
+            database_url: self.database_url(),
+            scenes_dir: Some(self.scenes_dir.clone()),
+            seed_demo_venue: self.seed_demo_venue,
+            sacn_bind: self.sacn.bind,
+            multicast_ttl: self.sacn.multicast_ttl,
+            multicast_interface: self.sacn.multicast_interface,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn environment_overrides_defaults() -> Result<(), ConfigError> {
+        let c = Config::load(
+            None,
+            vars(&[
+                ("LIMELIGHT_HTTP_ADDR", "127.0.0.1:9000"),
+                ("LIMELIGHT_DATA_DIR", "/tmp/ll"),
+                ("PATH", "/bin"),
+            ]),
+        )?;
+        assert_eq!(c.http_addr.port(), 9000);
+        assert_eq!(c.database_url(), "sqlite:///tmp/ll/limelight.db");
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_or_bad_settings_are_refused() {
+        assert!(Config::load(None, vars(&[("LIMELIGHT_HTTP_ADRR", "x")])).is_err());
+        assert!(Config::load(None, vars(&[("LIMELIGHT_HTTP_ADDR", "nope")])).is_err());
+        let dir = std::env::temp_dir().join(format!("ll-config-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let file = dir.join("bad.toml");
+        let _ = std::fs::write(&file, "http_adr = \"127.0.0.1:1\"\n");
+        assert!(Config::load(Some(&file), vec![]).is_err());
+        let _ = std::fs::write(
+            &file,
+            "http_addr = \"127.0.0.1:1\"\n[sacn]\nmulticast_ttl = 0\n",
+        );
+        let ok = Config::load(Some(&file), vec![]);
+        assert!(ok.is_ok_and(|c| c.http_addr.port() == 1 && c.sacn.multicast_ttl == 0));
+    }
+}

@@ -1,0 +1,126 @@
+//! `ApiError`: every failure as a status, a machine-readable code and a message.
+//! A 500 tells the client nothing internal; the cause goes to the log.
+
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use limelight_engine::EngineError;
+use limelight_shared::error::{ErrorBody, ErrorCode};
+use std::fmt;
+
+/// A failed request.
+#[derive(Debug)]
+pub struct ApiError {
+    /// What went wrong, for programs.
+    pub code: ErrorCode,
+    /// What went wrong, for people.
+    pub message: String,
+}
+
+impl ApiError {
+    /// An error with a code and message.
+    pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
+        Self {
+            code,
+            message: message.into(),
+        }
+    }
+
+    /// The HTTP status of a code.
+    pub fn status_of(code: ErrorCode) -> StatusCode {
+        match code {
+            ErrorCode::InvalidJson | ErrorCode::BadMessage => StatusCode::BAD_REQUEST,
+            ErrorCode::ValidationFailed | ErrorCode::InvalidScene => {
+                StatusCode::UNPROCESSABLE_ENTITY
+            }
+            ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ErrorCode::Unauthorized | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
+            ErrorCode::Forbidden => StatusCode::FORBIDDEN,
+            ErrorCode::NotFound
+            | ErrorCode::UnknownCanvas
+            | ErrorCode::UnknownScene
+            | ErrorCode::UnknownUser => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict => StatusCode::CONFLICT,
+            ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            ErrorCode::SlowConsumer => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+            ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The body sent to the client.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            code: self.code,
+            message: self.message.clone(),
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:?}: {}", self.code, self.message)
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        Self::status_of(self.code)
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::build(self.status_code()).json(self.body())
+    }
+}
+
+impl From<EngineError> for ApiError {
+    fn from(e: EngineError) -> Self {
+        let code = match &e {
+            EngineError::UnknownCanvas(_) => ErrorCode::UnknownCanvas,
+            EngineError::UnknownScene(_) => ErrorCode::UnknownScene,
+            EngineError::UnknownUser(_) => ErrorCode::UnknownUser,
+            EngineError::Invalid(_) => ErrorCode::ValidationFailed,
+            EngineError::InvalidScene(_) => ErrorCode::InvalidScene,
+            EngineError::Conflict(_) => ErrorCode::Conflict,
+            EngineError::BadCredentials => ErrorCode::Unauthorized,
+            EngineError::Restarting(_) => ErrorCode::Unavailable,
+            EngineError::Store(_) | EngineError::Internal(_) => {
+                tracing::error!(error = %e, "internal error");
+                return ApiError::new(ErrorCode::Internal, "internal error; see the server log");
+            }
+        };
+        ApiError::new(code, e.to_string())
+    }
+}
+
+/// A JSON body error: syntax errors are `invalid_json` (400), well-formed bodies
+/// with wrong or out-of-range values `validation_failed` (422).
+pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
+    use actix_web::error::JsonPayloadError as E;
+    match err {
+        E::OverflowKnownLength { length, limit } => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("body of {length} bytes is over the limit of {limit}"),
+        ),
+        E::Overflow { limit } => ApiError::new(
+            ErrorCode::PayloadTooLarge,
+            format!("body is over the limit of {limit} bytes"),
+        ),
+        E::ContentType => ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "body must be application/json",
+        ),
+        E::Deserialize(e) => from_serde(&e),
+        other => ApiError::new(ErrorCode::InvalidJson, other.to_string()),
+    }
+}
+
+/// Classify a serde_json error.
+pub fn from_serde(e: &serde_json::Error) -> ApiError {
+    use serde_json::error::Category;
+    let code = match e.classify() {
+        Category::Data => ErrorCode::ValidationFailed,
+        Category::Syntax | Category::Eof | Category::Io => ErrorCode::InvalidJson,
+    };
+    ApiError::new(code, e.to_string())
+}

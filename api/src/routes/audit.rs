@@ -1,0 +1,39 @@
+//! The audit log (admin only).
+
+use crate::auth::{Auth, Permission};
+use crate::error::ApiError;
+use actix_web::{HttpResponse, web};
+use limelight_engine::EngineHandle;
+use limelight_shared::error::ErrorCode;
+use serde::Deserialize;
+
+/// Most entries one page may hold.
+const MAX_LIMIT: u32 = 500;
+
+/// `?page=&limit=`
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Paging {
+    /// Page number from 1 (default 1).
+    page: Option<u32>,
+    /// Entries per page, 1-500 (default 50).
+    limit: Option<u32>,
+}
+
+/// `GET /api/v1/audit?page=&limit=`: newest first.
+pub async fn list(
+    auth: Auth,
+    engine: web::Data<EngineHandle>,
+    query: web::Query<Paging>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(Permission::ManageSystem)?;
+    let page = query.page.unwrap_or(1);
+    let limit = query.limit.unwrap_or(50);
+    if page == 0 || limit == 0 || limit > MAX_LIMIT {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            format!("page must be at least 1 and limit 1-{MAX_LIMIT}"),
+        ));
+    }
+    Ok(HttpResponse::Ok().json(engine.audit_log(page, limit).await?))
+}

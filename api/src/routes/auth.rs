@@ -1,0 +1,28 @@
+//! Login.
+
+use crate::auth::{Auth, Permission, Tokens};
+use crate::error::ApiError;
+use actix_web::{HttpResponse, web};
+use limelight_engine::EngineHandle;
+use limelight_shared::users::{LoginRequest, LoginResponse};
+
+/// `POST /api/v1/auth/login`: a token for a user name and password.
+pub async fn login(
+    engine: web::Data<EngineHandle>,
+    tokens: web::Data<Tokens>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = engine.authenticate(&body.username, &body.password).await?;
+    let (token, expires) = tokens.issue(user.id, &user.username)?;
+    Ok(HttpResponse::Ok().json(LoginResponse {
+        token,
+        expires_at: expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        role: user.role,
+    }))
+}
+
+/// `GET /api/v1/auth/me`: who the token belongs to.
+pub async fn me(auth: Auth, engine: web::Data<EngineHandle>) -> Result<HttpResponse, ApiError> {
+    let me = auth.require(Permission::Read)?;
+    Ok(HttpResponse::Ok().json(engine.user(me.id).await?))
+}

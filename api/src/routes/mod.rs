@@ -1,0 +1,110 @@
+//! REST routes under `/api/v1`, plus health and metrics. Handlers parse, check the
+//! permission, call the `EngineHandle`, and map the result; nothing else.
+//!
+//! The routes are one table, so the router and the OpenAPI check read the same list.
+
+mod audit;
+mod auth;
+mod canvases;
+mod health;
+mod live;
+mod scenes;
+mod users;
+
+pub use health::OPENAPI;
+
+use actix_web::http::Method;
+use actix_web::{FromRequest, Handler, Responder, Route, web};
+
+const PREFIX: &str = "/api/v1";
+
+fn r<F, Args>(method: Method, path: &'static str, handler: F) -> (Method, &'static str, Route)
+where
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    (method.clone(), path, web::method(method).to(handler))
+}
+
+/// Every route: method, path, handler. Paths below `/api/v1` start with it.
+fn table() -> Vec<(Method, &'static str, Route)> {
+    use Method as M;
+    vec![
+        r(M::POST, "/api/v1/auth/login", auth::login),
+        r(M::GET, "/api/v1/auth/me", auth::me),
+        r(M::GET, "/api/v1/users", users::list),
+        r(M::POST, "/api/v1/users", users::create),
+        r(M::GET, "/api/v1/users/{id}", users::get),
+        r(M::PATCH, "/api/v1/users/{id}", users::update),
+        r(M::DELETE, "/api/v1/users/{id}", users::delete),
+        r(M::GET, "/api/v1/canvases", canvases::list),
+        r(M::POST, "/api/v1/canvases", canvases::create),
+        r(M::GET, "/api/v1/canvases/{id}", canvases::get),
+        r(M::PUT, "/api/v1/canvases/{id}", canvases::update),
+        r(M::DELETE, "/api/v1/canvases/{id}", canvases::delete),
+        r(M::GET, "/api/v1/canvases/{id}/state", live::state),
+        r(M::POST, "/api/v1/canvases/{id}/scene", live::trigger_scene),
+        r(M::POST, "/api/v1/canvases/{id}/blackout", live::blackout),
+        r(M::POST, "/api/v1/canvases/{id}/master", live::master),
+        r(M::POST, "/api/v1/canvases/{id}/emergency", live::emergency),
+        r(M::GET, "/api/v1/state", live::states),
+        r(M::GET, "/api/v1/grand-master", live::grand_master),
+        r(M::PUT, "/api/v1/grand-master", live::set_grand_master),
+        r(M::GET, "/api/v1/scenes", scenes::list),
+        r(M::POST, "/api/v1/scenes", scenes::create),
+        r(M::GET, "/api/v1/scenes/{id}", scenes::get),
+        r(M::PUT, "/api/v1/scenes/{id}", scenes::update),
+        r(M::DELETE, "/api/v1/scenes/{id}", scenes::delete),
+        r(M::GET, "/api/v1/audit", audit::list),
+        r(M::GET, "/api/v1/openapi.json", health::openapi),
+        r(M::GET, "/api/v1/ws", crate::ws::connect),
+        r(M::GET, "/healthz", health::healthz),
+        r(M::GET, "/readyz", health::readyz),
+        r(M::GET, "/metrics", health::metrics),
+    ]
+}
+
+/// Method and path of every route, e.g. `("POST", "/api/v1/auth/login")`.
+pub fn route_table() -> Vec<(String, String)> {
+    table()
+        .into_iter()
+        .map(|(m, p, _)| (m.to_string(), p.to_owned()))
+        .collect()
+}
+
+/// Register every route.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    let mut api = web::scope(PREFIX);
+    for (_, path, route) in table() {
+        match path.strip_prefix(PREFIX) {
+            Some(rest) => api = api.route(rest, route),
+            None => {
+                cfg.route(path, route);
+            }
+        }
+    }
+    cfg.service(api);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn the_openapi_document_lists_exactly_the_routes() -> Result<(), serde_json::Error> {
+        let doc: serde_json::Value = serde_json::from_str(OPENAPI)?;
+        let mut documented = BTreeSet::new();
+        if let Some(paths) = doc["paths"].as_object() {
+            for (path, ops) in paths {
+                for method in ops.as_object().into_iter().flat_map(|o| o.keys()) {
+                    documented.insert((method.to_uppercase(), path.clone()));
+                }
+            }
+        }
+        let served: BTreeSet<_> = route_table().into_iter().collect();
+        assert_eq!(documented, served);
+        Ok(())
+    }
+}

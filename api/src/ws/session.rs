@@ -1,0 +1,401 @@
+//! One console connection. The session task reads commands, forwards engine events
+//! and previews, and pings; a writer task drains the bounded outbound queue into the
+//! socket. A console that cannot keep up fills the queue and is dropped with a
+//! reason: nothing it does can slow a canvas or another console.
+
+use crate::auth::{Permission, allows};
+use crate::error::ApiError;
+use actix_web::web::Bytes;
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason};
+use limelight_engine::canvas::PreviewFrame;
+use limelight_engine::{EngineEvent, EngineHandle, Principal};
+use limelight_shared::control::TriggerScene;
+use limelight_shared::error::ErrorCode;
+use limelight_shared::ids::CanvasId;
+use limelight_shared::ws::{
+    ClientMessage, MAX_PREVIEW_FPS, PREVIEW_FORMAT_VERSION, PREVIEW_HEADER_LEN, PROTOCOL_VERSION,
+    ServerMessage,
+};
+use std::time::{Duration, Instant};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::time::MissedTickBehavior;
+
+/// Messages that may wait for a slow console before it is dropped.
+const OUTBOUND_CAPACITY: usize = 256;
+/// How often the server pings.
+const HEARTBEAT: Duration = Duration::from_secs(5);
+/// Silence after which a console is considered gone.
+const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
+/// Preview rate when the console does not ask for one.
+const DEFAULT_PREVIEW_FPS: u32 = 15;
+/// Time a close frame may take to get out before the connection is abandoned.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+
+enum Outbound {
+    Text(String),
+    Binary(Bytes),
+    Ping,
+    Pong(Bytes),
+}
+
+/// The console fell too far behind.
+struct Backlogged;
+
+struct Preview {
+    canvas: CanvasId,
+    frames: watch::Receiver<Option<PreviewFrame>>,
+}
+
+/// State of one connection.
+pub struct Session {
+    engine: EngineHandle,
+    principal: Principal,
+    previews: Vec<Preview>,
+    preview_period: Duration,
+    last_seen: Instant,
+}
+
+impl Session {
+    /// A session for an authenticated principal.
+    pub fn new(engine: EngineHandle, principal: Principal) -> Self {
+        Self {
+            engine,
+            principal,
+            previews: Vec::new(),
+            preview_period: Duration::from_secs(1) / DEFAULT_PREVIEW_FPS,
+            last_seen: Instant::now(),
+        }
+    }
+
+    /// Serve the connection until either side ends it.
+    pub async fn run(mut self, ws: actix_ws::Session, mut stream: AggregatedMessageStream) {
+        metrics::gauge!("limelight_ws_connections_open").increment(1.0);
+        let (out, rx) = mpsc::channel(OUTBOUND_CAPACITY);
+        let (close_tx, close_rx) = oneshot::channel();
+        let writer = actix_web::rt::spawn(write_loop(ws, rx, close_rx));
+        let mut events = self.engine.subscribe();
+        let reason = self.serve(&out, &mut stream, &mut events).await;
+        if let Some(reason) = &reason {
+            tracing::info!(user = %self.principal.username, reason = ?reason.description, "closing console connection");
+        }
+        let _ = close_tx.send(reason);
+        drop(out);
+        let _ = writer.await;
+        metrics::gauge!("limelight_ws_connections_open").decrement(1.0);
+    }
+
+    async fn serve(
+        &mut self,
+        out: &mpsc::Sender<Outbound>,
+        stream: &mut AggregatedMessageStream,
+        events: &mut broadcast::Receiver<EngineEvent>,
+    ) -> Option<CloseReason> {
+        let slow = || {
+            metrics::counter!("limelight_ws_dropped_slow_total").increment(1);
+            Some(CloseReason {
+                code: CloseCode::Policy,
+                description: Some("slow consumer: outbound queue full".into()),
+            })
+        };
+        let welcome = ServerMessage::Welcome {
+            protocol: PROTOCOL_VERSION,
+            username: self.principal.username.clone(),
+            role: self.principal.role,
+        };
+        if push(out, &welcome).is_err() || self.snapshot(out).await.is_err() {
+            return slow();
+        }
+        let mut heartbeat = tokio::time::interval(HEARTBEAT);
+        heartbeat.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        let mut preview_tick = tokio::time::interval(self.preview_period);
+        preview_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+        loop {
+            tokio::select! {
+                msg = stream.recv() => {
+                    self.last_seen = Instant::now();
+                    let result = match msg {
+                        None | Some(Ok(AggregatedMessage::Close(_))) => return None,
+                        Some(Err(e)) => {
+                            return Some(CloseReason {
+                                code: CloseCode::Protocol,
+                                description: Some(format!("protocol error: {e}")),
+                            });
+                        }
+                        Some(Ok(AggregatedMessage::Text(text))) => self.on_text(out, &text).await,
+                        Some(Ok(AggregatedMessage::Binary(_))) => push(out, &error(
+                            None,
+                            ErrorCode::BadMessage,
+                            "binary messages are not accepted; send JSON text",
+                        )),
+                        Some(Ok(AggregatedMessage::Ping(bytes))) => send(out, Outbound::Pong(bytes)),
+                        Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
+                    };
+                    if result.is_err() {
+                        return slow();
+                    }
+                    if preview_tick.period() != self.preview_period {
+                        preview_tick = tokio::time::interval(self.preview_period);
+                        preview_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+                    }
+                }
+                event = events.recv() => {
+                    let result = match event {
+                        Ok(event) => push(out, &to_message(event)),
+                        // Fell behind the engine's event buffer: start again from a snapshot.
+                        Err(broadcast::error::RecvError::Lagged(_)) => self.snapshot(out).await,
+                        Err(broadcast::error::RecvError::Closed) => return Some(CloseReason {
+                            code: CloseCode::Restart,
+                            description: Some("server shutting down".into()),
+                        }),
+                    };
+                    if result.is_err() {
+                        return slow();
+                    }
+                }
+                _ = heartbeat.tick() => {
+                    if self.last_seen.elapsed() > CLIENT_TIMEOUT {
+                        return Some(CloseReason {
+                            code: CloseCode::Away,
+                            description: Some("heartbeat timeout".into()),
+                        });
+                    }
+                    if send(out, Outbound::Ping).is_err() {
+                        return slow();
+                    }
+                }
+                _ = preview_tick.tick(), if !self.previews.is_empty() => {
+                    self.send_previews(out);
+                }
+            }
+        }
+    }
+
+    async fn snapshot(&self, out: &mpsc::Sender<Outbound>) -> Result<(), Backlogged> {
+        let message = match (self.engine.states().await, self.engine.grand_master().await) {
+            (Ok(canvases), Ok(grand_master)) => ServerMessage::Snapshot {
+                canvases,
+                grand_master,
+            },
+            (Err(e), _) | (_, Err(e)) => {
+                let e = ApiError::from(e);
+                error(None, e.code, &e.message)
+            }
+        };
+        push(out, &message)
+    }
+
+    /// Previews only go out while the queue is at most half full: a console on a
+    /// slow link sees fewer preview frames rather than stale state.
+    fn send_previews(&mut self, out: &mpsc::Sender<Outbound>) {
+        for preview in &mut self.previews {
+            if out.capacity() < OUTBOUND_CAPACITY / 2 {
+                metrics::counter!("limelight_ws_preview_frames_skipped_total").increment(1);
+                return;
+            }
+            if !preview.frames.has_changed().unwrap_or(false) {
+                continue;
+            }
+            let Some(frame) = preview.frames.borrow_and_update().clone() else {
+                continue;
+            };
+            let mut bytes = Vec::with_capacity(PREVIEW_HEADER_LEN + frame.rgb.len());
+            bytes.push(PREVIEW_FORMAT_VERSION);
+            bytes.extend_from_slice(&preview.canvas.0.to_be_bytes());
+            bytes.extend_from_slice(&frame.frame.to_be_bytes());
+            let pixels = u32::try_from(frame.rgb.len() / 3).unwrap_or(u32::MAX);
+            bytes.extend_from_slice(&pixels.to_be_bytes());
+            bytes.extend_from_slice(&frame.rgb);
+            let _ = out.try_send(Outbound::Binary(Bytes::from(bytes)));
+        }
+    }
+
+    async fn on_text(
+        &mut self,
+        out: &mpsc::Sender<Outbound>,
+        text: &str,
+    ) -> Result<(), Backlogged> {
+        let message: ClientMessage = match serde_json::from_str(text) {
+            Ok(m) => m,
+            Err(e) => {
+                let request_id = serde_json::from_str::<serde_json::Value>(text)
+                    .ok()
+                    .and_then(|v| v.get("request_id")?.as_str().map(str::to_owned));
+                return push(
+                    out,
+                    &error(request_id, ErrorCode::BadMessage, &e.to_string()),
+                );
+            }
+        };
+        let request_id = message.request_id().to_owned();
+        if matches!(message, ClientMessage::GetSnapshot { .. }) {
+            self.snapshot(out).await?;
+        }
+        let reply = match self.execute(message).await {
+            Ok(reply) => reply,
+            Err(e) => error(Some(request_id), e.code, &e.message),
+        };
+        push(out, &reply)
+    }
+
+    async fn execute(&mut self, message: ClientMessage) -> Result<ServerMessage, ApiError> {
+        let live = |principal: &Principal| {
+            if allows(principal.role, Permission::LiveControl) {
+                Ok(())
+            } else {
+                Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    format!("role {} may not control canvases", principal.role.as_str()),
+                ))
+            }
+        };
+        let ack = |request_id: String, canvas| ServerMessage::Ack { request_id, canvas };
+        let who = &self.principal;
+        Ok(match message {
+            ClientMessage::TriggerScene {
+                request_id,
+                canvas,
+                scene,
+                fade_ms,
+                curve,
+            } => {
+                live(who)?;
+                let cmd = TriggerScene {
+                    scene,
+                    fade_ms,
+                    curve,
+                };
+                ack(
+                    request_id,
+                    Some(self.engine.trigger_scene(who, canvas, &cmd).await?),
+                )
+            }
+            ClientMessage::Blackout {
+                request_id,
+                canvas,
+                on,
+            } => {
+                live(who)?;
+                ack(
+                    request_id,
+                    Some(self.engine.set_blackout(who, canvas, on).await?),
+                )
+            }
+            ClientMessage::Master {
+                request_id,
+                canvas,
+                level,
+            } => {
+                live(who)?;
+                ack(
+                    request_id,
+                    Some(self.engine.set_master(who, canvas, level).await?),
+                )
+            }
+            ClientMessage::Emergency {
+                request_id,
+                canvas,
+                on,
+            } => {
+                live(who)?;
+                ack(
+                    request_id,
+                    Some(self.engine.set_emergency(who, canvas, on).await?),
+                )
+            }
+            ClientMessage::GrandMaster { request_id, level } => {
+                live(who)?;
+                self.engine.set_grand_master(who, level).await?;
+                ack(request_id, None)
+            }
+            ClientMessage::SubscribePreview {
+                request_id,
+                canvases,
+                fps,
+            } => {
+                let fps = fps.unwrap_or(DEFAULT_PREVIEW_FPS);
+                if !(1..=MAX_PREVIEW_FPS).contains(&fps) {
+                    return Err(ApiError::new(
+                        ErrorCode::ValidationFailed,
+                        format!("fps must be between 1 and {MAX_PREVIEW_FPS}, got {fps}"),
+                    ));
+                }
+                let mut previews = Vec::with_capacity(canvases.len());
+                for canvas in canvases {
+                    let mut frames = self.engine.preview(canvas).await?;
+                    frames.mark_changed();
+                    previews.push(Preview { canvas, frames });
+                }
+                self.previews = previews;
+                self.preview_period = Duration::from_secs(1) / fps;
+                ack(request_id, None)
+            }
+            // The snapshot itself went out first (see `on_text`).
+            ClientMessage::GetSnapshot { request_id } => ack(request_id, None),
+        })
+    }
+}
+
+fn error(request_id: Option<String>, code: ErrorCode, message: &str) -> ServerMessage {
+    ServerMessage::Error {
+        request_id,
+        code,
+        message: message.to_owned(),
+    }
+}
+
+fn to_message(event: EngineEvent) -> ServerMessage {
+    match event {
+        EngineEvent::CanvasChanged(canvas) => ServerMessage::CanvasState { canvas },
+        EngineEvent::GrandMaster(level) => ServerMessage::GrandMaster { level },
+        EngineEvent::CanvasRestarted { id, reason } => {
+            ServerMessage::CanvasRestarted { canvas: id, reason }
+        }
+    }
+}
+
+fn push(out: &mpsc::Sender<Outbound>, message: &ServerMessage) -> Result<(), Backlogged> {
+    match serde_json::to_string(message) {
+        Ok(text) => send(out, Outbound::Text(text)),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot encode a WebSocket message");
+            Ok(())
+        }
+    }
+}
+
+fn send(out: &mpsc::Sender<Outbound>, message: Outbound) -> Result<(), Backlogged> {
+    out.try_send(message).map_err(|_| Backlogged)
+}
+
+async fn write_loop(
+    mut ws: actix_ws::Session,
+    mut rx: mpsc::Receiver<Outbound>,
+    mut close: oneshot::Receiver<Option<CloseReason>>,
+) {
+    loop {
+        tokio::select! {
+            biased;
+            reason = &mut close => {
+                let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close(reason.ok().flatten())).await;
+                return;
+            }
+            message = rx.recv() => {
+                let sent = match message {
+                    Some(Outbound::Text(text)) => ws.text(text).await,
+                    Some(Outbound::Binary(bytes)) => ws.binary(bytes).await,
+                    Some(Outbound::Ping) => ws.ping(b"").await,
+                    Some(Outbound::Pong(bytes)) => ws.pong(&bytes).await,
+                    None => {
+                        // The session ended; its close reason follows on `close`.
+                        let reason = close.await.ok().flatten();
+                        let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close(reason)).await;
+                        return;
+                    }
+                };
+                if sent.is_err() {
+                    return;
+                }
+            }
+        }
+    }
+}

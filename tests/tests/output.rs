@@ -1,0 +1,318 @@
+//! sACN on the wire: real canvases sending real E1.31 to a UDP socket.
+
+use anyhow::{Result, ensure};
+use limelight_shared::ids::CanvasId;
+use limelight_tests::{Receiver, TestApp};
+use serde_json::json;
+use std::time::Duration;
+
+const WAIT: Duration = Duration::from_secs(3);
+
+#[actix_rt::test]
+async fn a_solid_scene_goes_out_at_the_canvas_rate_with_rising_sequence() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let operator = app.user("op", "operator").await?;
+    let mut rx = Receiver::bind().await?;
+    let id = app
+        .canvas(
+            &admin,
+            "Test",
+            170,
+            40,
+            json!({"universe": 7, "priority": 150, "destinations": [rx.dest()?]}),
+        )
+        .await?;
+    app.solid_scene(&admin, "orange", "#FF8000").await?;
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/canvases/{id}/scene"),
+            Some(&operator),
+            Some(json!({"scene": "orange", "fade_ms": 0})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    ensure!(body["scene"] == "orange", "{body}");
+
+    let first = rx
+        .until(WAIT, |p| p.slots.starts_with(&[255, 128, 0]))
+        .await?;
+    ensure!(first.universe == 7 && first.priority == 150, "{first:?}");
+    ensure!(first.slots.len() == 510, "170 pixels fill 510 slots");
+    ensure!(first.slots.chunks(3).all(|px| px == [255, 128, 0]));
+    ensure!(first.source_name == "Test");
+    let mut last = first;
+    let mut intervals = Vec::new();
+    for _ in 0..40 {
+        let p = rx.next_data(WAIT).await?;
+        ensure!(
+            p.sequence == last.sequence.wrapping_add(1),
+            "sequence {} after {}",
+            p.sequence,
+            last.sequence
+        );
+        ensure!(p.slots.starts_with(&[255, 128, 0]));
+        intervals.push(p.at.duration_since(last.at).as_secs_f64());
+        last = p;
+    }
+    let mean = intervals.iter().sum::<f64>() / intervals.len() as f64;
+    ensure!(
+        (0.020..0.030).contains(&mean),
+        "mean interval {mean}s at 40 fps"
+    );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn blackout_streams_zeros_and_shutdown_terminates_the_stream() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx = Receiver::bind().await?;
+    // 200 pixels: two universes.
+    let id = app
+        .canvas(
+            &admin,
+            "Two",
+            200,
+            30,
+            json!({"universe": 20, "destinations": [rx.dest()?]}),
+        )
+        .await?;
+    app.solid_scene(&admin, "white", "#FFFFFF").await?;
+    app.call(
+        "POST",
+        &format!("/api/v1/canvases/{id}/scene"),
+        Some(&admin),
+        Some(json!({"scene": "white"})),
+    )
+    .await?;
+    rx.until(WAIT, |p| p.slots.first() == Some(&255)).await?;
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/canvases/{id}/blackout"),
+            Some(&admin),
+            Some(json!({"on": true})),
+        )
+        .await?;
+    ensure!(status == 200 && body["blackout"] == true, "{status} {body}");
+    rx.until(WAIT, |p| p.slots.iter().all(|s| *s == 0)).await?;
+    // Zeros keep coming on both universes: blackout never goes silent.
+    let mut seen = [0; 2];
+    for _ in 0..20 {
+        let p = rx.next_data(WAIT).await?;
+        ensure!(
+            p.slots.iter().all(|s| *s == 0),
+            "non-zero slot during blackout"
+        );
+        seen[usize::from(p.universe - 20)] += 1;
+    }
+    ensure!(
+        seen[0] >= 8 && seen[1] >= 8,
+        "both universes keep streaming: {seen:?}"
+    );
+
+    app.stop().await;
+    let mut terminated = [0; 2];
+    loop {
+        let p = rx.next_data(WAIT).await?;
+        if p.terminated {
+            terminated[usize::from(p.universe - 20)] += 1;
+        }
+        if terminated == [3, 3] {
+            break;
+        }
+    }
+    ensure!(
+        rx.next_data(Duration::from_millis(300)).await.is_err(),
+        "nothing after Stream_Terminated"
+    );
+    let _ = CanvasId(id);
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_panicking_canvas_restarts_while_another_never_misses_a_frame() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx_a = Receiver::bind().await?;
+    let mut rx_b = Receiver::bind().await?;
+    let a = app
+        .canvas(
+            &admin,
+            "A",
+            10,
+            40,
+            json!({"universe": 1, "destinations": [rx_a.dest()?]}),
+        )
+        .await?;
+    let b = app
+        .canvas(
+            &admin,
+            "B",
+            10,
+            40,
+            json!({"universe": 2, "destinations": [rx_b.dest()?]}),
+        )
+        .await?;
+    app.solid_scene(&admin, "red", "#FF0000").await?;
+    for id in [a, b] {
+        app.call(
+            "POST",
+            &format!("/api/v1/canvases/{id}/scene"),
+            Some(&admin),
+            Some(json!({"scene": "red"})),
+        )
+        .await?;
+    }
+    rx_a.until(WAIT, |p| p.slots.first() == Some(&255)).await?;
+    let mut last_b = rx_b.until(WAIT, |p| p.slots.first() == Some(&255)).await?;
+    let skipped_before = app.server.engine().state(CanvasId(b)).await?.frames_skipped;
+
+    app.server.engine().inject_render_fault(CanvasId(a)).await?;
+    // A comes back from its stored state: red again, restarts counted.
+    let mut restarted = false;
+    for _ in 0..100 {
+        let s = app.server.engine().state(CanvasId(a)).await;
+        if s.as_ref()
+            .is_ok_and(|s| s.restarts == 1 && s.scene.as_deref() == Some("red"))
+        {
+            restarted = true;
+            break;
+        }
+        rx_a.next_data(WAIT).await?;
+    }
+    ensure!(restarted, "canvas A did not restart");
+    let after = rx_a.next_data(WAIT).await?;
+    ensure!(
+        after.slots.starts_with(&[255, 0, 0]),
+        "A shows its scene again"
+    );
+
+    // Meanwhile B's sequence never jumped: not one frame lost.
+    for _ in 0..40 {
+        let p = rx_b.next_data(WAIT).await?;
+        ensure!(
+            p.sequence == last_b.sequence.wrapping_add(1),
+            "B lost a frame: {} after {}",
+            p.sequence,
+            last_b.sequence
+        );
+        last_b = p;
+    }
+    let b_state = app.server.engine().state(CanvasId(b)).await?;
+    ensure!(
+        b_state.restarts == 0 && b_state.frames_skipped == skipped_before,
+        "{b_state:?}"
+    );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn emergency_is_latched_across_a_restart() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx = Receiver::bind().await?;
+    let id = app
+        .canvas(
+            &admin,
+            "Lobby",
+            20,
+            20,
+            json!({"universe": 3, "destinations": [rx.dest()?]}),
+        )
+        .await?;
+    app.call(
+        "POST",
+        &format!("/api/v1/canvases/{id}/blackout"),
+        Some(&admin),
+        Some(json!({"on": true})),
+    )
+    .await?;
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/canvases/{id}/emergency"),
+            Some(&admin),
+            Some(json!({"on": true})),
+        )
+        .await?;
+    ensure!(
+        status == 200 && body["emergency"] == true,
+        "{status} {body}"
+    );
+    // Full white even though blackout is on.
+    rx.until(WAIT, |p| p.slots.iter().all(|s| *s == 255))
+        .await?;
+
+    let env = app.stop().await;
+    let app = TestApp::spawn_in(env).await?;
+    let admin = app.admin().await?;
+    let (_, state) = app
+        .call(
+            "GET",
+            &format!("/api/v1/canvases/{id}/state"),
+            Some(&admin),
+            None,
+        )
+        .await?;
+    ensure!(
+        state["emergency"] == true && state["blackout"] == true,
+        "{state}"
+    );
+    let p = rx.until(WAIT, |p| !p.terminated).await?;
+    ensure!(
+        p.slots.iter().all(|s| *s == 255),
+        "still white after restart"
+    );
+
+    app.call(
+        "POST",
+        &format!("/api/v1/canvases/{id}/emergency"),
+        Some(&admin),
+        Some(json!({"on": false})),
+    )
+    .await?;
+    rx.until(WAIT, |p| p.slots.iter().all(|s| *s == 0)).await?;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn universe_sync_follows_each_frame_and_channel_order_applies() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx = Receiver::bind().await?;
+    let id = app
+        .canvas(&admin, "Synced", 340, 20, json!({"universe": 50, "sync_universe": 900, "channel_order": "grb", "destinations": [rx.dest()?]}))
+        .await?;
+    app.solid_scene(&admin, "orange", "#FF8000").await?;
+    app.call(
+        "POST",
+        &format!("/api/v1/canvases/{id}/scene"),
+        Some(&admin),
+        Some(json!({"scene": "orange"})),
+    )
+    .await?;
+    rx.until(WAIT, |p| {
+        p.slots.starts_with(&[128, 255, 0]) && p.universe == 51
+    })
+    .await?;
+    // From here: universe 50, universe 51, sync 900, repeating.
+    let mut order = Vec::new();
+    for _ in 0..9 {
+        order.push(match rx.next(WAIT).await? {
+            limelight_tests::Packet::Data(d) => {
+                ensure!(d.sync_address == 900);
+                ensure!(d.slots.starts_with(&[128, 255, 0]), "GRB order");
+                u32::from(d.universe)
+            }
+            limelight_tests::Packet::Sync(addr) => 100_000 + u32::from(addr),
+        });
+    }
+    ensure!(
+        order == [100_900, 50, 51, 100_900, 50, 51, 100_900, 50, 51],
+        "{order:?}"
+    );
+    Ok(())
+}
