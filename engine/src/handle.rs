@@ -192,14 +192,7 @@ impl EngineHandle {
     pub async fn start(config: EngineConfig) -> Result<Self, EngineError> {
         let store = Store::open(&config.database_url).await?;
         seed(&store, &config).await?;
-        let grand_master = match store.setting(GRAND_MASTER_KEY).await? {
-            Some(v) => v
-                .parse::<f64>()
-                .ok()
-                .and_then(|v| Percent::try_from(v).ok())
-                .unwrap_or_default(),
-            None => Percent::default(),
-        };
+        let grand_master = stored_grand_master(&store).await?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
         let directory = Directory::new(
@@ -573,14 +566,7 @@ impl EngineHandle {
 
     /// The grand master.
     pub async fn grand_master(&self) -> Result<Percent, EngineError> {
-        Ok(match self.inner.store.setting(GRAND_MASTER_KEY).await? {
-            Some(v) => v
-                .parse::<f64>()
-                .ok()
-                .and_then(|v| Percent::try_from(v).ok())
-                .unwrap_or_default(),
-            None => Percent::default(),
-        })
+        stored_grand_master(&self.inner.store).await
     }
 
     /// The preview channel of a canvas: the newest rendered frame.
@@ -844,6 +830,16 @@ fn clone_error(e: &EngineError) -> EngineError {
 
 fn mailbox(e: MailboxError) -> EngineError {
     EngineError::Internal(format!("engine actor unavailable: {e}"))
+}
+
+/// The stored grand master; full when never set.
+async fn stored_grand_master(store: &Store) -> Result<Percent, EngineError> {
+    Ok(store
+        .setting(GRAND_MASTER_KEY)
+        .await?
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|v| Percent::try_from(v).ok())
+        .unwrap_or_default())
 }
 
 /// Seed an empty database with the scene files and, if asked, the demo canvases.

@@ -182,23 +182,11 @@ impl TestApp {
         token: Option<&str>,
         body: Option<Value>,
     ) -> Result<(u16, Value)> {
-        let method = reqwest::Method::from_bytes(method.as_bytes())?;
-        let mut req = self.http.request(method, self.url(path));
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
+        let mut req = self.request(method, path, token)?;
         if let Some(body) = body {
             req = req.json(&body);
         }
-        let res = req.send().await?;
-        let status = res.status().as_u16();
-        let text = res.text().await?;
-        let value = if text.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&text).unwrap_or(Value::String(text))
-        };
-        Ok((status, value))
+        Self::send(req).await
     }
 
     /// Send a raw body with a content type.
@@ -210,15 +198,28 @@ impl TestApp {
         content_type: &str,
         body: Vec<u8>,
     ) -> Result<(u16, Value)> {
-        let method = reqwest::Method::from_bytes(method.as_bytes())?;
-        let mut req = self
-            .http
-            .request(method, self.url(path))
+        let req = self
+            .request(method, path, token)?
             .header("content-type", content_type)
             .body(body);
-        if let Some(token) = token {
-            req = req.bearer_auth(token);
-        }
+        Self::send(req).await
+    }
+
+    fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+    ) -> Result<reqwest::RequestBuilder> {
+        let method = reqwest::Method::from_bytes(method.as_bytes())?;
+        let req = self.http.request(method, self.url(path));
+        Ok(match token {
+            Some(token) => req.bearer_auth(token),
+            None => req,
+        })
+    }
+
+    async fn send(req: reqwest::RequestBuilder) -> Result<(u16, Value)> {
         let res = req.send().await?;
         let status = res.status().as_u16();
         let text = res.text().await?;
