@@ -1,7 +1,6 @@
 //! Which slice of a canvas's channel stream each universe carries.
 
 use limelight_shared::canvas::{OutputSpec, Packing, UniverseRange};
-use limelight_shared::values::Universe;
 use std::ops::Range;
 
 /// Highest universe number sACN allows.
@@ -81,13 +80,6 @@ impl UniverseMap {
     pub fn overlaps(&self, other: &UniverseMap) -> bool {
         let (a, b) = (self.range(), other.range());
         a.first <= b.last && b.first <= a.last
-    }
-
-    /// A map from a validated universe number, for callers that only know the range.
-    pub fn first_universe(&self) -> Option<Universe> {
-        self.spans
-            .first()
-            .and_then(|s| Universe::try_from(i64::from(s.universe)).ok())
     }
 }
 
