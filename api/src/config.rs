@@ -37,6 +37,9 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// HTTP worker threads; one per core when absent (`LIMELIGHT_HTTP_WORKERS`).
     pub http_workers: Option<usize>,
+    /// `SCHED_FIFO` priority (1-99) of the threads that render and send frames, or
+    /// 0 for normal scheduling (`LIMELIGHT_FRAME_PRIORITY`).
+    pub frame_priority: u8,
     /// sACN output.
     pub sacn: SacnConfig,
 }
@@ -68,6 +71,8 @@ impl Default for Config {
             seed_demo_venue: true,
             max_body_bytes: 64 * 1024,
             http_workers: None,
+            // Below the kernel's interrupt threads (50), above everything else.
+            frame_priority: 40,
             sacn: SacnConfig::default(),
         }
     }
@@ -136,6 +141,15 @@ impl Config {
                 config.apply_env(&name, value)?;
             }
         }
+        if config.frame_priority > limelight_engine::realtime::MAX_PRIORITY {
+            return Err(ConfigError::Env {
+                name: "frame_priority".into(),
+                message: format!(
+                    "must be 0 (normal scheduling) or 1-{}",
+                    limelight_engine::realtime::MAX_PRIORITY
+                ),
+            });
+        }
         if config.token_ttl_minutes == 0 {
             return Err(ConfigError::Env {
                 name: "token_ttl_minutes".into(),
@@ -166,6 +180,7 @@ impl Config {
             "LIMELIGHT_SEED_DEMO_VENUE" => self.seed_demo_venue = parse(name, &value)?,
             "LIMELIGHT_MAX_BODY_BYTES" => self.max_body_bytes = parse(name, &value)?,
             "LIMELIGHT_HTTP_WORKERS" => self.http_workers = Some(parse(name, &value)?),
+            "LIMELIGHT_FRAME_PRIORITY" => self.frame_priority = parse(name, &value)?,
             "LIMELIGHT_SACN_BIND" => self.sacn.bind = parse(name, &value)?,
             "LIMELIGHT_SACN_MULTICAST_TTL" => self.sacn.multicast_ttl = parse(name, &value)?,
             "LIMELIGHT_SACN_MULTICAST_INTERFACE" => {
@@ -197,6 +212,7 @@ impl Config {
             sacn_bind: self.sacn.bind,
             multicast_ttl: self.sacn.multicast_ttl,
             multicast_interface: self.sacn.multicast_interface,
+            frame_priority: self.frame_priority,
         }
     }
 }
@@ -231,6 +247,9 @@ mod tests {
     fn unknown_or_bad_settings_are_refused() {
         assert!(Config::load(None, vars(&[("LIMELIGHT_HTTP_ADRR", "x")])).is_err());
         assert!(Config::load(None, vars(&[("LIMELIGHT_HTTP_ADDR", "nope")])).is_err());
+        assert!(Config::load(None, vars(&[("LIMELIGHT_FRAME_PRIORITY", "100")])).is_err());
+        let normal = Config::load(None, vars(&[("LIMELIGHT_FRAME_PRIORITY", "0")]));
+        assert!(normal.is_ok_and(|c| c.frame_priority == 0));
         let dir = std::env::temp_dir().join(format!("ll-config-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
         let file = dir.join("bad.toml");

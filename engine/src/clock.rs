@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Time since the origin.
     fn now(&self) -> Duration;
+
+    /// Block the calling thread until `deadline` (time since the origin).
+    fn sleep_until(&self, deadline: Duration);
 }
 
 /// The system's monotonic clock.
@@ -36,6 +39,13 @@ impl Clock for MonotonicClock {
     fn now(&self) -> Duration {
         self.origin.elapsed()
     }
+
+    fn sleep_until(&self, deadline: Duration) {
+        // A high-resolution sleep: tens of microseconds late at most on Linux.
+        if let Some(left) = deadline.checked_sub(self.now()) {
+            std::thread::sleep(left);
+        }
+    }
 }
 
 /// A clock that moves only when told to; for tests.
@@ -61,6 +71,9 @@ impl Clock for ManualClock {
     fn now(&self) -> Duration {
         Duration::from_nanos(self.nanos.load(Ordering::SeqCst))
     }
+
+    /// Returns at once: a manual clock moves only when a test moves it.
+    fn sleep_until(&self, _deadline: Duration) {}
 }
 
 /// What a frame clock says when woken.
@@ -75,6 +88,16 @@ pub enum Tick {
     },
     /// Woken before the next deadline: nothing to do yet.
     Early,
+}
+
+/// Where in the frame period a clock keyed `key` (a canvas id) starts: ids spread
+/// over the period by the golden ratio, so canvases started together (at boot, say)
+/// do not all render and send at the same instant, and any set of ids stays well
+/// spread.
+pub fn phase_offset(key: u64, period: Duration) -> Duration {
+    const GOLDEN: f64 = 0.618_033_988_749_894_9;
+    let spread = (key as f64 * GOLDEN).fract();
+    period.mul_f64(spread)
 }
 
 /// Frame numbering on absolute deadlines: frame `n` is due at `start + n * period`.
@@ -92,9 +115,14 @@ impl FrameClock {
     pub fn new(start: Duration, fps: u16) -> Self {
         Self {
             start,
-            period: Duration::from_secs(1) / u32::from(fps.max(1)),
+            period: Self::period_of(fps),
             last: None,
         }
+    }
+
+    /// Time between frames at `fps`.
+    pub fn period_of(fps: u16) -> Duration {
+        Duration::from_secs(1) / u32::from(fps.max(1))
     }
 
     /// Time between frames.
@@ -146,6 +174,21 @@ impl FrameClock {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phases_spread_over_the_period() {
+        let period = Duration::from_millis(25);
+        let mut phases: Vec<Duration> = (1..=10).map(|id| phase_offset(id, period)).collect();
+        assert!(phases.iter().all(|p| *p < period));
+        phases.sort();
+        // Ten canvases leave no gap wider than a quarter of the period.
+        let widest = phases
+            .windows(2)
+            .map(|w| w[1] - w[0])
+            .chain([phases[0] + period - phases[9]])
+            .max();
+        assert!(widest.is_some_and(|w| w <= period / 4), "{phases:?}");
+    }
 
     #[test]
     fn frames_follow_absolute_deadlines() {

@@ -9,6 +9,7 @@ use crate::canvas::{CanvasSetup, LiveCommand, PreviewFrame};
 use crate::clock::{Clock, MonotonicClock};
 use crate::directory::{self, Directory, OutputDefaults};
 use crate::error::EngineError;
+use crate::library::{Lookup, SceneLibrary};
 use crate::output::UniverseMap;
 use crate::scenes::{self, SceneError};
 use crate::store::{self, CanvasRecord, LiveField, NewAudit, SceneRecord, Store, UserRecord};
@@ -21,6 +22,7 @@ use limelight_shared::ids::{CanvasId, SceneId, UserId};
 use limelight_shared::scene::{Scene, SceneSpec};
 use limelight_shared::users::{Role, User};
 use limelight_shared::values::Percent;
+use std::collections::HashMap;
 use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -47,6 +49,9 @@ pub struct EngineConfig {
     pub multicast_ttl: u32,
     /// Interface for multicast; the system's choice when absent.
     pub multicast_interface: Option<Ipv4Addr>,
+    /// `SCHED_FIFO` priority of the threads that render and send frames (1-99), or
+    /// 0 for normal scheduling.
+    pub frame_priority: u8,
 }
 
 /// Who is asking: for permissions (checked by the API) and the audit log.
@@ -87,6 +92,11 @@ struct Inner {
     store: Store,
     directory: Addr<Directory>,
     events: broadcast::Sender<EngineEvent>,
+    /// One lane per canvas: its live commands are stored and applied one at a time,
+    /// so the stored state and what the canvas shows never disagree.
+    lanes: std::sync::Mutex<HashMap<CanvasId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Parsed scenes by name.
+    library: SceneLibrary,
 }
 
 /// Build a canvas's setup from its stored record; `None` if it is gone.
@@ -202,6 +212,7 @@ impl EngineHandle {
                 bind: config.sacn_bind,
                 multicast_ttl: config.multicast_ttl,
                 multicast_interface: config.multicast_interface,
+                frame_priority: config.frame_priority,
             },
             events.clone(),
             grand_master,
@@ -212,6 +223,8 @@ impl EngineHandle {
                 store,
                 directory,
                 events,
+                lanes: std::sync::Mutex::default(),
+                library: SceneLibrary::default(),
             }),
         };
         for record in handle.inner.store.list_canvases().await? {
@@ -258,10 +271,16 @@ impl EngineHandle {
         }
     }
 
-    /// Make a canvas's next render fail (tests of supervision).
+    /// Make a canvas's next render fail (tests of supervision). Its reload waits
+    /// `restart_delay` first, which holds the canvas in its restart for that long.
     #[cfg(feature = "fault-injection")]
-    pub async fn inject_render_fault(&self, id: CanvasId) -> Result<(), EngineError> {
-        match self.inner.directory.send(directory::InjectFault(id)).await {
+    pub async fn inject_render_fault(
+        &self,
+        id: CanvasId,
+        restart_delay: Duration,
+    ) -> Result<(), EngineError> {
+        let fault = directory::InjectFault { id, restart_delay };
+        match self.inner.directory.send(fault).await {
             Ok(true) => Ok(()),
             Ok(false) => Err(EngineError::UnknownCanvas(id)),
             Err(e) => Err(mailbox(e)),
@@ -413,6 +432,23 @@ impl EngineHandle {
             .ok_or_else(|| EngineError::UnknownScene(format!("with id {id}")))
     }
 
+    /// The scene called `name`, from memory when it is there.
+    async fn scene_named(&self, name: &str) -> Result<Arc<SceneSpec>, EngineError> {
+        let generation = match self.inner.library.get(name) {
+            Lookup::Hit(scene) => return Ok(scene),
+            Lookup::Miss(generation) => generation,
+        };
+        let record = self
+            .inner
+            .store
+            .scene_by_name(name)
+            .await?
+            .ok_or_else(|| EngineError::UnknownScene(format!("{name:?}")))?;
+        let scene = Arc::new(scene_spec(&record)?);
+        self.inner.library.fill(generation, scene.clone());
+        Ok(scene)
+    }
+
     /// Add a scene from a JSON body.
     pub async fn create_scene(&self, body: &[u8]) -> Result<Scene, EngineError> {
         let spec = scenes::parse_json(body)?;
@@ -420,8 +456,9 @@ impl EngineHandle {
             .inner
             .store
             .insert_scene(spec.name.as_str(), &json(&spec), "api")
-            .await?;
-        scene_dto(&record)
+            .await;
+        self.inner.library.invalidate();
+        scene_dto(&record?)
     }
 
     /// Replace a scene from a JSON body. Canvases showing it keep the version they
@@ -432,14 +469,18 @@ impl EngineHandle {
             .inner
             .store
             .update_scene(id.0, spec.name.as_str(), &json(&spec))
-            .await?
-            .ok_or_else(|| EngineError::UnknownScene(format!("with id {id}")))?;
+            .await;
+        // After the write: a lookup that read the old version cannot keep it.
+        self.inner.library.invalidate();
+        let record = record?.ok_or_else(|| EngineError::UnknownScene(format!("with id {id}")))?;
         scene_dto(&record)
     }
 
     /// Remove a scene. Canvases showing it keep showing it.
     pub async fn delete_scene(&self, id: SceneId) -> Result<(), EngineError> {
-        if self.inner.store.delete_scene(id.0).await? {
+        let deleted = self.inner.store.delete_scene(id.0).await;
+        self.inner.library.invalidate();
+        if deleted? {
             Ok(())
         } else {
             Err(EngineError::UnknownScene(format!("with id {id}")))
@@ -596,27 +637,14 @@ impl EngineHandle {
                     cmd.fade_ms
                 )));
             }
-            self.ensure_canvas(id).await?;
-            let record = self
-                .inner
-                .store
-                .scene_by_name(&cmd.scene)
-                .await?
-                .ok_or_else(|| EngineError::UnknownScene(format!("{:?}", cmd.scene)))?;
-            let scene = Arc::new(scene_spec(&record)?);
-            self.inner
-                .store
-                .save_live(id.0, LiveField::Scene(cmd.scene.clone()))
-                .await?;
-            self.control(
-                id,
-                LiveCommand::TriggerScene {
-                    scene,
-                    fade: Duration::from_millis(u64::from(cmd.fade_ms)),
-                    curve: cmd.curve,
-                },
-            )
-            .await
+            let scene = self.scene_named(&cmd.scene).await?;
+            let command = LiveCommand::TriggerScene {
+                scene,
+                fade: Duration::from_millis(u64::from(cmd.fade_ms)),
+                curve: cmd.curve,
+            };
+            self.live(id, LiveField::Scene(cmd.scene.clone()), command)
+                .await
         };
         let result = work.await;
         self.record(who, "trigger_scene", id, json(cmd), &result)
@@ -630,14 +658,7 @@ impl EngineHandle {
         id: CanvasId,
         on: bool,
     ) -> Result<CanvasState, EngineError> {
-        let work = async {
-            self.ensure_canvas(id).await?;
-            self.inner
-                .store
-                .save_live(id.0, LiveField::Blackout(on))
-                .await?;
-            self.control(id, LiveCommand::Blackout(on)).await
-        };
+        let work = self.live(id, LiveField::Blackout(on), LiveCommand::Blackout(on));
         let result = work.await;
         let detail = serde_json::json!({ "on": on }).to_string();
         self.record(who, "blackout", id, detail, &result).await
@@ -650,14 +671,11 @@ impl EngineHandle {
         id: CanvasId,
         level: Percent,
     ) -> Result<CanvasState, EngineError> {
-        let work = async {
-            self.ensure_canvas(id).await?;
-            self.inner
-                .store
-                .save_live(id.0, LiveField::Master(level.get()))
-                .await?;
-            self.control(id, LiveCommand::Master(level)).await
-        };
+        let work = self.live(
+            id,
+            LiveField::Master(level.get()),
+            LiveCommand::Master(level),
+        );
         let result = work.await;
         let detail = serde_json::json!({ "level": level.get() }).to_string();
         self.record(who, "master", id, detail, &result).await
@@ -671,6 +689,7 @@ impl EngineHandle {
         on: bool,
     ) -> Result<CanvasState, EngineError> {
         let work = async {
+            let _lane = self.lane(id).await;
             self.ensure_canvas(id).await?;
             self.inner
                 .store
@@ -722,6 +741,34 @@ impl EngineHandle {
             Some(_) => Ok(()),
             None => Err(EngineError::UnknownCanvas(id)),
         }
+    }
+
+    /// Wait for the canvas's lane: live commands to one canvas go one at a time.
+    async fn lane(&self, id: CanvasId) -> tokio::sync::OwnedMutexGuard<()> {
+        let lane = self
+            .inner
+            .lanes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(id)
+            .or_default()
+            .clone();
+        lane.lock_owned().await
+    }
+
+    /// Store a live change, then hand it to the canvas. Stored first, so what an
+    /// operator sees on the wire is already what a restart comes back to.
+    async fn live(
+        &self,
+        id: CanvasId,
+        field: LiveField,
+        command: LiveCommand,
+    ) -> Result<CanvasState, EngineError> {
+        let _lane = self.lane(id).await;
+        if !self.inner.store.save_live(id.0, field).await? {
+            return Err(EngineError::UnknownCanvas(id));
+        }
+        self.control(id, command).await
     }
 
     async fn control(

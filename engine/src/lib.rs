@@ -8,6 +8,8 @@
 //! - [`canvas`]: the canvas actor (`actor.rs`), its messages and its plain state.
 //! - [`output`]: universes of a canvas, the E1.31 encoder and the sender thread.
 //! - [`directory`]: the supervisor that starts, restarts and stops canvas actors.
+//! - [`realtime`]: real-time scheduling of the threads that render and send.
+//! - [`library`]: parsed scenes in memory, for triggering without a database trip.
 //! - [`scenes`]: scene files in `scenes/` (TOML with a format version) and their errors.
 //! - [`venue`]: the demo venue seeded into an empty database.
 //! - [`store`]: diesel storage on SQLite or PostgreSQL, and migrations.
@@ -20,7 +22,9 @@ pub mod clock;
 pub mod directory;
 pub mod error;
 pub mod handle;
+pub mod library;
 pub mod output;
+pub mod realtime;
 pub mod render;
 pub mod scenes;
 pub mod store;

@@ -256,6 +256,37 @@ impl TestApp {
             .ok_or_else(|| anyhow!("no id in {body}"))
     }
 
+    /// The Prometheus text at `/metrics`.
+    pub async fn metrics(&self) -> Result<String> {
+        Ok(self
+            .http
+            .get(self.url("/metrics"))
+            .send()
+            .await?
+            .text()
+            .await?)
+    }
+
+    /// Create a canvas on universe 1 sending unicast to `rx`; its id.
+    pub async fn canvas_to(
+        &self,
+        token: &str,
+        name: &str,
+        pixels: u32,
+        fps: u32,
+        rx: &Receiver,
+    ) -> Result<i64> {
+        let output = json!({"universe": 1, "destinations": [rx.dest()?]});
+        self.canvas(token, name, pixels, fps, output).await
+    }
+
+    /// Put a scene on a canvas (no fade); status and body.
+    pub async fn trigger(&self, token: &str, canvas: i64, scene: &str) -> Result<(u16, Value)> {
+        let path = format!("/api/v1/canvases/{canvas}/scene");
+        self.call("POST", &path, Some(token), Some(json!({"scene": scene})))
+            .await
+    }
+
     /// Create a solid-colour scene.
     pub async fn solid_scene(&self, token: &str, name: &str, color: &str) -> Result<()> {
         let (status, body) = self

@@ -487,13 +487,7 @@ async fn health_metrics_and_openapi_are_served() -> Result<()> {
     // Let a few frames go out, then read the counters.
     let mut frames = false;
     for _ in 0..50 {
-        let text = app
-            .http
-            .get(app.url("/metrics"))
-            .send()
-            .await?
-            .text()
-            .await?;
+        let text = app.metrics().await?;
         if text.contains("limelight_canvas_frames_total")
             && text.contains("limelight_output_packets_sent_total")
             && text.contains("limelight_http_request_duration_seconds_bucket")

@@ -170,7 +170,10 @@ async fn a_panicking_canvas_restarts_while_another_never_misses_a_frame() -> Res
     let mut last_b = rx_b.until(WAIT, |p| p.slots.first() == Some(&255)).await?;
     let skipped_before = app.server.engine().state(CanvasId(b)).await?.frames_skipped;
 
-    app.server.engine().inject_render_fault(CanvasId(a)).await?;
+    app.server
+        .engine()
+        .inject_render_fault(CanvasId(a), Duration::ZERO)
+        .await?;
     // A comes back from its stored state: red again, restarts counted.
     let mut restarted = false;
     for _ in 0..100 {
@@ -206,6 +209,146 @@ async fn a_panicking_canvas_restarts_while_another_never_misses_a_frame() -> Res
         b_state.restarts == 0 && b_state.frames_skipped == skipped_before,
         "{b_state:?}"
     );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_command_sent_during_a_restart_waits_for_it_and_applies() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx = Receiver::bind().await?;
+    let id = app.canvas_to(&admin, "Restarting", 10, 40, &rx).await?;
+    app.solid_scene(&admin, "red", "#FF0000").await?;
+    app.trigger(&admin, id, "red").await?;
+    rx.until(WAIT, |p| p.slots.starts_with(&[255, 0, 0]))
+        .await?;
+
+    // The canvas fails at its next frame and stays in its restart for 600 ms.
+    let hold = Duration::from_millis(600);
+    app.server
+        .engine()
+        .inject_render_fault(CanvasId(id), hold)
+        .await?;
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let sent = std::time::Instant::now();
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/canvases/{id}/blackout"),
+            Some(&admin),
+            Some(json!({"on": true})),
+        )
+        .await?;
+    let waited = sent.elapsed();
+    ensure!(status == 200, "{status} {body}");
+    ensure!(
+        body["blackout"] == true && body["restarts"] == 1,
+        "the answer comes from the restarted canvas: {body}"
+    );
+    ensure!(
+        waited >= Duration::from_millis(300),
+        "the command was answered after {waited:?}, before the restart ended"
+    );
+    rx.until(WAIT, |p| p.slots.starts_with(&[0, 0, 0])).await?;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn an_edited_scene_is_what_the_next_trigger_shows() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx = Receiver::bind().await?;
+    let id = app.canvas_to(&admin, "Edited", 10, 40, &rx).await?;
+    let house =
+        |color: &str| json!({"name": "house", "layers": [{"effect": "solid", "color": color}]});
+    let (_, scene) = app
+        .call(
+            "POST",
+            "/api/v1/scenes",
+            Some(&admin),
+            Some(house("#FF0000")),
+        )
+        .await?;
+    app.trigger(&admin, id, "house").await?;
+    rx.until(WAIT, |p| p.slots.starts_with(&[255, 0, 0]))
+        .await?;
+
+    let path = format!("/api/v1/scenes/{}", scene["id"]);
+    let (status, body) = app
+        .call("PUT", &path, Some(&admin), Some(house("#00FF00")))
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    app.trigger(&admin, id, "house").await?;
+    rx.until(WAIT, |p| p.slots.starts_with(&[0, 255, 0]))
+        .await?;
+
+    let (status, _) = app.call("DELETE", &path, Some(&admin), None).await?;
+    ensure!(status == 204 || status == 200, "delete answered {status}");
+    let (status, body) = app.trigger(&admin, id, "house").await?;
+    ensure!(
+        status == 404,
+        "a deleted scene cannot be triggered: {status} {body}"
+    );
+    Ok(())
+}
+
+/// Scheduling policy and real-time priority of this process's threads whose name
+/// starts with `prefix` (from `/proc/self/task/*/stat`, fields 41 and 40).
+fn thread_policies(prefix: &str) -> Result<Vec<(u32, u32)>> {
+    let mut found = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task")? {
+        let dir = task?.path();
+        let Ok(stat) = std::fs::read_to_string(dir.join("stat")) else {
+            continue;
+        };
+        let Some((head, rest)) = stat.rsplit_once(')') else {
+            continue;
+        };
+        if !head
+            .split_once('(')
+            .is_some_and(|(_, comm)| comm.starts_with(prefix))
+        {
+            continue;
+        }
+        // `rest` starts at field 3 (state).
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let field = |n: usize| fields.get(n - 3).and_then(|f| f.parse::<u32>().ok());
+        if let (Some(policy), Some(priority)) = (field(41), field(40)) {
+            found.push((policy, priority));
+        }
+    }
+    Ok(found)
+}
+
+#[actix_rt::test]
+async fn frame_threads_run_under_real_time_scheduling_when_allowed() -> Result<()> {
+    const SCHED_FIFO: u32 = 1;
+    const CAP_SYS_NICE: u32 = 23;
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx = Receiver::bind().await?;
+    let id = app.canvas_to(&admin, "Timed", 10, 40, &rx).await?;
+    rx.next_data(WAIT).await?;
+
+    let status = std::fs::read_to_string("/proc/self/status")?;
+    let allowed = status
+        .lines()
+        .find_map(|l| l.strip_prefix("CapEff:"))
+        .and_then(|caps| u64::from_str_radix(caps.trim(), 16).ok())
+        .is_some_and(|caps| caps & (1 << CAP_SYS_NICE) != 0);
+    let sender = thread_policies(&format!("sacn-{id}"))?;
+    let canvases = thread_policies("actix-rt|system")?;
+    ensure!(sender.len() == 1, "one sender thread: {sender:?}");
+    if allowed {
+        // The configured priority (40 by default).
+        ensure!(sender[0] == (SCHED_FIFO, 40), "sender thread: {sender:?}");
+        ensure!(
+            canvases.contains(&(SCHED_FIFO, 40)),
+            "the canvas thread runs under SCHED_FIFO: {canvases:?}"
+        );
+    } else {
+        ensure!(sender[0].0 != SCHED_FIFO, "{sender:?}");
+    }
     Ok(())
 }
 

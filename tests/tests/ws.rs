@@ -2,6 +2,7 @@
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use futures_util::{SinkExt, StreamExt};
+use limelight_shared::ids::CanvasId;
 use limelight_tests::{Receiver, TestApp};
 use serde_json::{Value, json};
 use std::time::Duration;
@@ -36,15 +37,7 @@ async fn consoles_get_a_snapshot_acks_and_state_changes() -> Result<()> {
     let app = TestApp::spawn().await?;
     let admin = app.admin().await?;
     let mut rx = Receiver::bind().await?;
-    let id = app
-        .canvas(
-            &admin,
-            "Console",
-            20,
-            40,
-            json!({"universe": 1, "destinations": [rx.dest()?]}),
-        )
-        .await?;
+    let id = app.canvas_to(&admin, "Console", 20, 40, &rx).await?;
     app.solid_scene(&admin, "orange", "#FF8000").await?;
     let operator = app.user("op", "operator").await?;
 
@@ -160,5 +153,95 @@ async fn marketing_cannot_control_and_bad_tokens_cannot_connect() -> Result<()> 
         Ok(_) => bail!("a bad token connected"),
         Err(e) => ensure!(e.to_string().contains("401"), "{e}"),
     }
+    Ok(())
+}
+
+/// A console whose socket is never read: a tiny receive buffer, so the server's
+/// writes back up after a few kilobytes.
+async fn connect_stalled(app: &TestApp, token: &str) -> Result<Ws> {
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.set_recv_buffer_size(4096)?;
+    socket.connect(&app.server.addr().into())?;
+    socket.set_nonblocking(true)?;
+    let stream = tokio::net::TcpStream::from_std(socket.into())?;
+    let url = format!("ws://{}/api/v1/ws?token={token}", app.server.addr());
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    Ok(tokio_tungstenite::client_async(url, stream).await?.0)
+}
+
+#[actix_rt::test]
+async fn a_console_that_cannot_keep_up_is_dropped_and_slows_nothing() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx = Receiver::bind().await?;
+    let id = app.canvas_to(&admin, "Busy", 20_000, 40, &rx).await?;
+    let operator = app.user("op", "operator").await?;
+    let mut stalled = connect_stalled(&app, &operator).await?;
+    let mut watcher = connect(&app, &operator).await?;
+    next_of(&mut watcher, "snapshot").await?;
+    // 60 KB previews at 30 fps fill the stalled console's socket...
+    stalled
+        .send(Message::Text(
+            json!({"type": "subscribe_preview", "request_id": "p", "canvases": [id], "fps": 30})
+                .to_string()
+                .into(),
+        ))
+        .await?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    // ...then state changes fill its queue (256 messages) while the watcher gets
+    // every one.
+    let mut sent = 0;
+    loop {
+        for _ in 0..100 {
+            let level = f64::from(sent % 100);
+            let (status, body) = app
+                .call(
+                    "POST",
+                    &format!("/api/v1/canvases/{id}/master"),
+                    Some(&operator),
+                    Some(json!({"level": level})),
+                )
+                .await?;
+            ensure!(status == 200, "{status} {body}");
+            next_of(&mut watcher, "canvas_state").await?;
+            sent += 1;
+        }
+        if app
+            .metrics()
+            .await?
+            .contains("limelight_ws_dropped_slow_total 1")
+        {
+            break;
+        }
+        ensure!(sent < 3000, "the stalled console was never dropped");
+    }
+
+    // Its close frame (1008 "slow consumer") waits behind the bytes it never read,
+    // so a console that reads nothing sees the connection reset once the server
+    // stops waiting (1 s); one that reads its backlog gets the frame.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, stalled.next())
+            .await
+            .context("the stalled console's connection did not end")?;
+        match msg {
+            Some(Ok(Message::Close(frame))) => {
+                let frame = frame.ok_or_else(|| anyhow!("close frame without a reason"))?;
+                ensure!(
+                    u16::from(frame.code) == 1008 && frame.reason.contains("slow consumer"),
+                    "{frame:?}"
+                );
+                break;
+            }
+            Some(Ok(_)) => continue,
+            Some(Err(_)) | None => break,
+        }
+    }
+
+    // The canvas never missed a frame meanwhile, and still sends.
+    let state = app.server.engine().state(CanvasId(id)).await?;
+    ensure!(state.frames_skipped == 0, "{state:?}");
+    rx.next_data(Duration::from_secs(2)).await?;
     Ok(())
 }

@@ -1,18 +1,28 @@
-//! The canvas actor: wakes at each frame deadline, renders, hands the frame to the
-//! sender thread and the preview channel, and reschedules itself. It runs on an
-//! arbiter (thread) of its own, so neither API traffic nor another canvas can delay it.
+//! The canvas actor: wakes at each frame deadline, takes the commands in its inbox,
+//! renders, hands the frame to the sender thread and the preview channel, and
+//! reschedules itself. It runs on an arbiter (thread) of its own, so neither API
+//! traffic nor another canvas can delay it.
+//!
+//! Actix timers fire on millisecond ticks and can be up to a tick late, so the actor
+//! asks to be woken [`EARLY_WAKE`] before each deadline and sleeps the rest on its
+//! own thread, which is precise to tens of microseconds. Commands that arrive during
+//! that sleep wait in the inbox and still make the frame.
 
-use super::messages::{Apply, CanvasFailed, GetState};
-use super::state::{CanvasSetup, CanvasState};
-use crate::clock::{Clock, FrameClock, Tick};
+use super::inbox::Inbox;
+use super::messages::{CanvasFailed, GetState, TakeCommands};
+use super::state::{CanvasSetup, CanvasState, LiveCommand};
+use crate::clock::{Clock, FrameClock, Tick, phase_offset};
 use crate::output::sender::OutputTx;
 use actix::prelude::*;
 use limelight_shared::ids::CanvasId;
 use metrics::{Counter, Histogram};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::watch;
+
+/// How long before a deadline the actor is woken, to sleep the rest precisely.
+pub const EARLY_WAKE: Duration = Duration::from_micros(1500);
 
 /// The newest rendered frame of a canvas, for live previews.
 #[derive(Debug, Clone)]
@@ -34,6 +44,9 @@ struct Metrics {
 pub struct CanvasActor {
     id: CanvasId,
     state: CanvasState,
+    inbox: Arc<Inbox>,
+    /// Commands taken from the inbox, kept to reuse the allocation.
+    taken: Vec<LiveCommand>,
     clock: Arc<dyn Clock>,
     frames: FrameClock,
     output: OutputTx,
@@ -51,9 +64,11 @@ impl std::fmt::Debug for CanvasActor {
 }
 
 impl CanvasActor {
-    /// A canvas set up from its stored state. Its first frame is due when it starts.
+    /// A canvas set up from its stored state. Its first frame is due within one
+    /// period of its start, at a phase set by its id (see [`phase_offset`]).
     pub fn new(
         setup: CanvasSetup,
+        inbox: Arc<Inbox>,
         clock: Arc<dyn Clock>,
         output: OutputTx,
         preview: Arc<watch::Sender<Option<PreviewFrame>>>,
@@ -65,7 +80,12 @@ impl CanvasActor {
         Self {
             id,
             state: CanvasState::new(setup),
-            frames: FrameClock::new(clock.now(), fps),
+            inbox,
+            taken: Vec::new(),
+            frames: FrameClock::new(
+                clock.now() + phase_offset(id.0.unsigned_abs(), FrameClock::period_of(fps)),
+                fps,
+            ),
             clock,
             output,
             preview,
@@ -91,12 +111,36 @@ impl CanvasActor {
 
     fn schedule(&self, ctx: &mut Context<Self>) {
         let wait = self.frames.next_deadline().saturating_sub(self.clock.now());
-        ctx.run_later(wait, |act, ctx| act.on_tick(ctx));
+        ctx.run_later(wait.saturating_sub(EARLY_WAKE), |act, ctx| act.on_tick(ctx));
+    }
+
+    /// Apply the commands waiting in the inbox at canvas time `now`. False when one
+    /// failed and the canvas has stopped.
+    fn take_commands(&mut self, ctx: &mut Context<Self>, now: f64) -> bool {
+        self.inbox.take_into(&mut self.taken);
+        let (state, taken) = (&mut self.state, &mut self.taken);
+        let applied = guarded(|| {
+            for command in taken.drain(..) {
+                state.apply(command, now);
+            }
+        });
+        self.taken.clear();
+        match applied {
+            Ok(()) => true,
+            Err(reason) => {
+                self.fail(ctx, reason);
+                false
+            }
+        }
     }
 
     fn on_tick(&mut self, ctx: &mut Context<Self>) {
+        self.clock.sleep_until(self.frames.next_deadline());
         if let Tick::Render { frame, skipped } = self.frames.tick(self.clock.now()) {
             let t = self.frames.frame_time(frame);
+            if !self.take_commands(ctx, t) {
+                return;
+            }
             let started = Instant::now();
             let (state, rgb) = (&mut self.state, &mut self.rgb);
             if let Err(reason) = guarded(|| state.render(t, rgb)) {
@@ -156,15 +200,12 @@ impl Actor for CanvasActor {
     }
 }
 
-impl Handler<Apply> for CanvasActor {
-    type Result = MessageResult<Apply>;
+impl Handler<TakeCommands> for CanvasActor {
+    type Result = MessageResult<TakeCommands>;
 
-    fn handle(&mut self, msg: Apply, ctx: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, _: TakeCommands, ctx: &mut Self::Context) -> Self::Result {
         let now = self.now();
-        let state = &mut self.state;
-        if let Err(reason) = guarded(|| state.apply(msg.0, now)) {
-            self.fail(ctx, reason);
-        }
+        self.take_commands(ctx, now);
         MessageResult(self.state.snapshot(now))
     }
 }

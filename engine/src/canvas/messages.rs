@@ -1,14 +1,14 @@
 //! Messages of the canvas actor.
 
-use super::state::LiveCommand;
 use actix::Message;
 use limelight_shared::canvas::CanvasState;
 use limelight_shared::ids::CanvasId;
 
-/// Apply a live command; answers with the state after it.
+/// Apply the commands waiting in the canvas's inbox now; answers with the state
+/// after them.
 #[derive(Debug, Message)]
 #[rtype(result = "CanvasState")]
-pub struct Apply(pub LiveCommand);
+pub struct TakeCommands;
 
 /// What the canvas shows now.
 #[derive(Debug, Message)]

@@ -1,13 +1,15 @@
 //! A canvas: one LED surface with its own frame clock. The actor (`actor.rs`) owns
 //! the timing and messaging; everything it renders comes from the plain state in
-//! `state.rs`.
+//! `state.rs`; live commands reach it through its `inbox.rs`.
 
 mod actor;
+mod inbox;
 mod messages;
 mod state;
 
 pub use actor::{CanvasActor, PreviewFrame};
+pub use inbox::Inbox;
 #[cfg(feature = "fault-injection")]
 pub use messages::InjectRenderFault;
-pub use messages::{Apply, CanvasFailed, GetState};
+pub use messages::{CanvasFailed, GetState, TakeCommands};
 pub use state::{CanvasSetup, CanvasState, LiveCommand};

@@ -150,8 +150,9 @@ impl CanvasState {
             return;
         }
         let scale = (self.master.get() / 100.0 * self.grand_master.get() / 100.0) as f32;
-        for p in &self.buf {
-            out.extend_from_slice(&to_byte(*p, scale));
+        out.resize(self.buf.len() * 3, 0);
+        for (bytes, p) in out.chunks_exact_mut(3).zip(&self.buf) {
+            bytes.copy_from_slice(&to_byte(*p, scale));
         }
     }
 
@@ -188,8 +189,8 @@ impl CanvasState {
 }
 
 fn to_byte(p: Px, scale: f32) -> [u8; 3] {
-    // Clamped to 0..=255 before the cast, so it cannot wrap.
-    p.map(|c| (c * scale * 255.0).round().clamp(0.0, 255.0) as u8)
+    // Rounds half up; `as` saturates (below 0 gives 0, above 255 gives 255, NaN 0).
+    p.map(|c| (c * scale * 255.0 + 0.5) as u8)
 }
 
 #[cfg(test)]

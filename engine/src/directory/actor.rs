@@ -1,7 +1,9 @@
 //! The directory actor.
 
 use super::messages::*;
-use crate::canvas::{Apply, CanvasActor, CanvasFailed, GetState, LiveCommand, PreviewFrame};
+use crate::canvas::{
+    CanvasActor, CanvasFailed, GetState, Inbox, LiveCommand, PreviewFrame, TakeCommands,
+};
 use crate::clock::Clock;
 use crate::error::EngineError;
 use crate::handle::EngineEvent;
@@ -15,7 +17,10 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, watch};
+use tokio::sync::{broadcast, oneshot, watch};
+
+/// The answer to a live command: the canvas state after it.
+type Settled = Result<CanvasState, EngineError>;
 
 /// Output settings shared by all canvases.
 #[derive(Debug, Clone)]
@@ -26,14 +31,23 @@ pub struct OutputDefaults {
     pub multicast_ttl: u32,
     /// Interface address for multicast; the system's choice when absent.
     pub multicast_interface: Option<std::net::Ipv4Addr>,
+    /// Real-time priority of canvas and sender threads; 0 for normal scheduling.
+    pub frame_priority: u8,
 }
 
 struct Entry {
     addr: Addr<CanvasActor>,
+    inbox: Arc<Inbox>,
     arbiter: Arbiter,
     output: OutputHandle,
     preview: Arc<watch::Sender<Option<PreviewFrame>>>,
     restarts: u32,
+    /// Set while a failed canvas is reloaded; commands wait in `waiting`.
+    restarting: bool,
+    waiting: Vec<oneshot::Sender<Settled>>,
+    /// Held before the next reload (tests of supervision).
+    #[cfg(feature = "fault-injection")]
+    restart_delay: Duration,
 }
 
 /// Supervisor and router of the canvases.
@@ -95,6 +109,7 @@ impl Directory {
             bind: self.outputs.bind,
             multicast_ttl: self.outputs.multicast_ttl,
             multicast_interface: self.outputs.multicast_interface,
+            thread_priority: self.outputs.frame_priority,
         })
     }
 
@@ -103,18 +118,77 @@ impl Directory {
         ctx: &mut Context<Self>,
         arbiter: &Arbiter,
         setup: crate::canvas::CanvasSetup,
+        inbox: &Arc<Inbox>,
         output: &OutputHandle,
         preview: &Arc<watch::Sender<Option<PreviewFrame>>>,
     ) -> Addr<CanvasActor> {
-        let (clock, tx, preview, me) = (
+        let (inbox, clock, tx, preview, me) = (
+            inbox.clone(),
             self.clock.clone(),
             output.sender(),
             preview.clone(),
             ctx.address().recipient(),
         );
+        let priority = self.outputs.frame_priority;
         CanvasActor::start_in_arbiter(&arbiter.handle(), move |_| {
-            CanvasActor::new(setup, clock, tx, preview, me)
+            // Runs on the canvas's own thread.
+            crate::realtime::raise_current_thread(priority);
+            CanvasActor::new(setup, inbox, clock, tx, preview, me)
         })
+    }
+
+    /// The state of a canvas once it has taken the commands in its inbox. While the
+    /// canvas restarts, the answer waits for the canvas that replaces it. `retry`:
+    /// whether a canvas found stopped may be waited for once more (it failed, and
+    /// its supervisor is about to hear of it).
+    fn settle(
+        &mut self,
+        id: CanvasId,
+        retry: bool,
+        ctx: &mut Context<Self>,
+    ) -> ResponseFuture<Settled> {
+        let Some(entry) = self.canvases.get_mut(&id) else {
+            return Box::pin(async move { Err(EngineError::UnknownCanvas(id)) });
+        };
+        if entry.restarting {
+            let (tx, rx) = oneshot::channel();
+            entry.waiting.push(tx);
+            return Box::pin(async move { rx.await.unwrap_or(Err(EngineError::Restarting(id))) });
+        }
+        let (addr, me) = (entry.addr.clone(), ctx.address());
+        Box::pin(async move {
+            match addr.send(TakeCommands).await {
+                Ok(state) => Ok(state),
+                Err(_) if retry => me
+                    .send(Settle(id))
+                    .await
+                    .map_err(|_| EngineError::Restarting(id))?,
+                Err(_) => Err(EngineError::Restarting(id)),
+            }
+        })
+    }
+
+    /// Answer the commands that waited for a restart.
+    fn release_waiting(&mut self, id: CanvasId) {
+        let Some(entry) = self.canvases.get_mut(&id) else {
+            return;
+        };
+        entry.restarting = false;
+        let waiting = std::mem::take(&mut entry.waiting);
+        if waiting.is_empty() {
+            return;
+        }
+        let addr = entry.addr.clone();
+        actix::spawn(async move {
+            let state = addr.send(TakeCommands).await;
+            for tx in waiting {
+                let answer = match &state {
+                    Ok(state) => Ok(state.clone()),
+                    Err(_) => Err(EngineError::Restarting(id)),
+                };
+                let _ = tx.send(answer);
+            }
+        });
     }
 
     fn stop_entry(entry: Entry) {
@@ -133,24 +207,33 @@ impl Handler<StartCanvas> for Directory {
 
     fn handle(&mut self, mut msg: StartCanvas, ctx: &mut Self::Context) -> Self::Result {
         let config = self.output_config(&msg)?;
-        if let Some(old) = self.canvases.remove(&msg.setup.id) {
+        let old_inbox = self.canvases.remove(&msg.setup.id).map(|old| {
+            let inbox = old.inbox.clone();
             Self::stop_entry(old);
-        }
+            inbox
+        });
         let output = spawn_output(config)
             .map_err(|e| EngineError::Internal(format!("cannot open the sACN socket: {e}")))?;
         msg.setup.grand_master = self.grand_master;
         let arbiter = Arbiter::new();
         let preview = Arc::new(watch::channel(None).0);
         let id = msg.setup.id;
-        let addr = self.spawn_actor(ctx, &arbiter, msg.setup, &output, &preview);
+        // Commands sent to the canvas being replaced are taken by the new one.
+        let inbox = old_inbox.unwrap_or_default();
+        let addr = self.spawn_actor(ctx, &arbiter, msg.setup, &inbox, &output, &preview);
         self.canvases.insert(
             id,
             Entry {
                 addr,
+                inbox,
                 arbiter,
                 output,
                 preview,
                 restarts: 0,
+                restarting: false,
+                waiting: Vec::new(),
+                #[cfg(feature = "fault-injection")]
+                restart_delay: Duration::ZERO,
             },
         );
         Ok(())
@@ -179,24 +262,34 @@ impl Handler<CanvasFailed> for Directory {
             return;
         };
         entry.restarts += 1;
+        entry.restarting = true;
         let restarts = entry.restarts;
         let _ = self.events.send(EngineEvent::CanvasRestarted {
             id: msg.id,
             reason: msg.reason,
         });
+        #[cfg(feature = "fault-injection")]
+        let delay = std::mem::take(&mut entry.restart_delay);
+        #[cfg(not(feature = "fault-injection"))]
+        let delay = Duration::ZERO;
         let store = self.store.clone();
         let id = msg.id;
         // Load the stored state off the canvas threads, then start a fresh actor on
         // the same arbiter with the same sender thread (sequence numbers continue,
         // and the sender's keep-alive covers the gap).
-        let load = async move { crate::handle::load_setup(&store, id).await };
+        let load = async move {
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+            crate::handle::load_setup(&store, id).await
+        };
         ctx.spawn(load.into_actor(self).map(move |loaded, act, ctx| {
             let mut setup = match loaded {
                 Ok(Some((setup, _cid))) => setup,
-                Ok(None) => return,
+                Ok(None) => return act.release_waiting(id),
                 Err(e) => {
                     tracing::error!(canvas = %id, error = %e, "cannot reload a failed canvas");
-                    return;
+                    return act.release_waiting(id);
                 }
             };
             setup.restarts = restarts;
@@ -204,10 +297,18 @@ impl Handler<CanvasFailed> for Directory {
             let Some(entry) = act.canvases.get(&id) else {
                 return;
             };
-            let addr = act.spawn_actor(ctx, &entry.arbiter, setup, &entry.output, &entry.preview);
+            let addr = act.spawn_actor(
+                ctx,
+                &entry.arbiter,
+                setup,
+                &entry.inbox,
+                &entry.output,
+                &entry.preview,
+            );
             if let Some(entry) = act.canvases.get_mut(&id) {
                 entry.addr = addr;
             }
+            act.release_waiting(id);
             tracing::info!(canvas = %id, restarts, "canvas restarted");
         }));
     }
@@ -216,15 +317,19 @@ impl Handler<CanvasFailed> for Directory {
 impl Handler<Control> for Directory {
     type Result = ResponseFuture<Result<CanvasState, EngineError>>;
 
-    fn handle(&mut self, msg: Control, _: &mut Self::Context) -> Self::Result {
-        let addr = self.canvases.get(&msg.id).map(|e| e.addr.clone());
-        let id = msg.id;
-        Box::pin(async move {
-            let addr = addr.ok_or(EngineError::UnknownCanvas(id))?;
-            addr.send(Apply(msg.command))
-                .await
-                .map_err(|_| EngineError::Restarting(id))
-        })
+    fn handle(&mut self, msg: Control, ctx: &mut Self::Context) -> Self::Result {
+        if let Some(entry) = self.canvases.get(&msg.id) {
+            entry.inbox.push(msg.command);
+        }
+        self.settle(msg.id, true, ctx)
+    }
+}
+
+impl Handler<Settle> for Directory {
+    type Result = ResponseFuture<Result<CanvasState, EngineError>>;
+
+    fn handle(&mut self, msg: Settle, ctx: &mut Self::Context) -> Self::Result {
+        self.settle(msg.0, false, ctx)
     }
 }
 
@@ -234,7 +339,8 @@ impl Handler<SetGrandMaster> for Directory {
     fn handle(&mut self, msg: SetGrandMaster, _: &mut Self::Context) {
         self.grand_master = msg.0;
         for entry in self.canvases.values() {
-            entry.addr.do_send(Apply(LiveCommand::GrandMaster(msg.0)));
+            entry.inbox.push(LiveCommand::GrandMaster(msg.0));
+            entry.addr.do_send(TakeCommands);
         }
     }
 }
@@ -280,8 +386,9 @@ impl Handler<InjectFault> for Directory {
     type Result = bool;
 
     fn handle(&mut self, msg: InjectFault, _: &mut Self::Context) -> bool {
-        match self.canvases.get(&msg.0) {
+        match self.canvases.get_mut(&msg.id) {
             Some(entry) => {
+                entry.restart_delay = msg.restart_delay;
                 entry.addr.do_send(crate::canvas::InjectRenderFault);
                 true
             }

@@ -33,6 +33,12 @@ pub struct Control {
     pub command: LiveCommand,
 }
 
+/// The state of a canvas once it has taken its waiting commands (sent by the
+/// directory to itself when a canvas failed before it heard of it).
+#[derive(Debug, Message)]
+#[rtype(result = "Result<CanvasState, EngineError>")]
+pub struct Settle(pub CanvasId);
+
 /// Set the grand master on every canvas.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
@@ -57,4 +63,9 @@ pub struct Shutdown;
 #[cfg(feature = "fault-injection")]
 #[derive(Debug, Message)]
 #[rtype(result = "bool")]
-pub struct InjectFault(pub CanvasId);
+pub struct InjectFault {
+    /// The canvas.
+    pub id: CanvasId,
+    /// How long its reload waits, to hold it in its restart.
+    pub restart_delay: std::time::Duration,
+}

@@ -6,7 +6,7 @@ pub mod encoder;
 pub mod sender;
 mod universes;
 
-pub use sender::{OutputConfig, OutputHandle, OutputStats, spawn_output};
+pub use sender::{OutputConfig, OutputHandle, spawn_output};
 pub use universes::{UniverseMap, UniverseSpan};
 
 /// The UDP port of sACN.

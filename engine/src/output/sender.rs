@@ -15,7 +15,6 @@ use limelight_shared::canvas::{ChannelOrder, Destination, SendMode};
 use metrics::Counter;
 use std::net::{SocketAddr, UdpSocket};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -55,19 +54,8 @@ pub struct OutputConfig {
     pub multicast_ttl: u32,
     /// Interface address for multicast; the system's choice when absent.
     pub multicast_interface: Option<std::net::Ipv4Addr>,
-}
-
-/// Counters shared with the rest of the engine.
-#[derive(Debug, Default)]
-pub struct OutputStats {
-    /// Frames sent.
-    pub frames: AtomicU64,
-    /// Packets sent.
-    pub packets: AtomicU64,
-    /// Send errors.
-    pub errors: AtomicU64,
-    /// Frames dropped because the sender was behind.
-    pub dropped: AtomicU64,
+    /// Real-time priority of the sender thread; 0 for normal scheduling.
+    pub thread_priority: u8,
 }
 
 enum Msg {
@@ -79,7 +67,7 @@ enum Msg {
 #[derive(Debug, Clone)]
 pub struct OutputTx {
     tx: SyncSender<Msg>,
-    stats: Arc<OutputStats>,
+    dropped: Counter,
 }
 
 impl std::fmt::Debug for Msg {
@@ -95,12 +83,8 @@ impl OutputTx {
     /// Hand a frame (RGB bytes, 3 a pixel) to the sender without waiting. If the
     /// sender is behind, the frame is dropped and counted.
     pub fn send(&self, rgb: Arc<[u8]>) {
-        match self.tx.try_send(Msg::Frame(rgb)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                self.stats.dropped.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(TrySendError::Disconnected(_)) => {}
+        if let Err(TrySendError::Full(_)) = self.tx.try_send(Msg::Frame(rgb)) {
+            self.dropped.increment(1);
         }
     }
 }
@@ -116,11 +100,6 @@ impl OutputHandle {
     /// A sender for the canvas actor.
     pub fn sender(&self) -> OutputTx {
         self.tx.clone()
-    }
-
-    /// Counters of this output.
-    pub fn stats(&self) -> Arc<OutputStats> {
-        self.tx.stats.clone()
     }
 
     /// Stop sending: Stream_Terminated goes out for every universe, then the thread
@@ -163,13 +142,13 @@ pub fn spawn_output(config: OutputConfig) -> std::io::Result<OutputHandle> {
     }
     let socket: UdpSocket = socket.into();
     let (tx, rx) = sync_channel(QUEUE_DEPTH);
-    let stats = Arc::new(OutputStats::default());
-    let worker = Worker::new(config, socket, stats.clone());
+    let dropped = metrics::counter!("limelight_output_frames_dropped_total", "canvas" => config.canvas.to_string());
+    let worker = Worker::new(config, socket);
     let join = std::thread::Builder::new()
         .name(format!("sacn-{}", worker.config.canvas))
         .spawn(move || worker.run(rx))?;
     Ok(OutputHandle {
-        tx: OutputTx { tx, stats },
+        tx: OutputTx { tx, dropped },
         join: Some(join),
     })
 }
@@ -178,7 +157,6 @@ struct Worker {
     config: OutputConfig,
     socket: UdpSocket,
     encoder: Encoder,
-    stats: Arc<OutputStats>,
     /// The frame in wire channel order.
     wire: Vec<u8>,
     /// What each universe last carried, and when it was last sent.
@@ -190,7 +168,7 @@ struct Worker {
 }
 
 impl Worker {
-    fn new(config: OutputConfig, socket: UdpSocket, stats: Arc<OutputStats>) -> Self {
+    fn new(config: OutputConfig, socket: UdpSocket) -> Self {
         let universes = config.map.spans().len();
         let canvas = config.canvas.to_string();
         Self {
@@ -202,7 +180,6 @@ impl Worker {
                 universes,
             ),
             socket,
-            stats,
             wire: Vec::new(),
             last: vec![(Vec::new(), None); universes],
             packet: Vec::with_capacity(638),
@@ -214,6 +191,7 @@ impl Worker {
     }
 
     fn run(mut self, rx: Receiver<Msg>) {
+        crate::realtime::raise_current_thread(self.config.thread_priority);
         let mut have_frame = false;
         loop {
             match rx.recv_timeout(self.config.keepalive) {
@@ -280,7 +258,6 @@ impl Worker {
                 Err(e) => tracing::error!(error = %e, "dropping a sync packet"),
             }
         }
-        self.stats.frames.fetch_add(1, Ordering::Relaxed);
         self.frames_sent.increment(1);
     }
 
@@ -321,12 +298,8 @@ impl Worker {
             }
         };
         match result {
-            Ok(n) => {
-                self.stats.packets.fetch_add(n, Ordering::Relaxed);
-                self.packets_sent.increment(n);
-            }
+            Ok(n) => self.packets_sent.increment(n),
             Err(e) => {
-                self.stats.errors.fetch_add(1, Ordering::Relaxed);
                 self.send_errors.increment(1);
                 tracing::debug!(error = %e, universe, "sACN send failed");
             }

@@ -5,17 +5,25 @@ use limelight_shared::scene::BlendMode;
 
 /// Composite `src` over `dst` with `mode`, weighted by `opacity`.
 pub fn blend_into(dst: &mut [Px], src: &[Px], mode: BlendMode, opacity: f32) {
+    // One loop per mode, so the per-pixel work has no branch on the mode.
+    match mode {
+        BlendMode::Normal if opacity >= 1.0 => {
+            let n = dst.len().min(src.len());
+            dst[..n].copy_from_slice(&src[..n]);
+        }
+        BlendMode::Normal => each(dst, src, opacity, |_, b| b),
+        BlendMode::Add => each(dst, src, opacity, |a, b| (a + b).min(1.0)),
+        BlendMode::Multiply => each(dst, src, opacity, |a, b| a * b),
+        BlendMode::Screen => each(dst, src, opacity, |a, b| 1.0 - (1.0 - a) * (1.0 - b)),
+        BlendMode::Max => each(dst, src, opacity, f32::max),
+    }
+}
+
+fn each(dst: &mut [Px], src: &[Px], opacity: f32, f: impl Fn(f32, f32) -> f32) {
     for (d, s) in dst.iter_mut().zip(src) {
         for c in 0..3 {
-            let (a, b) = (d[c], s[c]);
-            let blended = match mode {
-                BlendMode::Normal => b,
-                BlendMode::Add => (a + b).min(1.0),
-                BlendMode::Multiply => a * b,
-                BlendMode::Screen => 1.0 - (1.0 - a) * (1.0 - b),
-                BlendMode::Max => a.max(b),
-            };
-            d[c] = a + (blended - a) * opacity;
+            let a = d[c];
+            d[c] = a + (f(a, s[c]) - a) * opacity;
         }
     }
 }

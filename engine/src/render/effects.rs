@@ -19,7 +19,7 @@ pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px]) {
             for (i, p) in out.iter_mut().enumerate() {
                 *p = if moving {
                     // A moving gradient wraps round, so it has no seam.
-                    let x = (i as f64 / n as f64 + scroll).rem_euclid(1.0);
+                    let x = wrap01(i as f64 / n as f64 + scroll);
                     sample_cyclic(&stops, x)
                 } else {
                     let x = if n == 1 {
@@ -38,18 +38,23 @@ pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px]) {
             speed,
         } => {
             let (fg, bg) = (px(*color), px(*background));
-            let head = (t * speed.get()).rem_euclid(n as f64);
+            let len = n as f64;
+            let head = wrap01(t * speed.get() / len) * len;
             let width = f64::from(*width);
             for (i, p) in out.iter_mut().enumerate() {
-                let behind = (head - i as f64).rem_euclid(n as f64);
+                // How far pixel i is behind the head, round the end if need be.
+                let mut behind = head - i as f64;
+                if behind < 0.0 {
+                    behind += len;
+                }
                 *p = if behind < width { fg } else { bg };
             }
         }
         Effect::Rainbow { speed, scale } => {
-            let turn = t * speed.get();
+            let turn = wrap01(t * speed.get());
+            let step = scale / n as f64;
             for (i, p) in out.iter_mut().enumerate() {
-                let hue = (i as f64 / n as f64 * scale + turn).rem_euclid(1.0);
-                *p = hue_to_rgb(hue);
+                *p = hue_to_rgb(wrap01(i as f64 * step + turn));
             }
         }
         Effect::Sparkle {
@@ -84,18 +89,29 @@ fn sample(stops: &[Px], x: f64) -> Px {
 /// A colour along stops spread evenly round a circle (the last blends into the first).
 fn sample_cyclic(stops: &[Px], x: f64) -> Px {
     let n = stops.len().max(1);
-    let pos = x.rem_euclid(1.0) * n as f64;
+    let pos = wrap01(x) * n as f64;
     let i = (pos.floor() as usize).min(n - 1);
     let a = stops.get(i).copied().unwrap_or_default();
     let b = stops.get((i + 1) % n).copied().unwrap_or(a);
     mix(a, b, (pos - i as f64) as f32)
 }
 
+/// `x` wrapped into 0..1 (a fractional part that is never negative). Cheaper than
+/// `rem_euclid`, which is a library call per pixel.
+fn wrap01(x: f64) -> f64 {
+    let w = x - x.floor();
+    // x just below an integer can round up to exactly 1.
+    if w >= 1.0 { 0.0 } else { w }
+}
+
 /// Fully saturated colour of a hue in 0..1.
 fn hue_to_rgb(hue: f64) -> Px {
     let h = hue * 6.0;
-    let x = (1.0 - ((h % 2.0) - 1.0).abs()) as f32;
-    match h as u32 {
+    let sector = (h as u32).min(5);
+    let f = (h - f64::from(sector)) as f32;
+    // Rising in even sectors, falling in odd ones.
+    let x = if sector.is_multiple_of(2) { f } else { 1.0 - f };
+    match sector {
         0 => [1.0, x, 0.0],
         1 => [x, 1.0, 0.0],
         2 => [0.0, 1.0, x],

@@ -201,9 +201,11 @@ impl Store {
             });
             let manager = AsyncDieselConnectionManager::new_with_config(url, config);
             // One connection: SQLite has one writer anyway, and this rules out
-            // SQLITE_BUSY between our own connections.
+            // SQLITE_BUSY between our own connections. A file connection does not go
+            // stale, so it is not pinged on every checkout (a round trip per query).
             let pool = Pool::builder()
                 .max_size(1)
+                .test_on_check_out(false)
                 .connection_timeout(std::time::Duration::from_secs(10))
                 .build(manager)
                 .await?;
