@@ -1,6 +1,7 @@
 //! sACN on the wire: real canvases sending real E1.31 to a UDP socket.
 
 use anyhow::{Result, ensure};
+use limelight_engine::EngineEvent;
 use limelight_shared::ids::CanvasId;
 use limelight_tests::{Receiver, TestApp};
 use serde_json::json;
@@ -224,12 +225,18 @@ async fn a_command_sent_during_a_restart_waits_for_it_and_applies() -> Result<()
         .await?;
 
     // The canvas fails at its next frame and stays in its restart for 600 ms.
+    let mut events = app.server.engine().subscribe();
     let hold = Duration::from_millis(600);
     app.server
         .engine()
         .inject_render_fault(CanvasId(id), hold)
         .await?;
-    tokio::time::sleep(Duration::from_millis(100)).await;
+    loop {
+        let event = tokio::time::timeout(WAIT, events.recv()).await??;
+        if matches!(event, EngineEvent::CanvasRestarted { id: c, .. } if c == CanvasId(id)) {
+            break;
+        }
+    }
     let sent = std::time::Instant::now();
     let (status, body) = app
         .call(

@@ -187,7 +187,6 @@ async fn a_console_that_cannot_keep_up_is_dropped_and_slows_nothing() -> Result<
                 .into(),
         ))
         .await?;
-    tokio::time::sleep(Duration::from_secs(3)).await;
 
     // ...then state changes fill its queue (256 messages) while the watcher gets
     // every one.
