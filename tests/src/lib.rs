@@ -267,6 +267,13 @@ impl TestApp {
             .await?)
     }
 
+    /// Create a 10-pixel canvas on universe 1 at 10 fps whose packets go to the
+    /// discard port (for tests that never look at its output); its id.
+    pub async fn idle_canvas(&self, token: &str, name: &str) -> Result<i64> {
+        let output = json!({"universe": 1, "destinations": ["127.0.0.1:9"]});
+        self.canvas(token, name, 10, 10, output).await
+    }
+
     /// Create a canvas on universe 1 sending unicast to `rx`; its id.
     pub async fn canvas_to(
         &self,

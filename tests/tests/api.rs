@@ -2,7 +2,7 @@
 
 use anyhow::{Result, ensure};
 use jsonwebtoken::{EncodingKey, Header};
-use limelight_tests::{JWT_SECRET, TestApp};
+use limelight_tests::{JWT_SECRET, Receiver, TestApp};
 use serde_json::{Value, json};
 
 fn code(body: &Value) -> &str {
@@ -13,15 +13,7 @@ fn code(body: &Value) -> &str {
 async fn the_role_matrix_holds() -> Result<()> {
     let app = TestApp::spawn().await?;
     let admin = app.admin().await?;
-    let id = app
-        .canvas(
-            &admin,
-            "Roles",
-            10,
-            10,
-            json!({"universe": 1, "destinations": ["127.0.0.1:9"]}),
-        )
-        .await?;
+    let id = app.idle_canvas(&admin, "Roles").await?;
     let marketing = app.user("m1", "marketing").await?;
     let operator = app.user("o1", "operator").await?;
     let path = format!("/api/v1/canvases/{id}/blackout");
@@ -131,15 +123,7 @@ async fn the_role_matrix_holds() -> Result<()> {
 async fn bad_input_gets_clear_errors_and_changes_nothing() -> Result<()> {
     let app = TestApp::spawn().await?;
     let admin = app.admin().await?;
-    let id = app
-        .canvas(
-            &admin,
-            "Safe",
-            10,
-            10,
-            json!({"universe": 1, "destinations": ["127.0.0.1:9"]}),
-        )
-        .await?;
+    let id = app.idle_canvas(&admin, "Safe").await?;
     app.solid_scene(&admin, "orange", "#FF8000").await?;
     let (_, canvases_before) = app
         .call("GET", "/api/v1/canvases", Some(&admin), None)
@@ -414,15 +398,7 @@ async fn live_commands_are_audited_and_paged() -> Result<()> {
     let app = TestApp::spawn().await?;
     let admin = app.admin().await?;
     let operator = app.user("night", "operator").await?;
-    let id = app
-        .canvas(
-            &admin,
-            "Audited",
-            10,
-            10,
-            json!({"universe": 1, "destinations": ["127.0.0.1:9"]}),
-        )
-        .await?;
+    let id = app.idle_canvas(&admin, "Audited").await?;
     for level in [10, 20, 30] {
         app.call(
             "POST",
@@ -471,35 +447,26 @@ async fn live_commands_are_audited_and_paged() -> Result<()> {
 async fn health_metrics_and_openapi_are_served() -> Result<()> {
     let app = TestApp::spawn().await?;
     let admin = app.admin().await?;
-    app.canvas(
-        &admin,
-        "Metered",
-        10,
-        40,
-        json!({"universe": 1, "destinations": ["127.0.0.1:9"]}),
-    )
-    .await?;
+    let mut rx = Receiver::bind().await?;
+    app.canvas_to(&admin, "Metered", 10, 40, &rx).await?;
     ensure!(app.call("GET", "/healthz", None, None).await?.0 == 200);
     let (status, ready) = app.call("GET", "/readyz", None, None).await?;
     ensure!(status == 200 && ready["status"] == "ready", "{ready}");
     let (status, doc) = app.call("GET", "/api/v1/openapi.json", None, None).await?;
     ensure!(status == 200 && doc["openapi"] == "3.1.0");
-    // Let a few frames go out, then read the counters.
-    let mut frames = false;
-    for _ in 0..50 {
-        let text = app.metrics().await?;
-        if text.contains("limelight_canvas_frames_total")
-            && text.contains("limelight_output_packets_sent_total")
-            && text.contains("limelight_http_request_duration_seconds_bucket")
-            && text.contains("limelight_canvas_frame_interval_seconds_bucket")
-        {
-            frames = true;
-            break;
-        }
-        app.call("GET", "/healthz", None, None).await?;
-        actix_rt::time::sleep(std::time::Duration::from_millis(50)).await;
+    // Once frames are on the wire, every kind of counter is there.
+    for _ in 0..3 {
+        rx.next_data(std::time::Duration::from_secs(2)).await?;
     }
-    ensure!(frames, "metrics exported");
+    let text = app.metrics().await?;
+    for name in [
+        "limelight_canvas_frames_total",
+        "limelight_output_packets_sent_total",
+        "limelight_http_request_duration_seconds_bucket",
+        "limelight_canvas_frame_interval_seconds_bucket",
+    ] {
+        ensure!(text.contains(name), "{name} is not exported");
+    }
     Ok(())
 }
 

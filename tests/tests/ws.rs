@@ -125,15 +125,7 @@ async fn consoles_get_a_snapshot_acks_and_state_changes() -> Result<()> {
 async fn marketing_cannot_control_and_bad_tokens_cannot_connect() -> Result<()> {
     let app = TestApp::spawn().await?;
     let admin = app.admin().await?;
-    let id = app
-        .canvas(
-            &admin,
-            "Guarded",
-            10,
-            10,
-            json!({"universe": 1, "destinations": ["127.0.0.1:9"]}),
-        )
-        .await?;
+    let id = app.idle_canvas(&admin, "Guarded").await?;
     let marketing = app.user("mk", "marketing").await?;
     let mut ws = connect(&app, &marketing).await?;
     next_of(&mut ws, "snapshot").await?;
