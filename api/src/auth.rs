@@ -31,6 +31,8 @@ pub enum Permission {
     LiveControl,
     /// Write scenes.
     EditScenes,
+    /// Write schedule entries.
+    EditSchedule,
     /// Read canvases, state and scenes.
     Read,
 }
@@ -41,7 +43,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
     match role {
         Role::Admin => true,
         Role::Operator => matches!(permission, LiveControl | Read),
-        Role::Marketing => matches!(permission, EditScenes | Read),
+        Role::Marketing => matches!(permission, EditScenes | EditSchedule | Read),
     }
 }
 

@@ -3,6 +3,14 @@
 //! variables are refused, so a typo never silently falls back to a default.
 
 use limelight_engine::EngineConfig;
+use limelight_engine::schedule::Venue;
+
+/// UTC at 0°, 0°: only for a configuration built in code without `load`.
+const FALLBACK_VENUE: Venue = Venue {
+    tz: chrono_tz::UTC,
+    latitude: 0.0,
+    longitude: 0.0,
+};
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -42,6 +50,46 @@ pub struct Config {
     pub frame_priority: u8,
     /// sACN output.
     pub sacn: SacnConfig,
+    /// Where the venue is, for sun-relative schedule entries, and its time zone.
+    pub venue: VenueConfig,
+}
+
+/// The venue's place and time zone.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct VenueConfig {
+    /// IANA time zone the schedule's times are in, such as `Europe/Paris`
+    /// (`LIMELIGHT_VENUE_TIMEZONE`).
+    pub timezone: String,
+    /// Degrees north, -90 to 90 (`LIMELIGHT_VENUE_LATITUDE`).
+    pub latitude: f64,
+    /// Degrees east, -180 to 180 (`LIMELIGHT_VENUE_LONGITUDE`).
+    pub longitude: f64,
+}
+
+impl Default for VenueConfig {
+    fn default() -> Self {
+        Self {
+            timezone: "UTC".into(),
+            latitude: 0.0,
+            longitude: 0.0,
+        }
+    }
+}
+
+impl VenueConfig {
+    /// The venue, or what is wrong with it.
+    pub fn venue(&self) -> Result<Venue, ConfigError> {
+        let bad = |message: String| ConfigError::Env {
+            name: "venue".into(),
+            message,
+        };
+        let tz: chrono_tz::Tz = self
+            .timezone
+            .parse()
+            .map_err(|_| bad(format!("unknown time zone {:?}", self.timezone)))?;
+        Venue::new(tz, self.latitude, self.longitude).map_err(bad)
+    }
 }
 
 /// sACN output settings shared by every canvas.
@@ -74,6 +122,7 @@ impl Default for Config {
             // Below the kernel's interrupt threads (50), above everything else.
             frame_priority: 40,
             sacn: SacnConfig::default(),
+            venue: VenueConfig::default(),
         }
     }
 }
@@ -141,6 +190,7 @@ impl Config {
                 config.apply_env(&name, value)?;
             }
         }
+        config.venue.venue()?;
         if config.frame_priority > limelight_engine::realtime::MAX_PRIORITY {
             return Err(ConfigError::Env {
                 name: "frame_priority".into(),
@@ -181,6 +231,9 @@ impl Config {
             "LIMELIGHT_MAX_BODY_BYTES" => self.max_body_bytes = parse(name, &value)?,
             "LIMELIGHT_HTTP_WORKERS" => self.http_workers = Some(parse(name, &value)?),
             "LIMELIGHT_FRAME_PRIORITY" => self.frame_priority = parse(name, &value)?,
+            "LIMELIGHT_VENUE_TIMEZONE" => self.venue.timezone = value,
+            "LIMELIGHT_VENUE_LATITUDE" => self.venue.latitude = parse(name, &value)?,
+            "LIMELIGHT_VENUE_LONGITUDE" => self.venue.longitude = parse(name, &value)?,
             "LIMELIGHT_SACN_BIND" => self.sacn.bind = parse(name, &value)?,
             "LIMELIGHT_SACN_MULTICAST_TTL" => self.sacn.multicast_ttl = parse(name, &value)?,
             "LIMELIGHT_SACN_MULTICAST_INTERFACE" => {
@@ -213,6 +266,8 @@ impl Config {
             multicast_ttl: self.sacn.multicast_ttl,
             multicast_interface: self.sacn.multicast_interface,
             frame_priority: self.frame_priority,
+            // Checked when the configuration was loaded.
+            venue: self.venue.venue().unwrap_or(FALLBACK_VENUE),
         }
     }
 }
@@ -248,6 +303,10 @@ mod tests {
         assert!(Config::load(None, vars(&[("LIMELIGHT_HTTP_ADRR", "x")])).is_err());
         assert!(Config::load(None, vars(&[("LIMELIGHT_HTTP_ADDR", "nope")])).is_err());
         assert!(Config::load(None, vars(&[("LIMELIGHT_FRAME_PRIORITY", "100")])).is_err());
+        assert!(Config::load(None, vars(&[("LIMELIGHT_VENUE_TIMEZONE", "Mars/Olympus")])).is_err());
+        assert!(Config::load(None, vars(&[("LIMELIGHT_VENUE_LATITUDE", "91")])).is_err());
+        let paris = Config::load(None, vars(&[("LIMELIGHT_VENUE_TIMEZONE", "Europe/Paris")]));
+        assert!(paris.is_ok_and(|c| c.engine().venue.tz == chrono_tz::Europe::Paris));
         let normal = Config::load(None, vars(&[("LIMELIGHT_FRAME_PRIORITY", "0")]));
         assert!(normal.is_ok_and(|c| c.frame_priority == 0));
         let dir = std::env::temp_dir().join(format!("ll-config-{}", std::process::id()));

@@ -39,7 +39,9 @@ impl ApiError {
             ErrorCode::NotFound
             | ErrorCode::UnknownCanvas
             | ErrorCode::UnknownScene
-            | ErrorCode::UnknownUser => StatusCode::NOT_FOUND,
+            | ErrorCode::UnknownUser
+            | ErrorCode::UnknownSchedule
+            | ErrorCode::UnknownCueList => StatusCode::NOT_FOUND,
             ErrorCode::Conflict => StatusCode::CONFLICT,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::SlowConsumer => StatusCode::TOO_MANY_REQUESTS,
@@ -79,6 +81,8 @@ impl From<EngineError> for ApiError {
             EngineError::UnknownCanvas(_) => ErrorCode::UnknownCanvas,
             EngineError::UnknownScene(_) => ErrorCode::UnknownScene,
             EngineError::UnknownUser(_) => ErrorCode::UnknownUser,
+            EngineError::UnknownSchedule(_) => ErrorCode::UnknownSchedule,
+            EngineError::UnknownCueList(_) => ErrorCode::UnknownCueList,
             EngineError::Invalid(_) => ErrorCode::ValidationFailed,
             EngineError::InvalidScene(_) => ErrorCode::InvalidScene,
             EngineError::Conflict(_) => ErrorCode::Conflict,

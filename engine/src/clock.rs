@@ -48,6 +48,23 @@ impl Clock for MonotonicClock {
     }
 }
 
+/// Civil time, for the scheduler: what the venue's wall clocks say. It may jump (an
+/// NTP correction, an operator setting the date); the scheduler watches for that.
+pub trait WallClock: Send + Sync + std::fmt::Debug {
+    /// The time now.
+    fn now(&self) -> chrono::DateTime<chrono::Utc>;
+}
+
+/// The system's real-time clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemWallClock;
+
+impl WallClock for SystemWallClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
+
 /// A clock that moves only when told to; for tests.
 #[derive(Debug, Clone, Default)]
 pub struct ManualClock {

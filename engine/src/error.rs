@@ -13,6 +13,12 @@ pub enum EngineError {
     /// No scene with that name or id.
     #[error("no scene {0}")]
     UnknownScene(String),
+    /// No schedule entry with that id.
+    #[error("no schedule entry with id {0}")]
+    UnknownSchedule(i64),
+    /// No cue list with that id.
+    #[error("no cue list with id {0}")]
+    UnknownCueList(i64),
     /// No user with that id.
     #[error("no user with id {0}")]
     UnknownUser(i64),

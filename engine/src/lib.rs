@@ -10,11 +10,16 @@
 //! - [`directory`]: the supervisor that starts, restarts and stops canvas actors.
 //! - [`realtime`]: real-time scheduling of the threads that render and send.
 //! - [`library`]: parsed scenes in memory, for triggering without a database trip.
+//! - [`live`]: live control shared by the API's calls and the scheduler (stored, then
+//!   applied; one lane per canvas).
+//! - [`schedule`]: the scheduler: recurrence, sun times, priorities, overrides, the
+//!   plan behind previews and timelines, and the actor that fires each change.
 //! - [`scenes`]: scene files in `scenes/` (TOML with a format version) and their errors.
 //! - [`venue`]: the demo venue seeded into an empty database.
 //! - [`store`]: diesel storage on SQLite or PostgreSQL, and migrations.
 //! - [`users`]: accounts and password hashing.
-//! - [`handle`]: `EngineHandle`, the typed async facade the API calls.
+//! - [`handle`]: `EngineHandle`, the typed async facade the API calls (one file per
+//!   area: accounts, canvases, content, live control, schedule).
 //! - [`error`]: `EngineError`, what the facade's calls can fail with.
 
 pub mod canvas;
@@ -23,10 +28,12 @@ pub mod directory;
 pub mod error;
 pub mod handle;
 pub mod library;
+pub mod live;
 pub mod output;
 pub mod realtime;
 pub mod render;
 pub mod scenes;
+pub mod schedule;
 pub mod store;
 pub mod users;
 pub mod venue;

@@ -96,8 +96,13 @@ pub fn parse_toml(text: &str, file: &Path) -> Result<SceneSpec, SceneError> {
 
 /// Read a scene from a JSON body.
 pub fn parse_json(body: &[u8]) -> Result<SceneSpec, SceneError> {
+    parse_body(body)
+}
+
+/// Read any JSON document, with the failing field's path, line and column.
+pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SceneError> {
     let mut de = serde_json::Deserializer::from_slice(body);
-    let spec: SceneSpec = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let spec: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let field = field_of(e.path());
         let inner = e.into_inner();
         SceneError {

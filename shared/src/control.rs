@@ -1,6 +1,7 @@
 //! Bodies of live-control commands, shared by REST and the WebSocket.
 
 use crate::scene::FadeCurve;
+use crate::schedule::OverrideScope;
 use crate::values::Percent;
 use serde::{Deserialize, Serialize};
 
@@ -19,6 +20,9 @@ pub struct TriggerScene {
     /// Shape of the crossfade.
     #[serde(default)]
     pub curve: FadeCurve,
+    /// How long the scene holds the canvas against the schedule.
+    #[serde(default)]
+    pub scope: OverrideScope,
 }
 
 /// Switch blackout on or off.

@@ -30,6 +30,10 @@ pub enum ErrorCode {
     UnknownScene,
     /// No user with that id.
     UnknownUser,
+    /// No schedule entry with that id.
+    UnknownSchedule,
+    /// No cue list with that id.
+    UnknownCueList,
     /// The request clashes with existing state (a duplicate name, say).
     Conflict,
     /// The method is not allowed on this route.

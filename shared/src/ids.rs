@@ -31,3 +31,11 @@ id_type!(
     /// A user account.
     UserId
 );
+id_type!(
+    /// A schedule entry.
+    ScheduleId
+);
+id_type!(
+    /// A cue list.
+    CueListId
+);

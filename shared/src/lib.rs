@@ -5,11 +5,12 @@
 //! reaches the engine.
 //!
 //! # Layout
-//! - [`ids`]: identifiers (`CanvasId`, `SceneId`, `UserId`).
+//! - [`ids`]: identifiers (`CanvasId`, `SceneId`, `UserId`, `ScheduleId`, `CueListId`).
 //! - [`values`]: validated scalars (`Fps`, `Universe`, `Priority`, `Percent`, `Opacity`, `Rgb`).
 //! - [`scene`]: scene documents (layers, effects, blend modes, regions, fade curves).
 //! - [`canvas`]: canvas configuration, output configuration and live canvas state.
 //! - [`control`]: live-control command bodies shared by REST and WebSocket.
+//! - [`schedule`]: schedule entries, overrides, previews and timelines.
 //! - [`users`]: roles, users and login.
 //! - [`audit`]: audit-log entries and pages.
 //! - [`ws`]: the operator WebSocket protocol.
@@ -21,6 +22,7 @@ pub mod control;
 pub mod error;
 pub mod ids;
 pub mod scene;
+pub mod schedule;
 pub mod users;
 pub mod values;
 pub mod ws;

@@ -85,6 +85,10 @@ bounded_int!(
     Priority(u8), 0, 200, 100, "priority"
 );
 bounded_int!(
+    /// Priority of a schedule entry (0-1000, default 100); the highest active wins.
+    EntryPriority(u16), 0, 1000, 100, "priority"
+);
+bounded_int!(
     /// Number of pixels of a canvas (1 to 1,000,000).
     PixelCount(u32), 1, 1_000_000, 170, "pixels"
 );

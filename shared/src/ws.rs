@@ -2,8 +2,9 @@
 //!
 //! Text frames carry JSON objects with a `type` tag. The client authenticates when it
 //! connects (`?token=` or an `Authorization` header); the server then sends `welcome`
-//! and a `snapshot` of every canvas, and from then on `canvas_state` whenever a canvas
-//! changes. Every command carries a client-chosen `request_id` that comes back in its
+//! and a `snapshot` of every canvas (with the overrides in force), and from then on
+//! `canvas_state` whenever a canvas changes, `schedule_change` whenever the schedule
+//! changes what plays, and `override_changed` when an override is taken or released. Every command carries a client-chosen `request_id` that comes back in its
 //! `ack` or `error`.
 //!
 //! Binary frames carry live previews of subscribed canvases:
@@ -20,6 +21,7 @@ use crate::canvas::CanvasState;
 use crate::error::ErrorCode;
 use crate::ids::CanvasId;
 use crate::scene::FadeCurve;
+use crate::schedule::{Change, OverrideInfo, OverrideScope};
 use crate::users::Role;
 use crate::values::Percent;
 use serde::{Deserialize, Serialize};
@@ -51,6 +53,26 @@ pub enum ClientMessage {
         /// Crossfade shape.
         #[serde(default)]
         curve: FadeCurve,
+        /// How long it holds the canvas against the schedule.
+        #[serde(default)]
+        scope: OverrideScope,
+    },
+    /// Hand a canvas back to the schedule.
+    ReleaseOverride {
+        /// Echoed in the answer.
+        request_id: String,
+        /// Target canvas.
+        canvas: CanvasId,
+        /// Fade to what the schedule plays; the entry's own fade when absent.
+        #[serde(default)]
+        fade_ms: Option<u32>,
+    },
+    /// Start the canvas's next scheduled entry now.
+    StartNextEntry {
+        /// Echoed in the answer.
+        request_id: String,
+        /// Target canvas.
+        canvas: CanvasId,
     },
     /// Blackout on or off.
     Blackout {
@@ -108,6 +130,8 @@ impl ClientMessage {
     pub fn request_id(&self) -> &str {
         match self {
             ClientMessage::TriggerScene { request_id, .. }
+            | ClientMessage::ReleaseOverride { request_id, .. }
+            | ClientMessage::StartNextEntry { request_id, .. }
             | ClientMessage::Blackout { request_id, .. }
             | ClientMessage::Master { request_id, .. }
             | ClientMessage::Emergency { request_id, .. }
@@ -137,6 +161,23 @@ pub enum ServerMessage {
         canvases: Vec<CanvasState>,
         /// The grand master.
         grand_master: Percent,
+        /// Canvases held by hand against the schedule.
+        #[serde(default)]
+        overrides: Vec<OverrideInfo>,
+    },
+    /// The schedule changed what plays on a canvas (an entry started or ended, an
+    /// override was taken or released, or the scheduler took up what should play).
+    ScheduleChange {
+        /// The change.
+        change: Change,
+    },
+    /// An override was taken or released on a canvas.
+    OverrideChanged {
+        /// The canvas.
+        canvas: CanvasId,
+        /// The override now in force; none once released.
+        #[serde(rename = "override")]
+        info: Option<OverrideInfo>,
     },
     /// A canvas changed.
     CanvasState {

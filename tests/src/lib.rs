@@ -110,7 +110,13 @@ impl TestApp {
 
     /// A server on an existing environment (e.g. to restart on the same database).
     pub async fn spawn_in(env: TestEnv) -> Result<Self> {
-        let server = Server::start(env.config()).await?;
+        let config = env.config();
+        Self::spawn_with(env, config).await
+    }
+
+    /// A server on `env` with a configuration derived from `env.config()`.
+    pub async fn spawn_with(env: TestEnv, config: Config) -> Result<Self> {
+        let server = Server::start(config).await?;
         let base = format!("http://{}", server.addr());
         Ok(Self {
             server,
@@ -316,6 +322,8 @@ impl TestApp {
 pub struct DataPacket {
     /// Arrival time.
     pub at: Instant,
+    /// Arrival time on the wall clock (for schedules, which keep civil time).
+    pub wall: std::time::SystemTime,
     /// Universe.
     pub universe: u16,
     /// Priority.
@@ -368,11 +376,13 @@ impl Receiver {
             .await
             .context("no sACN packet arrived in time")??;
         let at = Instant::now();
+        let wall = std::time::SystemTime::now();
         let parsed =
             AcnRootLayerProtocol::parse(&self.buf[..n]).map_err(|e| anyhow!("not E1.31: {e}"))?;
         match parsed.pdu.data {
             E131RootLayerData::DataPacket(d) => Ok(Packet::Data(DataPacket {
                 at,
+                wall,
                 universe: d.universe,
                 priority: d.priority,
                 sequence: d.sequence_number,

@@ -9,6 +9,7 @@ mod canvases;
 mod health;
 mod live;
 mod scenes;
+mod schedule;
 mod users;
 
 pub use health::OPENAPI;
@@ -48,6 +49,8 @@ fn table() -> Vec<(Method, &'static str, Route)> {
         r(M::POST, "/api/v1/canvases/{id}/blackout", live::blackout),
         r(M::POST, "/api/v1/canvases/{id}/master", live::master),
         r(M::POST, "/api/v1/canvases/{id}/emergency", live::emergency),
+        r(M::POST, "/api/v1/canvases/{id}/release", schedule::release),
+        r(M::POST, "/api/v1/canvases/{id}/advance", schedule::advance),
         r(M::GET, "/api/v1/state", live::states),
         r(M::GET, "/api/v1/grand-master", live::grand_master),
         r(M::PUT, "/api/v1/grand-master", live::set_grand_master),
@@ -56,6 +59,14 @@ fn table() -> Vec<(Method, &'static str, Route)> {
         r(M::GET, "/api/v1/scenes/{id}", scenes::get),
         r(M::PUT, "/api/v1/scenes/{id}", scenes::update),
         r(M::DELETE, "/api/v1/scenes/{id}", scenes::delete),
+        r(M::GET, "/api/v1/schedule", schedule::list),
+        r(M::POST, "/api/v1/schedule", schedule::create),
+        r(M::GET, "/api/v1/schedule/preview", schedule::preview),
+        r(M::GET, "/api/v1/schedule/timeline", schedule::timeline),
+        r(M::GET, "/api/v1/schedule/{id}", schedule::get),
+        r(M::PUT, "/api/v1/schedule/{id}", schedule::update),
+        r(M::DELETE, "/api/v1/schedule/{id}", schedule::delete),
+        r(M::GET, "/api/v1/overrides", schedule::overrides),
         r(M::GET, "/api/v1/audit", audit::list),
         r(M::GET, "/api/v1/openapi.json", health::openapi),
         r(M::GET, "/api/v1/ws", crate::ws::connect),

@@ -8,7 +8,7 @@ use limelight_engine::EngineHandle;
 use limelight_shared::error::ErrorCode;
 use limelight_shared::ids::SceneId;
 
-fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
+pub(super) fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
     let is_json = req
         .headers()
         .get(actix_web::http::header::CONTENT_TYPE)

@@ -171,12 +171,17 @@ impl Session {
     }
 
     async fn snapshot(&self, out: &mpsc::Sender<Outbound>) -> Result<(), Backlogged> {
-        let message = match (self.engine.states().await, self.engine.grand_master().await) {
-            (Ok(canvases), Ok(grand_master)) => ServerMessage::Snapshot {
+        let message = match (
+            self.engine.states().await,
+            self.engine.grand_master().await,
+            self.engine.overrides().await,
+        ) {
+            (Ok(canvases), Ok(grand_master), Ok(overrides)) => ServerMessage::Snapshot {
                 canvases,
                 grand_master,
+                overrides,
             },
-            (Err(e), _) | (_, Err(e)) => {
+            (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                 let e = ApiError::from(e);
                 error(None, e.code, &e.message)
             }
@@ -257,16 +262,36 @@ impl Session {
                 scene,
                 fade_ms,
                 curve,
+                scope,
             } => {
                 live(who)?;
                 let cmd = TriggerScene {
                     scene,
                     fade_ms,
                     curve,
+                    scope,
                 };
                 ack(
                     request_id,
                     Some(self.engine.trigger_scene(who, canvas, &cmd).await?),
+                )
+            }
+            ClientMessage::ReleaseOverride {
+                request_id,
+                canvas,
+                fade_ms,
+            } => {
+                live(who)?;
+                ack(
+                    request_id,
+                    Some(self.engine.release_override(who, canvas, fade_ms).await?),
+                )
+            }
+            ClientMessage::StartNextEntry { request_id, canvas } => {
+                live(who)?;
+                ack(
+                    request_id,
+                    Some(self.engine.advance_schedule(who, canvas).await?),
                 )
             }
             ClientMessage::Blackout {
@@ -347,6 +372,10 @@ fn to_message(event: EngineEvent) -> ServerMessage {
     match event {
         EngineEvent::CanvasChanged(canvas) => ServerMessage::CanvasState { canvas },
         EngineEvent::GrandMaster(level) => ServerMessage::GrandMaster { level },
+        EngineEvent::ScheduleChanged(change) => ServerMessage::ScheduleChange { change },
+        EngineEvent::OverrideChanged { canvas, info } => {
+            ServerMessage::OverrideChanged { canvas, info }
+        }
         EngineEvent::CanvasRestarted { id, reason } => {
             ServerMessage::CanvasRestarted { canvas: id, reason }
         }

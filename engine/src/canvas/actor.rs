@@ -114,10 +114,10 @@ impl CanvasActor {
         ctx.run_later(wait.saturating_sub(EARLY_WAKE), |act, ctx| act.on_tick(ctx));
     }
 
-    /// Apply the commands waiting in the inbox at canvas time `now`. False when one
-    /// failed and the canvas has stopped.
-    fn take_commands(&mut self, ctx: &mut Context<Self>, now: f64) -> bool {
-        self.inbox.take_into(&mut self.taken);
+    /// Apply the commands due by `due` (clock time) at canvas time `now`. False when
+    /// one failed and the canvas has stopped.
+    fn take_commands(&mut self, ctx: &mut Context<Self>, due: Duration, now: f64) -> bool {
+        self.inbox.take_into(due, &mut self.taken);
         let (state, taken) = (&mut self.state, &mut self.taken);
         let applied = guarded(|| {
             for command in taken.drain(..) {
@@ -138,7 +138,7 @@ impl CanvasActor {
         self.clock.sleep_until(self.frames.next_deadline());
         if let Tick::Render { frame, skipped } = self.frames.tick(self.clock.now()) {
             let t = self.frames.frame_time(frame);
-            if !self.take_commands(ctx, t) {
+            if !self.take_commands(ctx, self.frames.deadline(frame), t) {
                 return;
             }
             let started = Instant::now();
@@ -205,7 +205,7 @@ impl Handler<TakeCommands> for CanvasActor {
 
     fn handle(&mut self, _: TakeCommands, ctx: &mut Self::Context) -> Self::Result {
         let now = self.now();
-        self.take_commands(ctx, now);
+        self.take_commands(ctx, self.clock.now(), now);
         MessageResult(self.state.snapshot(now))
     }
 }

@@ -22,6 +22,13 @@ pub enum LiveCommand {
         /// Fade shape.
         curve: FadeCurve,
     },
+    /// Crossfade to black (no scene).
+    Clear {
+        /// Fade time (zero cuts).
+        fade: Duration,
+        /// Fade shape.
+        curve: FadeCurve,
+    },
     /// Blackout on or off.
     Blackout(bool),
     /// Canvas master.
@@ -108,12 +115,16 @@ impl CanvasState {
         match cmd {
             LiveCommand::TriggerScene { scene, fade, curve } => {
                 self.stage.go(
-                    Look::new(scene, now),
+                    Some(Look::new(scene, now)),
                     now,
                     fade.as_secs_f64(),
                     curve,
                     self.pixels,
                 );
+            }
+            LiveCommand::Clear { fade, curve } => {
+                self.stage
+                    .go(None, now, fade.as_secs_f64(), curve, self.pixels);
             }
             LiveCommand::Blackout(on) => self.blackout = on,
             LiveCommand::Master(level) => self.master = level,

@@ -325,6 +325,30 @@ impl Handler<Control> for Directory {
     }
 }
 
+impl Handler<ControlAt> for Directory {
+    type Result = bool;
+
+    fn handle(&mut self, msg: ControlAt, _: &mut Self::Context) -> bool {
+        match self.canvases.get(&msg.id) {
+            Some(entry) => {
+                entry.inbox.push_at(msg.command, msg.due);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl Handler<DropTimed> for Directory {
+    type Result = ();
+
+    fn handle(&mut self, msg: DropTimed, _: &mut Self::Context) {
+        if let Some(entry) = self.canvases.get(&msg.0) {
+            entry.inbox.drop_timed();
+        }
+    }
+}
+
 impl Handler<Settle> for Directory {
     type Result = ResponseFuture<Result<CanvasState, EngineError>>;
 

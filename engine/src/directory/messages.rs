@@ -33,6 +33,24 @@ pub struct Control {
     pub command: LiveCommand,
 }
 
+/// Queue a live command for the first frame of a canvas due at or after `due`
+/// (canvas clock); false when there is no such canvas.
+#[derive(Debug, Message)]
+#[rtype(result = "bool")]
+pub struct ControlAt {
+    /// The canvas.
+    pub id: CanvasId,
+    /// The command.
+    pub command: LiveCommand,
+    /// When it is due.
+    pub due: std::time::Duration,
+}
+
+/// Forget a canvas's commands that wait for a later frame.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct DropTimed(pub CanvasId);
+
 /// The state of a canvas once it has taken its waiting commands (sent by the
 /// directory to itself when a canvas failed before it heard of it).
 #[derive(Debug, Message)]

@@ -10,5 +10,6 @@ pub use actor::{Directory, OutputDefaults};
 #[cfg(feature = "fault-injection")]
 pub use messages::InjectFault;
 pub use messages::{
-    Control, GetPreview, ListStates, RemoveCanvas, SetGrandMaster, Shutdown, StartCanvas,
+    Control, ControlAt, DropTimed, GetPreview, ListStates, RemoveCanvas, SetGrandMaster, Settle,
+    Shutdown, StartCanvas,
 };

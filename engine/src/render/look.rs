@@ -109,11 +109,18 @@ impl Stage {
             .filter(|p| *p < 1.0)
     }
 
-    /// Crossfade to `look` over `duration` seconds (0 cuts) from what shows at `now`.
-    /// `pixels` is the canvas size, used to freeze an interrupted fade.
-    pub fn go(&mut self, look: Look, now: f64, duration: f64, curve: FadeCurve, pixels: usize) {
+    /// Crossfade to `look` (none: black) over `duration` seconds (0 cuts) from what
+    /// shows at `now`. `pixels` is the canvas size, used to freeze an interrupted fade.
+    pub fn go(
+        &mut self,
+        look: Option<Look>,
+        now: f64,
+        duration: f64,
+        curve: FadeCurve,
+        pixels: usize,
+    ) {
         if duration <= 0.0 {
-            self.current = Some(look);
+            self.current = look;
             self.fade = None;
             return;
         }
@@ -129,7 +136,7 @@ impl Stage {
                 None => Outgoing::Black,
             }
         };
-        self.current = Some(look);
+        self.current = look;
         self.fade = Some(Fade {
             from,
             start: now,

@@ -33,8 +33,8 @@ pub struct CanvasRecord {
 /// One part of a canvas's live state, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LiveField {
-    /// Scene on stage.
-    Scene(String),
+    /// Scene on stage (none: dark).
+    Scene(Option<String>),
     /// Canvas master in percent.
     Master(f64),
     /// Blackout.

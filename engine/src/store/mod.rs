@@ -7,6 +7,7 @@
 mod audit;
 mod canvases;
 mod scenes;
+mod schedules;
 pub mod schema;
 mod settings;
 mod users;
@@ -14,6 +15,7 @@ mod users;
 pub use audit::{AuditRecord, NewAudit};
 pub use canvases::{CanvasRecord, LiveField};
 pub use scenes::SceneRecord;
+pub use schedules::{OverrideRecord, ScheduleRecord};
 pub use users::UserRecord;
 
 use diesel::result::{ConnectionError, DatabaseErrorKind};

@@ -48,6 +48,26 @@ diesel::table! {
 }
 
 diesel::table! {
+    schedule_overrides (canvas_id) {
+        canvas_id -> Int8,
+        play -> Text,
+        scope -> Text,
+        taken_by -> Text,
+        since -> Timestamp,
+    }
+}
+
+diesel::table! {
+    schedules (id) {
+        id -> Int8,
+        name -> Text,
+        spec -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     settings (key) {
         key -> Text,
         value -> Text,
@@ -65,12 +85,15 @@ diesel::table! {
 }
 
 diesel::joinable!(emergency_states -> canvases (canvas_id));
+diesel::joinable!(schedule_overrides -> canvases (canvas_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     canvases,
     emergency_states,
     scenes,
+    schedule_overrides,
+    schedules,
     settings,
     users,
 );

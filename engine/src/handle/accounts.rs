@@ -1,0 +1,125 @@
+//! Accounts: login, the user list and the first admin.
+
+use super::*;
+
+impl EngineHandle {
+    /// Check a login; the user if name and password match.
+    pub async fn authenticate(&self, username: &str, password: &str) -> Result<User, EngineError> {
+        let record = self.inner.store.user_by_name(username).await?;
+        // Verify against a dummy hash when the user is unknown, so timing does not
+        // tell which user names exist.
+        let hash = record.as_ref().map_or_else(
+            || "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$2ymr6sUSPhx4oDOPrzy4Pn2M4mKCQ9EyQiJPNeXTPQU".to_owned(),
+            |r| r.password_hash.clone(),
+        );
+        let ok = users::verify_password(password.to_owned(), hash).await;
+        match record {
+            Some(r) if ok => user_dto(&r),
+            _ => Err(EngineError::BadCredentials),
+        }
+    }
+
+    /// A user by id (for token checks: a deleted user's tokens stop working).
+    pub async fn user(&self, id: UserId) -> Result<User, EngineError> {
+        let record = self.inner.store.user(id.0).await?;
+        record
+            .as_ref()
+            .map(user_dto)
+            .transpose()?
+            .ok_or(EngineError::UnknownUser(id.0))
+    }
+
+    /// All users.
+    pub async fn list_users(&self) -> Result<Vec<User>, EngineError> {
+        self.inner
+            .store
+            .list_users()
+            .await?
+            .iter()
+            .map(user_dto)
+            .collect()
+    }
+
+    /// Add a user.
+    pub async fn create_user(
+        &self,
+        username: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<User, EngineError> {
+        users::validate_username(username)?;
+        users::validate_password(password)?;
+        let hash = users::hash_password(password.to_owned()).await?;
+        let record = self
+            .inner
+            .store
+            .insert_user(username, &hash, role.as_str())
+            .await?;
+        user_dto(&record)
+    }
+
+    /// Change a user's password and/or role. The last admin cannot be demoted.
+    pub async fn update_user(
+        &self,
+        id: UserId,
+        password: Option<&str>,
+        role: Option<Role>,
+    ) -> Result<User, EngineError> {
+        let current = self.user(id).await?;
+        if current.role == Role::Admin && role.is_some_and(|r| r != Role::Admin) {
+            self.ensure_other_admin().await?;
+        }
+        let hash = match password {
+            Some(p) => {
+                users::validate_password(p)?;
+                Some(users::hash_password(p.to_owned()).await?)
+            }
+            None => None,
+        };
+        let record = self
+            .inner
+            .store
+            .update_user(id.0, hash.as_deref(), role.map(Role::as_str))
+            .await?
+            .ok_or(EngineError::UnknownUser(id.0))?;
+        user_dto(&record)
+    }
+
+    /// Remove a user. The last admin cannot be removed.
+    pub async fn delete_user(&self, id: UserId) -> Result<(), EngineError> {
+        if self.user(id).await?.role == Role::Admin {
+            self.ensure_other_admin().await?;
+        }
+        if self.inner.store.delete_user(id.0).await? {
+            Ok(())
+        } else {
+            Err(EngineError::UnknownUser(id.0))
+        }
+    }
+
+    async fn ensure_other_admin(&self) -> Result<(), EngineError> {
+        if self.inner.store.count_role(Role::Admin.as_str()).await? <= 1 {
+            return Err(EngineError::Conflict(
+                "the last admin cannot be removed or demoted".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Create the first admin if there is no user at all; returns the password it
+    /// was given when it had to be generated.
+    pub async fn ensure_admin(
+        &self,
+        password: Option<&str>,
+    ) -> Result<Option<String>, EngineError> {
+        if !self.inner.store.list_users().await?.is_empty() {
+            return Ok(None);
+        }
+        let (password, generated) = match password {
+            Some(p) => (p.to_owned(), false),
+            None => (users::generate_password(), true),
+        };
+        self.create_user("admin", &password, Role::Admin).await?;
+        Ok(generated.then_some(password))
+    }
+}

@@ -1,0 +1,102 @@
+//! Canvas configuration: create, change and remove canvases.
+
+use super::*;
+
+impl EngineHandle {
+    /// All canvases with their configuration.
+    pub async fn list_canvases(&self) -> Result<Vec<Canvas>, EngineError> {
+        self.inner
+            .store
+            .list_canvases()
+            .await?
+            .iter()
+            .map(canvas_dto)
+            .collect()
+    }
+
+    /// A canvas's configuration.
+    pub async fn canvas(&self, id: CanvasId) -> Result<Canvas, EngineError> {
+        let record = self.inner.store.canvas(id.0).await?;
+        record
+            .as_ref()
+            .map(canvas_dto)
+            .transpose()?
+            .ok_or(EngineError::UnknownCanvas(id))
+    }
+
+    /// Refuse a configuration whose universes leave sACN's range or overlap another
+    /// canvas's.
+    async fn check_universes(
+        &self,
+        spec: &CanvasSpec,
+        except: Option<CanvasId>,
+    ) -> Result<(), EngineError> {
+        let map = UniverseMap::new(spec.pixels.get(), &spec.output)
+            .map_err(|e| EngineError::Invalid(e.to_string()))?;
+        for other in self.list_canvases().await? {
+            if Some(other.id) == except {
+                continue;
+            }
+            let theirs = UniverseMap::new(other.spec.pixels.get(), &other.spec.output)
+                .map_err(|e| EngineError::Internal(e.to_string()))?;
+            if map.overlaps(&theirs) {
+                let (a, b) = (map.range(), theirs.range());
+                return Err(EngineError::Conflict(format!(
+                    "universes {}-{} overlap canvas {:?} ({}-{})",
+                    a.first,
+                    a.last,
+                    other.spec.name.as_str(),
+                    b.first,
+                    b.last
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Add a canvas and start it.
+    pub async fn create_canvas(&self, spec: CanvasSpec) -> Result<Canvas, EngineError> {
+        self.check_universes(&spec, None).await?;
+        let cid = uuid::Uuid::new_v4();
+        let record = self
+            .inner
+            .store
+            .insert_canvas(spec.name.as_str(), &json(&spec), &cid.to_string())
+            .await?;
+        let (setup, cid) = setup_from_record(&self.inner.store, record.clone()).await?;
+        self.start_canvas(setup, cid).await?;
+        self.canvases_changed().await?;
+        canvas_dto(&record)
+    }
+
+    /// Replace a canvas's configuration and restart it with it (live state kept).
+    pub async fn update_canvas(
+        &self,
+        id: CanvasId,
+        spec: CanvasSpec,
+    ) -> Result<Canvas, EngineError> {
+        self.check_universes(&spec, Some(id)).await?;
+        let record = self
+            .inner
+            .store
+            .update_canvas(id.0, spec.name.as_str(), &json(&spec))
+            .await?
+            .ok_or(EngineError::UnknownCanvas(id))?;
+        let (setup, cid) = setup_from_record(&self.inner.store, record.clone()).await?;
+        self.start_canvas(setup, cid).await?;
+        canvas_dto(&record)
+    }
+
+    /// Stop a canvas (Stream_Terminated) and remove it.
+    pub async fn delete_canvas(&self, id: CanvasId) -> Result<(), EngineError> {
+        if !self.inner.store.delete_canvas(id.0).await? {
+            return Err(EngineError::UnknownCanvas(id));
+        }
+        self.inner
+            .directory
+            .send(directory::RemoveCanvas(id))
+            .await
+            .map_err(mailbox)?;
+        self.canvases_changed().await
+    }
+}

@@ -1,0 +1,20 @@
+//! The scheduler: what should play on each canvas, and when it changes.
+//!
+//! - `sun.rs`: the venue's location and sun times (NOAA's equations).
+//! - `rule.rs`: an entry's start, end and recurrence, compiled into occurrences.
+//! - `actor.rs`: the scheduler actor, which fires each change on time; `messages.rs`.
+//! - `plan.rs`: entries and overrides resolved per canvas (plain Rust): what plays at
+//!   any instant, and every change over a range. Preview, timeline and the actor all
+//!   use it.
+
+mod actor;
+mod messages;
+pub mod plan;
+pub mod rule;
+pub mod sun;
+
+pub use actor::{LEAD, Scheduler};
+pub use messages::*;
+pub use plan::{Override, Plan, PlanEntry, Step};
+pub use rule::{Occurrence, Rule, RuleError};
+pub use sun::Venue;

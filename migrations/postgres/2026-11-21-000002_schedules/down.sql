@@ -1,0 +1,2 @@
+DROP TABLE schedule_overrides;
+DROP TABLE schedules;

@@ -1,0 +1,589 @@
+//! The scheduler through the real server: entries over REST, the preview and the
+//! timeline, overrides over REST and the WebSocket, and a scheduled change on the
+//! wire within one frame of its due time.
+
+use anyhow::{Result, anyhow, bail};
+use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
+use limelight_tests::{Receiver, TestApp, TestEnv};
+use serde_json::{Value, json};
+use std::time::{Duration, SystemTime};
+use tokio_tungstenite::tungstenite::Message;
+
+/// A server whose venue is in Paris.
+async fn paris() -> Result<TestApp> {
+    let env = TestEnv::new().await?;
+    let mut config = env.config();
+    config.venue.timezone = "Europe/Paris".into();
+    config.venue.latitude = 48.8584;
+    config.venue.longitude = 2.2945;
+    TestApp::spawn_with(env, config).await
+}
+
+/// An entry starting at `start` (UTC, to the second) for `duration_s`.
+fn entry_at(
+    name: &str,
+    canvas: i64,
+    scene: &str,
+    start: DateTime<Utc>,
+    duration_s: u32,
+    priority: u32,
+) -> Value {
+    json!({
+        "name": name, "targets": [canvas], "priority": priority,
+        "play": {"scene": scene},
+        "start": {"date": start.format("%Y-%m-%d").to_string(), "time": start.format("%H:%M:%S").to_string()},
+        "end": {"duration_s": duration_s},
+        "stop": {"mode": "cut"}
+    })
+}
+
+/// Data packets until one shows `rgb` in its first pixel.
+async fn until_rgb(
+    rx: &mut Receiver,
+    rgb: [u8; 3],
+    within: Duration,
+) -> Result<limelight_tests::DataPacket> {
+    rx.until(within, |p| p.slots.get(..3) == Some(&rgb[..]))
+        .await
+}
+
+#[actix_rt::test]
+async fn a_scheduled_entry_reaches_the_wire_within_one_frame_of_its_due_time() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    app.solid_scene(&admin, "Due", "#3A5B7C").await?;
+    let mut rx = Receiver::bind().await?;
+    let fps = 40;
+    let canvas = app.canvas_to(&admin, "Facade", 10, fps, &rx).await?;
+    until_rgb(&mut rx, [0, 0, 0], Duration::from_secs(2)).await?;
+
+    // Due in three whole seconds (the venue is in UTC by default).
+    let due = (Utc::now() + chrono::Duration::seconds(3)).with_nanosecond_zero();
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/schedule",
+            Some(&admin),
+            Some(entry_at("Due", canvas, "Due", due, 60, 10)),
+        )
+        .await?;
+    assert_eq!(status, 201, "{body}");
+
+    // Every packet before the change is black; the first in the new look is the
+    // frame due at or just after the entry's start.
+    let mut last_black = None;
+    let first = loop {
+        let p = rx.next_data(Duration::from_secs(6)).await?;
+        match p.slots.get(..3) {
+            Some([0, 0, 0]) => last_black = Some(p.wall),
+            Some([0x3A, 0x5B, 0x7C]) => break p,
+            other => bail!("unexpected pixel {other:?}"),
+        }
+    };
+    let due_wall = SystemTime::from(due);
+    let period = Duration::from_secs(1) / fps;
+    let late = first
+        .wall
+        .duration_since(due_wall)
+        .map_err(|_| anyhow!("the new look came before its due time"))?;
+    assert!(
+        late < period + Duration::from_millis(5),
+        "first frame of the new look arrived {late:?} after due (period {period:?})"
+    );
+    if let Some(black) = last_black {
+        // The frame before was due before the change (it may arrive a moment after).
+        assert!(black.duration_since(due_wall).unwrap_or_default() < Duration::from_millis(5));
+    }
+    Ok(())
+}
+
+trait SecondsOnly {
+    fn with_nanosecond_zero(self) -> Self;
+}
+
+impl SecondsOnly for DateTime<Utc> {
+    fn with_nanosecond_zero(self) -> Self {
+        chrono::Timelike::with_nanosecond(&self, 0).unwrap_or(self)
+    }
+}
+
+#[actix_rt::test]
+async fn entries_are_managed_over_rest_and_bad_ones_change_nothing() -> Result<()> {
+    let app = paris().await?;
+    let admin = app.admin().await?;
+    let marketing = app.user("mia", "marketing").await?;
+    let operator = app.user("otto", "operator").await?;
+    app.solid_scene(&admin, "Evening", "#102030").await?;
+    let canvas = app.idle_canvas(&admin, "Canopy").await?;
+    let daily = json!({
+        "name": "Evenings", "targets": "all", "priority": 10,
+        "play": {"scene": "Evening", "fade_ms": 2000},
+        "start": {"date": "2026-03-27", "time": "20:00"}, "end": {"time": "23:00"},
+        "rrule": "FREQ=DAILY", "exdates": ["2026-03-30"]
+    });
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/schedule",
+            Some(&operator),
+            Some(daily.clone()),
+        )
+        .await?;
+    assert_eq!((status, body["code"].as_str()), (403, Some("forbidden")));
+    let (status, created) = app
+        .call(
+            "POST",
+            "/api/v1/schedule",
+            Some(&marketing),
+            Some(daily.clone()),
+        )
+        .await?;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_i64().ok_or_else(|| anyhow!("no id"))?;
+
+    let with = |field: &str, value: Value| {
+        let mut v = daily.clone();
+        v["name"] = json!("Other");
+        v[field] = value;
+        v
+    };
+    for (bad, status, code) in [
+        (
+            with("rrule", json!("FREQ=FORTNIGHTLY")),
+            422,
+            "validation_failed",
+        ),
+        (
+            with("rrule", json!("FREQ=MINUTELY")),
+            422,
+            "validation_failed",
+        ),
+        (
+            with("start", json!({"date": "2026-02-30", "time": "20:00"})),
+            422,
+            "validation_failed",
+        ),
+        (
+            with("start", json!({"date": "2026-03-01", "sun": "noon"})),
+            422,
+            "validation_failed",
+        ),
+        (with("priority", json!(5000)), 422, "validation_failed"),
+        (
+            with("valid_until", json!("2026-01-01")),
+            422,
+            "validation_failed",
+        ),
+        (
+            with("play", json!({"scene": "Nowhere"})),
+            404,
+            "unknown_scene",
+        ),
+        (with("targets", json!([9999])), 404, "unknown_canvas"),
+        (with("surprise", json!(true)), 422, "validation_failed"),
+        (daily.clone(), 409, "conflict"),
+    ] {
+        let (s, body) = app
+            .call(
+                "POST",
+                "/api/v1/schedule",
+                Some(&marketing),
+                Some(bad.clone()),
+            )
+            .await?;
+        assert_eq!(
+            (s, body["code"].as_str()),
+            (status, Some(code)),
+            "{bad}: {body}"
+        );
+        assert!(body["message"].as_str().is_some_and(|m| !m.is_empty()));
+    }
+    let (_, list) = app
+        .call("GET", "/api/v1/schedule", Some(&operator), None)
+        .await?;
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{list}");
+
+    // The timeline across the spring DST change: 20:00 local every day, the 30th skipped.
+    let path =
+        "/api/v1/schedule/timeline?from=2026-03-27T12:00:00%2B01:00&to=2026-03-31T12:00:00%2B02:00";
+    let (status, timeline) = app.call("GET", path, Some(&operator), None).await?;
+    assert_eq!(status, 200, "{timeline}");
+    let starts: Vec<&str> = timeline["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["canvas"] == json!(canvas) && c["cause"] == "start")
+        .filter_map(|c| c["at"].as_str())
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            "2026-03-27T20:00:00+01:00",
+            "2026-03-28T20:00:00+01:00",
+            "2026-03-29T20:00:00+02:00"
+        ]
+    );
+
+    // The preview says what plays then, and until when.
+    let (_, preview) = app
+        .call(
+            "GET",
+            "/api/v1/schedule/preview?at=2026-03-29T21:00:00%2B02:00",
+            Some(&operator),
+            None,
+        )
+        .await?;
+    let playing = &preview["canvases"][0];
+    assert_eq!(playing["play"]["scene"], "Evening");
+    assert_eq!(playing["source"]["entry"], json!(id));
+    assert_eq!(playing["until"], "2026-03-29T23:00:00+02:00");
+
+    let (status, body) = app
+        .call(
+            "GET",
+            "/api/v1/schedule/timeline?from=2026-01-01T00:00:00Z&to=2028-01-01T00:00:00Z",
+            Some(&operator),
+            None,
+        )
+        .await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+
+    let mut changed = daily.clone();
+    changed["priority"] = json!(20);
+    let (status, body) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/schedule/{id}"),
+            Some(&marketing),
+            Some(changed),
+        )
+        .await?;
+    assert_eq!((status, body["priority"].as_i64()), (200, Some(20)));
+    let (status, _) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/schedule/{id}"),
+            Some(&marketing),
+            None,
+        )
+        .await?;
+    assert_eq!(status, 204);
+    let (status, body) = app
+        .call(
+            "GET",
+            &format!("/api/v1/schedule/{id}"),
+            Some(&operator),
+            None,
+        )
+        .await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (404, Some("unknown_schedule"))
+    );
+    Ok(())
+}
+
+/// The next text message of a type, skipping others.
+async fn next_of(
+    ws: &mut (
+             impl futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
+             + Unpin
+         ),
+    kind: &str,
+) -> Result<Value> {
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .map_err(|_| anyhow!("no {kind} message"))?
+            .ok_or_else(|| anyhow!("socket closed"))??;
+        if let Message::Text(text) = msg {
+            let v: Value = serde_json::from_str(&text)?;
+            if v["type"] == kind {
+                return Ok(v);
+            }
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn operators_override_the_schedule_and_hand_it_back() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let operator = app.user("otto", "operator").await?;
+    app.solid_scene(&admin, "Planned", "#224466").await?;
+    app.solid_scene(&admin, "Manual", "#AA5500").await?;
+    app.solid_scene(&admin, "Later", "#117733").await?;
+    let mut rx = Receiver::bind().await?;
+    let canvas = app.canvas_to(&admin, "Stairs", 10, 40, &rx).await?;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
+        "{}/api/v1/ws?token={operator}",
+        app.base.replace("http", "ws")
+    ))
+    .await?;
+    let snapshot = next_of(&mut ws, "snapshot").await?;
+    assert_eq!(snapshot["overrides"], json!([]));
+
+    // An entry already running: the scheduler takes it up at once.
+    let now = Utc::now();
+    let running = entry_at(
+        "Planned",
+        canvas,
+        "Planned",
+        now - chrono::Duration::seconds(30),
+        3600,
+        10,
+    );
+    let (status, body) = app
+        .call("POST", "/api/v1/schedule", Some(&admin), Some(running))
+        .await?;
+    assert_eq!(status, 201, "{body}");
+    until_rgb(&mut rx, [0x22, 0x44, 0x66], Duration::from_secs(3)).await?;
+    let change = next_of(&mut ws, "schedule_change").await?;
+    assert_eq!(
+        (
+            change["change"]["cause"].as_str(),
+            change["change"]["play"]["scene"].as_str()
+        ),
+        (Some("resume"), Some("Planned"))
+    );
+
+    // Taken by hand for two seconds, then back to the schedule on its own.
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/canvases/{canvas}/scene"),
+            Some(&operator),
+            Some(json!({"scene": "Manual", "scope": {"for_s": 2}})),
+        )
+        .await?;
+    assert_eq!(status, 200, "{body}");
+    until_rgb(&mut rx, [0xAA, 0x55, 0x00], Duration::from_secs(1)).await?;
+    let taken = next_of(&mut ws, "override_changed").await?;
+    assert_eq!(
+        (
+            taken["override"]["by"].as_str(),
+            taken["override"]["scope"]["for_s"].as_i64()
+        ),
+        (Some("otto"), Some(2))
+    );
+    let (_, overrides) = app
+        .call("GET", "/api/v1/overrides", Some(&operator), None)
+        .await?;
+    assert_eq!(overrides[0]["canvas"], json!(canvas), "{overrides}");
+    until_rgb(&mut rx, [0x22, 0x44, 0x66], Duration::from_secs(4)).await?;
+    let ended = next_of(&mut ws, "override_changed").await?;
+    assert_eq!(ended["override"], Value::Null);
+    let (_, overrides) = app
+        .call("GET", "/api/v1/overrides", Some(&operator), None)
+        .await?;
+    assert_eq!(overrides, json!([]));
+
+    // Until released: held until an operator hands it back.
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/canvases/{canvas}/scene"),
+            Some(&operator),
+            Some(json!({"scene": "Manual", "scope": "until_released"})),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    until_rgb(&mut rx, [0xAA, 0x55, 0x00], Duration::from_secs(1)).await?;
+    let (status, state) = app
+        .call(
+            "POST",
+            &format!("/api/v1/canvases/{canvas}/release"),
+            Some(&operator),
+            Some(json!({"fade_ms": 0})),
+        )
+        .await?;
+    assert_eq!(
+        (status, state["scene"].as_str()),
+        (200, Some("Planned")),
+        "{state}"
+    );
+    until_rgb(&mut rx, [0x22, 0x44, 0x66], Duration::from_secs(1)).await?;
+
+    // Start the next entry now: it is held until that occurrence's end.
+    let later = entry_at(
+        "Later",
+        canvas,
+        "Later",
+        now + chrono::Duration::hours(2),
+        600,
+        10,
+    );
+    let (status, _) = app
+        .call("POST", "/api/v1/schedule", Some(&admin), Some(later))
+        .await?;
+    assert_eq!(status, 201);
+    let (status, state) = app
+        .call(
+            "POST",
+            &format!("/api/v1/canvases/{canvas}/advance"),
+            Some(&operator),
+            None,
+        )
+        .await?;
+    assert_eq!(
+        (status, state["scene"].as_str()),
+        (200, Some("Later")),
+        "{state}"
+    );
+    until_rgb(&mut rx, [0x11, 0x77, 0x33], Duration::from_secs(1)).await?;
+    let (_, overrides) = app
+        .call("GET", "/api/v1/overrides", Some(&operator), None)
+        .await?;
+    let until = overrides[0]["until"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no until: {overrides}"))?;
+    let until = DateTime::parse_from_rfc3339(until)?.with_timezone(&Utc);
+    let expected = now + chrono::Duration::hours(2) + chrono::Duration::seconds(600);
+    assert!(
+        (until - expected).num_seconds().abs() <= 2,
+        "{until} vs {expected}"
+    );
+
+    // Every hand-taken change is in the audit log.
+    let (_, audit) = app
+        .call("GET", "/api/v1/audit?limit=50", Some(&admin), None)
+        .await?;
+    let actions: Vec<&str> = audit["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["action"].as_str())
+        .collect();
+    for action in ["trigger_scene", "release_to_schedule", "start_next_entry"] {
+        assert!(
+            actions.contains(&action),
+            "{action} missing from {actions:?}"
+        );
+    }
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/canvases/{canvas}/scene"),
+            Some(&operator),
+            Some(json!({"scene": "Manual", "scope": {"for_s": 0}})),
+        )
+        .await?;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (422, Some("validation_failed"))
+    );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn after_a_restart_the_running_entry_is_taken_up_not_replayed() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    app.solid_scene(&admin, "Running", "#135790").await?;
+    let mut rx = Receiver::bind().await?;
+    let canvas = app.canvas_to(&admin, "Wall", 10, 40, &rx).await?;
+    let now = Utc::now();
+    let running = entry_at(
+        "Running",
+        canvas,
+        "Running",
+        now - chrono::Duration::seconds(60),
+        3600,
+        10,
+    );
+    app.call("POST", "/api/v1/schedule", Some(&admin), Some(running))
+        .await?;
+    // One that already came and went: never played.
+    app.solid_scene(&admin, "Past", "#FFFFFF").await?;
+    let past = entry_at(
+        "Past",
+        canvas,
+        "Past",
+        now - chrono::Duration::hours(3),
+        600,
+        50,
+    );
+    app.call("POST", "/api/v1/schedule", Some(&admin), Some(past))
+        .await?;
+    until_rgb(&mut rx, [0x13, 0x57, 0x90], Duration::from_secs(3)).await?;
+    let resumed_before = resumes(&app.metrics().await?);
+    assert_eq!(
+        resumed_before, 1,
+        "the entry was taken up when it was created"
+    );
+
+    let env = app.stop().await;
+    let app = TestApp::spawn_in(env).await?;
+    let admin = app.admin().await?;
+    // Back on the wire in the running entry's look, and nothing was fired again.
+    until_rgb(&mut rx, [0x13, 0x57, 0x90], Duration::from_secs(3)).await?;
+    let (_, state) = app
+        .call(
+            "GET",
+            &format!("/api/v1/canvases/{canvas}/state"),
+            Some(&admin),
+            None,
+        )
+        .await?;
+    assert_eq!(state["scene"], "Running");
+    // The metrics registry is the process's: the count carries over from the first run.
+    assert_eq!(
+        resumes(&app.metrics().await?),
+        resumed_before,
+        "a change was fired again"
+    );
+    let (_, preview) = app
+        .call("GET", "/api/v1/schedule/preview", Some(&admin), None)
+        .await?;
+    assert_eq!(preview["canvases"][0]["play"]["scene"], "Running");
+    Ok(())
+}
+
+/// Changes the scheduler took up (cause `resume`) according to `/metrics`.
+fn resumes(metrics: &str) -> u64 {
+    metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("limelight_schedule_changes_total{cause=\"resume\"} "))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0)
+}
+
+#[actix_rt::test]
+async fn the_console_hears_every_fired_change() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    app.solid_scene(&admin, "Brief", "#445566").await?;
+    let canvas = app.idle_canvas(&admin, "Strip").await?;
+    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
+        "{}/api/v1/ws?token={admin}",
+        app.base.replace("http", "ws")
+    ))
+    .await?;
+    next_of(&mut ws, "snapshot").await?;
+    let start = (Utc::now() + chrono::Duration::seconds(2)).with_nanosecond_zero();
+    app.call(
+        "POST",
+        "/api/v1/schedule",
+        Some(&admin),
+        Some(entry_at("Brief", canvas, "Brief", start, 1, 10)),
+    )
+    .await?;
+    let began = next_of(&mut ws, "schedule_change").await?;
+    assert_eq!(began["change"]["cause"], "start");
+    let at = began["change"]["at"]
+        .as_str()
+        .ok_or_else(|| anyhow!("no time"))?;
+    assert_eq!(DateTime::parse_from_rfc3339(at)?, start);
+    let state = next_of(&mut ws, "canvas_state").await?;
+    assert_eq!(state["canvas"]["scene"], "Brief");
+    let ended = next_of(&mut ws, "schedule_change").await?;
+    assert_eq!(
+        (ended["change"]["cause"].as_str(), &ended["change"]["play"]),
+        (Some("end"), &Value::Null)
+    );
+    Ok(())
+}
