@@ -99,7 +99,7 @@ fn time<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, Duration, T) {
     times.sort();
     let median = times[times.len() / 2];
     let max = times[times.len() - 1];
-    (median, max, last.unwrap_or_else(|| f()))
+    (median, max, last.unwrap_or_else(f))
 }
 
 fn ms(d: Duration) -> f64 {
