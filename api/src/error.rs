@@ -41,8 +41,9 @@ impl ApiError {
             | ErrorCode::UnknownScene
             | ErrorCode::UnknownUser
             | ErrorCode::UnknownSchedule
-            | ErrorCode::UnknownCueList => StatusCode::NOT_FOUND,
-            ErrorCode::Conflict => StatusCode::CONFLICT,
+            | ErrorCode::UnknownCueList
+            | ErrorCode::UnknownCue => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict | ErrorCode::CueRefused => StatusCode::CONFLICT,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::SlowConsumer => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -83,7 +84,10 @@ impl From<EngineError> for ApiError {
             EngineError::UnknownUser(_) => ErrorCode::UnknownUser,
             EngineError::UnknownSchedule(_) => ErrorCode::UnknownSchedule,
             EngineError::UnknownCueList(_) => ErrorCode::UnknownCueList,
+            EngineError::UnknownCue(_) => ErrorCode::UnknownCue,
+            EngineError::CueRefused(_) => ErrorCode::CueRefused,
             EngineError::Invalid(_) => ErrorCode::ValidationFailed,
+            EngineError::InvalidJson(_) => ErrorCode::InvalidJson,
             EngineError::InvalidScene(_) => ErrorCode::InvalidScene,
             EngineError::Conflict(_) => ErrorCode::Conflict,
             EngineError::BadCredentials => ErrorCode::Unauthorized,

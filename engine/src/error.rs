@@ -19,12 +19,21 @@ pub enum EngineError {
     /// No cue list with that id.
     #[error("no cue list with id {0}")]
     UnknownCueList(i64),
+    /// No cue with that number in the loaded list.
+    #[error("{0}")]
+    UnknownCue(String),
+    /// The cue playback refused a command (GO protection, end of list, no list).
+    #[error("{0}")]
+    CueRefused(String),
     /// No user with that id.
     #[error("no user with id {0}")]
     UnknownUser(i64),
     /// A value is out of range or inconsistent.
     #[error("{0}")]
     Invalid(String),
+    /// A body is not JSON at all.
+    #[error("{0}")]
+    InvalidJson(String),
     /// A scene document could not be read.
     #[error("{0}")]
     InvalidScene(#[from] SceneError),

@@ -12,6 +12,8 @@
 //! - [`library`]: parsed scenes in memory, for triggering without a database trip.
 //! - [`live`]: live control shared by the API's calls and the scheduler (stored, then
 //!   applied; one lane per canvas).
+//! - [`cues`]: cue lists made ready to play, stored playheads, and the recorder that
+//!   publishes and stores what each canvas's cue playback does.
 //! - [`schedule`]: the scheduler: recurrence, sun times, priorities, overrides, the
 //!   plan behind previews and timelines, and the actor that fires each change.
 //! - [`scenes`]: scene files in `scenes/` (TOML with a format version) and their errors.
@@ -19,11 +21,12 @@
 //! - [`store`]: diesel storage on SQLite or PostgreSQL, and migrations.
 //! - [`users`]: accounts and password hashing.
 //! - [`handle`]: `EngineHandle`, the typed async facade the API calls (one file per
-//!   area: accounts, canvases, content, live control, schedule).
+//!   area: accounts, canvases, content, live control, cues, schedule).
 //! - [`error`]: `EngineError`, what the facade's calls can fail with.
 
 pub mod canvas;
 pub mod clock;
+pub mod cues;
 pub mod directory;
 pub mod error;
 pub mod handle;

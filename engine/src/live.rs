@@ -61,6 +61,11 @@ impl Live {
         Ok(scene)
     }
 
+    /// The store live state is written to.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
     /// Forget the scenes in memory: one was written.
     pub fn scenes_changed(&self) {
         self.inner.library.invalidate();

@@ -286,4 +286,7 @@ pub struct CanvasState {
     pub frames_skipped: u64,
     /// Times the canvas was restarted after a failure.
     pub restarts: u32,
+    /// The cue list loaded and where its playback stands; none when no list is loaded.
+    #[serde(default)]
+    pub cues: Option<crate::cues::Playhead>,
 }

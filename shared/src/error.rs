@@ -34,6 +34,11 @@ pub enum ErrorCode {
     UnknownSchedule,
     /// No cue list with that id.
     UnknownCueList,
+    /// No cue with that number in the loaded list.
+    UnknownCue,
+    /// The cue playback cannot do this now (GO protection, end of the list, no
+    /// list loaded).
+    CueRefused,
     /// The request clashes with existing state (a duplicate name, say).
     Conflict,
     /// The method is not allowed on this route.

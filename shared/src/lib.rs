@@ -11,6 +11,7 @@
 //! - [`canvas`]: canvas configuration, output configuration and live canvas state.
 //! - [`control`]: live-control command bodies shared by REST and WebSocket.
 //! - [`schedule`]: schedule entries, overrides, previews and timelines.
+//! - [`cues`]: cue lists, cue commands, playheads and cue events.
 //! - [`users`]: roles, users and login.
 //! - [`audit`]: audit-log entries and pages.
 //! - [`ws`]: the operator WebSocket protocol.
@@ -19,6 +20,7 @@
 pub mod audit;
 pub mod canvas;
 pub mod control;
+pub mod cues;
 pub mod error;
 pub mod ids;
 pub mod scene;

@@ -443,8 +443,23 @@ pub enum StopMode {
     },
     /// Cut to what plays next (or to black).
     Cut,
-    /// Let the running cue list play out its remaining automatic cues first.
-    FinishCueList,
+    /// Let the running cue list play out its remaining automatic cues (and the
+    /// last cue's fade) first, then fade to what plays next over `fade_ms`.
+    FinishCueList {
+        /// Fade time in milliseconds once the list has played out (0 cuts).
+        #[serde(default)]
+        fade_ms: u32,
+    },
+}
+
+impl StopMode {
+    /// The fade to what plays next, in milliseconds.
+    pub fn fade_ms(self) -> u32 {
+        match self {
+            StopMode::FadeOut { fade_ms } | StopMode::FinishCueList { fade_ms } => fade_ms,
+            StopMode::Cut => 0,
+        }
+    }
 }
 
 impl Default for StopMode {

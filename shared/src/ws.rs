@@ -4,7 +4,8 @@
 //! connects (`?token=` or an `Authorization` header); the server then sends `welcome`
 //! and a `snapshot` of every canvas (with the overrides in force), and from then on
 //! `canvas_state` whenever a canvas changes, `schedule_change` whenever the schedule
-//! changes what plays, and `override_changed` when an override is taken or released. Every command carries a client-chosen `request_id` that comes back in its
+//! changes what plays, and `override_changed` when an override is taken or released, and `cue` whenever
+//! a cue fires. Every command carries a client-chosen `request_id` that comes back in its
 //! `ack` or `error`.
 //!
 //! Binary frames carry live previews of subscribed canvases:
@@ -18,6 +19,7 @@
 //! | 21.. | RGB bytes, 3 per pixel, after masters (what the output sends) |
 
 use crate::canvas::CanvasState;
+use crate::cues::{CueCommand, CueEvent};
 use crate::error::ErrorCode;
 use crate::ids::CanvasId;
 use crate::scene::FadeCurve;
@@ -56,6 +58,15 @@ pub enum ClientMessage {
         /// How long it holds the canvas against the schedule.
         #[serde(default)]
         scope: OverrideScope,
+    },
+    /// A cue command: run a list, GO, back, go to cue, panic.
+    Cue {
+        /// Echoed in the answer.
+        request_id: String,
+        /// Target canvas.
+        canvas: CanvasId,
+        /// The command.
+        command: CueCommand,
     },
     /// Hand a canvas back to the schedule.
     ReleaseOverride {
@@ -130,6 +141,7 @@ impl ClientMessage {
     pub fn request_id(&self) -> &str {
         match self {
             ClientMessage::TriggerScene { request_id, .. }
+            | ClientMessage::Cue { request_id, .. }
             | ClientMessage::ReleaseOverride { request_id, .. }
             | ClientMessage::StartNextEntry { request_id, .. }
             | ClientMessage::Blackout { request_id, .. }
@@ -178,6 +190,11 @@ pub enum ServerMessage {
         /// The override now in force; none once released.
         #[serde(rename = "override")]
         info: Option<OverrideInfo>,
+    },
+    /// A cue fired on a canvas, or its cue playback changed.
+    Cue {
+        /// What happened.
+        event: CueEvent,
     },
     /// A canvas changed.
     CanvasState {

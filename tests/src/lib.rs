@@ -426,3 +426,31 @@ impl Receiver {
         }
     }
 }
+
+/// A console's WebSocket.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Open a console WebSocket with `token`.
+pub async fn connect(app: &TestApp, token: &str) -> Result<Ws> {
+    let url = format!("ws://{}/api/v1/ws?token={token}", app.server.addr());
+    Ok(tokio_tungstenite::connect_async(url).await?.0)
+}
+
+/// The next JSON message of type `kind`, passing over others.
+pub async fn next_of(ws: &mut Ws, kind: &str) -> Result<Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .with_context(|| format!("no {kind} message in time"))?
+            .ok_or_else(|| anyhow!("socket closed"))??;
+        if let Message::Text(text) = msg {
+            let v: Value = serde_json::from_str(&text)?;
+            if v["type"] == kind {
+                return Ok(v);
+            }
+        }
+    }
+}

@@ -4,11 +4,9 @@
 
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Utc};
-use futures_util::StreamExt;
-use limelight_tests::{Receiver, TestApp, TestEnv};
+use limelight_tests::{Receiver, TestApp, TestEnv, connect, next_of};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
-use tokio_tungstenite::tungstenite::Message;
 
 /// A server whose venue is in Paris.
 async fn paris() -> Result<TestApp> {
@@ -287,28 +285,6 @@ async fn entries_are_managed_over_rest_and_bad_ones_change_nothing() -> Result<(
     Ok(())
 }
 
-/// The next text message of a type, skipping others.
-async fn next_of(
-    ws: &mut (
-             impl futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>>
-             + Unpin
-         ),
-    kind: &str,
-) -> Result<Value> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .map_err(|_| anyhow!("no {kind} message"))?
-            .ok_or_else(|| anyhow!("socket closed"))??;
-        if let Message::Text(text) = msg {
-            let v: Value = serde_json::from_str(&text)?;
-            if v["type"] == kind {
-                return Ok(v);
-            }
-        }
-    }
-}
-
 #[actix_rt::test]
 async fn operators_override_the_schedule_and_hand_it_back() -> Result<()> {
     let app = TestApp::spawn().await?;
@@ -319,11 +295,7 @@ async fn operators_override_the_schedule_and_hand_it_back() -> Result<()> {
     app.solid_scene(&admin, "Later", "#117733").await?;
     let mut rx = Receiver::bind().await?;
     let canvas = app.canvas_to(&admin, "Stairs", 10, 40, &rx).await?;
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
-        "{}/api/v1/ws?token={operator}",
-        app.base.replace("http", "ws")
-    ))
-    .await?;
+    let mut ws = connect(&app, &operator).await?;
     let snapshot = next_of(&mut ws, "snapshot").await?;
     assert_eq!(snapshot["overrides"], json!([]));
 
@@ -558,11 +530,7 @@ async fn the_console_hears_every_fired_change() -> Result<()> {
     let admin = app.admin().await?;
     app.solid_scene(&admin, "Brief", "#445566").await?;
     let canvas = app.idle_canvas(&admin, "Strip").await?;
-    let (mut ws, _) = tokio_tungstenite::connect_async(format!(
-        "{}/api/v1/ws?token={admin}",
-        app.base.replace("http", "ws")
-    ))
-    .await?;
+    let mut ws = connect(&app, &admin).await?;
     next_of(&mut ws, "snapshot").await?;
     let start = (Utc::now() + chrono::Duration::seconds(2)).with_nanosecond_zero();
     app.call(

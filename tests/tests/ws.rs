@@ -3,34 +3,10 @@
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use futures_util::{SinkExt, StreamExt};
 use limelight_shared::ids::CanvasId;
-use limelight_tests::{Receiver, TestApp};
-use serde_json::{Value, json};
+use limelight_tests::{Receiver, TestApp, Ws, connect, next_of};
+use serde_json::json;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-
-type Ws =
-    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
-
-async fn connect(app: &TestApp, token: &str) -> Result<Ws> {
-    let url = format!("ws://{}/api/v1/ws?token={token}", app.server.addr());
-    Ok(tokio_tungstenite::connect_async(url).await?.0)
-}
-
-/// The next JSON message of type `kind`, passing over others.
-async fn next_of(ws: &mut Ws, kind: &str) -> Result<Value> {
-    loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await
-            .context("no WebSocket message in time")?
-            .ok_or_else(|| anyhow!("socket closed"))??;
-        if let Message::Text(text) = msg {
-            let v: Value = serde_json::from_str(&text)?;
-            if v["type"] == kind {
-                return Ok(v);
-            }
-        }
-    }
-}
 
 #[actix_rt::test]
 async fn consoles_get_a_snapshot_acks_and_state_changes() -> Result<()> {

@@ -6,6 +6,7 @@
 mod audit;
 mod auth;
 mod canvases;
+mod cues;
 mod health;
 mod live;
 mod scenes;
@@ -49,6 +50,7 @@ fn table() -> Vec<(Method, &'static str, Route)> {
         r(M::POST, "/api/v1/canvases/{id}/blackout", live::blackout),
         r(M::POST, "/api/v1/canvases/{id}/master", live::master),
         r(M::POST, "/api/v1/canvases/{id}/emergency", live::emergency),
+        r(M::POST, "/api/v1/canvases/{id}/cues", cues::command),
         r(M::POST, "/api/v1/canvases/{id}/release", schedule::release),
         r(M::POST, "/api/v1/canvases/{id}/advance", schedule::advance),
         r(M::GET, "/api/v1/state", live::states),
@@ -67,6 +69,12 @@ fn table() -> Vec<(Method, &'static str, Route)> {
         r(M::PUT, "/api/v1/schedule/{id}", schedule::update),
         r(M::DELETE, "/api/v1/schedule/{id}", schedule::delete),
         r(M::GET, "/api/v1/overrides", schedule::overrides),
+        r(M::GET, "/api/v1/cue-lists", cues::list),
+        r(M::POST, "/api/v1/cue-lists", cues::create),
+        r(M::GET, "/api/v1/cue-lists/{id}", cues::get),
+        r(M::PUT, "/api/v1/cue-lists/{id}", cues::update),
+        r(M::DELETE, "/api/v1/cue-lists/{id}", cues::delete),
+        r(M::POST, "/api/v1/panic", cues::panic),
         r(M::GET, "/api/v1/audit", audit::list),
         r(M::GET, "/api/v1/openapi.json", health::openapi),
         r(M::GET, "/api/v1/ws", crate::ws::connect),

@@ -287,6 +287,17 @@ impl Session {
                     Some(self.engine.release_override(who, canvas, fade_ms).await?),
                 )
             }
+            ClientMessage::Cue {
+                request_id,
+                canvas,
+                command,
+            } => {
+                live(who)?;
+                ack(
+                    request_id,
+                    Some(self.engine.cue(who, canvas, &command).await?),
+                )
+            }
             ClientMessage::StartNextEntry { request_id, canvas } => {
                 live(who)?;
                 ack(
@@ -376,6 +387,7 @@ fn to_message(event: EngineEvent) -> ServerMessage {
         EngineEvent::OverrideChanged { canvas, info } => {
             ServerMessage::OverrideChanged { canvas, info }
         }
+        EngineEvent::Cue(event) => ServerMessage::Cue { event },
         EngineEvent::CanvasRestarted { id, reason } => {
             ServerMessage::CanvasRestarted { canvas: id, reason }
         }

@@ -8,8 +8,9 @@
 //! own thread, which is precise to tens of microseconds. Commands that arrive during
 //! that sleep wait in the inbox and still make the frame.
 
+use super::cues::Refusal;
 use super::inbox::Inbox;
-use super::messages::{CanvasFailed, GetState, TakeCommands};
+use super::messages::{CanvasFailed, CueReport, GetState, RunCue, TakeCommands};
 use super::state::{CanvasSetup, CanvasState, LiveCommand};
 use crate::clock::{Clock, FrameClock, Tick, phase_offset};
 use crate::output::sender::OutputTx;
@@ -19,7 +20,7 @@ use metrics::{Counter, Histogram};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
 
 /// How long before a deadline the actor is woken, to sleep the rest precisely.
 pub const EARLY_WAKE: Duration = Duration::from_micros(1500);
@@ -52,6 +53,8 @@ pub struct CanvasActor {
     output: OutputTx,
     preview: Arc<watch::Sender<Option<PreviewFrame>>>,
     supervisor: Recipient<CanvasFailed>,
+    /// Where cue events go; the receiver stores and publishes them off this thread.
+    reports: mpsc::UnboundedSender<CueReport>,
     metrics: Metrics,
     rgb: Vec<u8>,
     last_frame_at: Option<Instant>,
@@ -73,6 +76,7 @@ impl CanvasActor {
         output: OutputTx,
         preview: Arc<watch::Sender<Option<PreviewFrame>>>,
         supervisor: Recipient<CanvasFailed>,
+        reports: mpsc::UnboundedSender<CueReport>,
     ) -> Self {
         let id = setup.id;
         let fps = setup.spec.fps.get();
@@ -90,6 +94,7 @@ impl CanvasActor {
             output,
             preview,
             supervisor,
+            reports,
             metrics: Metrics {
                 frames: metrics::counter!("limelight_canvas_frames_total", "canvas" => label.clone()),
                 skipped: metrics::counter!("limelight_canvas_frames_skipped_total", "canvas" => label.clone()),
@@ -125,6 +130,7 @@ impl CanvasActor {
             }
         });
         self.taken.clear();
+        self.send_reports();
         match applied {
             Ok(()) => true,
             Err(reason) => {
@@ -148,6 +154,7 @@ impl CanvasActor {
                 return;
             }
             self.metrics.render.record(started.elapsed().as_secs_f64());
+            self.send_reports();
             let frame_bytes: Arc<[u8]> = Arc::from(self.rgb.as_slice());
             self.output.send(frame_bytes.clone());
             self.preview.send_replace(Some(PreviewFrame {
@@ -168,6 +175,15 @@ impl CanvasActor {
         self.schedule(ctx);
     }
 
+    /// Hand the cue playback's notes to their receiver (never blocks).
+    fn send_reports(&mut self) {
+        let id = self.id;
+        for note in self.state.take_notes() {
+            // The receiver lives as long as the engine; after it, nobody listens.
+            let _ = self.reports.send(CueReport { canvas: id, note });
+        }
+    }
+
     /// Stop and tell the supervisor, which restarts the canvas from its stored state.
     fn fail(&mut self, ctx: &mut Context<Self>, reason: String) {
         tracing::error!(canvas = %self.id, %reason, "canvas failed; restarting it");
@@ -180,7 +196,7 @@ impl CanvasActor {
 }
 
 /// Run `f`, turning a panic into an error carrying its message.
-fn guarded(f: impl FnOnce()) -> Result<(), String> {
+fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|panic| {
         panic
             .downcast_ref::<&str>()
@@ -207,6 +223,27 @@ impl Handler<TakeCommands> for CanvasActor {
         let now = self.now();
         self.take_commands(ctx, self.clock.now(), now);
         MessageResult(self.state.snapshot(now))
+    }
+}
+
+impl Handler<RunCue> for CanvasActor {
+    type Result = MessageResult<RunCue>;
+
+    fn handle(&mut self, msg: RunCue, ctx: &mut Self::Context) -> Self::Result {
+        let now = self.now();
+        if !self.take_commands(ctx, self.clock.now(), now) {
+            return MessageResult(Err(Refusal::Restarting));
+        }
+        let state = &mut self.state;
+        let done = match guarded(|| state.cue(msg.0, now)) {
+            Ok(done) => done,
+            Err(reason) => {
+                self.fail(ctx, reason);
+                return MessageResult(Err(Refusal::Restarting));
+            }
+        };
+        self.send_reports();
+        MessageResult(done.map(|()| self.state.snapshot(now)))
     }
 }
 

@@ -10,6 +10,21 @@ use limelight_shared::ids::CanvasId;
 #[rtype(result = "CanvasState")]
 pub struct TakeCommands;
 
+/// A command to the cue playback, applied now (after the commands waiting in the
+/// inbox); answers with the state after it, or why it was refused.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<CanvasState, super::cues::Refusal>")]
+pub struct RunCue(pub super::CueOp);
+
+/// A cue fired on a canvas, or its cue playback changed.
+#[derive(Debug, Clone)]
+pub struct CueReport {
+    /// The canvas.
+    pub canvas: CanvasId,
+    /// What happened.
+    pub note: super::cues::CueNote,
+}
+
 /// What the canvas shows now.
 #[derive(Debug, Message)]
 #[rtype(result = "CanvasState")]

@@ -2,8 +2,10 @@
 //! the render of one frame into output bytes. The actor only adds timing and
 //! messaging around it.
 
+use super::cues::{CueNote, CueOutput, CueProgram, CueRunner, Position, Refusal, Show};
 use crate::render::{Look, Px, Stage, px};
 use limelight_shared::canvas::{CanvasSpec, CanvasState as CanvasStateDto};
+use limelight_shared::cues::{CueAction, CueNumber};
 use limelight_shared::ids::CanvasId;
 use limelight_shared::scene::{FadeCurve, SceneSpec};
 use limelight_shared::values::Percent;
@@ -37,6 +39,26 @@ pub enum LiveCommand {
     Emergency(bool),
     /// The grand master.
     GrandMaster(Percent),
+    /// Load a cue list and fire its first cue.
+    RunCues(Arc<CueProgram>),
+    /// An edited version of a cue list: taken if that list is loaded.
+    ReloadCues(Arc<CueProgram>),
+    /// A change that waits until the loaded cue list has played out (nothing
+    /// waiting, no fade running); at once when none is loaded.
+    AfterCues(Box<LiveCommand>),
+}
+
+/// A command to the cue playback.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CueOp {
+    /// Fire the cue standing by.
+    Go,
+    /// Back to the cue before.
+    Back,
+    /// Fire this cue.
+    Goto(CueNumber),
+    /// Stop every wait and fade to black.
+    Panic(Duration),
 }
 
 /// What a canvas starts from: its configuration and its stored live state.
@@ -58,6 +80,8 @@ pub struct CanvasSetup {
     pub grand_master: Percent,
     /// Restarts after failures so far.
     pub restarts: u32,
+    /// The cue list loaded when it stopped, and where its playhead stood.
+    pub cues: Option<(Arc<CueProgram>, Position)>,
 }
 
 /// Live state of one canvas.
@@ -77,6 +101,12 @@ pub struct CanvasState {
     restarts: u32,
     buf: Vec<Px>,
     scratch: Vec<Px>,
+    cues: Option<CueRunner>,
+    /// A change held until the cue list has played out.
+    deferred: Option<LiveCommand>,
+    cue_out: CueOutput,
+    /// What happened to the cue playback since the actor last took the notes.
+    notes: Vec<CueNote>,
     #[cfg(feature = "fault-injection")]
     fail_next_render: bool,
 }
@@ -100,6 +130,12 @@ impl CanvasState {
             restarts: setup.restarts,
             buf: vec![[0.0; 3]; pixels],
             scratch: Vec::new(),
+            cues: setup
+                .cues
+                .map(|(program, position)| CueRunner::new(program, position)),
+            deferred: None,
+            cue_out: CueOutput::default(),
+            notes: Vec::new(),
             #[cfg(feature = "fault-injection")]
             fail_next_render: false,
         }
@@ -114,6 +150,7 @@ impl CanvasState {
     pub fn apply(&mut self, cmd: LiveCommand, now: f64) {
         match cmd {
             LiveCommand::TriggerScene { scene, fade, curve } => {
+                self.unload_cues();
                 self.stage.go(
                     Some(Look::new(scene, now)),
                     now,
@@ -123,6 +160,7 @@ impl CanvasState {
                 );
             }
             LiveCommand::Clear { fade, curve } => {
+                self.unload_cues();
                 self.stage
                     .go(None, now, fade.as_secs_f64(), curve, self.pixels);
             }
@@ -130,6 +168,106 @@ impl CanvasState {
             LiveCommand::Master(level) => self.master = level,
             LiveCommand::Emergency(on) => self.emergency = on,
             LiveCommand::GrandMaster(level) => self.grand_master = level,
+            LiveCommand::RunCues(program) => {
+                self.deferred = None;
+                let runner = self
+                    .cues
+                    .insert(CueRunner::new(program, Position::default()));
+                runner.run(now, &mut self.cue_out);
+                self.take_cue_output();
+            }
+            LiveCommand::ReloadCues(program) => {
+                if let Some(runner) = self.cues.as_mut().filter(|r| r.program().id == program.id) {
+                    runner.reload(program);
+                }
+            }
+            LiveCommand::AfterCues(command) => {
+                self.deferred = Some(*command);
+                self.settle_cues(now);
+            }
+        }
+    }
+
+    /// A command to the cue playback, at canvas time `now`. Panic works without a
+    /// cue list (it fades the canvas to black); the others need one.
+    pub fn cue(&mut self, op: CueOp, now: f64) -> Result<(), Refusal> {
+        if let CueOp::Panic(fade) = op {
+            match self.cues.as_mut() {
+                Some(runner) => runner.panic(fade.as_secs_f64(), now, &mut self.cue_out),
+                None => self.stage.go(
+                    None,
+                    now,
+                    fade.as_secs_f64(),
+                    FadeCurve::Linear,
+                    self.pixels,
+                ),
+            }
+            self.take_cue_output();
+            return Ok(());
+        }
+        let runner = self.cues.as_mut().ok_or(Refusal::NoList)?;
+        runner.poll(now, &mut self.cue_out);
+        let done = match &op {
+            CueOp::Go => runner.go(now, &mut self.cue_out),
+            CueOp::Back => {
+                runner.back(now, &mut self.cue_out);
+                Ok(())
+            }
+            CueOp::Goto(number) => runner.goto(number, now, &mut self.cue_out),
+            CueOp::Panic(_) => Ok(()),
+        };
+        self.take_cue_output();
+        done
+    }
+
+    /// What happened to the cue playback since the last call.
+    pub fn take_notes(&mut self) -> impl Iterator<Item = CueNote> + '_ {
+        self.notes.drain(..)
+    }
+
+    fn unload_cues(&mut self) {
+        self.cues = None;
+        self.deferred = None;
+    }
+
+    /// Put the looks the cue runner asked for on stage and keep its notes.
+    fn take_cue_output(&mut self) {
+        for Show {
+            scene,
+            at,
+            fade,
+            curve,
+        } in self.cue_out.shows.drain(..)
+        {
+            self.stage.go(
+                scene.map(|s| Look::new(s, at)),
+                at,
+                fade,
+                curve,
+                self.pixels,
+            );
+        }
+        self.notes.append(&mut self.cue_out.notes);
+    }
+
+    /// Advance the cue playback to `now`; once it has played out, apply the change
+    /// held for it.
+    fn settle_cues(&mut self, now: f64) {
+        if let Some(runner) = self.cues.as_mut() {
+            runner.poll(now, &mut self.cue_out);
+            self.take_cue_output();
+        }
+        if self.deferred.is_some() && self.cues.as_ref().is_none_or(|r| r.idle(now)) {
+            let finished = self.cues.as_ref().map(|r| CueNote {
+                cue_list: r.program().id,
+                action: CueAction::Finished,
+                cue: None,
+                standby: None,
+            });
+            self.notes.extend(finished);
+            if let Some(command) = self.deferred.take() {
+                self.apply(command, now);
+            }
         }
     }
 
@@ -146,6 +284,7 @@ impl CanvasState {
                 panic!("injected render fault on canvas {}", self.id);
             }
         }
+        self.settle_cues(now);
         out.clear();
         out.reserve(self.pixels * 3);
         if self.emergency {
@@ -195,6 +334,7 @@ impl CanvasState {
             frames_sent: self.frames_sent,
             frames_skipped: self.frames_skipped,
             restarts: self.restarts,
+            cues: self.cues.as_ref().map(CueRunner::playhead),
         }
     }
 }
@@ -254,6 +394,7 @@ mod tests {
             emergency: false,
             grand_master: Percent::default(),
             restarts: 0,
+            cues: None,
         })
     }
 
@@ -361,5 +502,59 @@ mod tests {
         // Starts from the half-faded orange, not from orange or black.
         assert_eq!(frame(&mut c, 0.5), vec![128, 64, 0]);
         assert_eq!(frame(&mut c, 1.5), vec![0, 0, 255]);
+    }
+
+    #[test]
+    fn a_change_after_the_cue_list_waits_until_the_list_has_played_out() {
+        use super::super::cues::{Cue, CueProgram};
+        use limelight_shared::cues::ContinueMode;
+        let cue = |n: &str, scene, fade, post_wait, continue_mode| Cue {
+            number: CueNumber::try_from(n.to_owned()).unwrap_or_else(|e| unreachable!("{e}")),
+            scene: Some(scene),
+            fade,
+            curve: FadeCurve::Linear,
+            pre_wait: 0.0,
+            post_wait,
+            continue_mode,
+        };
+        let program = Arc::new(CueProgram {
+            id: limelight_shared::ids::CueListId(1),
+            name: "list".into(),
+            go_protection: 0.3,
+            cues: vec![
+                cue("1", orange(), 0.0, 1.0, ContinueMode::AutoFollow),
+                cue("2", blue(), 1.0, 0.0, ContinueMode::None),
+            ],
+        });
+        let mut c = canvas(1);
+        c.apply(LiveCommand::RunCues(program), 0.0);
+        assert_eq!(frame(&mut c, 0.0), vec![255, 128, 0]);
+        c.apply(
+            LiveCommand::AfterCues(Box::new(LiveCommand::Clear {
+                fade: Duration::ZERO,
+                curve: FadeCurve::Linear,
+            })),
+            0.5,
+        );
+        // Cue 2 follows at 1.0 and fades for a second; only then the change shows.
+        assert_eq!(frame(&mut c, 0.5), vec![255, 128, 0]);
+        assert_eq!(frame(&mut c, 1.5), vec![128, 64, 128]);
+        assert_eq!(frame(&mut c, 1.975), vec![6, 3, 249]);
+        assert!(c.snapshot(1.975).cues.is_some());
+        assert_eq!(frame(&mut c, 2.0), vec![0, 0, 0]);
+        assert!(c.snapshot(2.0).cues.is_none());
+        let actions: Vec<CueAction> = c.take_notes().map(|n| n.action).collect();
+        assert_eq!(
+            actions,
+            vec![
+                CueAction::Run,
+                CueAction::Go,
+                CueAction::AutoFollow,
+                CueAction::Finished
+            ]
+        );
+        // Without a list, GO is refused and changes nothing; panic still fades.
+        assert_eq!(c.cue(CueOp::Go, 3.0), Err(Refusal::NoList));
+        assert_eq!(c.cue(CueOp::Panic(Duration::ZERO), 3.0), Ok(()));
     }
 }

@@ -1,8 +1,10 @@
 //! The directory actor.
 
 use super::messages::*;
+use crate::canvas::cues::Refusal;
 use crate::canvas::{
-    CanvasActor, CanvasFailed, GetState, Inbox, LiveCommand, PreviewFrame, TakeCommands,
+    CanvasActor, CanvasFailed, CueReport, GetState, Inbox, LiveCommand, PreviewFrame, RunCue,
+    TakeCommands,
 };
 use crate::clock::Clock;
 use crate::error::EngineError;
@@ -17,7 +19,7 @@ use std::collections::BTreeMap;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::{broadcast, oneshot, watch};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// The answer to a live command: the canvas state after it.
 type Settled = Result<CanvasState, EngineError>;
@@ -56,6 +58,7 @@ pub struct Directory {
     clock: Arc<dyn Clock>,
     outputs: OutputDefaults,
     events: broadcast::Sender<EngineEvent>,
+    reports: mpsc::UnboundedSender<CueReport>,
     canvases: BTreeMap<CanvasId, Entry>,
     grand_master: Percent,
 }
@@ -75,6 +78,7 @@ impl Directory {
         clock: Arc<dyn Clock>,
         outputs: OutputDefaults,
         events: broadcast::Sender<EngineEvent>,
+        reports: mpsc::UnboundedSender<CueReport>,
         grand_master: Percent,
     ) -> Self {
         Self {
@@ -82,6 +86,7 @@ impl Directory {
             clock,
             outputs,
             events,
+            reports,
             canvases: BTreeMap::new(),
             grand_master,
         }
@@ -122,18 +127,19 @@ impl Directory {
         output: &OutputHandle,
         preview: &Arc<watch::Sender<Option<PreviewFrame>>>,
     ) -> Addr<CanvasActor> {
-        let (inbox, clock, tx, preview, me) = (
+        let (inbox, clock, tx, preview, me, reports) = (
             inbox.clone(),
             self.clock.clone(),
             output.sender(),
             preview.clone(),
             ctx.address().recipient(),
+            self.reports.clone(),
         );
         let priority = self.outputs.frame_priority;
         CanvasActor::start_in_arbiter(&arbiter.handle(), move |_| {
             // Runs on the canvas's own thread.
             crate::realtime::raise_current_thread(priority);
-            CanvasActor::new(setup, inbox, clock, tx, preview, me)
+            CanvasActor::new(setup, inbox, clock, tx, preview, me, reports)
         })
     }
 
@@ -322,6 +328,32 @@ impl Handler<Control> for Directory {
             entry.inbox.push(msg.command);
         }
         self.settle(msg.id, true, ctx)
+    }
+}
+
+impl Handler<CueControl> for Directory {
+    type Result = ResponseFuture<Result<CanvasState, EngineError>>;
+
+    fn handle(&mut self, msg: CueControl, _: &mut Self::Context) -> Self::Result {
+        let id = msg.id;
+        let addr = match self.canvases.get(&id) {
+            None => return Box::pin(async move { Err(EngineError::UnknownCanvas(id)) }),
+            // Not queued: a cue command belongs to the moment it is given.
+            Some(entry) if entry.restarting => {
+                return Box::pin(async move { Err(EngineError::Restarting(id)) });
+            }
+            Some(entry) => entry.addr.clone(),
+        };
+        Box::pin(async move {
+            match addr.send(RunCue(msg.op)).await {
+                Ok(Ok(state)) => Ok(state),
+                Ok(Err(Refusal::UnknownCue(n))) => Err(EngineError::UnknownCue(format!(
+                    "no cue numbered {n} in the list loaded on canvas {id}"
+                ))),
+                Ok(Err(Refusal::Restarting)) | Err(_) => Err(EngineError::Restarting(id)),
+                Ok(Err(refusal)) => Err(EngineError::CueRefused(refusal.to_string())),
+            }
+        })
     }
 }
 

@@ -1,6 +1,6 @@
 //! Messages of the directory.
 
-use crate::canvas::{CanvasSetup, LiveCommand, PreviewFrame};
+use crate::canvas::{CanvasSetup, CueOp, LiveCommand, PreviewFrame};
 use crate::error::EngineError;
 use actix::Message;
 use limelight_shared::canvas::CanvasState;
@@ -31,6 +31,16 @@ pub struct Control {
     pub id: CanvasId,
     /// The command.
     pub command: LiveCommand,
+}
+
+/// A command to a canvas's cue playback, applied now.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<CanvasState, EngineError>")]
+pub struct CueControl {
+    /// The canvas.
+    pub id: CanvasId,
+    /// The command.
+    pub op: CueOp,
 }
 
 /// Queue a live command for the first frame of a canvas due at or after `due`

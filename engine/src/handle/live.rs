@@ -195,7 +195,7 @@ impl EngineHandle {
         }
     }
 
-    async fn audit(
+    pub(super) async fn audit(
         &self,
         who: &Principal,
         action: &str,

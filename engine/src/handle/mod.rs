@@ -83,6 +83,8 @@ pub enum EngineEvent {
         /// The override now in force, if any.
         info: Option<limelight_shared::schedule::OverrideInfo>,
     },
+    /// A cue fired on a canvas, or its cue playback changed.
+    Cue(limelight_shared::cues::CueEvent),
     /// A canvas failed and is being restarted.
     CanvasRestarted {
         /// The canvas.
@@ -137,6 +139,7 @@ async fn setup_from_record(
         None => None,
     };
     let emergency = store.emergency(record.id).await?;
+    let cues = crate::cues::restore(store, record.live_cues.as_deref()).await?;
     let cid = uuid::Uuid::parse_str(&record.cid)
         .map_err(|e| EngineError::Internal(format!("canvas {} has a bad cid: {e}", record.id)))?;
     Ok((
@@ -149,6 +152,7 @@ async fn setup_from_record(
             emergency,
             grand_master: Percent::default(),
             restarts: 0,
+            cues,
         },
         cid.into_bytes(),
     ))
@@ -195,14 +199,30 @@ fn user_dto(record: &UserRecord) -> Result<User, EngineError> {
     })
 }
 
-/// What a canvas shows from its stored scene, for the scheduler to start from.
-fn shown(live_scene: &Option<String>) -> Option<limelight_shared::schedule::Play> {
+/// What a canvas shows from its stored state (a cue list, or else its scene), for
+/// the scheduler to start from.
+fn shown(record: &CanvasRecord) -> Option<limelight_shared::schedule::Play> {
+    if let Some(cue_list) = crate::cues::stored_list(record.live_cues.as_deref()) {
+        return Some(limelight_shared::schedule::Play::CueList { cue_list });
+    }
+    let live_scene = &record.live_scene;
     let scene = limelight_shared::scene::SceneName::try_from(live_scene.clone()?).ok()?;
     Some(limelight_shared::schedule::Play::Scene {
         scene,
         fade_ms: 0,
         curve: Default::default(),
     })
+}
+
+/// A JSON document body: 400 `invalid_json` when it is not JSON at all, 422 naming
+/// the field when it is JSON of the wrong shape.
+fn parse_document<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, EngineError> {
+    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
+        return Err(EngineError::InvalidJson(format!(
+            "the body is not JSON: {e}"
+        )));
+    }
+    scenes::parse_body(body).map_err(|e| EngineError::Invalid(e.to_string()))
 }
 
 fn json(value: &impl serde::Serialize) -> String {
@@ -212,6 +232,7 @@ fn json(value: &impl serde::Serialize) -> String {
 mod accounts;
 mod canvases;
 mod content;
+mod cues;
 mod live;
 mod schedule;
 
@@ -223,6 +244,7 @@ impl EngineHandle {
         seed(&store, &config).await?;
         let grand_master = stored_grand_master(&store).await?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (cue_reports, cue_reports_rx) = tokio::sync::mpsc::unbounded_channel();
         let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
         let directory = Directory::new(
             store.clone(),
@@ -234,15 +256,21 @@ impl EngineHandle {
                 frame_priority: config.frame_priority,
             },
             events.clone(),
+            cue_reports,
             grand_master,
         )
         .start();
         let live = Live::new(store.clone(), directory.clone());
+        actix::spawn(crate::cues::recorder(
+            cue_reports_rx,
+            live.clone(),
+            events.clone(),
+        ));
         let records = store.list_canvases().await?;
         let mut applied = HashMap::new();
         for record in &records {
             let (setup, cid) = setup_from_record(&store, record.clone()).await?;
-            applied.insert(setup.id, shown(&record.live_scene));
+            applied.insert(setup.id, shown(record));
             directory
                 .send(directory::StartCanvas { setup, cid })
                 .await
@@ -337,7 +365,10 @@ fn clone_error(e: &EngineError) -> EngineError {
         EngineError::UnknownUser(id) => EngineError::UnknownUser(*id),
         EngineError::UnknownSchedule(id) => EngineError::UnknownSchedule(*id),
         EngineError::UnknownCueList(id) => EngineError::UnknownCueList(*id),
+        EngineError::UnknownCue(s) => EngineError::UnknownCue(s.clone()),
+        EngineError::CueRefused(s) => EngineError::CueRefused(s.clone()),
         EngineError::Invalid(s) => EngineError::Invalid(s.clone()),
+        EngineError::InvalidJson(s) => EngineError::InvalidJson(s.clone()),
         EngineError::InvalidScene(s) => EngineError::InvalidScene(s.clone()),
         EngineError::Conflict(s) => EngineError::Conflict(s.clone()),
         EngineError::BadCredentials => EngineError::BadCredentials,

@@ -64,8 +64,7 @@ pub(super) async fn load(store: &Store, plan: &mut sched::Plan) -> Result<(), En
 impl EngineHandle {
     /// Parse and check an entry: its timing compiles, and what it names exists.
     async fn check_entry(&self, body: &[u8]) -> Result<(ScheduleSpec, Rule), EngineError> {
-        let spec: ScheduleSpec =
-            scenes::parse_body(body).map_err(|e| EngineError::Invalid(e.to_string()))?;
+        let spec: ScheduleSpec = parse_document(body)?;
         let rule = Rule::new(&spec, &self.inner.venue).map_err(|e| EngineError::Invalid(e.0))?;
         if let Targets::Canvases(ids) = &spec.targets {
             for id in ids {
@@ -73,9 +72,15 @@ impl EngineHandle {
             }
         }
         self.check_play(&spec.play).await?;
+        if spec.stop.fade_ms() > MAX_FADE_MS {
+            return Err(EngineError::Invalid(format!(
+                "stop.fade_ms must be at most {MAX_FADE_MS}, got {}",
+                spec.stop.fade_ms()
+            )));
+        }
         if matches!(
             spec.stop,
-            limelight_shared::schedule::StopMode::FinishCueList
+            limelight_shared::schedule::StopMode::FinishCueList { .. }
         ) && !matches!(spec.play, Play::CueList { .. })
         {
             return Err(EngineError::Invalid(
@@ -89,7 +94,10 @@ impl EngineHandle {
     async fn check_play(&self, play: &Play) -> Result<(), EngineError> {
         match play {
             Play::Scene { scene, .. } => self.inner.live.scene(scene.as_str()).await.map(|_| ()),
-            Play::CueList { cue_list } => Err(EngineError::UnknownCueList(cue_list.0)),
+            Play::CueList { cue_list } => match self.inner.store.cue_list(cue_list.0).await? {
+                Some(_) => Ok(()),
+                None => Err(EngineError::UnknownCueList(cue_list.0)),
+            },
         }
     }
 

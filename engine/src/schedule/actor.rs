@@ -45,6 +45,8 @@ struct Job {
     due: Option<Duration>,
     /// Forget commands queued for later frames first (an override or a resync).
     drop_timed: bool,
+    /// Let the running cue list play out first (stop mode `finish_cue_list`).
+    after_cue_list: bool,
     /// Published once it shows.
     change: Change,
     reply: Option<oneshot::Sender<Result<CanvasState, EngineError>>>,
@@ -206,6 +208,7 @@ impl Scheduler {
             fade_ms: step.fade_ms,
             due,
             drop_timed,
+            after_cue_list: step.after_cue_list,
             change: self.plan.change(step),
             reply,
         };
@@ -426,9 +429,11 @@ async fn apply(live: &Live, job: &Job) -> Result<Option<CanvasState>, EngineErro
             )
         }
         Some(Play::CueList { cue_list }) => {
-            return Err(EngineError::Invalid(format!(
-                "cue list {cue_list} cannot be played by this build"
-            )));
+            let list = crate::cues::program(live.store(), *cue_list).await?;
+            (
+                LiveField::Cues(crate::cues::StoredPlayhead::top(&list).json()),
+                LiveCommand::RunCues(Arc::new(list)),
+            )
         }
         None => (
             LiveField::Scene(None),
@@ -437,6 +442,11 @@ async fn apply(live: &Live, job: &Job) -> Result<Option<CanvasState>, EngineErro
                 curve: FadeCurve::Linear,
             },
         ),
+    };
+    let command = if job.after_cue_list {
+        LiveCommand::AfterCues(Box::new(command))
+    } else {
+        command
     };
     match job.due {
         Some(due) => live

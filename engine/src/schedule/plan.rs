@@ -276,7 +276,7 @@ impl Plan {
             (Some(p), _) if p.end == t => match self.entries[p.index].spec.stop {
                 StopMode::FadeOut { fade_ms } => (Cause::End, fade_ms, false),
                 StopMode::Cut => (Cause::End, 0, false),
-                StopMode::FinishCueList => (Cause::End, 0, true),
+                StopMode::FinishCueList { fade_ms } => (Cause::End, fade_ms, true),
             },
             (_, n) => (
                 Cause::Start,

@@ -28,13 +28,24 @@ pub struct CanvasRecord {
     pub created_at: chrono::NaiveDateTime,
     /// Last change of the configuration (UTC).
     pub updated_at: chrono::NaiveDateTime,
+    /// The cue list loaded and its playhead, as JSON.
+    pub live_cues: Option<String>,
 }
 
 /// One part of a canvas's live state, as stored.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LiveField {
-    /// Scene on stage (none: dark).
+    /// Scene on stage (none: dark), taken instead of any cue list.
     Scene(Option<String>),
+    /// A cue list loaded, with its playhead (JSON); the scene on stage is unchanged.
+    Cues(String),
+    /// What the canvas shows: its scene and its cue playback (JSON), if any.
+    Show {
+        /// Scene on stage.
+        scene: Option<String>,
+        /// Cue list and playhead.
+        cues: Option<String>,
+    },
     /// Canvas master in percent.
     Master(f64),
     /// Blackout.
@@ -96,7 +107,22 @@ impl Store {
             let n = match &field {
                 LiveField::Scene(name) => {
                     target
-                        .set(canvases::live_scene.eq(name))
+                        .set((
+                            canvases::live_scene.eq(name),
+                            canvases::live_cues.eq(None::<String>),
+                        ))
+                        .execute(conn)
+                        .await?
+                }
+                LiveField::Cues(cues) => {
+                    target
+                        .set(canvases::live_cues.eq(cues))
+                        .execute(conn)
+                        .await?
+                }
+                LiveField::Show { scene, cues } => {
+                    target
+                        .set((canvases::live_scene.eq(scene), canvases::live_cues.eq(cues)))
                         .execute(conn)
                         .await?
                 }

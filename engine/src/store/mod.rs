@@ -6,6 +6,8 @@
 
 mod audit;
 mod canvases;
+mod cue_lists;
+mod documents;
 mod scenes;
 mod schedules;
 pub mod schema;
@@ -14,6 +16,7 @@ mod users;
 
 pub use audit::{AuditRecord, NewAudit};
 pub use canvases::{CanvasRecord, LiveField};
+pub use cue_lists::CueListRecord;
 pub use scenes::SceneRecord;
 pub use schedules::{OverrideRecord, ScheduleRecord};
 pub use users::UserRecord;

@@ -24,6 +24,17 @@ diesel::table! {
         live_blackout -> Bool,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        live_cues -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    cue_lists (id) {
+        id -> Int8,
+        name -> Text,
+        spec -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -90,6 +101,7 @@ diesel::joinable!(schedule_overrides -> canvases (canvas_id));
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     canvases,
+    cue_lists,
     emergency_states,
     scenes,
     schedule_overrides,
