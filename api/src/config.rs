@@ -268,6 +268,7 @@ impl Config {
             frame_priority: self.frame_priority,
             // Checked when the configuration was loaded.
             venue: self.venue.venue().unwrap_or(FALLBACK_VENUE),
+            wall_clock: std::sync::Arc::new(limelight_engine::clock::SystemWallClock),
         }
     }
 }

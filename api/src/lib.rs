@@ -27,7 +27,7 @@ use anyhow::Context;
 use auth::Tokens;
 use config::Config;
 use error::ApiError;
-use limelight_engine::EngineHandle;
+use limelight_engine::{EngineConfig, EngineHandle};
 use limelight_shared::error::ErrorCode;
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
@@ -46,11 +46,18 @@ pub struct Server {
 impl Server {
     /// Start the engine and the HTTP server. Must run inside an actix system.
     pub async fn start(config: Config) -> anyhow::Result<Self> {
+        let engine_config = config.engine();
+        Self::start_with(config, engine_config).await
+    }
+
+    /// Start with an engine configuration of the caller's (tests give the engine a
+    /// wall clock they can move).
+    pub async fn start_with(config: Config, engine_config: EngineConfig) -> anyhow::Result<Self> {
         let prometheus = metrics::install();
         std::fs::create_dir_all(&config.data_dir)
             .with_context(|| format!("cannot create {}", config.data_dir.display()))?;
         let secret = jwt_secret(&config)?;
-        let engine = EngineHandle::start(config.engine())
+        let engine = EngineHandle::start(engine_config)
             .await
             .context("cannot start the engine")?;
         let admin_password = config

@@ -65,6 +65,28 @@ impl WallClock for SystemWallClock {
     }
 }
 
+/// The system's wall clock moved by an offset that can be changed while it runs:
+/// what an NTP step or an operator setting the date looks like to the scheduler.
+/// For tests of wall-clock jumps.
+#[derive(Debug, Clone, Default)]
+pub struct ShiftedWallClock {
+    offset_ms: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl ShiftedWallClock {
+    /// Move the clock by `by` (negative moves it back).
+    pub fn jump(&self, by: chrono::Duration) {
+        self.offset_ms
+            .fetch_add(by.num_milliseconds(), Ordering::SeqCst);
+    }
+}
+
+impl WallClock for ShiftedWallClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now() + chrono::Duration::milliseconds(self.offset_ms.load(Ordering::SeqCst))
+    }
+}
+
 /// A clock that moves only when told to; for tests.
 #[derive(Debug, Clone, Default)]
 pub struct ManualClock {

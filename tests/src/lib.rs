@@ -7,6 +7,7 @@
 use anyhow::{Context, Result, anyhow, bail};
 use limelight_api::Server;
 use limelight_api::config::Config;
+use limelight_engine::EngineConfig;
 use sacn::packet::{AcnRootLayerProtocol, E131RootLayerData};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
@@ -116,7 +117,13 @@ impl TestApp {
 
     /// A server on `env` with a configuration derived from `env.config()`.
     pub async fn spawn_with(env: TestEnv, config: Config) -> Result<Self> {
-        let server = Server::start(config).await?;
+        let engine = config.engine();
+        Self::spawn_engine(env, config, engine).await
+    }
+
+    /// A server whose engine has its own configuration (a wall clock a test moves).
+    pub async fn spawn_engine(env: TestEnv, config: Config, engine: EngineConfig) -> Result<Self> {
+        let server = Server::start_with(config, engine).await?;
         let base = format!("http://{}", server.addr());
         Ok(Self {
             server,

@@ -520,7 +520,7 @@ async fn a_scheduled_cue_list_plays_out_before_the_schedule_moves_on() -> Result
 }
 
 #[actix_rt::test]
-async fn a_restart_comes_back_on_the_same_cue_without_replaying_it() -> Result<()> {
+async fn edits_and_restarts_keep_the_playhead_on_the_same_cue() -> Result<()> {
     let app = TestApp::spawn_in(TestEnv::new().await?).await?;
     let admin = app.admin().await?;
     scenes(&app, &admin).await?;
@@ -545,6 +545,32 @@ async fn a_restart_comes_back_on_the_same_cue_without_replaying_it() -> Result<(
     assert_eq!(status, 200);
     // The answer comes once the playhead is stored.
     until_rgb(&mut rx, B, Duration::from_secs(2)).await?;
+    // An edit while it is loaded: cue 1 goes, cue 3 now shows A. The playhead stays
+    // on the same numbers.
+    let edited = json!({"name": "Slow", "go_protection_ms": 0, "cues": [
+        {"number": 2, "scene": "B"}, {"number": 3, "scene": "A"}
+    ]});
+    let (status, _) = app
+        .call(
+            "PUT",
+            &format!("/api/v1/cue-lists/{list}"),
+            Some(&admin),
+            Some(edited),
+        )
+        .await?;
+    assert_eq!(status, 200);
+    let (_, state) = app
+        .call(
+            "GET",
+            &format!("/api/v1/canvases/{canvas}/state"),
+            Some(&admin),
+            None,
+        )
+        .await?;
+    assert_eq!(
+        (&state["cues"]["current"], &state["cues"]["standby"]),
+        (&json!("2"), &json!("3"))
+    );
 
     let fired = schedule_changes(&app.metrics().await?);
     let env = app.stop().await;
@@ -578,7 +604,7 @@ async fn a_restart_comes_back_on_the_same_cue_without_replaying_it() -> Result<(
     // GO carries on from where it stood.
     let (status, state) = cue(&app, &admin, canvas, json!({"action": "go"})).await?;
     assert_eq!((status, &state["cues"]["current"]), (200, &json!("3")));
-    until_rgb(&mut rx, C, Duration::from_secs(1)).await?;
+    until_rgb(&mut rx, A, Duration::from_secs(1)).await?;
     Ok(())
 }
 

@@ -555,3 +555,58 @@ async fn the_console_hears_every_fired_change() -> Result<()> {
     );
     Ok(())
 }
+
+#[actix_rt::test]
+async fn a_wall_clock_jump_takes_up_what_plays_at_the_new_time() -> Result<()> {
+    let env = TestEnv::new().await?;
+    let config = env.config();
+    let wall = limelight_engine::clock::ShiftedWallClock::default();
+    let mut engine = config.engine();
+    engine.wall_clock = std::sync::Arc::new(wall.clone());
+    let app = TestApp::spawn_engine(env, config, engine).await?;
+    let admin = app.admin().await?;
+    app.solid_scene(&admin, "Day", "#204060").await?;
+    app.solid_scene(&admin, "Night", "#602040").await?;
+    let mut rx = Receiver::bind().await?;
+    let canvas = app.canvas_to(&admin, "Facade", 10, 40, &rx).await?;
+    let now = Utc::now().with_nanosecond_zero();
+    let day = entry_at(
+        "Day",
+        canvas,
+        "Day",
+        now - chrono::Duration::minutes(1),
+        3600,
+        10,
+    );
+    let night = entry_at(
+        "Night",
+        canvas,
+        "Night",
+        now + chrono::Duration::hours(3),
+        3600,
+        10,
+    );
+    for entry in [day, night] {
+        let (status, body) = app
+            .call("POST", "/api/v1/schedule", Some(&admin), Some(entry))
+            .await?;
+        assert_eq!(status, 201, "{body}");
+    }
+    until_rgb(&mut rx, [0x20, 0x40, 0x60], Duration::from_secs(3)).await?;
+    let resumed = resumes(&app.metrics().await?);
+
+    // The clock is set three hours and ten minutes ahead: the day entry is over
+    // and the night entry is ten minutes in. It is taken up, not its start replayed
+    // from the top, and within the scheduler's 5 s check.
+    let jumped = std::time::Instant::now();
+    wall.jump(chrono::Duration::minutes(190));
+    until_rgb(&mut rx, [0x60, 0x20, 0x40], Duration::from_secs(7)).await?;
+    assert!(jumped.elapsed() < Duration::from_secs(6));
+    assert_eq!(resumes(&app.metrics().await?), resumed + 1);
+
+    // Back again: the day entry is taken up once more.
+    wall.jump(chrono::Duration::minutes(-190));
+    until_rgb(&mut rx, [0x20, 0x40, 0x60], Duration::from_secs(7)).await?;
+    assert_eq!(resumes(&app.metrics().await?), resumed + 2);
+    Ok(())
+}

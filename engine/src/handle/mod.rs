@@ -6,7 +6,7 @@
 //! write the audit log, and publish an [`EngineEvent`] for consoles.
 
 use crate::canvas::{CanvasSetup, LiveCommand, PreviewFrame};
-use crate::clock::{Clock, MonotonicClock, SystemWallClock};
+use crate::clock::{Clock, MonotonicClock, WallClock};
 use crate::directory::{self, Directory, OutputDefaults};
 use crate::error::EngineError;
 use crate::live::{Live, mailbox, scene_spec};
@@ -54,6 +54,8 @@ pub struct EngineConfig {
     pub frame_priority: u8,
     /// Where the venue is and its time zone, for schedules.
     pub venue: Venue,
+    /// Civil time for the schedule (the system's clock outside tests).
+    pub wall_clock: Arc<dyn WallClock>,
 }
 
 /// Who is asking: for permissions (checked by the API) and the audit log.
@@ -285,7 +287,7 @@ impl EngineHandle {
             store.clone(),
             live.clone(),
             clock,
-            Arc::new(SystemWallClock),
+            config.wall_clock.clone(),
             events.clone(),
         );
         // The scheduler's own thread: its planning never waits behind API work.

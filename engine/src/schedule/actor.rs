@@ -122,29 +122,45 @@ impl Scheduler {
 
     /// Take up what should play now on every canvas whose look differs from it, and
     /// work out the changes ahead.
-    fn resync(&mut self, cause: Cause, fade_override: Option<(CanvasId, u32)>) {
+    fn resync(&mut self, cause: Cause) {
         let now = self.wall.now();
+        self.take_up(now, None, cause, None, None);
+        self.refill(now, true);
+    }
+
+    /// Put what the plan says at `now` on every canvas whose look differs from it,
+    /// or on `only` whatever it shows (a canvas handed back), fading over `fade_ms`
+    /// or the look's own fade-in.
+    fn take_up(
+        &mut self,
+        now: DateTime<Utc>,
+        only: Option<CanvasId>,
+        cause: Cause,
+        fade_ms: Option<u32>,
+        mut reply: Option<oneshot::Sender<Result<CanvasState, EngineError>>>,
+    ) {
         for n in self.plan.at(now) {
-            let current = self.applied.get(&n.canvas).cloned().flatten();
-            if same_look(current.as_ref(), n.play.as_ref()) {
+            let wanted = match only {
+                Some(canvas) => canvas == n.canvas,
+                None => {
+                    let current = self.applied.get(&n.canvas).cloned().flatten();
+                    !same_look(current.as_ref(), n.play.as_ref())
+                }
+            };
+            if !wanted {
                 continue;
             }
-            let fade_ms = match fade_override {
-                Some((canvas, fade)) if canvas == n.canvas => fade,
-                _ => n.play.as_ref().map_or(0, fade_in),
-            };
             let step = Step {
                 at: now,
                 canvas: n.canvas,
+                fade_ms: fade_ms.unwrap_or_else(|| n.play.as_ref().map_or(0, fade_in)),
                 play: n.play,
                 source: n.source,
                 cause,
-                fade_ms,
                 after_cue_list: false,
             };
-            self.fire(step, None, true, None);
+            self.fire(step, None, true, reply.take());
         }
-        self.refill(now, true);
     }
 
     /// Work out the changes after `from` (all of them again when `reset`).
@@ -222,7 +238,7 @@ impl Scheduler {
         self.anchor = (wall, mono);
         if (wall - expected).abs() > JUMP {
             tracing::warn!(%wall, %expected, "wall clock jumped; taking up what should play now");
-            self.resync(Cause::Resume, None);
+            self.resync(Cause::Resume);
         }
         self.expire_overrides(wall);
         let lead = chrono::Duration::from_std(LEAD).unwrap_or_default();
@@ -471,7 +487,7 @@ impl Actor for Scheduler {
                 self.events.clone(),
             ));
         }
-        self.resync(Cause::Resume, None);
+        self.resync(Cause::Resume);
         self.arm(ctx);
     }
 }
@@ -481,7 +497,7 @@ impl Handler<PutEntry> for Scheduler {
 
     fn handle(&mut self, msg: PutEntry, ctx: &mut Self::Context) {
         self.plan.put_entry(msg.0);
-        self.resync(Cause::Resume, None);
+        self.resync(Cause::Resume);
         self.arm(ctx);
     }
 }
@@ -491,7 +507,7 @@ impl Handler<RemoveEntry> for Scheduler {
 
     fn handle(&mut self, msg: RemoveEntry, ctx: &mut Self::Context) {
         self.plan.remove_entry(msg.0);
-        self.resync(Cause::Resume, None);
+        self.resync(Cause::Resume);
         self.arm(ctx);
     }
 }
@@ -502,7 +518,7 @@ impl Handler<SetCanvases> for Scheduler {
     fn handle(&mut self, msg: SetCanvases, ctx: &mut Self::Context) {
         self.applied.retain(|c, _| msg.0.contains(c));
         self.plan.set_canvases(msg.0);
-        self.resync(Cause::Resume, None);
+        self.resync(Cause::Resume);
         self.arm(ctx);
     }
 }
@@ -569,24 +585,8 @@ impl Handler<ReleaseOverride> for Scheduler {
                         Ok(_) => {
                             act.plan.clear_override(canvas);
                             // Re-apply what the schedule says, even when it looks the same.
-                            act.applied.remove(&canvas);
                             let now = act.wall.now();
-                            let n = act.plan.at(now).into_iter().find(|n| n.canvas == canvas);
-                            if let Some(n) = n {
-                                let fade_ms = msg
-                                    .fade_ms
-                                    .unwrap_or_else(|| n.play.as_ref().map_or(0, fade_in));
-                                let step = Step {
-                                    at: now,
-                                    canvas,
-                                    play: n.play,
-                                    source: n.source,
-                                    cause: Cause::Release,
-                                    fade_ms,
-                                    after_cue_list: false,
-                                };
-                                act.fire(step, None, true, Some(tx));
-                            }
+                            act.take_up(now, Some(canvas), Cause::Release, msg.fade_ms, Some(tx));
                             act.refill(now, true);
                             act.arm(ctx);
                             act.publish_override(canvas);
