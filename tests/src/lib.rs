@@ -300,6 +300,25 @@ impl TestApp {
         self.canvas(token, name, pixels, fps, output).await
     }
 
+    /// Send a request that must be refused with `status` and error `code`, with a
+    /// message that says why.
+    pub async fn refused(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+        status: u16,
+        code: &str,
+    ) -> Result<()> {
+        let (got, answer) = self.call(method, path, Some(token), body.clone()).await?;
+        let message = answer["message"].as_str().unwrap_or_default();
+        if got != status || answer["code"] != code || message.is_empty() {
+            bail!("{method} {path} {body:?}: expected {status} {code}, got {got} {answer}");
+        }
+        Ok(())
+    }
+
     /// Put a scene on a canvas (no fade); status and body.
     pub async fn trigger(&self, token: &str, canvas: i64, scene: &str) -> Result<(u16, Value)> {
         let path = format!("/api/v1/canvases/{canvas}/scene");
