@@ -319,6 +319,16 @@ impl TestApp {
         Ok(())
     }
 
+    /// The live state of a canvas.
+    pub async fn canvas_state(&self, token: &str, canvas: i64) -> Result<Value> {
+        let path = format!("/api/v1/canvases/{canvas}/state");
+        let (status, state) = self.call("GET", &path, Some(token), None).await?;
+        if status != 200 {
+            bail!("GET {path}: {status} {state}");
+        }
+        Ok(state)
+    }
+
     /// Put a scene on a canvas (no fade); status and body.
     pub async fn trigger(&self, token: &str, canvas: i64, scene: &str) -> Result<(u16, Value)> {
         let path = format!("/api/v1/canvases/{canvas}/scene");

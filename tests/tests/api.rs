@@ -54,14 +54,7 @@ async fn the_role_matrix_holds() -> Result<()> {
         status == 403 && code(&body) == "forbidden",
         "{status} {body}"
     );
-    let (_, state) = app
-        .call(
-            "GET",
-            &format!("/api/v1/canvases/{id}/state"),
-            Some(&marketing),
-            None,
-        )
-        .await?;
+    let state = app.canvas_state(&marketing, id).await?;
     ensure!(
         state["blackout"] == false,
         "a refused command changes nothing"
@@ -128,14 +121,7 @@ async fn bad_input_gets_clear_errors_and_changes_nothing() -> Result<()> {
     let (_, canvases_before) = app
         .call("GET", "/api/v1/canvases", Some(&admin), None)
         .await?;
-    let (_, state_before) = app
-        .call(
-            "GET",
-            &format!("/api/v1/canvases/{id}/state"),
-            Some(&admin),
-            None,
-        )
-        .await?;
+    let state_before = app.canvas_state(&admin, id).await?;
 
     let (status, body) = app
         .call_raw(
@@ -273,14 +259,7 @@ async fn bad_input_gets_clear_errors_and_changes_nothing() -> Result<()> {
     let (_, canvases_after) = app
         .call("GET", "/api/v1/canvases", Some(&admin), None)
         .await?;
-    let (_, state_after) = app
-        .call(
-            "GET",
-            &format!("/api/v1/canvases/{id}/state"),
-            Some(&admin),
-            None,
-        )
-        .await?;
+    let state_after = app.canvas_state(&admin, id).await?;
     ensure!(canvases_before == canvases_after);
     ensure!(state_before["scene"] == state_after["scene"] && state_after["blackout"] == false);
     Ok(())

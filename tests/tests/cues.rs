@@ -355,14 +355,7 @@ async fn go_protection_and_an_auto_follow_chain_show_on_the_wire_and_every_conso
         (error["request_id"].as_str(), error["code"].as_str()),
         (Some("g"), Some("cue_refused"))
     );
-    let (_, state) = app
-        .call(
-            "GET",
-            &format!("/api/v1/canvases/{canvas}/state"),
-            Some(&admin),
-            None,
-        )
-        .await?;
+    let state = app.canvas_state(&admin, canvas).await?;
     assert_eq!(
         (state["scene"].as_str(), &state["cues"]["current"]),
         (Some("C"), &json!("3"))
@@ -501,14 +494,7 @@ async fn a_scheduled_cue_list_plays_out_before_the_schedule_moves_on() -> Result
         actions,
         ["run", "go", "auto_follow", "auto_follow", "finished"]
     );
-    let (_, state) = app
-        .call(
-            "GET",
-            &format!("/api/v1/canvases/{canvas}/state"),
-            Some(&admin),
-            None,
-        )
-        .await?;
+    let state = app.canvas_state(&admin, canvas).await?;
     assert_eq!(
         (&state["scene"], &state["cues"]),
         (&Value::Null, &Value::Null)
@@ -556,14 +542,7 @@ async fn edits_and_restarts_keep_the_playhead_on_the_same_cue() -> Result<()> {
         )
         .await?;
     assert_eq!(status, 200);
-    let (_, state) = app
-        .call(
-            "GET",
-            &format!("/api/v1/canvases/{canvas}/state"),
-            Some(&admin),
-            None,
-        )
-        .await?;
+    let state = app.canvas_state(&admin, canvas).await?;
     assert_eq!(
         (&state["cues"]["current"], &state["cues"]["standby"]),
         (&json!("2"), &json!("3"))
@@ -585,14 +564,7 @@ async fn edits_and_restarts_keep_the_playhead_on_the_same_cue() -> Result<()> {
         fired,
         "a change was fired again"
     );
-    let (_, state) = app
-        .call(
-            "GET",
-            &format!("/api/v1/canvases/{canvas}/state"),
-            Some(&admin),
-            None,
-        )
-        .await?;
+    let state = app.canvas_state(&admin, canvas).await?;
     assert_eq!(state["scene"], "B");
     assert_eq!(
         (&state["cues"]["current"], &state["cues"]["standby"]),

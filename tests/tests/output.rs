@@ -399,14 +399,7 @@ async fn emergency_is_latched_across_a_restart() -> Result<()> {
     let env = app.stop().await;
     let app = TestApp::spawn_in(env).await?;
     let admin = app.admin().await?;
-    let (_, state) = app
-        .call(
-            "GET",
-            &format!("/api/v1/canvases/{id}/state"),
-            Some(&admin),
-            None,
-        )
-        .await?;
+    let state = app.canvas_state(&admin, id).await?;
     ensure!(
         state["emergency"] == true && state["blackout"] == true,
         "{state}"

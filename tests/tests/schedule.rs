@@ -488,14 +488,7 @@ async fn after_a_restart_the_running_entry_is_taken_up_not_replayed() -> Result<
     let admin = app.admin().await?;
     // Back on the wire in the running entry's look, and nothing was fired again.
     until_rgb(&mut rx, [0x13, 0x57, 0x90], Duration::from_secs(3)).await?;
-    let (_, state) = app
-        .call(
-            "GET",
-            &format!("/api/v1/canvases/{canvas}/state"),
-            Some(&admin),
-            None,
-        )
-        .await?;
+    let state = app.canvas_state(&admin, canvas).await?;
     assert_eq!(state["scene"], "Running");
     // The metrics registry is the process's: the count carries over from the first run.
     assert_eq!(
