@@ -7,6 +7,7 @@
 //! its scope ends. A change happens whenever the winner changes; its fade is the new
 //! occurrence's fade when one starts, else the ending occurrence's stop mode.
 
+use super::rule::MAX_OCCURRENCES;
 use super::rule::{Occurrence, Rule};
 use super::sun::Venue;
 use chrono::{DateTime, FixedOffset, Utc};
@@ -16,7 +17,8 @@ use limelight_shared::schedule::{
     StopMode, Timeline,
 };
 use limelight_shared::values::EntryPriority;
-use std::collections::{BTreeMap, BTreeSet};
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// How far ahead an override "until the next change" looks for that change, and
 /// how far the preview looks for the end of what plays.
@@ -108,6 +110,76 @@ impl Sweep {
     }
 }
 
+/// How far before a query's start the occurrences kept for reuse reach.
+const KEEP_BEFORE: chrono::Duration = chrono::Duration::days(1);
+/// How far after a query's start they reach (next changes look eight days ahead,
+/// timelines seven).
+const KEEP_AHEAD: chrono::Duration = chrono::Duration::days(9);
+
+/// Each entry's occurrences over a span, worked out once and reused while queries
+/// fall inside it: the recurrence crate walks a rule from its first day, so working
+/// them out is the bulk of every answer.
+#[derive(Debug, Clone, Default)]
+struct Kept {
+    spans: HashMap<ScheduleId, Span>,
+}
+
+/// The occurrences of one entry overlapping `[from, to)`.
+#[derive(Debug, Clone)]
+struct Span {
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    all: Vec<Occurrence>,
+}
+
+impl Kept {
+    /// The occurrences of `entry` overlapping `[from, to)`.
+    fn occurrences(
+        &mut self,
+        entry: &PlanEntry,
+        venue: &Venue,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> Vec<Occurrence> {
+        let overlapping = |all: &[Occurrence]| -> Vec<Occurrence> {
+            all.iter()
+                .filter(|o| o.end > from && o.start < to)
+                .copied()
+                .collect()
+        };
+        if let Some(span) = self.spans.get(&entry.id)
+            && span.from <= from
+            && to <= span.to
+        {
+            return overlapping(&span.all);
+        }
+        if to - from > KEEP_AHEAD {
+            // A long timeline: worked out for itself, not kept.
+            return entry.rule.occurrences(venue, from, to);
+        }
+        let (kept_from, kept_to) = (from - KEEP_BEFORE, from + KEEP_AHEAD);
+        let all = entry.rule.occurrences(venue, kept_from, kept_to);
+        if all.len() >= MAX_OCCURRENCES {
+            // Cut short: what lies past the cut is unknown, so nothing is kept.
+            return entry.rule.occurrences(venue, from, to);
+        }
+        let out = overlapping(&all);
+        self.spans.insert(
+            entry.id,
+            Span {
+                from: kept_from,
+                to: kept_to,
+                all,
+            },
+        );
+        out
+    }
+
+    fn forget(&mut self, id: ScheduleId) {
+        self.spans.remove(&id);
+    }
+}
+
 /// Every entry and override, and the canvases they can play on.
 #[derive(Debug, Clone)]
 pub struct Plan {
@@ -115,6 +187,7 @@ pub struct Plan {
     canvases: BTreeSet<CanvasId>,
     entries: Vec<PlanEntry>,
     overrides: BTreeMap<CanvasId, Override>,
+    kept: RefCell<Kept>,
 }
 
 impl Plan {
@@ -125,6 +198,7 @@ impl Plan {
             canvases: BTreeSet::new(),
             entries: Vec::new(),
             overrides: BTreeMap::new(),
+            kept: RefCell::default(),
         }
     }
 
@@ -146,6 +220,7 @@ impl Plan {
 
     /// Add or replace an entry.
     pub fn put_entry(&mut self, entry: PlanEntry) {
+        self.kept.get_mut().forget(entry.id);
         match self.entries.iter_mut().find(|e| e.id == entry.id) {
             Some(slot) => *slot = entry,
             None => self.entries.push(entry),
@@ -154,6 +229,7 @@ impl Plan {
 
     /// Remove an entry.
     pub fn remove_entry(&mut self, id: ScheduleId) {
+        self.kept.get_mut().forget(id);
         self.entries.retain(|e| e.id != id);
     }
 
@@ -177,13 +253,22 @@ impl Plan {
         self.overrides.get(&canvas)
     }
 
+    /// A copy that keeps no occurrences (for checking the kept ones).
+    #[cfg(test)]
+    fn clone_without_kept(&self) -> Self {
+        let mut plan = self.clone();
+        plan.kept = RefCell::default();
+        plan
+    }
+
     /// Occurrences of every enabled entry overlapping `[from, to)`.
     fn expand(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<(usize, Vec<Occurrence>)> {
+        let mut kept = self.kept.borrow_mut();
         self.entries
             .iter()
             .enumerate()
             .filter(|(_, e)| e.spec.enabled)
-            .map(|(i, e)| (i, e.rule.occurrences(&self.venue, from, to)))
+            .map(|(i, e)| (i, kept.occurrences(e, &self.venue, from, to)))
             .filter(|(_, occ)| !occ.is_empty())
             .collect()
     }
@@ -855,6 +940,43 @@ mod tests {
             "start": {"date": "2026-01-01", "time": "20:00"}, "end": {"duration_s": 60}, "rrule": "FREQ=DAILY", "priority": 1}"#,
         )?;
         assert_eq!(plan.next_change(utc("2026-01-01T00:00:00Z")?), None);
+        Ok(())
+    }
+
+    #[test]
+    fn kept_occurrences_answer_as_a_fresh_expansion_does() -> TestResult {
+        let mut plan = plan()?;
+        venue_week(&mut plan)?;
+        add(
+            &mut plan,
+            9,
+            r#"{"name": "Sunsets", "targets": "all", "play": {"scene": "D"},
+                "start": {"date": "2026-03-01", "sun": "sunset", "offset_minutes": 10},
+                "end": {"duration_s": 7200}, "rrule": "FREQ=DAILY", "priority": 7}"#,
+        )?;
+        let t0 = utc("2026-03-26T12:00:00Z")?;
+        // Ask in an order that fills the kept spans, reuses them, and runs past them.
+        for hours in [0, 5, 30, 200, 3, 260, 1] {
+            let from = t0 + chrono::Duration::hours(hours);
+            let to = from + chrono::Duration::hours(24);
+            let kept = plan.expand(from, to);
+            let fresh = plan.clone_without_kept().expand(from, to);
+            assert_eq!(kept, fresh, "from {from}");
+        }
+        // An edit forgets what was kept for that entry.
+        add(
+            &mut plan,
+            9,
+            r#"{"name": "Sunsets", "targets": "all", "play": {"scene": "D"},
+                "start": {"date": "2026-03-01", "time": "18:00"},
+                "end": {"duration_s": 60}, "rrule": "FREQ=DAILY", "priority": 7}"#,
+        )?;
+        let kept = plan.expand(t0, t0 + chrono::Duration::hours(24));
+        assert_eq!(
+            kept,
+            plan.clone_without_kept()
+                .expand(t0, t0 + chrono::Duration::hours(24))
+        );
         Ok(())
     }
 }

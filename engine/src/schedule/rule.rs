@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 
 /// Most occurrences one entry may have in a range asked of it: a guard against
 /// rules (say, hourly for years) whose listing would take over the scheduler.
-const MAX_OCCURRENCES: usize = 20_000;
+pub(super) const MAX_OCCURRENCES: usize = 20_000;
 
 /// One occurrence of an entry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
