@@ -4,7 +4,7 @@ use super::*;
 use crate::canvas::CueOp;
 use crate::cues::{self as cue_lists, cue_spec};
 use crate::store::CueListRecord;
-use limelight_shared::cues::{CueCommand, CueList, CueListSpec, MAX_CUES};
+use limelight_shared::cues::{CueCommand, CueList, CueListSpec};
 use limelight_shared::ids::CueListId;
 use limelight_shared::schedule::Play;
 use std::time::Duration;
@@ -21,7 +21,7 @@ impl EngineHandle {
     async fn check_cue_list(&self, body: &[u8]) -> Result<CueListSpec, EngineError> {
         let spec: CueListSpec = parse_document(body)?;
         spec.check().map_err(|e| EngineError::Invalid(e.0))?;
-        for cue in spec.cues.iter().take(MAX_CUES) {
+        for cue in &spec.cues {
             if let Some(scene) = &cue.scene {
                 self.inner.live.scene(scene.as_str()).await?;
             }
