@@ -654,6 +654,26 @@ mod tests {
         Ok(())
     }
 
+    /// The steps on canvas `canvas` as (local time, scene, cause, fade).
+    fn on<'a>(
+        plan: &Plan,
+        steps: &'a [Step],
+        canvas: i64,
+    ) -> Vec<(String, Option<&'a str>, Cause, u32)> {
+        steps
+            .iter()
+            .filter(|s| s.canvas == CanvasId(canvas))
+            .map(|s| {
+                (
+                    plan.local(s.at).format("%H:%M").to_string(),
+                    scene_of(&s.play),
+                    s.cause,
+                    s.fade_ms,
+                )
+            })
+            .collect()
+    }
+
     fn scene_of(play: &Option<Play>) -> Option<&str> {
         match play {
             Some(Play::Scene { scene, .. }) => Some(scene.as_str()),
@@ -705,18 +725,7 @@ mod tests {
             utc("2026-02-15T06:00:00+01:00")?,
         );
         assert!(initial.iter().all(|n| n.play.is_none()));
-        let on_1: Vec<(String, Option<&str>, Cause, u32)> = steps
-            .iter()
-            .filter(|s| s.canvas == CanvasId(1))
-            .map(|s| {
-                (
-                    plan.local(s.at).format("%H:%M").to_string(),
-                    scene_of(&s.play),
-                    s.cause,
-                    s.fade_ms,
-                )
-            })
-            .collect();
+        let on_1 = on(&plan, &steps, 1);
         assert_eq!(
             on_1,
             [
@@ -729,16 +738,9 @@ mod tests {
                 ("23:30".into(), None, Cause::End, 2000),
             ]
         );
-        let on_2: Vec<(String, Option<&str>, u32)> = steps
-            .iter()
-            .filter(|s| s.canvas == CanvasId(2))
-            .map(|s| {
-                (
-                    plan.local(s.at).format("%H:%M").to_string(),
-                    scene_of(&s.play),
-                    s.fade_ms,
-                )
-            })
+        let on_2: Vec<(String, Option<&str>, u32)> = on(&plan, &steps, 2)
+            .into_iter()
+            .map(|(at, scene, _, fade)| (at, scene, fade))
             .collect();
         assert_eq!(
             on_2,
@@ -819,16 +821,9 @@ mod tests {
             utc("2026-02-14T19:30:00+01:00")?,
             utc("2026-02-15T00:00:00+01:00")?,
         );
-        let on_2: Vec<(String, Option<&str>, Cause)> = steps
-            .iter()
-            .filter(|s| s.canvas == CanvasId(2))
-            .map(|s| {
-                (
-                    plan.local(s.at).format("%H:%M").to_string(),
-                    scene_of(&s.play),
-                    s.cause,
-                )
-            })
+        let on_2: Vec<(String, Option<&str>, Cause)> = on(&plan, &steps, 2)
+            .into_iter()
+            .map(|(at, scene, cause, _)| (at, scene, cause))
             .collect();
         assert_eq!(
             on_2,
@@ -861,18 +856,7 @@ mod tests {
             utc("2026-02-14T20:00:00+01:00")?,
             utc("2026-02-14T22:10:00+01:00")?,
         );
-        let on_1: Vec<(String, Option<&str>, Cause, u32)> = steps
-            .iter()
-            .filter(|s| s.canvas == CanvasId(1))
-            .map(|s| {
-                (
-                    plan.local(s.at).format("%H:%M").to_string(),
-                    scene_of(&s.play),
-                    s.cause,
-                    s.fade_ms,
-                )
-            })
-            .collect();
+        let on_1 = on(&plan, &steps, 1);
         // The gala's 21:00 start happens under the override and shows at 21:15.
         assert_eq!(
             on_1,
