@@ -674,6 +674,24 @@ mod tests {
             .collect()
     }
 
+    /// An operator's override of `canvas` with scene `name`.
+    fn take(
+        plan: &mut Plan,
+        canvas: i64,
+        name: &str,
+        scope: OverrideScope,
+        since: DateTime<Utc>,
+    ) -> TestResult {
+        let o = Override {
+            play: scene(name)?,
+            scope,
+            by: "op".into(),
+            since,
+        };
+        plan.set_override(CanvasId(canvas), o);
+        Ok(())
+    }
+
     fn scene_of(play: &Option<Play>) -> Option<&str> {
         match play {
             Some(Play::Scene { scene, .. }) => Some(scene.as_str()),
@@ -808,15 +826,13 @@ mod tests {
     fn an_override_until_the_next_change_hands_back_at_that_change() -> TestResult {
         let mut plan = plan()?;
         venue_week(&mut plan)?;
-        plan.set_override(
-            CanvasId(2),
-            Override {
-                play: scene("Manual")?,
-                scope: OverrideScope::NextChange,
-                by: "op".into(),
-                since: utc("2026-02-14T20:00:00+01:00")?,
-            },
-        );
+        take(
+            &mut plan,
+            2,
+            "Manual",
+            OverrideScope::NextChange,
+            utc("2026-02-14T20:00:00+01:00")?,
+        )?;
         let (_, steps) = plan.steps(
             utc("2026-02-14T19:30:00+01:00")?,
             utc("2026-02-15T00:00:00+01:00")?,
@@ -843,15 +859,13 @@ mod tests {
     fn an_override_for_a_duration_hands_back_to_what_runs_then() -> TestResult {
         let mut plan = plan()?;
         venue_week(&mut plan)?;
-        plan.set_override(
-            CanvasId(1),
-            Override {
-                play: scene("Manual")?,
-                scope: OverrideScope::ForS(1800),
-                by: "op".into(),
-                since: utc("2026-02-14T20:45:00+01:00")?,
-            },
-        );
+        take(
+            &mut plan,
+            1,
+            "Manual",
+            OverrideScope::ForS(1800),
+            utc("2026-02-14T20:45:00+01:00")?,
+        )?;
         let (_, steps) = plan.steps(
             utc("2026-02-14T20:00:00+01:00")?,
             utc("2026-02-14T22:10:00+01:00")?,
@@ -873,15 +887,13 @@ mod tests {
     fn an_override_until_released_outlives_every_change() -> TestResult {
         let mut plan = plan()?;
         venue_week(&mut plan)?;
-        plan.set_override(
-            CanvasId(1),
-            Override {
-                play: scene("Manual")?,
-                scope: OverrideScope::UntilReleased,
-                by: "op".into(),
-                since: utc("2026-02-13T12:00:00+01:00")?,
-            },
-        );
+        take(
+            &mut plan,
+            1,
+            "Manual",
+            OverrideScope::UntilReleased,
+            utc("2026-02-13T12:00:00+01:00")?,
+        )?;
         let (initial, steps) = plan.steps(
             utc("2026-02-14T12:00:00+01:00")?,
             utc("2026-02-16T00:00:00+01:00")?,
