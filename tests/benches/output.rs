@@ -24,12 +24,11 @@
 
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use futures_util::{SinkExt, StreamExt};
-use limelight_tests::TestApp;
-use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
+use limelight_tests::{TestApp, recv_stamped};
+use nix::sys::socket::{setsockopt, sockopt};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::net::UdpSocket;
-use std::os::fd::AsRawFd;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
@@ -542,31 +541,6 @@ impl DataHeader {
     }
 }
 
-/// Receive one datagram into `buf`: its length and when the kernel received it
-/// (`SO_TIMESTAMPNS`), so the receiving thread's own scheduling does not count.
-fn recv_stamped(socket: &UdpSocket, buf: &mut [u8]) -> Option<(usize, SystemTime)> {
-    let mut iov = [std::io::IoSliceMut::new(buf)];
-    let mut cmsg = nix::cmsg_space!(nix::sys::time::TimeSpec);
-    let msg = recvmsg::<()>(
-        socket.as_raw_fd(),
-        &mut iov,
-        Some(&mut cmsg),
-        MsgFlags::empty(),
-    )
-    .ok()?;
-    let mut at = None;
-    for c in msg.cmsgs().ok()? {
-        if let ControlMessageOwned::ScmTimestampns(ts) = c {
-            let since_epoch = Duration::new(
-                u64::try_from(ts.tv_sec()).ok()?,
-                u32::try_from(ts.tv_nsec()).ok()?,
-            );
-            at = Some(SystemTime::UNIX_EPOCH + since_epoch);
-        }
-    }
-    Some((msg.bytes, at.unwrap_or_else(SystemTime::now)))
-}
-
 fn receive(
     socket: &UdpSocket,
     shared: &Mutex<Shared>,
@@ -576,7 +550,7 @@ fn receive(
     let mut buf = [0u8; 1500];
     let mut seen: HashMap<u16, Seen> = HashMap::new();
     while !stop.load(Ordering::Relaxed) {
-        let Some((n, at)) = recv_stamped(socket, &mut buf) else {
+        let Ok((n, at)) = recv_stamped(socket, &mut buf) else {
             continue;
         };
         let Some(data) = DataHeader::decode(&buf[..n]) else {

@@ -8,11 +8,14 @@ use anyhow::{Context, Result, anyhow, bail};
 use limelight_api::Server;
 use limelight_api::config::Config;
 use limelight_engine::EngineConfig;
+use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
 use sacn::packet::{AcnRootLayerProtocol, E131RootLayerData};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
+use std::os::fd::AsRawFd;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
+use tokio::io::Interest;
 use tokio::net::UdpSocket;
 
 /// The first admin's password in tests.
@@ -392,11 +395,36 @@ pub struct Receiver {
     buf: Vec<u8>,
 }
 
+/// Receive one datagram into `buf` from a socket with `SO_TIMESTAMPNS` on: its
+/// length and when the kernel received it, so the receiving thread's own
+/// scheduling does not count. Without a stamp, the time it was read.
+pub fn recv_stamped(socket: &impl AsRawFd, buf: &mut [u8]) -> std::io::Result<(usize, SystemTime)> {
+    let mut iov = [std::io::IoSliceMut::new(buf)];
+    let mut cmsg = nix::cmsg_space!(nix::sys::time::TimeSpec);
+    let msg = recvmsg::<()>(
+        socket.as_raw_fd(),
+        &mut iov,
+        Some(&mut cmsg),
+        MsgFlags::empty(),
+    )?;
+    let mut at = SystemTime::now();
+    for c in msg.cmsgs()? {
+        if let ControlMessageOwned::ScmTimestampns(ts) = c {
+            let secs = u64::try_from(ts.tv_sec()).unwrap_or_default();
+            let nanos = u32::try_from(ts.tv_nsec()).unwrap_or_default();
+            at = SystemTime::UNIX_EPOCH + Duration::new(secs, nanos);
+        }
+    }
+    Ok((msg.bytes, at))
+}
+
 impl Receiver {
     /// Bind an ephemeral port on 127.0.0.1.
     pub async fn bind() -> Result<Self> {
+        let socket = UdpSocket::bind("127.0.0.1:0").await?;
+        setsockopt(&socket, sockopt::ReceiveTimestampns, &true)?;
         Ok(Self {
-            socket: UdpSocket::bind("127.0.0.1:0").await?,
+            socket,
             buf: vec![0; 2048],
         })
     }
@@ -408,11 +436,17 @@ impl Receiver {
 
     /// The next packet, decoded.
     pub async fn next(&mut self, within: Duration) -> Result<Packet> {
-        let n = tokio::time::timeout(within, self.socket.recv(&mut self.buf))
-            .await
-            .context("no sACN packet arrived in time")??;
-        let at = Instant::now();
-        let wall = std::time::SystemTime::now();
+        let Self { socket, buf } = self;
+        let (n, wall) = tokio::time::timeout(
+            within,
+            socket.async_io(Interest::READABLE, || recv_stamped(socket, buf)),
+        )
+        .await
+        .context("no sACN packet arrived in time")??;
+        // Arrival as the kernel stamped it, so the test's own scheduling does not count.
+        let at = Instant::now()
+            .checked_sub(SystemTime::now().duration_since(wall).unwrap_or_default())
+            .unwrap_or_else(Instant::now);
         let parsed =
             AcnRootLayerProtocol::parse(&self.buf[..n]).map_err(|e| anyhow!("not E1.31: {e}"))?;
         match parsed.pdu.data {

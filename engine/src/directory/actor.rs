@@ -138,7 +138,7 @@ impl Directory {
         let priority = self.outputs.frame_priority;
         CanvasActor::start_in_arbiter(&arbiter.handle(), move |_| {
             // Runs on the canvas's own thread.
-            crate::realtime::raise_current_thread(priority);
+            crate::realtime::enter_frame_thread(priority);
             CanvasActor::new(setup, inbox, clock, tx, preview, me, reports)
         })
     }

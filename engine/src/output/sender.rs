@@ -191,7 +191,7 @@ impl Worker {
     }
 
     fn run(mut self, rx: Receiver<Msg>) {
-        crate::realtime::raise_current_thread(self.config.thread_priority);
+        crate::realtime::enter_frame_thread(self.config.thread_priority);
         let mut have_frame = false;
         loop {
             match rx.recv_timeout(self.config.keepalive) {
