@@ -1,12 +1,16 @@
 //! Authentication (JWT bearer tokens, HS256) and the permission table.
 //!
-//! | permission | admin | operator | marketing |
-//! |---|---|---|---|
-//! | `ManageUsers`: users CRUD | yes | | |
-//! | `ManageSystem`: canvases create/update/delete, audit log | yes | | |
-//! | `LiveControl`: scene, blackout, masters, emergency, grand master | yes | yes | |
-//! | `EditScenes`: scenes create/update/delete | yes | | yes |
-//! | `Read`: canvases, live state, scenes, WebSocket | yes | yes | yes |
+//! | permission | admin | operator | marketing | attendee |
+//! |---|---|---|---|---|
+//! | `ManageUsers`: users CRUD | yes | | | |
+//! | `ManageSystem`: canvases create/update/delete, audit log | yes | | | |
+//! | `LiveControl`: scene, blackout, masters, emergency, grand master | yes | yes | | |
+//! | `EditScenes`: scenes create/update/delete | yes | | yes | |
+//! | `EditSchedule`: schedule entries | yes | | yes | |
+//! | `ManageEvents`: venues, events, sessions, incidents, a session's bookings | yes | yes | yes | |
+//! | `Read`: canvases, live state, scenes, incidents, WebSocket | yes | yes | yes | |
+//! | `Browse`: venues, published events and sessions, availability | yes | yes | yes | yes |
+//! | `Book`: hold, confirm, release, book, cancel one's own | yes | yes | yes | yes |
 
 use crate::error::ApiError;
 use actix_web::dev::Payload;
@@ -35,6 +39,12 @@ pub enum Permission {
     EditSchedule,
     /// Read canvases, state and scenes.
     Read,
+    /// Write venues, events, sessions and incidents; see any session's bookings.
+    ManageEvents,
+    /// Read venues and published events and sessions.
+    Browse,
+    /// Hold and book places; release and cancel one's own.
+    Book,
 }
 
 /// Whether `role` has `permission`: the table above, in code.
@@ -42,8 +52,15 @@ pub fn allows(role: Role, permission: Permission) -> bool {
     use Permission::*;
     match role {
         Role::Admin => true,
-        Role::Operator => matches!(permission, LiveControl | Read),
-        Role::Marketing => matches!(permission, EditScenes | EditSchedule | Read),
+        Role::Operator => matches!(
+            permission,
+            LiveControl | Read | ManageEvents | Browse | Book
+        ),
+        Role::Marketing => matches!(
+            permission,
+            EditScenes | EditSchedule | Read | ManageEvents | Browse | Book
+        ),
+        Role::Attendee => matches!(permission, Browse | Book),
     }
 }
 
@@ -162,6 +179,11 @@ pub fn bearer(req: &HttpRequest) -> Option<&str> {
 pub struct Auth(pub Principal);
 
 impl Auth {
+    /// Whether the caller sees only what is published (an attendee).
+    pub fn published_only(&self) -> bool {
+        self.0.role == Role::Attendee
+    }
+
     /// The principal, if its role has `permission`.
     pub fn require(&self, permission: Permission) -> Result<&Principal, ApiError> {
         if allows(self.0.role, permission) {

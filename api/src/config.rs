@@ -269,6 +269,7 @@ impl Config {
             // Checked when the configuration was loaded.
             venue: self.venue.venue().unwrap_or(FALLBACK_VENUE),
             wall_clock: std::sync::Arc::new(limelight_engine::clock::SystemWallClock),
+            session_idle: std::time::Duration::from_secs(600),
         }
     }
 }

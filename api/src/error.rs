@@ -29,7 +29,7 @@ impl ApiError {
     pub fn status_of(code: ErrorCode) -> StatusCode {
         match code {
             ErrorCode::InvalidJson | ErrorCode::BadMessage => StatusCode::BAD_REQUEST,
-            ErrorCode::ValidationFailed | ErrorCode::InvalidScene => {
+            ErrorCode::ValidationFailed | ErrorCode::InvalidScene | ErrorCode::UnknownSeats => {
                 StatusCode::UNPROCESSABLE_ENTITY
             }
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
@@ -42,8 +42,21 @@ impl ApiError {
             | ErrorCode::UnknownUser
             | ErrorCode::UnknownSchedule
             | ErrorCode::UnknownCueList
-            | ErrorCode::UnknownCue => StatusCode::NOT_FOUND,
-            ErrorCode::Conflict | ErrorCode::CueRefused => StatusCode::CONFLICT,
+            | ErrorCode::UnknownCue
+            | ErrorCode::UnknownVenue
+            | ErrorCode::UnknownEvent
+            | ErrorCode::UnknownSession
+            | ErrorCode::UnknownIncident
+            | ErrorCode::UnknownBooking => StatusCode::NOT_FOUND,
+            ErrorCode::Conflict
+            | ErrorCode::CueRefused
+            | ErrorCode::SoldOut
+            | ErrorCode::SeatsTaken
+            | ErrorCode::LimitReached
+            | ErrorCode::HoldExpired
+            | ErrorCode::BookingGone
+            | ErrorCode::BookingClosed
+            | ErrorCode::IdempotencyConflict => StatusCode::CONFLICT,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::SlowConsumer => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -86,6 +99,12 @@ impl From<EngineError> for ApiError {
             EngineError::UnknownCueList(_) => ErrorCode::UnknownCueList,
             EngineError::UnknownCue(_) => ErrorCode::UnknownCue,
             EngineError::CueRefused(_) => ErrorCode::CueRefused,
+            EngineError::UnknownVenue(_) => ErrorCode::UnknownVenue,
+            EngineError::UnknownEvent(_) => ErrorCode::UnknownEvent,
+            EngineError::UnknownSession(_) => ErrorCode::UnknownSession,
+            EngineError::UnknownIncident(_) => ErrorCode::UnknownIncident,
+            EngineError::Booking(r) => refusal_code(r),
+            EngineError::Unavailable(_) => ErrorCode::Unavailable,
             EngineError::Invalid(_) => ErrorCode::ValidationFailed,
             EngineError::InvalidJson(_) => ErrorCode::InvalidJson,
             EngineError::InvalidScene(_) => ErrorCode::InvalidScene,
@@ -98,6 +117,22 @@ impl From<EngineError> for ApiError {
             }
         };
         ApiError::new(code, e.to_string())
+    }
+}
+
+/// The code of a ledger's refusal.
+pub fn refusal_code(r: &limelight_engine::booking::Refusal) -> ErrorCode {
+    use limelight_engine::booking::Refusal as R;
+    match r {
+        R::SoldOut { .. } => ErrorCode::SoldOut,
+        R::SeatsTaken { .. } => ErrorCode::SeatsTaken,
+        R::UnknownSeats { .. } | R::NotSeated => ErrorCode::UnknownSeats,
+        R::LimitReached { .. } => ErrorCode::LimitReached,
+        R::Expired => ErrorCode::HoldExpired,
+        R::Gone => ErrorCode::BookingGone,
+        R::NotFound => ErrorCode::UnknownBooking,
+        R::Closed => ErrorCode::BookingClosed,
+        R::KeyReused => ErrorCode::IdempotencyConflict,
     }
 }
 

@@ -25,6 +25,24 @@ pub enum EngineError {
     /// The cue playback refused a command (GO protection, end of list, no list).
     #[error("{0}")]
     CueRefused(String),
+    /// No venue with that id.
+    #[error("no venue with id {0}")]
+    UnknownVenue(i64),
+    /// No event with that id.
+    #[error("no event with id {0}")]
+    UnknownEvent(i64),
+    /// No session with that id.
+    #[error("no session with id {0}")]
+    UnknownSession(i64),
+    /// No incident with that id.
+    #[error("no incident with id {0}")]
+    UnknownIncident(i64),
+    /// The booking ledger said no; nothing changed.
+    #[error("{}", .0.message())]
+    Booking(crate::booking::Refusal),
+    /// A service the call needs failed; nothing changed, the call may be retried.
+    #[error("{0}")]
+    Unavailable(String),
     /// No user with that id.
     #[error("no user with id {0}")]
     UnknownUser(i64),

@@ -16,6 +16,9 @@
 //!   publishes and stores what each canvas's cue playback does.
 //! - [`schedule`]: the scheduler: recurrence, sun times, priorities, overrides, the
 //!   plan behind previews and timelines, and the actor that fires each change.
+//! - [`events`]: venues, events, sessions and incidents: checks and conversions.
+//! - [`booking`]: each session's booking ledger, its batched transactions, its
+//!   actor, and the directory that starts and stops session actors.
 //! - [`scenes`]: scene files in `scenes/` (TOML with a format version) and their errors.
 //! - [`venue`]: the demo venue seeded into an empty database.
 //! - [`store`]: diesel storage on SQLite or PostgreSQL, and migrations.
@@ -24,11 +27,13 @@
 //!   area: accounts, canvases, content, live control, cues, schedule).
 //! - [`error`]: `EngineError`, what the facade's calls can fail with.
 
+pub mod booking;
 pub mod canvas;
 pub mod clock;
 pub mod cues;
 pub mod directory;
 pub mod error;
+pub mod events;
 pub mod handle;
 pub mod library;
 pub mod live;

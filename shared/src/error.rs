@@ -36,6 +36,33 @@ pub enum ErrorCode {
     UnknownCueList,
     /// No cue with that number in the loaded list.
     UnknownCue,
+    /// No venue with that id.
+    UnknownVenue,
+    /// No event with that id.
+    UnknownEvent,
+    /// No session with that id.
+    UnknownSession,
+    /// No incident with that id.
+    UnknownIncident,
+    /// No hold or booking with that id for this attendee.
+    UnknownBooking,
+    /// Seats named that are not in the seat map, or blocked; or seats named for a
+    /// session without a seat map.
+    UnknownSeats,
+    /// Not enough places are free.
+    SoldOut,
+    /// Some named seats are held or booked by someone else.
+    SeatsTaken,
+    /// The attendee would go over the session's per-attendee limit.
+    LimitReached,
+    /// The hold lapsed before it was confirmed.
+    HoldExpired,
+    /// The hold was released, or the booking cancelled.
+    BookingGone,
+    /// The session does not take bookings (its event is not active).
+    BookingClosed,
+    /// The idempotency key was used before for a different request.
+    IdempotencyConflict,
     /// The cue playback cannot do this now (GO protection, end of the list, no
     /// list loaded).
     CueRefused,

@@ -39,3 +39,19 @@ id_type!(
     /// A cue list.
     CueListId
 );
+id_type!(
+    /// A venue: where events happen.
+    VenueId
+);
+id_type!(
+    /// An event: a conference, a meeting, a show or an emergency.
+    EventId
+);
+id_type!(
+    /// A session inside an event, with its own capacity and ledger.
+    SessionId
+);
+id_type!(
+    /// An incident reported during an event.
+    IncidentId
+);

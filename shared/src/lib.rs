@@ -5,23 +5,28 @@
 //! reaches the engine.
 //!
 //! # Layout
-//! - [`ids`]: identifiers (`CanvasId`, `SceneId`, `UserId`, `ScheduleId`, `CueListId`).
+//! - [`ids`]: identifiers (`CanvasId`, `SceneId`, `UserId`, `ScheduleId`, `CueListId`,
+//!   `VenueId`, `EventId`, `SessionId`, `IncidentId`).
 //! - [`values`]: validated scalars (`Fps`, `Universe`, `Priority`, `Percent`, `Opacity`, `Rgb`).
 //! - [`scene`]: scene documents (layers, effects, blend modes, regions, fade curves).
 //! - [`canvas`]: canvas configuration, output configuration and live canvas state.
 //! - [`control`]: live-control command bodies shared by REST and WebSocket.
 //! - [`schedule`]: schedule entries, overrides, previews and timelines.
 //! - [`cues`]: cue lists, cue commands, playheads and cue events.
+//! - [`events`]: venues, events, sessions with seat maps, incidents, list queries.
+//! - [`booking`]: holds, bookings and availability of a session.
 //! - [`users`]: roles, users and login.
 //! - [`audit`]: audit-log entries and pages.
 //! - [`ws`]: the operator WebSocket protocol.
 //! - [`error`]: machine-readable error codes and the error body.
 
 pub mod audit;
+pub mod booking;
 pub mod canvas;
 pub mod control;
 pub mod cues;
 pub mod error;
+pub mod events;
 pub mod ids;
 pub mod scene;
 pub mod schedule;

@@ -14,6 +14,8 @@ pub enum Role {
     Operator,
     /// Scenes and content; canvases read-only.
     Marketing,
+    /// Signs up on their own; books sessions and takes part in session rooms.
+    Attendee,
 }
 
 impl Role {
@@ -23,6 +25,7 @@ impl Role {
             Role::Admin => "admin",
             Role::Operator => "operator",
             Role::Marketing => "marketing",
+            Role::Attendee => "attendee",
         }
     }
 }
@@ -34,6 +37,7 @@ impl std::str::FromStr for Role {
             "admin" => Ok(Role::Admin),
             "operator" => Ok(Role::Operator),
             "marketing" => Ok(Role::Marketing),
+            "attendee" => Ok(Role::Attendee),
             other => Err(format!("unknown role {other:?}")),
         }
     }

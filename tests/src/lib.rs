@@ -189,6 +189,83 @@ impl TestApp {
         self.login(name, &password).await
     }
 
+    /// Sign up as an attendee; the token.
+    pub async fn attendee(&self, name: &str) -> Result<String> {
+        let body = json!({"username": name, "password": format!("{name}-password")});
+        let (status, answer) = self
+            .call("POST", "/api/v1/auth/signup", None, Some(body))
+            .await?;
+        if status != 201 || answer["role"] != "attendee" {
+            bail!("signing up {name} failed: {status} {answer}");
+        }
+        answer["token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| anyhow!("no token in {answer}"))
+    }
+
+    /// A venue with an active event holding one session described by `session`
+    /// (title and times are filled in); the session's id.
+    pub async fn bookable_session(&self, token: &str, session: Value) -> Result<i64> {
+        let n = self
+            .created(
+                "/api/v1/venues",
+                token,
+                json!({
+                    "name": format!("Venue {}", uuid_like()), "timezone": "Europe/Paris"
+                }),
+            )
+            .await?;
+        let event = self
+            .created(
+                "/api/v1/events",
+                token,
+                json!({
+                    "venue": n, "name": "Gala", "type": "show", "status": "active",
+                    "starts_at": "2030-06-01T18:00:00Z", "ends_at": "2030-06-01T23:00:00Z"
+                }),
+            )
+            .await?;
+        let mut spec = json!({
+            "title": "Main hall", "starts_at": "2030-06-01T19:00:00Z",
+            "ends_at": "2030-06-01T21:00:00Z"
+        });
+        if let (Some(spec), Some(extra)) = (spec.as_object_mut(), session.as_object()) {
+            spec.extend(extra.clone());
+        }
+        self.created(&format!("/api/v1/events/{event}/sessions"), token, spec)
+            .await
+    }
+
+    /// POST a document that must be created (201); its id.
+    pub async fn created(&self, path: &str, token: &str, body: Value) -> Result<i64> {
+        let (status, answer) = self.call("POST", path, Some(token), Some(body)).await?;
+        if status != 201 {
+            bail!("POST {path}: {status} {answer}");
+        }
+        answer["id"]
+            .as_i64()
+            .ok_or_else(|| anyhow!("no id in {answer}"))
+    }
+
+    /// Send a request with an `Idempotency-Key`.
+    pub async fn call_keyed(
+        &self,
+        method: &str,
+        path: &str,
+        token: &str,
+        body: Option<Value>,
+        key: &str,
+    ) -> Result<(u16, Value)> {
+        let mut req = self
+            .request(method, path, Some(token))?
+            .header("idempotency-key", key);
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        Self::send(req).await
+    }
+
     /// Send a request with an optional bearer token and JSON body; status and JSON
     /// body (`null` when empty).
     pub async fn call(
@@ -393,6 +470,17 @@ pub enum Packet {
 pub struct Receiver {
     socket: UdpSocket,
     buf: Vec<u8>,
+}
+
+/// A short string unlikely to repeat within a test run.
+pub fn uuid_like() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or_default();
+    format!("{nanos:x}{}", N.fetch_add(1, Ordering::Relaxed))
 }
 
 /// Receive one datagram into `buf` from a socket with `SO_TIMESTAMPNS` on: its

@@ -1,10 +1,10 @@
 //! Login.
 
-use crate::auth::{Auth, Permission, Tokens};
+use crate::auth::{Auth, Tokens};
 use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use limelight_engine::EngineHandle;
-use limelight_shared::users::{LoginRequest, LoginResponse};
+use limelight_shared::users::{LoginRequest, LoginResponse, Role};
 
 /// `POST /api/v1/auth/login`: a token for a user name and password.
 pub async fn login(
@@ -21,8 +21,24 @@ pub async fn login(
     }))
 }
 
-/// `GET /api/v1/auth/me`: who the token belongs to.
+/// `POST /api/v1/auth/signup`: an attendee account, and a token for it.
+pub async fn signup(
+    engine: web::Data<EngineHandle>,
+    tokens: web::Data<Tokens>,
+    body: web::Json<LoginRequest>,
+) -> Result<HttpResponse, ApiError> {
+    let user = engine
+        .create_user(&body.username, &body.password, Role::Attendee)
+        .await?;
+    let (token, expires) = tokens.issue(user.id, &user.username)?;
+    Ok(HttpResponse::Created().json(LoginResponse {
+        token,
+        expires_at: expires.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        role: user.role,
+    }))
+}
+
+/// `GET /api/v1/auth/me`: who the token belongs to (any role).
 pub async fn me(auth: Auth, engine: web::Data<EngineHandle>) -> Result<HttpResponse, ApiError> {
-    let me = auth.require(Permission::Read)?;
-    Ok(HttpResponse::Ok().json(engine.user(me.id).await?))
+    Ok(HttpResponse::Ok().json(engine.user(auth.0.id).await?))
 }

@@ -5,8 +5,10 @@
 
 mod audit;
 mod auth;
+mod bookings;
 mod canvases;
 mod cues;
+mod events;
 mod health;
 mod live;
 mod scenes;
@@ -34,6 +36,7 @@ fn table() -> Vec<(Method, &'static str, Route)> {
     use Method as M;
     vec![
         r(M::POST, "/api/v1/auth/login", auth::login),
+        r(M::POST, "/api/v1/auth/signup", auth::signup),
         r(M::GET, "/api/v1/auth/me", auth::me),
         r(M::GET, "/api/v1/users", users::list),
         r(M::POST, "/api/v1/users", users::create),
@@ -75,6 +78,58 @@ fn table() -> Vec<(Method, &'static str, Route)> {
         r(M::PUT, "/api/v1/cue-lists/{id}", cues::update),
         r(M::DELETE, "/api/v1/cue-lists/{id}", cues::delete),
         r(M::POST, "/api/v1/panic", cues::panic),
+        r(M::GET, "/api/v1/venues", events::list_venues),
+        r(M::POST, "/api/v1/venues", events::create_venue),
+        r(M::GET, "/api/v1/venues/{id}", events::get_venue),
+        r(M::PUT, "/api/v1/venues/{id}", events::update_venue),
+        r(M::DELETE, "/api/v1/venues/{id}", events::delete_venue),
+        r(M::GET, "/api/v1/events", events::list_events),
+        r(M::POST, "/api/v1/events", events::create_event),
+        r(M::GET, "/api/v1/events/{id}", events::get_event),
+        r(M::PUT, "/api/v1/events/{id}", events::update_event),
+        r(M::DELETE, "/api/v1/events/{id}", events::delete_event),
+        r(
+            M::GET,
+            "/api/v1/events/{id}/sessions",
+            events::list_sessions,
+        ),
+        r(
+            M::POST,
+            "/api/v1/events/{id}/sessions",
+            events::create_session,
+        ),
+        r(M::GET, "/api/v1/sessions/{id}", events::get_session),
+        r(M::PUT, "/api/v1/sessions/{id}", events::update_session),
+        r(M::DELETE, "/api/v1/sessions/{id}", events::delete_session),
+        r(
+            M::GET,
+            "/api/v1/sessions/{id}/availability",
+            bookings::availability,
+        ),
+        r(M::POST, "/api/v1/sessions/{id}/holds", bookings::hold),
+        r(
+            M::POST,
+            "/api/v1/sessions/{id}/holds/{hold}/confirm",
+            bookings::confirm,
+        ),
+        r(
+            M::DELETE,
+            "/api/v1/sessions/{id}/holds/{hold}",
+            bookings::release,
+        ),
+        r(M::GET, "/api/v1/sessions/{id}/bookings", bookings::list),
+        r(M::POST, "/api/v1/sessions/{id}/bookings", bookings::book),
+        r(
+            M::DELETE,
+            "/api/v1/sessions/{id}/bookings/{booking}",
+            bookings::release,
+        ),
+        r(M::GET, "/api/v1/me/bookings", bookings::mine),
+        r(M::GET, "/api/v1/incidents", events::list_incidents),
+        r(M::POST, "/api/v1/incidents", events::create_incident),
+        r(M::GET, "/api/v1/incidents/{id}", events::get_incident),
+        r(M::PUT, "/api/v1/incidents/{id}", events::update_incident),
+        r(M::DELETE, "/api/v1/incidents/{id}", events::delete_incident),
         r(M::GET, "/api/v1/audit", audit::list),
         r(M::GET, "/api/v1/openapi.json", health::openapi),
         r(M::GET, "/api/v1/ws", crate::ws::connect),

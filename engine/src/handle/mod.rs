@@ -54,8 +54,10 @@ pub struct EngineConfig {
     pub frame_priority: u8,
     /// Where the venue is and its time zone, for schedules.
     pub venue: Venue,
-    /// Civil time for the schedule (the system's clock outside tests).
+    /// Civil time for the schedule and for holds (the system's clock outside tests).
     pub wall_clock: Arc<dyn WallClock>,
+    /// How long a session's actors stay without use before they stop.
+    pub session_idle: std::time::Duration,
 }
 
 /// Who is asking: for permissions (checked by the API) and the audit log.
@@ -113,6 +115,8 @@ struct Inner {
     scheduler: Addr<Scheduler>,
     /// The venue, for the schedule's times.
     venue: Venue,
+    /// Each session's ledger, started on demand.
+    sessions: Addr<crate::booking::SessionDirectory>,
 }
 
 /// Build a canvas's setup from its stored record; `None` if it is gone.
@@ -232,9 +236,11 @@ fn json(value: &impl serde::Serialize) -> String {
 }
 
 mod accounts;
+mod bookings;
 mod canvases;
 mod content;
 mod cues;
+mod events;
 mod live;
 mod schedule;
 
@@ -292,6 +298,15 @@ impl EngineHandle {
         );
         // The scheduler's own thread: its planning never waits behind API work.
         let scheduler = Scheduler::start_in_arbiter(&Arbiter::new().handle(), |_| scheduler);
+        let sessions = crate::booking::SessionDirectory::new(
+            store.clone(),
+            config.wall_clock.clone(),
+            config.session_idle,
+        );
+        let sessions =
+            crate::booking::SessionDirectory::start_in_arbiter(&Arbiter::new().handle(), |_| {
+                sessions
+            });
         Ok(Self {
             inner: Arc::new(Inner {
                 store,
@@ -300,6 +315,7 @@ impl EngineHandle {
                 live,
                 scheduler,
                 venue: config.venue,
+                sessions,
             }),
         })
     }
@@ -368,6 +384,12 @@ fn clone_error(e: &EngineError) -> EngineError {
         EngineError::UnknownSchedule(id) => EngineError::UnknownSchedule(*id),
         EngineError::UnknownCueList(id) => EngineError::UnknownCueList(*id),
         EngineError::UnknownCue(s) => EngineError::UnknownCue(s.clone()),
+        EngineError::UnknownVenue(id) => EngineError::UnknownVenue(*id),
+        EngineError::UnknownEvent(id) => EngineError::UnknownEvent(*id),
+        EngineError::UnknownSession(id) => EngineError::UnknownSession(*id),
+        EngineError::UnknownIncident(id) => EngineError::UnknownIncident(*id),
+        EngineError::Booking(r) => EngineError::Booking(r.clone()),
+        EngineError::Unavailable(s) => EngineError::Unavailable(s.clone()),
         EngineError::CueRefused(s) => EngineError::CueRefused(s.clone()),
         EngineError::Invalid(s) => EngineError::Invalid(s.clone()),
         EngineError::InvalidJson(s) => EngineError::InvalidJson(s.clone()),

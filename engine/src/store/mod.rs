@@ -8,6 +8,7 @@ mod audit;
 mod canvases;
 mod cue_lists;
 mod documents;
+pub(crate) mod events;
 mod scenes;
 mod schedules;
 pub mod schema;
@@ -17,6 +18,7 @@ mod users;
 pub use audit::{AuditRecord, NewAudit};
 pub use canvases::{CanvasRecord, LiveField};
 pub use cue_lists::CueListRecord;
+pub use events::{BookingRecord, EventRecord, IncidentRecord, Rows, SessionRecord, VenueRecord};
 pub use scenes::SceneRecord;
 pub use schedules::{OverrideRecord, ScheduleRecord};
 pub use users::UserRecord;
@@ -32,7 +34,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/postgres");
 const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("../migrations/sqlite");
 
-type SqliteConn = SyncConnectionWrapper<SqliteConnection, Detached>;
+pub(crate) type SqliteConn = SyncConnectionWrapper<SqliteConnection, Detached>;
 
 /// Runs SQLite's blocking calls for the sync-connection wrapper. Unlike the
 /// wrapper's default, a query whose future is dropped (a client that went away, an

@@ -14,6 +14,20 @@ diesel::table! {
 }
 
 diesel::table! {
+    bookings (id) {
+        id -> Text,
+        session_id -> Int8,
+        user_id -> Int8,
+        state -> Text,
+        quantity -> Int4,
+        seats -> Nullable<Text>,
+        expires_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     canvases (id) {
         id -> Int8,
         name -> Text,
@@ -44,6 +58,48 @@ diesel::table! {
         active -> Bool,
         changed_by -> Text,
         changed_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    events (id) {
+        id -> Int8,
+        venue_id -> Int8,
+        name -> Text,
+        kind -> Text,
+        status -> Text,
+        priority -> Text,
+        location -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        metadata -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (session_id, user_id, key) {
+        session_id -> Int8,
+        user_id -> Int8,
+        key -> Text,
+        request -> Text,
+        status -> Int4,
+        response -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    incidents (id) {
+        id -> Int8,
+        event_id -> Nullable<Int8>,
+        title -> Text,
+        description -> Text,
+        status -> Text,
+        priority -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
     }
 }
 
@@ -79,6 +135,33 @@ diesel::table! {
 }
 
 diesel::table! {
+    seat_claims (session_id, seat) {
+        session_id -> Int8,
+        seat -> Text,
+        booking_id -> Text,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Int8,
+        event_id -> Int8,
+        title -> Text,
+        room -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        capacity -> Int4,
+        seat_map -> Nullable<Text>,
+        per_user_limit -> Nullable<Int4>,
+        hold_ttl_s -> Int4,
+        waitlist_order -> Text,
+        ledger_version -> Int8,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     settings (key) {
         key -> Text,
         value -> Text,
@@ -95,17 +178,43 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    venues (id) {
+        id -> Int8,
+        name -> Text,
+        address -> Text,
+        timezone -> Text,
+        emergency_canvases -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(bookings -> sessions (session_id));
 diesel::joinable!(emergency_states -> canvases (canvas_id));
+diesel::joinable!(events -> venues (venue_id));
+diesel::joinable!(idempotency_keys -> sessions (session_id));
+diesel::joinable!(incidents -> events (event_id));
 diesel::joinable!(schedule_overrides -> canvases (canvas_id));
+diesel::joinable!(seat_claims -> bookings (booking_id));
+diesel::joinable!(seat_claims -> sessions (session_id));
+diesel::joinable!(sessions -> events (event_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
+    bookings,
     canvases,
     cue_lists,
     emergency_states,
+    events,
+    idempotency_keys,
+    incidents,
     scenes,
     schedule_overrides,
     schedules,
+    seat_claims,
+    sessions,
     settings,
     users,
+    venues,
 );
