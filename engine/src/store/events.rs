@@ -197,6 +197,36 @@ fn in_use(what: impl Into<String>) -> impl FnOnce(DieselError) -> StoreError {
     }
 }
 
+/// `$q` ordered by the column named in `$sort` (field, descending), or by
+/// `$default`.
+macro_rules! order_by {
+    ($q:ident, $sort:expr, { $($name:literal => $column:expr),* $(,)? } else $default:expr) => {
+        match $sort {
+            $(($name, true) => $q.order($column.desc()),)*
+            $(($name, false) => $q.order($column.asc()),)*
+            (_, true) => $q.order($default.desc()),
+            (_, false) => $q.order($default.asc()),
+        }
+    };
+}
+
+/// One page of `$q` (ties broken by `$id`) and the count of `$all`.
+macro_rules! load_page {
+    ($q:expr, $id:expr, $paging:expr, $all:expr, $conn:ident) => {{
+        let items = $q
+            .then_order_by($id.asc())
+            .limit(i64::from($paging.limit))
+            .offset($paging.offset())
+            .load($conn)
+            .await?;
+        let total: i64 = $all.count().get_result($conn).await?;
+        Ok(Rows {
+            items,
+            total: count(total),
+        })
+    }};
+}
+
 /// Queries for one table of rows with an `id`: get and delete.
 macro_rules! by_id {
     ($record:ident in $table:ident: get $get:ident) => {
@@ -310,25 +340,11 @@ impl Store {
     ) -> Result<Rows<VenueRecord>, StoreError> {
         with_conn!(self, |conn| {
             let mut q = venues::table.select(VenueRecord::as_select()).into_boxed();
-            q = match sort {
-                ("name", false) => q.order(venues::name.asc()),
-                ("name", true) => q.order(venues::name.desc()),
-                ("created_at", false) => q.order(venues::created_at.asc()),
-                ("created_at", true) => q.order(venues::created_at.desc()),
-                (_, true) => q.order(venues::id.desc()),
-                (_, false) => q.order(venues::id.asc()),
-            };
-            let items = q
-                .then_order_by(venues::id.asc())
-                .limit(i64::from(paging.limit))
-                .offset(paging.offset())
-                .load(conn)
-                .await?;
-            let total: i64 = venues::table.count().get_result(conn).await?;
-            Ok(Rows {
-                items,
-                total: count(total),
-            })
+            q = order_by!(q, sort, {
+                "name" => venues::name,
+                "created_at" => venues::created_at,
+            } else venues::id);
+            load_page!(q, venues::id, paging, venues::table, conn)
         })
     }
 
@@ -449,61 +465,14 @@ impl Store {
         }
         with_conn!(self, |conn| {
             let mut q = filtered!().select(EventRecord::as_select());
-            q = match sort {
-                ("name", d) => {
-                    if d {
-                        q.order(events::name.desc())
-                    } else {
-                        q.order(events::name.asc())
-                    }
-                }
-                ("ends_at", d) => {
-                    if d {
-                        q.order(events::ends_at.desc())
-                    } else {
-                        q.order(events::ends_at.asc())
-                    }
-                }
-                ("priority", d) => {
-                    if d {
-                        q.order(sql::<Integer>(URGENCY_RANK).desc())
-                    } else {
-                        q.order(sql::<Integer>(URGENCY_RANK).asc())
-                    }
-                }
-                ("created_at", d) => {
-                    if d {
-                        q.order(events::created_at.desc())
-                    } else {
-                        q.order(events::created_at.asc())
-                    }
-                }
-                ("id", d) => {
-                    if d {
-                        q.order(events::id.desc())
-                    } else {
-                        q.order(events::id.asc())
-                    }
-                }
-                (_, d) => {
-                    if d {
-                        q.order(events::starts_at.desc())
-                    } else {
-                        q.order(events::starts_at.asc())
-                    }
-                }
-            };
-            let items = q
-                .then_order_by(events::id.asc())
-                .limit(i64::from(paging.limit))
-                .offset(paging.offset())
-                .load(conn)
-                .await?;
-            let total: i64 = filtered!().count().get_result(conn).await?;
-            Ok(Rows {
-                items,
-                total: count(total),
-            })
+            q = order_by!(q, sort, {
+                "name" => events::name,
+                "ends_at" => events::ends_at,
+                "priority" => sql::<Integer>(URGENCY_RANK),
+                "created_at" => events::created_at,
+                "id" => events::id,
+            } else events::starts_at);
+            load_page!(q, events::id, paging, filtered!(), conn)
         })
     }
 
@@ -671,58 +640,19 @@ impl Store {
                 .filter(sessions::event_id.eq(event))
                 .select(SessionRecord::as_select())
                 .into_boxed();
-            q = match sort {
-                ("title", d) => {
-                    if d {
-                        q.order(sessions::title.desc())
-                    } else {
-                        q.order(sessions::title.asc())
-                    }
-                }
-                ("room", d) => {
-                    if d {
-                        q.order(sessions::room.desc())
-                    } else {
-                        q.order(sessions::room.asc())
-                    }
-                }
-                ("capacity", d) => {
-                    if d {
-                        q.order(sessions::capacity.desc())
-                    } else {
-                        q.order(sessions::capacity.asc())
-                    }
-                }
-                ("id", d) => {
-                    if d {
-                        q.order(sessions::id.desc())
-                    } else {
-                        q.order(sessions::id.asc())
-                    }
-                }
-                (_, d) => {
-                    if d {
-                        q.order(sessions::starts_at.desc())
-                    } else {
-                        q.order(sessions::starts_at.asc())
-                    }
-                }
-            };
-            let items = q
-                .then_order_by(sessions::id.asc())
-                .limit(i64::from(paging.limit))
-                .offset(paging.offset())
-                .load(conn)
-                .await?;
-            let total: i64 = sessions::table
-                .filter(sessions::event_id.eq(event))
-                .count()
-                .get_result(conn)
-                .await?;
-            Ok(Rows {
-                items,
-                total: count(total),
-            })
+            q = order_by!(q, sort, {
+                "title" => sessions::title,
+                "room" => sessions::room,
+                "capacity" => sessions::capacity,
+                "id" => sessions::id,
+            } else sessions::starts_at);
+            load_page!(
+                q,
+                sessions::id,
+                paging,
+                sessions::table.filter(sessions::event_id.eq(event)),
+                conn
+            )
         })
     }
 
@@ -788,61 +718,14 @@ impl Store {
         }
         with_conn!(self, |conn| {
             let mut q = filtered!().select(IncidentRecord::as_select());
-            q = match sort {
-                ("updated_at", d) => {
-                    if d {
-                        q.order(incidents::updated_at.desc())
-                    } else {
-                        q.order(incidents::updated_at.asc())
-                    }
-                }
-                ("priority", d) => {
-                    if d {
-                        q.order(sql::<Integer>(URGENCY_RANK).desc())
-                    } else {
-                        q.order(sql::<Integer>(URGENCY_RANK).asc())
-                    }
-                }
-                ("status", d) => {
-                    if d {
-                        q.order(sql::<Integer>(STATUS_RANK).desc())
-                    } else {
-                        q.order(sql::<Integer>(STATUS_RANK).asc())
-                    }
-                }
-                ("title", d) => {
-                    if d {
-                        q.order(incidents::title.desc())
-                    } else {
-                        q.order(incidents::title.asc())
-                    }
-                }
-                ("id", d) => {
-                    if d {
-                        q.order(incidents::id.desc())
-                    } else {
-                        q.order(incidents::id.asc())
-                    }
-                }
-                (_, d) => {
-                    if d {
-                        q.order(incidents::created_at.desc())
-                    } else {
-                        q.order(incidents::created_at.asc())
-                    }
-                }
-            };
-            let items = q
-                .then_order_by(incidents::id.asc())
-                .limit(i64::from(paging.limit))
-                .offset(paging.offset())
-                .load(conn)
-                .await?;
-            let total: i64 = filtered!().count().get_result(conn).await?;
-            Ok(Rows {
-                items,
-                total: count(total),
-            })
+            q = order_by!(q, sort, {
+                "updated_at" => incidents::updated_at,
+                "priority" => sql::<Integer>(URGENCY_RANK),
+                "status" => sql::<Integer>(STATUS_RANK),
+                "title" => incidents::title,
+                "id" => incidents::id,
+            } else incidents::created_at);
+            load_page!(q, incidents::id, paging, filtered!(), conn)
         })
     }
 }
