@@ -29,9 +29,10 @@ impl ApiError {
     pub fn status_of(code: ErrorCode) -> StatusCode {
         match code {
             ErrorCode::InvalidJson | ErrorCode::BadMessage => StatusCode::BAD_REQUEST,
-            ErrorCode::ValidationFailed | ErrorCode::InvalidScene | ErrorCode::UnknownSeats => {
-                StatusCode::UNPROCESSABLE_ENTITY
-            }
+            ErrorCode::ValidationFailed
+            | ErrorCode::InvalidScene
+            | ErrorCode::UnknownSeats
+            | ErrorCode::PartyTooLarge => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ErrorCode::Unauthorized | ErrorCode::TokenExpired => StatusCode::UNAUTHORIZED,
@@ -47,7 +48,11 @@ impl ApiError {
             | ErrorCode::UnknownEvent
             | ErrorCode::UnknownSession
             | ErrorCode::UnknownIncident
-            | ErrorCode::UnknownBooking => StatusCode::NOT_FOUND,
+            | ErrorCode::UnknownBooking
+            | ErrorCode::NotWaiting
+            | ErrorCode::UnknownPoll
+            | ErrorCode::UnknownMessage
+            | ErrorCode::UnknownQuestion => StatusCode::NOT_FOUND,
             ErrorCode::Conflict
             | ErrorCode::CueRefused
             | ErrorCode::SoldOut
@@ -56,7 +61,12 @@ impl ApiError {
             | ErrorCode::HoldExpired
             | ErrorCode::BookingGone
             | ErrorCode::BookingClosed
-            | ErrorCode::IdempotencyConflict => StatusCode::CONFLICT,
+            | ErrorCode::IdempotencyConflict
+            | ErrorCode::AlreadyWaiting
+            | ErrorCode::PlacesAvailable
+            | ErrorCode::PollClosed
+            | ErrorCode::NotInRoom => StatusCode::CONFLICT,
+            ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::SlowConsumer => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -105,6 +115,20 @@ impl From<EngineError> for ApiError {
             EngineError::UnknownIncident(_) => ErrorCode::UnknownIncident,
             EngineError::Booking(r) => refusal_code(r),
             EngineError::Unavailable(_) => ErrorCode::Unavailable,
+            EngineError::Forbidden(_) => ErrorCode::Forbidden,
+            EngineError::NotInRoom(_) => ErrorCode::NotInRoom,
+            EngineError::Room(r) => {
+                use limelight_engine::room::RoomRefusal as R;
+                match r {
+                    R::Invalid(_) => ErrorCode::ValidationFailed,
+                    R::RateLimited => ErrorCode::RateLimited,
+                    R::UnknownPoll(_) => ErrorCode::UnknownPoll,
+                    R::UnknownMessage(_) => ErrorCode::UnknownMessage,
+                    R::UnknownQuestion(_) => ErrorCode::UnknownQuestion,
+                    R::PollClosed(_) => ErrorCode::PollClosed,
+                    R::NotModerator => ErrorCode::Forbidden,
+                }
+            }
             EngineError::Invalid(_) => ErrorCode::ValidationFailed,
             EngineError::InvalidJson(_) => ErrorCode::InvalidJson,
             EngineError::InvalidScene(_) => ErrorCode::InvalidScene,
@@ -133,6 +157,10 @@ pub fn refusal_code(r: &limelight_engine::booking::Refusal) -> ErrorCode {
         R::NotFound => ErrorCode::UnknownBooking,
         R::Closed => ErrorCode::BookingClosed,
         R::KeyReused => ErrorCode::IdempotencyConflict,
+        R::AlreadyWaiting => ErrorCode::AlreadyWaiting,
+        R::PlacesAvailable { .. } => ErrorCode::PlacesAvailable,
+        R::NotWaiting => ErrorCode::NotWaiting,
+        R::PartyTooLarge { .. } => ErrorCode::PartyTooLarge,
     }
 }
 

@@ -40,6 +40,12 @@ pub enum EngineError {
     /// The booking ledger said no; nothing changed.
     #[error("{}", .0.message())]
     Booking(crate::booking::Refusal),
+    /// A session room said no; nothing changed.
+    #[error(transparent)]
+    Room(#[from] crate::room::RoomRefusal),
+    /// The connection has not joined the session's room.
+    #[error("join the room of session {0} first")]
+    NotInRoom(i64),
     /// A service the call needs failed; nothing changed, the call may be retried.
     #[error("{0}")]
     Unavailable(String),
@@ -49,6 +55,9 @@ pub enum EngineError {
     /// A value is out of range or inconsistent.
     #[error("{0}")]
     Invalid(String),
+    /// The caller's role may not do this.
+    #[error("{0}")]
+    Forbidden(String),
     /// A body is not JSON at all.
     #[error("{0}")]
     InvalidJson(String),

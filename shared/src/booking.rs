@@ -170,3 +170,146 @@ pub struct Availability {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub free_seats: Option<Vec<String>>,
 }
+
+/// Largest party one waitlist entry may be for.
+pub const MAX_PARTY: u32 = MAX_PER_REQUEST;
+
+/// Who goes first on a waitlist: every VIP entry before any standard one, then
+/// by signup time.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitlistTier {
+    /// Offered first.
+    Vip,
+    /// Everyone else.
+    #[default]
+    Standard,
+}
+
+impl WaitlistTier {
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitlistTier::Vip => "vip",
+            WaitlistTier::Standard => "standard",
+        }
+    }
+}
+
+impl std::str::FromStr for WaitlistTier {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "vip" => Ok(WaitlistTier::Vip),
+            "standard" => Ok(WaitlistTier::Standard),
+            other => Err(format!("unknown waitlist tier {other:?}")),
+        }
+    }
+}
+
+/// Where a waitlist entry stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WaitlistState {
+    /// In line.
+    Waiting,
+    /// Places are held for the entry as an offer until it expires.
+    Offered,
+    /// The offer was accepted.
+    Booked,
+    /// The attendee left the line.
+    Left,
+    /// The attendee declined the offer.
+    Declined,
+    /// The offer lapsed.
+    Expired,
+}
+
+impl WaitlistState {
+    /// Whether the entry is still on the list (waiting or holding an offer).
+    pub fn is_active(self) -> bool {
+        matches!(self, WaitlistState::Waiting | WaitlistState::Offered)
+    }
+
+    /// As stored.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WaitlistState::Waiting => "waiting",
+            WaitlistState::Offered => "offered",
+            WaitlistState::Booked => "booked",
+            WaitlistState::Left => "left",
+            WaitlistState::Declined => "declined",
+            WaitlistState::Expired => "expired",
+        }
+    }
+}
+
+impl std::str::FromStr for WaitlistState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Ok(match s {
+            "waiting" => WaitlistState::Waiting,
+            "offered" => WaitlistState::Offered,
+            "booked" => WaitlistState::Booked,
+            "left" => WaitlistState::Left,
+            "declined" => WaitlistState::Declined,
+            "expired" => WaitlistState::Expired,
+            other => return Err(format!("unknown waitlist state {other:?}")),
+        })
+    }
+}
+
+/// Body of `POST /api/v1/sessions/{id}/waitlist`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct JoinWaitlist {
+    /// Places wanted together, 1-100.
+    pub party: u32,
+    /// Tier; only staff may put someone in the VIP tier.
+    #[serde(default)]
+    pub tier: WaitlistTier,
+    /// Staff may put another attendee on the list (box office).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<UserId>,
+}
+
+/// An entry on a session's waitlist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistEntry {
+    /// Id (a UUID).
+    pub id: String,
+    /// The session.
+    pub session: SessionId,
+    /// Whose.
+    pub user: UserId,
+    /// Places wanted together.
+    pub party: u32,
+    /// Tier.
+    pub tier: WaitlistTier,
+    /// Waiting, offered, …
+    pub state: WaitlistState,
+    /// Place in line, from 1, while waiting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub position: Option<u32>,
+    /// The offer (a hold in state `offered`), while offered; confirm it to book
+    /// and release it to decline.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub offer: Option<Booking>,
+    /// When the attendee joined, RFC 3339.
+    pub joined_at: String,
+}
+
+/// A page of a session's waitlist, in offer order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WaitlistPage {
+    /// The entries.
+    pub items: Vec<WaitlistEntry>,
+    /// Page, from 1.
+    pub page: u32,
+    /// Entries per page.
+    pub limit: u32,
+    /// Active entries in all.
+    pub total: u64,
+}

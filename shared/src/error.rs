@@ -63,6 +63,26 @@ pub enum ErrorCode {
     BookingClosed,
     /// The idempotency key was used before for a different request.
     IdempotencyConflict,
+    /// The attendee is on the session's waitlist already.
+    AlreadyWaiting,
+    /// Places are free for the party: hold them instead of joining the waitlist.
+    PlacesAvailable,
+    /// The attendee is not on the session's waitlist.
+    NotWaiting,
+    /// The party is larger than the session.
+    PartyTooLarge,
+    /// No poll with that id in the room.
+    UnknownPoll,
+    /// No chat message with that id in the room.
+    UnknownMessage,
+    /// No question with that id in the room.
+    UnknownQuestion,
+    /// The poll is not open for votes.
+    PollClosed,
+    /// The client has not joined the session's room.
+    NotInRoom,
+    /// Too many messages in a short time; try again shortly.
+    RateLimited,
     /// The cue playback cannot do this now (GO protection, end of the list, no
     /// list loaded).
     CueRefused,

@@ -28,6 +28,7 @@ pub mod cues;
 pub mod error;
 pub mod events;
 pub mod ids;
+pub mod room;
 pub mod scene;
 pub mod schedule;
 pub mod users;

@@ -8,6 +8,15 @@
 //! a cue fires. Every command carries a client-chosen `request_id` that comes back in its
 //! `ack` or `error`.
 //!
+//! Every role may connect. Canvas state, schedule and cue events, and system
+//! alerts go to staff; attendees hear about their own waitlist offers
+//! (`WAITLIST_OFFER`) and bookings (`BOOKING_CONFIRMED`), and about the session
+//! rooms they joined (`join_room`): `ROOM_SNAPSHOT` first, then `PRESENCE_UPDATE`,
+//! `MESSAGE_RECEIVED`, `MESSAGE_UPDATED`, `POLL_CREATED`, `POLL_RESULTS` (at most
+//! ten a second per poll, each with a higher `seq`) and `QUESTION_UPDATED`. A client
+//! that falls behind a room gets a fresh `ROOM_SNAPSHOT` instead of the events it
+//! missed.
+//!
 //! Binary frames carry live previews of subscribed canvases:
 //!
 //! | bytes | field |
@@ -18,10 +27,12 @@
 //! | 17..21 | pixel count, u32 big-endian |
 //! | 21.. | RGB bytes, 3 per pixel, after masters (what the output sends) |
 
+use crate::booking::{Booking, WaitlistEntry};
 use crate::canvas::CanvasState;
 use crate::cues::{CueCommand, CueEvent};
 use crate::error::ErrorCode;
-use crate::ids::CanvasId;
+use crate::ids::{CanvasId, SessionId};
+use crate::room::{ChatMessage, Poll, Question, RoomSnapshot};
 use crate::scene::FadeCurve;
 use crate::schedule::{Change, OverrideInfo, OverrideScope};
 use crate::users::Role;
@@ -134,6 +145,58 @@ pub enum ClientMessage {
         /// Echoed in the answer.
         request_id: String,
     },
+    /// Enter a session's room; `ROOM_SNAPSHOT` follows.
+    JoinRoom {
+        /// Echoed in the answer.
+        request_id: String,
+        /// The session.
+        session: SessionId,
+    },
+    /// Leave a session's room.
+    LeaveRoom {
+        /// Echoed in the answer.
+        request_id: String,
+        /// The session.
+        session: SessionId,
+    },
+    /// Say something in a room's chat.
+    SendMessage {
+        /// Echoed in the answer.
+        request_id: String,
+        /// The session.
+        session: SessionId,
+        /// 1-500 characters.
+        text: String,
+    },
+    /// Vote in a poll; a new vote replaces the last one.
+    SubmitPollResponse {
+        /// Echoed in the answer.
+        request_id: String,
+        /// The session.
+        session: SessionId,
+        /// The poll.
+        poll: String,
+        /// Option indexes from 0: one for a single-choice poll.
+        choices: Vec<u32>,
+    },
+    /// Ask a question in the Q&A.
+    AskQuestion {
+        /// Echoed in the answer.
+        request_id: String,
+        /// The session.
+        session: SessionId,
+        /// 1-500 characters.
+        text: String,
+    },
+    /// Upvote a question (once per person).
+    Upvote {
+        /// Echoed in the answer.
+        request_id: String,
+        /// The session.
+        session: SessionId,
+        /// The question.
+        question: String,
+    },
 }
 
 impl ClientMessage {
@@ -149,7 +212,13 @@ impl ClientMessage {
             | ClientMessage::Emergency { request_id, .. }
             | ClientMessage::GrandMaster { request_id, .. }
             | ClientMessage::SubscribePreview { request_id, .. }
-            | ClientMessage::GetSnapshot { request_id } => request_id,
+            | ClientMessage::GetSnapshot { request_id }
+            | ClientMessage::JoinRoom { request_id, .. }
+            | ClientMessage::LeaveRoom { request_id, .. }
+            | ClientMessage::SendMessage { request_id, .. }
+            | ClientMessage::SubmitPollResponse { request_id, .. }
+            | ClientMessage::AskQuestion { request_id, .. }
+            | ClientMessage::Upvote { request_id, .. } => request_id,
         }
     }
 }
@@ -213,6 +282,77 @@ pub enum ServerMessage {
         /// What failed.
         reason: String,
     },
+    /// An emergency: an event of type emergency or a critical incident (staff).
+    SystemAlert {
+        /// What happened.
+        alert: Alert,
+    },
+    /// Places were offered to you from a waitlist: confirm the offer to book.
+    #[serde(rename = "WAITLIST_OFFER")]
+    WaitlistOffer {
+        /// Your entry, with the offer.
+        entry: WaitlistEntry,
+    },
+    /// A booking of yours was made.
+    #[serde(rename = "BOOKING_CONFIRMED")]
+    BookingConfirmed {
+        /// The booking.
+        booking: Booking,
+    },
+    /// A room as it is now.
+    #[serde(rename = "ROOM_SNAPSHOT")]
+    RoomSnapshot {
+        /// The room.
+        snapshot: RoomSnapshot,
+    },
+    /// People came or went.
+    #[serde(rename = "PRESENCE_UPDATE")]
+    PresenceUpdate {
+        /// The session.
+        session: SessionId,
+        /// People in the room now.
+        present: u64,
+    },
+    /// A chat message.
+    #[serde(rename = "MESSAGE_RECEIVED")]
+    MessageReceived {
+        /// The session.
+        session: SessionId,
+        /// The message.
+        message: ChatMessage,
+    },
+    /// A moderator deleted or pinned a message.
+    #[serde(rename = "MESSAGE_UPDATED")]
+    MessageUpdated {
+        /// The session.
+        session: SessionId,
+        /// The message now.
+        message: ChatMessage,
+    },
+    /// A poll was created, opened or closed.
+    #[serde(rename = "POLL_CREATED")]
+    PollCreated {
+        /// The session.
+        session: SessionId,
+        /// The poll.
+        poll: Poll,
+    },
+    /// A poll's results changed.
+    #[serde(rename = "POLL_RESULTS")]
+    PollResults {
+        /// The session.
+        session: SessionId,
+        /// The poll, with counts and `seq`.
+        poll: Poll,
+    },
+    /// A question was asked, upvoted, answered or pinned.
+    #[serde(rename = "QUESTION_UPDATED")]
+    QuestionUpdated {
+        /// The session.
+        session: SessionId,
+        /// The question now.
+        question: Question,
+    },
     /// A command succeeded.
     Ack {
         /// The command's id.
@@ -230,4 +370,19 @@ pub enum ServerMessage {
         /// Explanation.
         message: String,
     },
+}
+
+/// A system alert for operators.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Alert {
+    /// `emergency_event` or `critical_incident`.
+    pub kind: String,
+    /// The event or incident's id.
+    pub id: i64,
+    /// Its name or title.
+    pub title: String,
+    /// Canvases whose emergency override was switched on.
+    pub canvases: Vec<CanvasId>,
+    /// When, RFC 3339.
+    pub at: String,
 }

@@ -138,9 +138,9 @@ pub async fn create_event(
     engine: web::Data<EngineHandle>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Permission::ManageEvents)?;
+    let who = auth.require(Permission::ManageEvents)?;
     require_json(&req)?;
-    Ok(HttpResponse::Created().json(engine.create_event(&body).await?))
+    Ok(HttpResponse::Created().json(engine.create_event(who, &body).await?))
 }
 
 /// `GET /api/v1/events/{id}`
@@ -162,9 +162,9 @@ pub async fn update_event(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Permission::ManageEvents)?;
+    let who = auth.require(Permission::ManageEvents)?;
     require_json(&req)?;
-    Ok(HttpResponse::Ok().json(engine.update_event(EventId(*id), &body).await?))
+    Ok(HttpResponse::Ok().json(engine.update_event(who, EventId(*id), &body).await?))
 }
 
 /// `DELETE /api/v1/events/{id}`: with its sessions; 409 while one has bookings.
@@ -278,9 +278,9 @@ pub async fn create_incident(
     engine: web::Data<EngineHandle>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Permission::ManageEvents)?;
+    let who = auth.require(Permission::ManageEvents)?;
     require_json(&req)?;
-    Ok(HttpResponse::Created().json(engine.create_incident(&body).await?))
+    Ok(HttpResponse::Created().json(engine.create_incident(who, &body).await?))
 }
 
 /// `GET /api/v1/incidents/{id}`
@@ -301,9 +301,9 @@ pub async fn update_incident(
     id: web::Path<i64>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
-    auth.require(Permission::ManageEvents)?;
+    let who = auth.require(Permission::ManageEvents)?;
     require_json(&req)?;
-    Ok(HttpResponse::Ok().json(engine.update_incident(IncidentId(*id), &body).await?))
+    Ok(HttpResponse::Ok().json(engine.update_incident(who, IncidentId(*id), &body).await?))
 }
 
 /// `DELETE /api/v1/incidents/{id}`

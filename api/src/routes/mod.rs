@@ -11,9 +11,11 @@ mod cues;
 mod events;
 mod health;
 mod live;
+mod rooms;
 mod scenes;
 mod schedule;
 mod users;
+mod waitlists;
 
 pub use health::OPENAPI;
 
@@ -125,6 +127,35 @@ fn table() -> Vec<(Method, &'static str, Route)> {
             bookings::release,
         ),
         r(M::GET, "/api/v1/me/bookings", bookings::mine),
+        r(M::GET, "/api/v1/sessions/{id}/room", rooms::snapshot),
+        r(
+            M::POST,
+            "/api/v1/sessions/{id}/room/polls",
+            rooms::create_poll,
+        ),
+        r(
+            M::POST,
+            "/api/v1/sessions/{id}/room/polls/{poll}/status",
+            rooms::poll_status,
+        ),
+        r(
+            M::POST,
+            "/api/v1/sessions/{id}/room/messages/{message}/moderate",
+            rooms::moderate_message,
+        ),
+        r(
+            M::POST,
+            "/api/v1/sessions/{id}/room/questions/{question}/moderate",
+            rooms::moderate_question,
+        ),
+        r(M::GET, "/api/v1/sessions/{id}/waitlist", waitlists::list),
+        r(M::POST, "/api/v1/sessions/{id}/waitlist", waitlists::join),
+        r(M::GET, "/api/v1/sessions/{id}/waitlist/me", waitlists::mine),
+        r(
+            M::DELETE,
+            "/api/v1/sessions/{id}/waitlist/me",
+            waitlists::leave,
+        ),
         r(M::GET, "/api/v1/incidents", events::list_incidents),
         r(M::POST, "/api/v1/incidents", events::create_incident),
         r(M::GET, "/api/v1/incidents/{id}", events::get_incident),

@@ -1,4 +1,4 @@
-//! The operator WebSocket (`/api/v1/ws`). The token is checked before the upgrade;
+//! The WebSocket (`/api/v1/ws`): operators' consoles and attendees' rooms. The token is checked before the upgrade;
 //! each connection then runs as its own session task (`session.rs`), which owns its
 //! state and its bounded outbound queue.
 
@@ -40,8 +40,7 @@ pub async fn connect(
         .max_frame_size(MAX_FRAME_BYTES)
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME_BYTES);
-    actix_web::rt::spawn(
-        session::Session::new(engine.get_ref().clone(), principal).run(ws, stream),
-    );
+    let (session, rooms) = session::Session::new(engine.get_ref().clone(), principal);
+    actix_web::rt::spawn(session.run(ws, stream, rooms));
     Ok(response)
 }

@@ -1,21 +1,26 @@
-//! One console connection. The session task reads commands, forwards engine events
-//! and previews, and pings; a writer task drains the bounded outbound queue into the
-//! socket. A console that cannot keep up fills the queue and is dropped with a
-//! reason: nothing it does can slow a canvas or another console.
+//! One connection. The session task reads commands, forwards engine events, room
+//! events and previews, and pings; a writer task drains the bounded outbound queue
+//! into the socket. A console that cannot keep up with canvas events fills the
+//! queue and is dropped with a reason: nothing it does can slow a canvas or another
+//! console. Room events are only taken while the queue has room; otherwise the
+//! room marks the client behind and later sends it a fresh snapshot, so a slow
+//! attendee never slows a room.
 
 use crate::auth::{Permission, allows};
 use crate::error::ApiError;
 use actix_web::web::Bytes;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason};
 use limelight_engine::canvas::PreviewFrame;
+use limelight_engine::room::RoomCommand;
 use limelight_engine::{EngineEvent, EngineHandle, Principal};
 use limelight_shared::control::TriggerScene;
 use limelight_shared::error::ErrorCode;
-use limelight_shared::ids::CanvasId;
+use limelight_shared::ids::{CanvasId, SessionId};
 use limelight_shared::ws::{
     ClientMessage, MAX_PREVIEW_FPS, PREVIEW_FORMAT_VERSION, PREVIEW_HEADER_LEN, PROTOCOL_VERSION,
     ServerMessage,
 };
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tokio::time::MissedTickBehavior;
@@ -30,6 +35,8 @@ const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
 const DEFAULT_PREVIEW_FPS: u32 = 15;
 /// Time a close frame may take to get out before the connection is abandoned.
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
+/// Room events that may wait between the rooms and this connection.
+const ROOM_QUEUE: usize = 64;
 
 enum Outbound {
     Text(String),
@@ -53,28 +60,50 @@ pub struct Session {
     previews: Vec<Preview>,
     preview_period: Duration,
     last_seen: Instant,
+    /// Staff hear canvas, schedule and cue events and alerts.
+    staff: bool,
+    /// This connection as a room member.
+    member: u64,
+    rooms: Vec<SessionId>,
+    room_tx: mpsc::Sender<Arc<str>>,
 }
 
 impl Session {
     /// A session for an authenticated principal.
-    pub fn new(engine: EngineHandle, principal: Principal) -> Self {
-        Self {
+    pub fn new(engine: EngineHandle, principal: Principal) -> (Self, mpsc::Receiver<Arc<str>>) {
+        let (room_tx, room_rx) = mpsc::channel(ROOM_QUEUE);
+        let session = Self {
+            member: engine.new_room_member(),
+            staff: allows(principal.role, Permission::Read),
             engine,
             principal,
             previews: Vec::new(),
             preview_period: Duration::from_secs(1) / DEFAULT_PREVIEW_FPS,
             last_seen: Instant::now(),
-        }
+            rooms: Vec::new(),
+            room_tx,
+        };
+        (session, room_rx)
     }
 
     /// Serve the connection until either side ends it.
-    pub async fn run(mut self, ws: actix_ws::Session, mut stream: AggregatedMessageStream) {
+    pub async fn run(
+        mut self,
+        ws: actix_ws::Session,
+        mut stream: AggregatedMessageStream,
+        mut room_rx: mpsc::Receiver<Arc<str>>,
+    ) {
         metrics::gauge!("limelight_ws_connections_open").increment(1.0);
         let (out, rx) = mpsc::channel(OUTBOUND_CAPACITY);
         let (close_tx, close_rx) = oneshot::channel();
         let writer = actix_web::rt::spawn(write_loop(ws, rx, close_rx));
         let mut events = self.engine.subscribe();
-        let reason = self.serve(&out, &mut stream, &mut events).await;
+        let reason = self
+            .serve(&out, &mut stream, &mut events, &mut room_rx)
+            .await;
+        for session in std::mem::take(&mut self.rooms) {
+            let _ = self.engine.leave_room(session, self.member).await;
+        }
         if let Some(reason) = &reason {
             tracing::info!(user = %self.principal.username, reason = ?reason.description, "closing console connection");
         }
@@ -89,6 +118,7 @@ impl Session {
         out: &mpsc::Sender<Outbound>,
         stream: &mut AggregatedMessageStream,
         events: &mut broadcast::Receiver<EngineEvent>,
+        room_rx: &mut mpsc::Receiver<Arc<str>>,
     ) -> Option<CloseReason> {
         let slow = || {
             metrics::counter!("limelight_ws_dropped_slow_total").increment(1);
@@ -102,7 +132,7 @@ impl Session {
             username: self.principal.username.clone(),
             role: self.principal.role,
         };
-        if push(out, &welcome).is_err() || self.snapshot(out).await.is_err() {
+        if push(out, &welcome).is_err() || (self.staff && self.snapshot(out).await.is_err()) {
             return slow();
         }
         let mut heartbeat = tokio::time::interval(HEARTBEAT);
@@ -138,11 +168,28 @@ impl Session {
                         preview_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
                     }
                 }
+                // Room events only while the queue has room: a full queue makes the
+                // room mark this client behind and resynchronise it later.
+                Some(text) = room_rx.recv(), if out.capacity() > 0 => {
+                    if send(out, Outbound::Text(String::from(&*text))).is_err() {
+                        return slow();
+                    }
+                }
+                permit = out.reserve(), if out.capacity() == 0 => {
+                    // Woken when the writer made room: take room events again.
+                    drop(permit);
+                }
                 event = events.recv() => {
                     let result = match event {
-                        Ok(event) => push(out, &to_message(event)),
+                        Ok(event) => match self.to_message(event) {
+                            Some(message) => push(out, &message),
+                            None => Ok(()),
+                        },
                         // Fell behind the engine's event buffer: start again from a snapshot.
-                        Err(broadcast::error::RecvError::Lagged(_)) => self.snapshot(out).await,
+                        Err(broadcast::error::RecvError::Lagged(_)) if self.staff => {
+                            self.snapshot(out).await
+                        }
+                        Err(broadcast::error::RecvError::Lagged(_)) => Ok(()),
                         Err(broadcast::error::RecvError::Closed) => return Some(CloseReason {
                             code: CloseCode::Restart,
                             description: Some("server shutting down".into()),
@@ -159,8 +206,10 @@ impl Session {
                             description: Some("heartbeat timeout".into()),
                         });
                     }
-                    if send(out, Outbound::Ping).is_err() {
-                        return slow();
+                    // A full queue skips a ping: silence is what ends a connection.
+                    let _ = send(out, Outbound::Ping);
+                    if !self.rooms.is_empty() {
+                        self.engine.touch_rooms(&self.rooms, self.member).await;
                     }
                 }
                 _ = preview_tick.tick(), if !self.previews.is_empty() => {
@@ -232,7 +281,7 @@ impl Session {
             }
         };
         let request_id = message.request_id().to_owned();
-        if matches!(message, ClientMessage::GetSnapshot { .. }) {
+        if matches!(message, ClientMessage::GetSnapshot { .. }) && self.staff {
             self.snapshot(out).await?;
         }
         let reply = match self.execute(message).await {
@@ -254,6 +303,16 @@ impl Session {
             }
         };
         let ack = |request_id: String, canvas| ServerMessage::Ack { request_id, canvas };
+        let staff = |principal: &Principal| {
+            if allows(principal.role, Permission::Read) {
+                Ok(())
+            } else {
+                Err(ApiError::new(
+                    ErrorCode::Forbidden,
+                    format!("role {} may not watch canvases", principal.role.as_str()),
+                ))
+            }
+        };
         let who = &self.principal;
         Ok(match message {
             ClientMessage::TriggerScene {
@@ -348,6 +407,7 @@ impl Session {
                 canvases,
                 fps,
             } => {
+                staff(who)?;
                 let fps = fps.unwrap_or(DEFAULT_PREVIEW_FPS);
                 if !(1..=MAX_PREVIEW_FPS).contains(&fps) {
                     return Err(ApiError::new(
@@ -366,8 +426,101 @@ impl Session {
                 ack(request_id, None)
             }
             // The snapshot itself went out first (see `on_text`).
-            ClientMessage::GetSnapshot { request_id } => ack(request_id, None),
+            ClientMessage::GetSnapshot { request_id } => {
+                staff(who)?;
+                ack(request_id, None)
+            }
+            ClientMessage::JoinRoom {
+                request_id,
+                session,
+            } => {
+                if !self.rooms.contains(&session) {
+                    let tx = self.room_tx.clone();
+                    self.engine
+                        .enter_room(who, session, self.member, tx)
+                        .await?;
+                    self.rooms.push(session);
+                }
+                ack(request_id, None)
+            }
+            ClientMessage::LeaveRoom {
+                request_id,
+                session,
+            } => {
+                if self.rooms.contains(&session) {
+                    self.rooms.retain(|s| *s != session);
+                    self.engine.leave_room(session, self.member).await?;
+                }
+                ack(request_id, None)
+            }
+            ClientMessage::SendMessage {
+                request_id,
+                session,
+                text,
+            } => {
+                self.in_room(request_id, session, RoomCommand::Say(text))
+                    .await?
+            }
+            ClientMessage::SubmitPollResponse {
+                request_id,
+                session,
+                poll,
+                choices,
+            } => {
+                let vote = RoomCommand::Vote { poll, choices };
+                self.in_room(request_id, session, vote).await?
+            }
+            ClientMessage::AskQuestion {
+                request_id,
+                session,
+                text,
+            } => {
+                self.in_room(request_id, session, RoomCommand::Ask(text))
+                    .await?
+            }
+            ClientMessage::Upvote {
+                request_id,
+                session,
+                question,
+            } => {
+                let upvote = RoomCommand::Upvote(question);
+                self.in_room(request_id, session, upvote).await?
+            }
         })
+    }
+
+    /// A command in a room this connection joined; acknowledged once stored.
+    async fn in_room(
+        &self,
+        request_id: String,
+        session: SessionId,
+        command: RoomCommand,
+    ) -> Result<ServerMessage, ApiError> {
+        let member = Some(self.member);
+        self.engine
+            .room_command(&self.principal, session, command, member)
+            .await?;
+        Ok(ServerMessage::Ack {
+            request_id,
+            canvas: None,
+        })
+    }
+
+    /// What this connection hears of an engine event: staff hear canvas,
+    /// schedule and cue events and alerts; everyone hears their own offers and
+    /// bookings.
+    fn to_message(&self, event: EngineEvent) -> Option<ServerMessage> {
+        let mine = |user| user == self.principal.id;
+        match event {
+            EngineEvent::WaitlistOffer(entry) => {
+                mine(entry.user).then_some(ServerMessage::WaitlistOffer { entry })
+            }
+            EngineEvent::BookingConfirmed(booking) => {
+                mine(booking.user).then_some(ServerMessage::BookingConfirmed { booking })
+            }
+            event if self.staff => Some(to_message(event)),
+            _ => None,
+        }
     }
 }
 
@@ -391,6 +544,9 @@ fn to_message(event: EngineEvent) -> ServerMessage {
         EngineEvent::CanvasRestarted { id, reason } => {
             ServerMessage::CanvasRestarted { canvas: id, reason }
         }
+        EngineEvent::WaitlistOffer(entry) => ServerMessage::WaitlistOffer { entry },
+        EngineEvent::BookingConfirmed(booking) => ServerMessage::BookingConfirmed { booking },
+        EngineEvent::SystemAlert(alert) => ServerMessage::SystemAlert { alert },
     }
 }
 

@@ -4,16 +4,17 @@
 //! commands, so one transaction serves them all.
 
 use super::batch::{self, BatchError, Done, Keyed};
-use super::ledger::{Answer, Ledger};
+use super::ledger::{Answer, Ledger, Notice};
+use crate::EngineEvent;
 use crate::clock::WallClock;
 use crate::error::EngineError;
 use crate::store::{Store, StoreError};
 use actix::prelude::*;
-use limelight_shared::booking::{Availability, Booking};
+use limelight_shared::booking::{Availability, Booking, WaitlistEntry};
 use limelight_shared::ids::{SessionId, UserId};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::oneshot;
+use tokio::sync::{broadcast, oneshot};
 
 /// Most commands in one transaction.
 pub const MAX_BATCH: usize = 1024;
@@ -30,6 +31,15 @@ pub enum Question {
     Availability,
     /// One attendee's live holds and bookings.
     Mine(UserId),
+    /// One attendee's waitlist entry.
+    Waiting(UserId),
+    /// The waitlist in offer order: a page of it.
+    Waitlist {
+        /// Entries to skip.
+        offset: usize,
+        /// Entries to answer at most.
+        limit: usize,
+    },
 }
 
 /// What a [`Question`] is answered with.
@@ -39,6 +49,10 @@ pub enum Reply {
     Availability(Availability),
     /// Holds and bookings.
     Bookings(Vec<Booking>),
+    /// A waitlist entry, if there is one.
+    Waiter(Option<WaitlistEntry>),
+    /// A page of the waitlist, and its length.
+    Waitlist(Vec<WaitlistEntry>, usize),
 }
 
 /// Ask the ledger; answered from its state after the last committed batch.
@@ -66,6 +80,7 @@ pub struct LedgerActor {
     session: SessionId,
     store: Store,
     wall: Arc<dyn WallClock>,
+    events: broadcast::Sender<EngineEvent>,
     ledger: Option<Ledger>,
     queue: Vec<(Keyed, Reply1)>,
     questions: Vec<(Question, Reply2)>,
@@ -80,11 +95,17 @@ pub struct LedgerActor {
 
 impl LedgerActor {
     /// A ledger actor for `session`; it loads from the database on first use.
-    pub fn new(session: SessionId, store: Store, wall: Arc<dyn WallClock>) -> Self {
+    pub fn new(
+        session: SessionId,
+        store: Store,
+        wall: Arc<dyn WallClock>,
+        events: broadcast::Sender<EngineEvent>,
+    ) -> Self {
         Self {
             session,
             store,
             wall,
+            events,
             ledger: None,
             queue: Vec::new(),
             questions: Vec::new(),
@@ -135,6 +156,14 @@ impl LedgerActor {
                 }
                 for (reply, answer) in replies.into_iter().zip(done.answers) {
                     let _ = reply.send(Ok(answer));
+                }
+                for notice in done.notices {
+                    let event = match notice {
+                        Notice::Offer(entry) => EngineEvent::WaitlistOffer(entry),
+                        Notice::Confirmed(booking) => EngineEvent::BookingConfirmed(booking),
+                    };
+                    // Nobody listening is fine: the offer is stored and shown over REST.
+                    let _ = self.events.send(event);
                 }
                 self.ledger = Some(done.ledger);
                 if std::mem::take(&mut self.reload) {
@@ -200,6 +229,11 @@ fn answer(ledger: &Ledger, q: Question) -> Reply {
     match q {
         Question::Availability => Reply::Availability(ledger.availability()),
         Question::Mine(user) => Reply::Bookings(ledger.of_user(user)),
+        Question::Waiting(user) => Reply::Waiter(ledger.waiting_entry(user)),
+        Question::Waitlist { offset, limit } => {
+            let (page, total) = ledger.waitlist_page(offset, limit);
+            Reply::Waitlist(page, total)
+        }
     }
 }
 

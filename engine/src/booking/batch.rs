@@ -8,14 +8,17 @@
 //! decided. The batch then stores what changed, checks the invariant again in
 //! SQL, and commits; replies go out only after that.
 
-use super::ledger::{Answer, Command, Entry, Ledger, Remembered, Terms, Write};
+use super::ledger::{Answer, Command, Entry, Ledger, Notice, Remembered, Terms, Write};
+use super::waitlist::Waiter;
 use crate::store::events::LIVE;
-use crate::store::schema::{bookings, events, idempotency_keys, seat_claims, sessions};
+use crate::store::schema::{
+    bookings, events, idempotency_keys, seat_claims, sessions, waitlist_entries,
+};
 use crate::store::{BookingRecord, SessionRecord, Store, StoreError, with_conn};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
-use limelight_shared::booking::BookingState;
+use limelight_shared::booking::{BookingState, WaitlistState};
 use limelight_shared::events::SeatMap;
 use limelight_shared::ids::{SessionId, UserId};
 use std::collections::HashMap;
@@ -41,6 +44,8 @@ pub struct Done {
     pub answers: Vec<Answer>,
     /// Holds and offers that expired in the batch.
     pub expired: Vec<Entry>,
+    /// What attendees should hear about, now that it is stored.
+    pub notices: Vec<Notice>,
 }
 
 /// Why a batch failed: nothing of it was stored.
@@ -100,12 +105,42 @@ struct AnswerRow {
     created_at: NaiveDateTime,
 }
 
+#[derive(Debug, Clone, Insertable)]
+#[diesel(table_name = waitlist_entries)]
+struct WaiterRow {
+    id: String,
+    session_id: i64,
+    user_id: i64,
+    tier: &'static str,
+    party: i32,
+    seq: i64,
+    state: &'static str,
+    offer_id: Option<String>,
+    joined_at: NaiveDateTime,
+    updated_at: NaiveDateTime,
+}
+
+/// A stored waitlist entry.
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = waitlist_entries)]
+struct WaiterRecord {
+    id: String,
+    user_id: i64,
+    tier: String,
+    party: i32,
+    seq: i64,
+    state: String,
+    offer_id: Option<String>,
+    joined_at: NaiveDateTime,
+}
+
 /// New rows of a batch.
 #[derive(Debug, Default)]
 struct NewRows {
     bookings: Vec<BookingRow>,
     claims: Vec<ClaimRow>,
     answers: Vec<AnswerRow>,
+    waiters: Vec<WaiterRow>,
 }
 
 /// Inserting many rows at once: one statement per table on PostgreSQL; on SQLite,
@@ -138,6 +173,12 @@ impl Bulk for AsyncPgConnection {
                 .execute(self)
                 .await?;
         }
+        for chunk in rows.waiters.chunks(4096) {
+            diesel::insert_into(waitlist_entries::table)
+                .values(chunk)
+                .execute(self)
+                .await?;
+        }
         Ok(())
     }
 }
@@ -155,6 +196,12 @@ impl Bulk for crate::store::SqliteConn {
             for row in &rows.answers {
                 Sync::execute(
                     diesel::insert_into(idempotency_keys::table).values(row),
+                    conn,
+                )?;
+            }
+            for row in &rows.waiters {
+                Sync::execute(
+                    diesel::insert_into(waitlist_entries::table).values(row),
                     conn,
                 )?;
             }
@@ -181,6 +228,7 @@ pub fn terms(record: &SessionRecord, event_active: bool) -> Result<Terms, StoreE
         per_user_limit: record.per_user_limit.and_then(|n| u32::try_from(n).ok()),
         hold_ttl: chrono::Duration::seconds(i64::from(record.hold_ttl_s)),
         open: event_active,
+        skip_ahead: record.waitlist_order == "skip_ahead",
     })
 }
 
@@ -272,6 +320,22 @@ pub async fn run(
                         })?;
                         ledger.remember(UserId(user), key, Remembered { request, answer });
                     }
+                    let waiters: Vec<WaiterRecord> = waitlist_entries::table
+                        .filter(waitlist_entries::session_id.eq(session.0))
+                        .filter(waitlist_entries::state.eq_any(["waiting", "offered"]))
+                        .order(waitlist_entries::seq.asc())
+                        .select(WaiterRecord::as_select())
+                        .load(conn)
+                        .await?;
+                    let next_seq: Option<i64> = waitlist_entries::table
+                        .filter(waitlist_entries::session_id.eq(session.0))
+                        .select(diesel::dsl::max(waitlist_entries::seq))
+                        .first(conn)
+                        .await?;
+                    ledger.restore_seq(next_seq.map_or(0, |s| s + 1));
+                    for w in waiters {
+                        ledger.restore_waiter(waiter(w)?);
+                    }
                     ledger.check().map_err(StoreError::Corrupt)?;
                     ledger
                 }
@@ -305,6 +369,16 @@ pub async fn run(
                         .await?;
                 }
                 conn.insert_rows(st.rows).await?;
+                for (id, state, offer) in &st.waiters {
+                    diesel::update(waitlist_entries::table.find(id))
+                        .set((
+                            waitlist_entries::state.eq(state.as_str()),
+                            waitlist_entries::offer_id.eq(offer),
+                            waitlist_entries::updated_at.eq(stamp),
+                        ))
+                        .execute(conn)
+                        .await?;
+                }
                 let live: Option<i64> = bookings::table
                     .filter(bookings::session_id.eq(session.0))
                     .filter(bookings::state.eq_any(LIVE))
@@ -320,10 +394,12 @@ pub async fn run(
                     .into());
                 }
             }
+            let notices = ledger.take_notices();
             Ok(Done {
                 ledger,
                 answers,
                 expired,
+                notices,
             })
         })
         .await
@@ -339,6 +415,21 @@ struct Statements {
     by_state: Vec<(BookingState, Vec<String>)>,
     /// New rows.
     rows: NewRows,
+    /// Existing waitlist entries' new states and offers.
+    waiters: Vec<(String, WaitlistState, Option<String>)>,
+}
+
+fn waiter(w: WaiterRecord) -> Result<Waiter, StoreError> {
+    Ok(Waiter {
+        tier: w.tier.parse().map_err(StoreError::Corrupt)?,
+        state: w.state.parse().map_err(StoreError::Corrupt)?,
+        party: u32::try_from(w.party).unwrap_or_default(),
+        id: w.id,
+        user: UserId(w.user_id),
+        seq: w.seq,
+        offer: w.offer_id,
+        joined_at: w.joined_at.and_utc(),
+    })
 }
 
 /// The net effect of `writes`: an entry made and ended in the same batch is
@@ -354,6 +445,9 @@ fn statements(
     let mut index: HashMap<String, usize> = HashMap::new();
     let mut changed: HashMap<String, BookingState> = HashMap::new();
     let mut rows = NewRows::default();
+    let mut new_waiters: Vec<Waiter> = Vec::new();
+    let mut waiter_index: HashMap<String, usize> = HashMap::new();
+    let mut waiters: Vec<(String, WaitlistState, Option<String>)> = Vec::new();
     for write in writes {
         match write {
             Write::Insert(entry) => {
@@ -372,6 +466,19 @@ fn statements(
                 None => {
                     changed.insert(id, state);
                 }
+            },
+            Write::WaitInsert(w) => {
+                waiter_index.insert(w.id.clone(), new_waiters.len());
+                new_waiters.push(w);
+            }
+            Write::WaitState { id, state, offer } => match waiter_index.get(&id) {
+                Some(&i) => {
+                    if let Some(w) = new_waiters.get_mut(i) {
+                        w.state = state;
+                        w.offer = offer;
+                    }
+                }
+                None => waiters.push((id, state, offer)),
             },
             Write::Remember {
                 user,
@@ -423,9 +530,25 @@ fn statements(
             updated_at: now,
         });
     }
+    rows.waiters = new_waiters
+        .into_iter()
+        .map(|w| WaiterRow {
+            id: w.id,
+            session_id: session.0,
+            user_id: w.user.0,
+            tier: w.tier.as_str(),
+            party: i32::try_from(w.party).unwrap_or(i32::MAX),
+            seq: w.seq,
+            state: w.state.as_str(),
+            offer_id: w.offer,
+            joined_at: w.joined_at.naive_utc(),
+            updated_at: now,
+        })
+        .collect();
     Ok(Statements {
         ended,
         by_state: by_state.into_iter().collect(),
         rows,
+        waiters,
     })
 }

@@ -5,9 +5,21 @@
 //! Availability is never a counter kept beside the bookings: it is derived from the
 //! live entries, and [`Ledger::check`] proves `booked + held + offered <= capacity`
 //! after every batch.
+//!
+//! The session's waitlist is part of the ledger (`offers.rs`): while anyone waits,
+//! every free place is kept for the line, and after every command the ledger
+//! offers free places to the next entry that fits, as a hold in state `offered`.
+//! An offer and the places it keeps are therefore decided, and stored, together.
 
+mod offers;
+
+pub use offers::Notice;
+
+use super::waitlist::{Waiter, Waitlist};
 use chrono::{DateTime, Utc};
-use limelight_shared::booking::{Availability, Booking, BookingState, Places};
+use limelight_shared::booking::{
+    Availability, Booking, BookingState, Places, WaitlistEntry, WaitlistState, WaitlistTier,
+};
 use limelight_shared::ids::{SessionId, UserId};
 use serde::{Deserialize, Serialize};
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -25,6 +37,8 @@ pub struct Terms {
     pub hold_ttl: chrono::Duration,
     /// Whether the session takes bookings (its event is active).
     pub open: bool,
+    /// Whether a smaller party may take places the first in line cannot fit in.
+    pub skip_ahead: bool,
 }
 
 /// A live hold, offer or booking.
@@ -72,6 +86,20 @@ pub enum Command {
         /// Staff may release anyone's.
         staff: bool,
     },
+    /// Join the waitlist.
+    Join {
+        /// Who.
+        user: UserId,
+        /// Places wanted together.
+        party: u32,
+        /// Tier.
+        tier: WaitlistTier,
+    },
+    /// Leave the waitlist, declining an open offer.
+    Leave {
+        /// Who.
+        user: UserId,
+    },
 }
 
 impl Command {
@@ -79,7 +107,9 @@ impl Command {
         match self {
             Command::Hold { user, .. }
             | Command::Confirm { user, .. }
-            | Command::Release { user, .. } => *user,
+            | Command::Release { user, .. }
+            | Command::Join { user, .. }
+            | Command::Leave { user } => *user,
         }
     }
 
@@ -96,6 +126,8 @@ impl Command {
             }
             Command::Confirm { id, .. } => format!("confirm {id}"),
             Command::Release { id, .. } => format!("release {id}"),
+            Command::Join { party, tier, .. } => format!("join {party} {}", tier.as_str()),
+            Command::Leave { .. } => "leave".into(),
         }
     }
 }
@@ -140,6 +172,20 @@ pub enum Refusal {
     Closed,
     /// The idempotency key was used for a different request.
     KeyReused,
+    /// The attendee is on the waitlist already.
+    AlreadyWaiting,
+    /// Places are free for the party: hold them instead of waiting.
+    PlacesAvailable {
+        /// Places free.
+        available: u32,
+    },
+    /// The attendee is not on the waitlist.
+    NotWaiting,
+    /// The party is larger than the session.
+    PartyTooLarge {
+        /// The session's capacity.
+        capacity: u32,
+    },
 }
 
 impl Refusal {
@@ -162,12 +208,30 @@ impl Refusal {
             Refusal::NotFound => "no such hold or booking".into(),
             Refusal::Closed => "this session does not take bookings now".into(),
             Refusal::KeyReused => "this idempotency key was used for a different request".into(),
+            Refusal::AlreadyWaiting => "you are on this session's waitlist already".into(),
+            Refusal::PlacesAvailable { available } => {
+                format!("{available} places are available: hold them instead of waiting")
+            }
+            Refusal::NotWaiting => "you are not on this session's waitlist".into(),
+            Refusal::PartyTooLarge { capacity } => {
+                format!("the party is larger than the session's {capacity} places")
+            }
         }
     }
 }
 
+/// What a command made or touched.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A hold, offer or booking.
+    Booking(Booking),
+    /// A waitlist entry.
+    Waiter(WaitlistEntry),
+}
+
 /// The ledger's answer to one command.
-pub type Answer = Result<Booking, Refusal>;
+pub type Answer = Result<Outcome, Refusal>;
 
 /// A stored answer to an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -191,6 +255,17 @@ pub enum Write {
         state: BookingState,
         /// Its seats, to free or keep.
         seats: Option<Vec<String>>,
+    },
+    /// A new waitlist entry.
+    WaitInsert(Waiter),
+    /// A waitlist entry's new state, and its offer.
+    WaitState {
+        /// The entry.
+        id: String,
+        /// Its new state.
+        state: WaitlistState,
+        /// The offered hold.
+        offer: Option<String>,
     },
     /// An answer to remember under an idempotency key.
     Remember {
@@ -217,7 +292,9 @@ pub struct Ledger {
     per_user: HashMap<UserId, u32>,
     expiries: BTreeSet<(DateTime<Utc>, String)>,
     answers: HashMap<(UserId, String), Remembered>,
+    waitlist: Waitlist,
     writes: Vec<Write>,
+    notices: Vec<Notice>,
 }
 
 impl Ledger {
@@ -233,7 +310,9 @@ impl Ledger {
             per_user: HashMap::new(),
             expiries: BTreeSet::new(),
             answers: HashMap::new(),
+            waitlist: Waitlist::default(),
             writes: Vec::new(),
+            notices: Vec::new(),
         }
     }
 
@@ -269,6 +348,16 @@ impl Ledger {
         self.answers.insert((user, key), remembered);
     }
 
+    /// Continue signup numbers from `seq` (at load).
+    pub fn restore_seq(&mut self, seq: i64) {
+        self.waitlist.continue_from(seq);
+    }
+
+    /// Take up a stored waitlist entry (at load, in signup order).
+    pub fn restore_waiter(&mut self, waiter: Waiter) {
+        self.waitlist.admit(waiter);
+    }
+
     fn admit(&mut self, entry: Entry) {
         for seat in entry.seats.iter().flatten() {
             self.claimed.insert(seat.clone(), entry.id.clone());
@@ -301,6 +390,14 @@ impl Ledger {
             state,
             seats: entry.seats.clone(),
         });
+        if entry.state == BookingState::Offered {
+            let outcome = if state == BookingState::Expired {
+                WaitlistState::Expired
+            } else {
+                WaitlistState::Declined
+            };
+            self.offer_ended(&entry.id, outcome);
+        }
         Some(entry)
     }
 
@@ -322,9 +419,19 @@ impl Ledger {
         self.per_user.values().sum()
     }
 
-    /// Places anyone may take now.
-    pub fn available(&self) -> u32 {
+    /// Places not held, offered or booked.
+    pub fn free(&self) -> u32 {
         self.terms.capacity.saturating_sub(self.used())
+    }
+
+    /// Places anyone may take now: none while anyone waits, since free places
+    /// are kept for the waitlist then.
+    pub fn available(&self) -> u32 {
+        if self.waitlist.waiting() > 0 {
+            0
+        } else {
+            self.free()
+        }
     }
 
     /// When the next hold or offer lapses.
@@ -337,7 +444,8 @@ impl Ledger {
         !self.expiries.is_empty()
     }
 
-    /// Expire every hold and offer whose time has come; their ids.
+    /// Expire every hold and offer whose time has come, and offer the places
+    /// they free to the waitlist; the expired entries.
     pub fn sweep(&mut self, now: DateTime<Utc>) -> Vec<Entry> {
         let due: Vec<String> = self
             .expiries
@@ -345,9 +453,12 @@ impl Ledger {
             .take_while(|(at, _)| *at <= now)
             .map(|(_, id)| id.clone())
             .collect();
-        due.iter()
+        let expired = due
+            .iter()
             .filter_map(|id| self.end(id, BookingState::Expired))
-            .collect()
+            .collect();
+        self.pump(now);
+        expired
     }
 
     /// Decide one command at `now`. A refusal changes nothing; an answer under an
@@ -365,10 +476,20 @@ impl Ledger {
             };
         }
         let answer = match command {
-            Command::Hold { user, places, book } => self.hold(user, places, book, now),
-            Command::Confirm { user, id } => self.confirm(user, &id),
-            Command::Release { user, id, staff } => self.release(user, &id, staff),
+            Command::Hold { user, places, book } => {
+                self.hold(user, places, book, now).map(Outcome::Booking)
+            }
+            Command::Confirm { user, id } => self.confirm(user, &id).map(Outcome::Booking),
+            Command::Release { user, id, staff } => {
+                self.release(user, &id, staff).map(Outcome::Booking)
+            }
+            Command::Join { user, party, tier } => {
+                self.join(user, party, tier, now).map(Outcome::Waiter)
+            }
+            Command::Leave { user } => self.leave(user).map(Outcome::Waiter),
         };
+        // Places a command freed go to the waitlist at once.
+        self.pump(now);
         if let Some(key) = key {
             let remembered = Remembered {
                 request,
@@ -384,7 +505,13 @@ impl Ledger {
         answer
     }
 
-    fn hold(&mut self, user: UserId, places: Places, book: bool, now: DateTime<Utc>) -> Answer {
+    fn hold(
+        &mut self,
+        user: UserId,
+        places: Places,
+        book: bool,
+        now: DateTime<Utc>,
+    ) -> Result<Booking, Refusal> {
         if !self.terms.open {
             return Err(Refusal::Closed);
         }
@@ -451,10 +578,13 @@ impl Ledger {
         self.writes.push(Write::Insert(entry.clone()));
         let booking = self.dto(&entry);
         self.admit(entry);
+        if book {
+            self.notices.push(Notice::Confirmed(booking.clone()));
+        }
         Ok(booking)
     }
 
-    fn confirm(&mut self, user: UserId, id: &str) -> Answer {
+    fn confirm(&mut self, user: UserId, id: &str) -> Result<Booking, Refusal> {
         let Some(entry) = self.live.get(id).filter(|e| e.user == user) else {
             return Err(self.why_not_live(user, id));
         };
@@ -465,6 +595,7 @@ impl Ledger {
                 if let Some(at) = entry.expires_at.take() {
                     self.expiries.remove(&(at, entry.id.clone()));
                 }
+                let was_offer = entry.state == BookingState::Offered;
                 entry.state = BookingState::Booked;
                 self.writes.push(Write::State {
                     id: entry.id.clone(),
@@ -473,13 +604,17 @@ impl Ledger {
                 });
                 let booking = self.dto(&entry);
                 self.live.insert(entry.id.clone(), entry);
+                if was_offer {
+                    self.offer_ended(id, WaitlistState::Booked);
+                }
+                self.notices.push(Notice::Confirmed(booking.clone()));
                 Ok(booking)
             }
             _ => Err(Refusal::Gone),
         }
     }
 
-    fn release(&mut self, user: UserId, id: &str, staff: bool) -> Answer {
+    fn release(&mut self, user: UserId, id: &str, staff: bool) -> Result<Booking, Refusal> {
         let Some(entry) = self.live.get(id).filter(|e| staff || e.user == user) else {
             return Err(self.why_not_live(user, id));
         };
@@ -537,7 +672,7 @@ impl Ledger {
             booked,
             held,
             offered,
-            kept_for_waitlist: 0,
+            kept_for_waitlist: self.free() - self.available(),
             available: self.available(),
             free_seats: self.terms.seats.as_ref().map(|map| {
                 map.iter()
@@ -551,6 +686,11 @@ impl Ledger {
     /// The changes decided since the last call, to store.
     pub fn take_writes(&mut self) -> Vec<Write> {
         std::mem::take(&mut self.writes)
+    }
+
+    /// What attendees should hear about since the last call, once stored.
+    pub fn take_notices(&mut self) -> Vec<Notice> {
+        std::mem::take(&mut self.notices)
     }
 
     /// Prove the invariant from the entries themselves: `booked + held + offered
@@ -589,7 +729,7 @@ impl Ledger {
                 self.session
             ));
         }
-        Ok(())
+        self.check_waitlist()
     }
 }
 

@@ -1,13 +1,12 @@
-//! Booking: each session's ledger (plain Rust), the batch that stores a group of
-//! its commands in one transaction, the actor that owns it, and the directory that
-//! starts, supervises and stops the actors.
+//! Booking: each session's ledger and waitlist (plain Rust), the batch that stores
+//! a group of its commands in one transaction, and the actor that owns it.
+//! [`crate::sessions`] starts, supervises and stops the actors.
 
 pub mod actor;
 pub mod batch;
-pub mod directory;
 pub mod ledger;
+pub mod waitlist;
 
 pub use actor::{Ask, LedgerActor, Question, Reload, Reply, Submit};
 pub use batch::Keyed;
-pub use directory::{LedgerOf, ReloadLedgers, RunningLedger, SessionDirectory};
-pub use ledger::{Answer, Command, Ledger, Refusal, Terms};
+pub use ledger::{Answer, Command, Ledger, Notice, Outcome, Refusal, Terms};

@@ -2,9 +2,14 @@
 //! answer comes once the batch holding it has committed.
 
 use super::*;
-use crate::booking::{Answer, Ask, Command, Keyed, LedgerActor, LedgerOf, Question, Reply, Submit};
+use crate::booking::{
+    Answer, Ask, Command, Keyed, LedgerActor, Outcome, Question, Refusal, Reply, Submit,
+};
+use crate::sessions::LedgerOf;
+use limelight_shared::booking::WaitlistTier;
 use limelight_shared::booking::{
-    Availability, Booking, BookingState, MAX_IDEMPOTENCY_KEY_LEN, PlaceRequest,
+    Availability, Booking, BookingState, JoinWaitlist, MAX_IDEMPOTENCY_KEY_LEN, MAX_PARTY,
+    PlaceRequest, WaitlistEntry, WaitlistPage,
 };
 use limelight_shared::events::Paging;
 use limelight_shared::ids::SessionId;
@@ -23,6 +28,10 @@ fn check_key(key: Option<&str>) -> Result<Option<String>, EngineError> {
             "Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
         ))),
     }
+}
+
+fn off_topic() -> EngineError {
+    EngineError::Internal("the ledger answered off topic".into())
 }
 
 fn booking_dto(r: &store::BookingRecord) -> Result<Booking, EngineError> {
@@ -57,13 +66,15 @@ impl EngineHandle {
         session: SessionId,
         command: Command,
         key: Option<&str>,
-    ) -> Result<Booking, EngineError> {
+    ) -> Result<Outcome, EngineError> {
         let key = check_key(key)?;
         let op = match &command {
             Command::Hold { book: false, .. } => "hold",
             Command::Hold { book: true, .. } => "book",
             Command::Confirm { .. } => "confirm",
             Command::Release { .. } => "release",
+            Command::Join { .. } => "join_waitlist",
+            Command::Leave { .. } => "leave_waitlist",
         };
         let answer: Answer = self
             .ledger(session)
@@ -75,6 +86,111 @@ impl EngineHandle {
         metrics::counter!("limelight_booking_commands_total", "op" => op, "outcome" => outcome)
             .increment(1);
         answer.map_err(EngineError::Booking)
+    }
+
+    async fn submit_booking(
+        &self,
+        session: SessionId,
+        command: Command,
+        key: Option<&str>,
+    ) -> Result<Booking, EngineError> {
+        match self.submit(session, command, key).await? {
+            Outcome::Booking(b) => Ok(b),
+            Outcome::Waiter(_) => Err(off_topic()),
+        }
+    }
+
+    async fn submit_waiter(
+        &self,
+        session: SessionId,
+        command: Command,
+    ) -> Result<WaitlistEntry, EngineError> {
+        match self.submit(session, command, None).await? {
+            Outcome::Waiter(w) => Ok(w),
+            Outcome::Booking(_) => Err(off_topic()),
+        }
+    }
+
+    /// Join a session's waitlist: the attendee, or anyone for staff (who alone may
+    /// give the VIP tier).
+    pub async fn join_waitlist(
+        &self,
+        who: &Principal,
+        session: SessionId,
+        request: &JoinWaitlist,
+    ) -> Result<WaitlistEntry, EngineError> {
+        if !(1..=MAX_PARTY).contains(&request.party) {
+            return Err(EngineError::Invalid(format!(
+                "party must be between 1 and {MAX_PARTY}, got {}",
+                request.party
+            )));
+        }
+        let staff = who.role != Role::Attendee;
+        if !staff && (request.tier != WaitlistTier::Standard || request.user.is_some()) {
+            return Err(EngineError::Forbidden(
+                "only staff may choose the tier or put someone else on the waitlist".into(),
+            ));
+        }
+        let user = match request.user {
+            Some(user) => {
+                self.user(user).await?;
+                user
+            }
+            None => who.id,
+        };
+        self.session(session, !staff).await?;
+        let command = Command::Join {
+            user,
+            party: request.party,
+            tier: request.tier,
+        };
+        self.submit_waiter(session, command).await
+    }
+
+    /// Leave a session's waitlist, declining an open offer.
+    pub async fn leave_waitlist(
+        &self,
+        who: &Principal,
+        session: SessionId,
+    ) -> Result<WaitlistEntry, EngineError> {
+        self.submit_waiter(session, Command::Leave { user: who.id })
+            .await
+    }
+
+    /// An attendee's place on a session's waitlist, with the offer if one is open.
+    pub async fn my_waitlist_entry(
+        &self,
+        who: &Principal,
+        session: SessionId,
+    ) -> Result<WaitlistEntry, EngineError> {
+        match self.ask(session, Question::Waiting(who.id)).await? {
+            Reply::Waiter(Some(w)) => Ok(w),
+            Reply::Waiter(None) => Err(EngineError::Booking(Refusal::NotWaiting)),
+            _ => Err(off_topic()),
+        }
+    }
+
+    /// A page of a session's waitlist in offer order (staff).
+    pub async fn waitlist(
+        &self,
+        session: SessionId,
+        paging: &Paging,
+    ) -> Result<WaitlistPage, EngineError> {
+        self.session(session, false).await?;
+        let offset = (paging.page as usize - 1) * paging.limit as usize;
+        let q = Question::Waitlist {
+            offset,
+            limit: paging.limit as usize,
+        };
+        match self.ask(session, q).await? {
+            Reply::Waitlist(items, total) => Ok(WaitlistPage {
+                items,
+                page: paging.page,
+                limit: paging.limit,
+                total: total as u64,
+            }),
+            _ => Err(off_topic()),
+        }
     }
 
     /// Hold places (or book them at once with `book`) in a session.
@@ -94,7 +210,7 @@ impl EngineHandle {
             places,
             book,
         };
-        self.submit(session, command, key).await
+        self.submit_booking(session, command, key).await
     }
 
     /// Book what a hold keeps.
@@ -109,7 +225,7 @@ impl EngineHandle {
             user: who.id,
             id: hold.to_owned(),
         };
-        self.submit(session, command, key).await
+        self.submit_booking(session, command, key).await
     }
 
     /// Release a hold or cancel a booking: an attendee's own, or anyone's for staff.
@@ -125,7 +241,7 @@ impl EngineHandle {
             id: id.to_owned(),
             staff: who.role != Role::Attendee,
         };
-        self.submit(session, command, key).await
+        self.submit_booking(session, command, key).await
     }
 
     async fn ask(&self, session: SessionId, q: Question) -> Result<Reply, EngineError> {
@@ -145,9 +261,7 @@ impl EngineHandle {
         self.session(session, published_only).await?;
         match self.ask(session, Question::Availability).await? {
             Reply::Availability(a) => Ok(a),
-            Reply::Bookings(_) => Err(EngineError::Internal(
-                "the ledger answered off topic".into(),
-            )),
+            _ => Err(off_topic()),
         }
     }
 
@@ -159,9 +273,7 @@ impl EngineHandle {
     ) -> Result<Vec<Booking>, EngineError> {
         match self.ask(session, Question::Mine(who.id)).await? {
             Reply::Bookings(b) => Ok(b),
-            Reply::Availability(_) => Err(EngineError::Internal(
-                "the ledger answered off topic".into(),
-            )),
+            _ => Err(off_topic()),
         }
     }
 

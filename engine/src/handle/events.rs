@@ -43,7 +43,7 @@ impl EngineHandle {
     fn reload_ledgers(&self, session: Option<SessionId>) {
         self.inner
             .sessions
-            .do_send(crate::booking::ReloadLedgers(session));
+            .do_send(crate::sessions::ReloadLedgers(session));
     }
 
     /// A page of venues.
@@ -122,11 +122,14 @@ impl EngineHandle {
     }
 
     /// Add an event.
-    pub async fn create_event(&self, body: &[u8]) -> Result<Event, EngineError> {
+    /// An active emergency raises a system alert.
+    pub async fn create_event(&self, who: &Principal, body: &[u8]) -> Result<Event, EngineError> {
         let spec: EventSpec = parse_document(body)?;
         self.check_event_refs(&spec).await?;
         let row = event_row(EventId(0), &spec, store::now());
-        event_dto(&self.inner.store.insert_event(&row).await?)
+        let event = event_dto(&self.inner.store.insert_event(&row).await?)?;
+        self.event_alert(who, None, &event).await;
+        Ok(event)
     }
 
     /// An event; a draft is unknown to attendees.
@@ -140,7 +143,13 @@ impl EngineHandle {
 
     /// Replace an event. Its sessions' ledgers take up a change of status at their
     /// next batch (a cancelled event takes no more bookings).
-    pub async fn update_event(&self, id: EventId, body: &[u8]) -> Result<Event, EngineError> {
+    /// An event that becomes an active emergency raises a system alert.
+    pub async fn update_event(
+        &self,
+        who: &Principal,
+        id: EventId,
+        body: &[u8],
+    ) -> Result<Event, EngineError> {
         let spec: EventSpec = parse_document(body)?;
         self.check_event_refs(&spec).await?;
         let old = self
@@ -149,10 +158,13 @@ impl EngineHandle {
             .event(id.0)
             .await?
             .ok_or(EngineError::UnknownEvent(id.0))?;
+        let before = event_dto(&old)?;
         let row = event_row(id, &spec, old.created_at);
         let row = self.inner.store.update_event(&row).await?;
         self.reload_ledgers(None);
-        event_dto(&row.ok_or(EngineError::UnknownEvent(id.0))?)
+        let event = event_dto(&row.ok_or(EngineError::UnknownEvent(id.0))?)?;
+        self.event_alert(who, Some(&before), &event).await;
+        Ok(event)
     }
 
     /// Remove an event and its sessions, unless a session has live bookings.
@@ -263,12 +275,18 @@ impl EngineHandle {
         Ok(())
     }
 
-    /// Report an incident.
-    pub async fn create_incident(&self, body: &[u8]) -> Result<Incident, EngineError> {
+    /// Report an incident; a critical one raises a system alert.
+    pub async fn create_incident(
+        &self,
+        who: &Principal,
+        body: &[u8],
+    ) -> Result<Incident, EngineError> {
         let spec: IncidentSpec = parse_document(body)?;
         self.check_incident_refs(&spec).await?;
         let row = incident_row(IncidentId(0), &spec, store::now());
-        incident_dto(&self.inner.store.insert_incident(&row).await?)
+        let incident = incident_dto(&self.inner.store.insert_incident(&row).await?)?;
+        self.incident_alert(who, None, &incident).await;
+        Ok(incident)
     }
 
     /// An incident.
@@ -277,9 +295,10 @@ impl EngineHandle {
         incident_dto(&row.ok_or(EngineError::UnknownIncident(id.0))?)
     }
 
-    /// Replace an incident.
+    /// Replace an incident; one that becomes critical raises a system alert.
     pub async fn update_incident(
         &self,
+        who: &Principal,
         id: IncidentId,
         body: &[u8],
     ) -> Result<Incident, EngineError> {
@@ -291,9 +310,12 @@ impl EngineHandle {
             .incident(id.0)
             .await?
             .ok_or(EngineError::UnknownIncident(id.0))?;
+        let before = incident_dto(&old)?;
         let row = incident_row(id, &spec, old.created_at);
         let row = self.inner.store.update_incident(&row).await?;
-        incident_dto(&row.ok_or(EngineError::UnknownIncident(id.0))?)
+        let incident = incident_dto(&row.ok_or(EngineError::UnknownIncident(id.0))?)?;
+        self.incident_alert(who, Some(&before), &incident).await;
+        Ok(incident)
     }
 
     /// Remove an incident.

@@ -96,6 +96,12 @@ pub enum EngineEvent {
         /// What failed.
         reason: String,
     },
+    /// Places were offered to a waitlist entry (for its attendee).
+    WaitlistOffer(limelight_shared::booking::WaitlistEntry),
+    /// A booking was made (for its attendee).
+    BookingConfirmed(limelight_shared::booking::Booking),
+    /// An emergency event or a critical incident (for staff).
+    SystemAlert(limelight_shared::ws::Alert),
 }
 
 /// The engine, as the API sees it. Cheap to clone.
@@ -116,7 +122,7 @@ struct Inner {
     /// The venue, for the schedule's times.
     venue: Venue,
     /// Each session's ledger, started on demand.
-    sessions: Addr<crate::booking::SessionDirectory>,
+    sessions: Addr<crate::sessions::SessionDirectory>,
 }
 
 /// Build a canvas's setup from its stored record; `None` if it is gone.
@@ -236,12 +242,14 @@ fn json(value: &impl serde::Serialize) -> String {
 }
 
 mod accounts;
+mod alerts;
 mod bookings;
 mod canvases;
 mod content;
 mod cues;
 mod events;
 mod live;
+mod rooms;
 mod schedule;
 
 impl EngineHandle {
@@ -298,13 +306,14 @@ impl EngineHandle {
         );
         // The scheduler's own thread: its planning never waits behind API work.
         let scheduler = Scheduler::start_in_arbiter(&Arbiter::new().handle(), |_| scheduler);
-        let sessions = crate::booking::SessionDirectory::new(
+        let sessions = crate::sessions::SessionDirectory::new(
             store.clone(),
             config.wall_clock.clone(),
+            events.clone(),
             config.session_idle,
         );
         let sessions =
-            crate::booking::SessionDirectory::start_in_arbiter(&Arbiter::new().handle(), |_| {
+            crate::sessions::SessionDirectory::start_in_arbiter(&Arbiter::new().handle(), |_| {
                 sessions
             });
         Ok(Self {
@@ -392,6 +401,9 @@ fn clone_error(e: &EngineError) -> EngineError {
         EngineError::Unavailable(s) => EngineError::Unavailable(s.clone()),
         EngineError::CueRefused(s) => EngineError::CueRefused(s.clone()),
         EngineError::Invalid(s) => EngineError::Invalid(s.clone()),
+        EngineError::Forbidden(s) => EngineError::Forbidden(s.clone()),
+        EngineError::Room(r) => EngineError::Room(r.clone()),
+        EngineError::NotInRoom(s) => EngineError::NotInRoom(*s),
         EngineError::InvalidJson(s) => EngineError::InvalidJson(s.clone()),
         EngineError::InvalidScene(s) => EngineError::InvalidScene(s.clone()),
         EngineError::Conflict(s) => EngineError::Conflict(s.clone()),

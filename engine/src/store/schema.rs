@@ -104,6 +104,60 @@ diesel::table! {
 }
 
 diesel::table! {
+    poll_votes (poll_id, user_id) {
+        poll_id -> Text,
+        user_id -> Int8,
+        choices -> Text,
+        voted_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    polls (id) {
+        id -> Text,
+        session_id -> Int8,
+        question -> Text,
+        options -> Text,
+        kind -> Text,
+        status -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    question_votes (question_id, user_id) {
+        question_id -> Text,
+        user_id -> Int8,
+    }
+}
+
+diesel::table! {
+    questions (id) {
+        id -> Text,
+        session_id -> Int8,
+        user_id -> Int8,
+        username -> Text,
+        body -> Text,
+        answered -> Bool,
+        pinned -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    room_messages (id) {
+        id -> Text,
+        session_id -> Int8,
+        user_id -> Int8,
+        username -> Text,
+        body -> Text,
+        pinned -> Bool,
+        deleted -> Bool,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     scenes (id) {
         id -> Int8,
         name -> Text,
@@ -190,15 +244,37 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    waitlist_entries (id) {
+        id -> Text,
+        session_id -> Int8,
+        user_id -> Int8,
+        tier -> Text,
+        party -> Int4,
+        seq -> Int8,
+        state -> Text,
+        offer_id -> Nullable<Text>,
+        joined_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(bookings -> sessions (session_id));
 diesel::joinable!(emergency_states -> canvases (canvas_id));
 diesel::joinable!(events -> venues (venue_id));
 diesel::joinable!(idempotency_keys -> sessions (session_id));
 diesel::joinable!(incidents -> events (event_id));
+diesel::joinable!(poll_votes -> polls (poll_id));
+diesel::joinable!(polls -> sessions (session_id));
+diesel::joinable!(question_votes -> questions (question_id));
+diesel::joinable!(questions -> sessions (session_id));
+diesel::joinable!(room_messages -> sessions (session_id));
 diesel::joinable!(schedule_overrides -> canvases (canvas_id));
 diesel::joinable!(seat_claims -> bookings (booking_id));
 diesel::joinable!(seat_claims -> sessions (session_id));
 diesel::joinable!(sessions -> events (event_id));
+diesel::joinable!(waitlist_entries -> bookings (offer_id));
+diesel::joinable!(waitlist_entries -> sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
@@ -209,6 +285,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     idempotency_keys,
     incidents,
+    poll_votes,
+    polls,
+    question_votes,
+    questions,
+    room_messages,
     scenes,
     schedule_overrides,
     schedules,
@@ -217,4 +298,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     settings,
     users,
     venues,
+    waitlist_entries,
 );

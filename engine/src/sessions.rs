@@ -1,15 +1,20 @@
-//! `SessionDirectory`: starts each session's ledger on demand, supervises it (a
-//! ledger that stops on a broken rule is restarted and rebuilt from the database)
-//! and lets it go once it has been idle for a while with nothing left to expire.
+//! `SessionDirectory`: starts each session's actors on demand (its booking ledger,
+//! which also keeps its waitlist, and its live room), supervises them (an actor
+//! that stops is restarted and rebuilds from the database) and lets them go once
+//! they have been idle for a while: a ledger with no hold or offer left to expire,
+//! a room with nobody in it.
 
-use super::actor::{IdleFor, LedgerActor, Reload};
+use crate::EngineEvent;
+use crate::booking::actor::{IdleFor, LedgerActor, Reload};
 use crate::clock::WallClock;
+use crate::room::{RoomActor, RoomIdleFor};
 use crate::store::Store;
 use actix::prelude::*;
 use limelight_shared::ids::SessionId;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::sync::broadcast;
 
 /// The ledger of a session, started if it is not running.
 #[derive(Debug, Message)]
@@ -27,6 +32,11 @@ pub struct RunningLedger(pub SessionId);
 #[rtype(result = "()")]
 pub struct ReloadLedgers(pub Option<SessionId>);
 
+/// The room of a session, started if it is not running.
+#[derive(Debug, Message)]
+#[rtype(result = "Addr<RoomActor>")]
+pub struct RoomOf(pub SessionId);
+
 /// How many ledgers run.
 #[derive(Debug, Message)]
 #[rtype(result = "usize")]
@@ -37,7 +47,9 @@ pub struct CountLedgers;
 pub struct SessionDirectory {
     store: Store,
     wall: Arc<dyn WallClock>,
+    events: broadcast::Sender<EngineEvent>,
     ledgers: HashMap<SessionId, Addr<LedgerActor>>,
+    rooms: HashMap<SessionId, Addr<RoomActor>>,
     /// Where the session actors run: one thread beside the API's.
     arbiter: ArbiterHandle,
     idle_after: Duration,
@@ -45,11 +57,18 @@ pub struct SessionDirectory {
 
 impl SessionDirectory {
     /// A directory whose actors stop after `idle_after` without use.
-    pub fn new(store: Store, wall: Arc<dyn WallClock>, idle_after: Duration) -> Self {
+    pub fn new(
+        store: Store,
+        wall: Arc<dyn WallClock>,
+        events: broadcast::Sender<EngineEvent>,
+        idle_after: Duration,
+    ) -> Self {
         Self {
             store,
             wall,
+            events,
             ledgers: HashMap::new(),
+            rooms: HashMap::new(),
             arbiter: Arbiter::new().handle(),
             idle_after,
         }
@@ -57,27 +76,42 @@ impl SessionDirectory {
 
     fn sweep_idle(&mut self, ctx: &mut Context<Self>) {
         let idle_after = self.idle_after;
-        let asks: Vec<_> = self
+        let ledgers: Vec<_> = self
             .ledgers
             .iter()
             .map(|(id, addr)| (*id, addr.send(IdleFor(idle_after))))
             .collect();
+        let rooms: Vec<_> = self
+            .rooms
+            .iter()
+            .map(|(id, addr)| (*id, addr.send(RoomIdleFor(idle_after))))
+            .collect();
         let fut = async move {
-            let mut idle = Vec::new();
-            for (id, ask) in asks {
+            let (mut idle_ledgers, mut idle_rooms) = (Vec::new(), Vec::new());
+            for (id, ask) in ledgers {
                 if ask.await.unwrap_or(true) {
-                    idle.push(id);
+                    idle_ledgers.push(id);
                 }
             }
-            idle
+            for (id, ask) in rooms {
+                if ask.await.unwrap_or(true) {
+                    idle_rooms.push(id);
+                }
+            }
+            (idle_ledgers, idle_rooms)
         };
-        ctx.spawn(fut.into_actor(self).map(|idle, act, _| {
-            for id in idle {
-                // Dropping the last address stops the actor once its mailbox is empty.
+        ctx.spawn(fut.into_actor(self).map(|(ledgers, rooms), act, _| {
+            // Dropping the last address stops an actor once its mailbox is empty.
+            for id in ledgers {
                 act.ledgers.remove(&id);
                 tracing::debug!(session = %id, "ledger idle; stopped");
             }
+            for id in rooms {
+                act.rooms.remove(&id);
+                tracing::debug!(session = %id, "room empty; stopped");
+            }
             metrics::gauge!("limelight_ledgers_running").set(act.ledgers.len() as f64);
+            metrics::gauge!("limelight_rooms_running").set(act.rooms.len() as f64);
         }));
     }
 }
@@ -101,12 +135,32 @@ impl Handler<LedgerOf> for SessionDirectory {
             .entry(msg.0)
             .or_insert_with(|| {
                 let (store, wall) = (self.store.clone(), self.wall.clone());
+                let events = self.events.clone();
                 Supervisor::start_in_arbiter(&self.arbiter, move |_| {
-                    LedgerActor::new(msg.0, store, wall)
+                    LedgerActor::new(msg.0, store, wall, events)
                 })
             })
             .clone();
         metrics::gauge!("limelight_ledgers_running").set(self.ledgers.len() as f64);
+        MessageResult(addr)
+    }
+}
+
+impl Handler<RoomOf> for SessionDirectory {
+    type Result = MessageResult<RoomOf>;
+
+    fn handle(&mut self, msg: RoomOf, _: &mut Context<Self>) -> Self::Result {
+        let addr = self
+            .rooms
+            .entry(msg.0)
+            .or_insert_with(|| {
+                let (store, wall) = (self.store.clone(), self.wall.clone());
+                Supervisor::start_in_arbiter(&self.arbiter, move |_| {
+                    RoomActor::new(msg.0, store, wall)
+                })
+            })
+            .clone();
+        metrics::gauge!("limelight_rooms_running").set(self.rooms.len() as f64);
         MessageResult(addr)
     }
 }

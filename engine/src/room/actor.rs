@@ -1,0 +1,467 @@
+//! `RoomActor`: one session's live room. It owns who is present and the room's
+//! content; commands queue while a batch is being stored and are answered once it
+//! has committed, then everyone in the room hears about them.
+//!
+//! Fan-out never waits for a client: every event is encoded once and offered to
+//! each member's bounded queue. A member whose queue is full is marked behind and
+//! skipped; on the room's next tick (every 100 ms) it gets a fresh
+//! `ROOM_SNAPSHOT` instead of the events it missed. Poll results and presence are
+//! coalesced on the same tick, so each poll's results go out at most ten times a
+//! second, each with a higher `seq`.
+
+use super::state::{Room, RoomCommand, RoomDone, RoomRefusal, Speaker};
+use super::storage;
+use crate::clock::WallClock;
+use crate::error::EngineError;
+use crate::store::Store;
+use actix::prelude::*;
+use limelight_shared::ids::{SessionId, UserId};
+use limelight_shared::room::{RESULTS_PER_SECOND, RoomSnapshot};
+use limelight_shared::ws::ServerMessage;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{mpsc, oneshot};
+
+/// Where a member's room events go: encoded `ServerMessage` JSON.
+pub type RoomSender = mpsc::Sender<Arc<str>>;
+
+/// A member that has not been heard from for this long has left.
+pub const PRESENCE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Most commands in one transaction.
+const MAX_BATCH: usize = 1024;
+
+/// Enter the room; a `ROOM_SNAPSHOT` follows on `tx`.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Enter {
+    /// The connection's id.
+    pub member: u64,
+    /// Who.
+    pub user: UserId,
+    /// Where events go.
+    pub tx: RoomSender,
+}
+
+/// Leave the room.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Exit(pub u64);
+
+/// The member is still there (its connection is alive).
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Touch(pub u64);
+
+/// A command; answered once stored.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<RoomDone, EngineError>")]
+pub struct Act {
+    /// Who.
+    pub speaker: Speaker,
+    /// What.
+    pub command: RoomCommand,
+    /// The connection it came from, which must be in the room; `None` for REST.
+    pub member: Option<u64>,
+}
+
+/// The room as it is now.
+#[derive(Debug, Message)]
+#[rtype(result = "Result<RoomSnapshot, EngineError>")]
+pub struct Look;
+
+/// Whether the room has been empty and unused for `0`.
+#[derive(Debug, Message)]
+#[rtype(result = "bool")]
+pub struct RoomIdleFor(pub Duration);
+
+struct Member {
+    user: UserId,
+    tx: RoomSender,
+    last_seen: Instant,
+    /// Missed events: gets a snapshot on the next tick.
+    behind: bool,
+}
+
+type Pending = (
+    Speaker,
+    RoomCommand,
+    oneshot::Sender<Result<RoomDone, EngineError>>,
+);
+
+/// One session's room.
+pub struct RoomActor {
+    session: SessionId,
+    store: Store,
+    wall: Arc<dyn WallClock>,
+    room: Option<Room>,
+    members: HashMap<u64, Member>,
+    presence_changed: bool,
+    queue: Vec<Pending>,
+    looks: Vec<oneshot::Sender<Result<RoomSnapshot, EngineError>>>,
+    busy: bool,
+    loading: bool,
+    last_used: Instant,
+}
+
+impl std::fmt::Debug for RoomActor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RoomActor")
+            .field("session", &self.session)
+            .field("members", &self.members.len())
+            .field("queued", &self.queue.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn encode(message: &ServerMessage) -> Option<Arc<str>> {
+    match serde_json::to_string(message) {
+        Ok(s) => Some(Arc::from(s)),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot encode a room event");
+            None
+        }
+    }
+}
+
+fn refusal(r: RoomRefusal) -> EngineError {
+    EngineError::Room(r)
+}
+
+impl RoomActor {
+    /// A room for `session`; it loads from the database when it starts.
+    pub fn new(session: SessionId, store: Store, wall: Arc<dyn WallClock>) -> Self {
+        Self {
+            session,
+            store,
+            wall,
+            room: None,
+            members: HashMap::new(),
+            presence_changed: false,
+            queue: Vec::new(),
+            looks: Vec::new(),
+            busy: false,
+            loading: false,
+            last_used: Instant::now(),
+        }
+    }
+
+    fn present(&self) -> u64 {
+        let mut users: Vec<UserId> = self.members.values().map(|m| m.user).collect();
+        users.sort_unstable();
+        users.dedup();
+        users.len() as u64
+    }
+
+    fn load(&mut self, ctx: &mut Context<Self>) {
+        if self.loading || self.room.is_some() {
+            return;
+        }
+        self.loading = true;
+        let (store, session) = (self.store.clone(), self.session);
+        let fut = async move { storage::load(&store, session).await };
+        ctx.spawn(fut.into_actor(self).map(|loaded, act, ctx| {
+            act.loading = false;
+            match loaded {
+                Ok(room) => {
+                    act.room = Some(room);
+                    for m in act.members.values_mut() {
+                        m.behind = true;
+                    }
+                    act.answer_looks();
+                    act.kick(ctx);
+                }
+                Err(e) => {
+                    tracing::error!(session = %act.session, error = %e, "room could not load; retrying");
+                    for look in act.looks.drain(..) {
+                        let _ = look.send(Err(EngineError::Unavailable(
+                            "the room could not be loaded; retry".into(),
+                        )));
+                    }
+                    ctx.run_later(Duration::from_secs(1), |act, ctx| act.load(ctx));
+                }
+            }
+        }));
+    }
+
+    fn answer_looks(&mut self) {
+        if let Some(room) = &self.room {
+            let snapshot = room.snapshot(self.present());
+            for look in self.looks.drain(..) {
+                let _ = look.send(Ok(snapshot.clone()));
+            }
+        }
+    }
+
+    /// Decide and store the queued commands, unless a batch is running.
+    fn kick(&mut self, ctx: &mut Context<Self>) {
+        if self.busy || self.queue.is_empty() {
+            return;
+        }
+        let Some(mut room) = self.room.take() else {
+            self.load(ctx);
+            return;
+        };
+        self.busy = true;
+        let take = self.queue.len().min(MAX_BATCH);
+        let batch: Vec<Pending> = self.queue.drain(..take).collect();
+        let (store, session, now) = (self.store.clone(), self.session, self.wall.now());
+        let mut decided = Vec::with_capacity(batch.len());
+        let mut replies = Vec::with_capacity(batch.len());
+        for (speaker, command, reply) in batch {
+            let moderation = matches!(
+                command,
+                RoomCommand::ModerateMessage { .. } | RoomCommand::SetPollStatus { .. }
+            );
+            decided.push((moderation, room.apply(&speaker, command, now)));
+            replies.push(reply);
+        }
+        let writes = room.take_writes();
+        let fut = async move { storage::save(&store, session, writes, now).await };
+        ctx.spawn(fut.into_actor(self).map(move |saved, act, ctx| {
+            act.busy = false;
+            match saved {
+                Ok(()) => {
+                    act.room = Some(room);
+                    act.answer_looks();
+                    for ((moderation, outcome), reply) in decided.into_iter().zip(replies) {
+                        if let Ok(done) = &outcome {
+                            act.announce(done, moderation);
+                        }
+                        let _ = reply.send(outcome.map_err(refusal));
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(session = %act.session, error = %e, "room batch failed");
+                    for reply in replies {
+                        let _ = reply.send(Err(EngineError::Unavailable(
+                            "the room could not store this; nothing changed, retry".into(),
+                        )));
+                    }
+                    // What was decided is not stored: start again from the rows.
+                    act.load(ctx);
+                }
+            }
+            act.kick(ctx);
+        }));
+    }
+
+    /// Tell the room about a stored change.
+    fn announce(&mut self, done: &RoomDone, moderation: bool) {
+        let session = self.session;
+        let message = match done {
+            RoomDone::Message(m) if moderation => ServerMessage::MessageUpdated {
+                session,
+                message: m.clone(),
+            },
+            RoomDone::Message(m) => ServerMessage::MessageReceived {
+                session,
+                message: m.clone(),
+            },
+            RoomDone::Poll(p) => ServerMessage::PollCreated {
+                session,
+                poll: p.clone(),
+            },
+            RoomDone::Question(q) => ServerMessage::QuestionUpdated {
+                session,
+                question: q.clone(),
+            },
+            // Results go out on the tick.
+            RoomDone::Voted => return,
+        };
+        self.broadcast(&message);
+    }
+
+    /// Offer an event to every member that is not behind; never waits.
+    fn broadcast(&mut self, message: &ServerMessage) {
+        let Some(text) = encode(message) else {
+            return;
+        };
+        let mut gone = Vec::new();
+        for (id, m) in &mut self.members {
+            if m.behind {
+                continue;
+            }
+            match m.tx.try_send(text.clone()) {
+                Ok(()) => {}
+                Err(mpsc::error::TrySendError::Full(_)) => {
+                    m.behind = true;
+                    metrics::counter!("limelight_room_resyncs_total").increment(1);
+                }
+                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(*id),
+            }
+        }
+        for id in gone {
+            self.members.remove(&id);
+            self.presence_changed = true;
+        }
+    }
+
+    /// Every 100 ms: poll results and presence, snapshots for members that fell
+    /// behind, and members whose connection went quiet.
+    fn tick(&mut self) {
+        let before = self.members.len();
+        self.members
+            .retain(|_, m| m.last_seen.elapsed() < PRESENCE_TIMEOUT && !m.tx.is_closed());
+        if self.members.len() != before {
+            self.presence_changed = true;
+        }
+        let Some(room) = &mut self.room else {
+            return;
+        };
+        let results = room.take_results();
+        let session = self.session;
+        for poll in results {
+            self.broadcast(&ServerMessage::PollResults { session, poll });
+        }
+        if std::mem::take(&mut self.presence_changed) {
+            let present = self.present();
+            metrics::gauge!("limelight_room_members").set(self.members.len() as f64);
+            self.broadcast(&ServerMessage::PresenceUpdate { session, present });
+        }
+        if self.members.values().any(|m| m.behind) {
+            let Some(room) = &self.room else {
+                return;
+            };
+            let snapshot = ServerMessage::RoomSnapshot {
+                snapshot: room.snapshot(self.present()),
+            };
+            let Some(text) = encode(&snapshot) else {
+                return;
+            };
+            for m in self.members.values_mut().filter(|m| m.behind) {
+                // Still full: try again on the next tick.
+                if m.tx.try_send(text.clone()).is_ok() {
+                    m.behind = false;
+                }
+            }
+        }
+    }
+}
+
+impl Actor for RoomActor {
+    type Context = Context<Self>;
+
+    fn started(&mut self, ctx: &mut Context<Self>) {
+        ctx.set_mailbox_capacity(1 << 16);
+        self.load(ctx);
+        let every = Duration::from_secs(1) / RESULTS_PER_SECOND;
+        ctx.run_interval(every, |act, _| act.tick());
+    }
+}
+
+impl actix::Supervised for RoomActor {
+    fn restarting(&mut self, _: &mut Context<Self>) {
+        tracing::warn!(session = %self.session, "room restarting; reloading from the database");
+        self.room = None;
+        self.busy = false;
+        self.loading = false;
+    }
+}
+
+impl Handler<Enter> for RoomActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Enter, _: &mut Context<Self>) {
+        self.last_used = Instant::now();
+        self.members.insert(
+            msg.member,
+            Member {
+                user: msg.user,
+                tx: msg.tx,
+                last_seen: Instant::now(),
+                behind: true,
+            },
+        );
+        self.presence_changed = true;
+        // The snapshot goes out now if the room is loaded, else once it is.
+        if let Some(room) = &self.room {
+            let snapshot = ServerMessage::RoomSnapshot {
+                snapshot: room.snapshot(self.present()),
+            };
+            if let (Some(text), Some(m)) = (encode(&snapshot), self.members.get_mut(&msg.member))
+                && m.tx.try_send(text).is_ok()
+            {
+                m.behind = false;
+            }
+        }
+    }
+}
+
+impl Handler<Exit> for RoomActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Exit, _: &mut Context<Self>) {
+        self.last_used = Instant::now();
+        if self.members.remove(&msg.0).is_some() {
+            self.presence_changed = true;
+        }
+    }
+}
+
+impl Handler<Touch> for RoomActor {
+    type Result = ();
+
+    fn handle(&mut self, msg: Touch, _: &mut Context<Self>) {
+        if let Some(m) = self.members.get_mut(&msg.0) {
+            m.last_seen = Instant::now();
+        }
+    }
+}
+
+impl Handler<Act> for RoomActor {
+    type Result = ResponseFuture<Result<RoomDone, EngineError>>;
+
+    fn handle(&mut self, msg: Act, ctx: &mut Context<Self>) -> Self::Result {
+        self.last_used = Instant::now();
+        if let Some(member) = msg.member {
+            match self.members.get_mut(&member) {
+                Some(m) => m.last_seen = Instant::now(),
+                None => {
+                    let session = self.session.0;
+                    return Box::pin(async move { Err(EngineError::NotInRoom(session)) });
+                }
+            }
+        }
+        let (tx, rx) = oneshot::channel();
+        self.queue.push((msg.speaker, msg.command, tx));
+        self.kick(ctx);
+        Box::pin(async move {
+            rx.await
+                .unwrap_or_else(|_| Err(EngineError::Internal("the room stopped".into())))
+        })
+    }
+}
+
+impl Handler<Look> for RoomActor {
+    type Result = ResponseFuture<Result<RoomSnapshot, EngineError>>;
+
+    fn handle(&mut self, _: Look, ctx: &mut Context<Self>) -> Self::Result {
+        self.last_used = Instant::now();
+        if let Some(room) = &self.room {
+            let snapshot = room.snapshot(self.present());
+            return Box::pin(async move { Ok(snapshot) });
+        }
+        let (tx, rx) = oneshot::channel();
+        self.looks.push(tx);
+        // A running batch hands the room back and answers; otherwise load it.
+        if !self.busy {
+            self.load(ctx);
+        }
+        Box::pin(async move {
+            rx.await
+                .unwrap_or_else(|_| Err(EngineError::Internal("the room stopped".into())))
+        })
+    }
+}
+
+impl Handler<RoomIdleFor> for RoomActor {
+    type Result = bool;
+
+    fn handle(&mut self, msg: RoomIdleFor, _: &mut Context<Self>) -> bool {
+        self.members.is_empty()
+            && self.queue.is_empty()
+            && !self.busy
+            && self.last_used.elapsed() >= msg.0
+    }
+}

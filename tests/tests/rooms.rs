@@ -1,0 +1,276 @@
+//! Session rooms through the real server: presence, chat, Q&A, a thousand
+//! WebSocket clients voting at once, and a stalled client that slows nobody.
+
+use anyhow::{Context, Result, ensure};
+use futures_util::{SinkExt, StreamExt};
+use limelight_tests::{TestApp, Ws, connect, next_of};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use tokio_tungstenite::tungstenite::Message;
+
+async fn say(ws: &mut Ws, value: Value) -> Result<()> {
+    ws.send(Message::Text(value.to_string().into())).await?;
+    Ok(())
+}
+
+/// Send a command and wait for its ack (other messages are passed over).
+async fn command(ws: &mut Ws, value: Value) -> Result<()> {
+    let id = value["request_id"].clone();
+    say(ws, value).await?;
+    loop {
+        let m = next_of_any(ws).await?;
+        if m["request_id"] == id {
+            ensure!(m["type"] == "ack", "{m}");
+            return Ok(());
+        }
+    }
+}
+
+async fn next_of_any(ws: &mut Ws) -> Result<Value> {
+    loop {
+        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+            .await
+            .context("no message in time")?
+            .context("socket closed")??;
+        if let Message::Text(text) = msg {
+            return Ok(serde_json::from_str(&text)?);
+        }
+    }
+}
+
+async fn enter(app: &TestApp, token: &str, session: i64) -> Result<Ws> {
+    let mut ws = connect(app, token).await?;
+    command(
+        &mut ws,
+        json!({"type": "join_room", "request_id": "j", "session": session}),
+    )
+    .await?;
+    Ok(ws)
+}
+
+#[actix_rt::test]
+async fn people_chat_ask_and_upvote_and_see_who_is_there() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let session = app
+        .bookable_session(&admin, json!({"capacity": 10}))
+        .await?;
+    let ann = app.attendee("ann").await?;
+    let bob = app.attendee("bob").await?;
+    let mut a = enter(&app, &ann, session).await?;
+    let snap = next_of(&mut a, "ROOM_SNAPSHOT").await?;
+    ensure!(snap["snapshot"]["session"] == session, "{snap}");
+    let mut b = enter(&app, &bob, session).await?;
+    next_of(&mut b, "ROOM_SNAPSHOT").await?;
+    loop {
+        let p = next_of(&mut a, "PRESENCE_UPDATE").await?;
+        if p["present"] == 2 {
+            break;
+        }
+    }
+    // Chat.
+    command(
+        &mut a,
+        json!({"type": "send_message", "request_id": "m", "session": session, "text": "hello"}),
+    )
+    .await?;
+    let m = next_of(&mut b, "MESSAGE_RECEIVED").await?;
+    ensure!(
+        m["message"]["text"] == "hello" && m["message"]["username"] == "ann",
+        "{m}"
+    );
+    // Rate limit and length limit.
+    for n in 0..4 {
+        command(&mut a, json!({"type": "send_message", "request_id": format!("r{n}"), "session": session, "text": "x"})).await?;
+    }
+    say(
+        &mut a,
+        json!({"type": "send_message", "request_id": "over", "session": session, "text": "x"}),
+    )
+    .await?;
+    let e = next_of(&mut a, "error").await?;
+    ensure!(
+        e["code"] == "rate_limited" && e["request_id"] == "over",
+        "{e}"
+    );
+    say(&mut b, json!({"type": "send_message", "request_id": "long", "session": session, "text": "y".repeat(501)})).await?;
+    let e = next_of(&mut b, "error").await?;
+    ensure!(e["code"] == "validation_failed", "{e}");
+    // Not in the room: refused.
+    let mut outsider = connect(&app, &bob).await?;
+    say(
+        &mut outsider,
+        json!({"type": "ask_question", "request_id": "q", "session": session, "text": "?"}),
+    )
+    .await?;
+    let e = next_of(&mut outsider, "error").await?;
+    ensure!(e["code"] == "not_in_room", "{e}");
+    // Q&A: one upvote per person.
+    command(&mut b, json!({"type": "ask_question", "request_id": "q", "session": session, "text": "When is the break?"})).await?;
+    let q = next_of(&mut a, "QUESTION_UPDATED").await?;
+    let qid = q["question"]["id"].clone();
+    for n in 0..2 {
+        command(&mut a, json!({"type": "upvote", "request_id": format!("u{n}"), "session": session, "question": qid})).await?;
+    }
+    let (status, room) = app
+        .call(
+            "GET",
+            &format!("/api/v1/sessions/{session}/room"),
+            Some(&ann),
+            None,
+        )
+        .await?;
+    ensure!(
+        status == 200 && room["questions"][0]["upvotes"] == 1,
+        "{room}"
+    );
+    // Moderation over REST: attendees may not; staff pin and mark answered.
+    let moderate = format!(
+        "/api/v1/sessions/{session}/room/questions/{}/moderate",
+        qid.as_str().context("id")?
+    );
+    app.refused(
+        "POST",
+        &moderate,
+        &ann,
+        Some(json!({"action": "answered"})),
+        403,
+        "forbidden",
+    )
+    .await?;
+    let (status, answered) = app
+        .call(
+            "POST",
+            &moderate,
+            Some(&admin),
+            Some(json!({"action": "answered"})),
+        )
+        .await?;
+    ensure!(status == 200 && answered["answered"] == true, "{answered}");
+    let m_id = m["message"]["id"].as_str().context("id")?;
+    let (status, deleted) = app
+        .call(
+            "POST",
+            &format!("/api/v1/sessions/{session}/room/messages/{m_id}/moderate"),
+            Some(&admin),
+            Some(json!({"action": "delete"})),
+        )
+        .await?;
+    ensure!(status == 200 && deleted["deleted"] == true, "{deleted}");
+    let gone = next_of(&mut b, "MESSAGE_UPDATED").await?;
+    ensure!(gone["message"]["deleted"] == true, "{gone}");
+    // Leaving updates presence.
+    command(
+        &mut b,
+        json!({"type": "leave_room", "request_id": "l", "session": session}),
+    )
+    .await?;
+    loop {
+        let p = next_of(&mut a, "PRESENCE_UPDATE").await?;
+        if p["present"] == 1 {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_thousand_clients_voting_at_once_give_a_tally_of_the_distinct_voters() -> Result<()> {
+    const PEOPLE: usize = 200;
+    const CONNECTIONS_EACH: usize = 5;
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let session = app
+        .bookable_session(&admin, json!({"capacity": 10}))
+        .await?;
+    let mut tokens = Vec::with_capacity(PEOPLE);
+    for n in 0..PEOPLE {
+        tokens.push(app.attendee(&format!("voter{n}")).await?);
+    }
+    // A thousand clients, each person on five connections, each in its own task
+    // that keeps reading (and so answers the server's pings).
+    let (ready_tx, mut ready) = tokio::sync::mpsc::channel::<()>(PEOPLE * CONNECTIONS_EACH);
+    let (poll_tx, poll_rx) = tokio::sync::watch::channel(Value::Null);
+    let mut tasks = Vec::with_capacity(PEOPLE * CONNECTIONS_EACH);
+    for copy in 0..CONNECTIONS_EACH {
+        for (person, token) in tokens.iter().enumerate() {
+            let url = format!("ws://{}/api/v1/ws?token={token}", app.server.addr());
+            let (ready_tx, mut poll_rx) = (ready_tx.clone(), poll_rx.clone());
+            tasks.push(tokio::spawn(async move {
+                let mut ws = tokio_tungstenite::connect_async(url).await?.0;
+                command(
+                    &mut ws,
+                    json!({"type": "join_room", "request_id": "j", "session": session}),
+                )
+                .await?;
+                next_of(&mut ws, "ROOM_SNAPSHOT").await?;
+                ready_tx.send(()).await?;
+                next_of(&mut ws, "POLL_CREATED").await?;
+                let poll_id = poll_rx.wait_for(|p| !p.is_null()).await?.clone();
+                // Each person's connections vote differently: the last vote the
+                // room decides on is the one that counts.
+                let choice = (person + copy) % 3;
+                command(
+                    &mut ws,
+                    json!({"type": "submit_poll_response", "request_id": "v", "session": session,
+                           "poll": poll_id, "choices": [choice]}),
+                )
+                .await?;
+                Ok::<_, anyhow::Error>(ws)
+            }));
+        }
+    }
+    drop(ready_tx);
+    for _ in 0..PEOPLE * CONNECTIONS_EACH {
+        ready.recv().await.context("a client failed to join")?;
+    }
+    let (status, poll) = app
+        .call(
+            "POST",
+            &format!("/api/v1/sessions/{session}/room/polls"),
+            Some(&admin),
+            Some(json!({"question": "Encore?", "options": ["yes", "no", "louder"]})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {poll}");
+    poll_tx.send(poll["id"].clone())?;
+    let mut clients = Vec::with_capacity(tasks.len());
+    for task in tasks {
+        clients.push(task.await??);
+    }
+    // The tally counts each person once, and equals the stored votes.
+    let (_, room) = app
+        .call(
+            "GET",
+            &format!("/api/v1/sessions/{session}/room"),
+            Some(&admin),
+            None,
+        )
+        .await?;
+    let polled = &room["polls"][0];
+    let counts: Vec<u64> = serde_json::from_value(polled["counts"].clone())?;
+    ensure!(
+        polled["voters"] == PEOPLE && counts.iter().sum::<u64>() == PEOPLE as u64,
+        "{polled}"
+    );
+    // Every client hears results with a rising seq, ending at the full tally.
+    let first = clients.first_mut().context("no clients")?;
+    let mut last_seq = 0;
+    loop {
+        let r = next_of(first, "POLL_RESULTS").await?;
+        let seq = r["poll"]["seq"].as_u64().context("seq")?;
+        ensure!(seq > last_seq, "seq went from {last_seq} to {seq}");
+        last_seq = seq;
+        if r["poll"]["voters"] == PEOPLE {
+            ensure!(r["poll"]["counts"] == polled["counts"], "{r} vs {polled}");
+            break;
+        }
+    }
+    let by_choice: HashMap<String, u64> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, c)| (i.to_string(), *c))
+        .collect();
+    ensure!(by_choice.values().all(|c| *c > 0), "{by_choice:?}");
+    Ok(())
+}
