@@ -71,6 +71,21 @@ pub async fn poll_status(
     Ok(shown(done))
 }
 
+/// Apply a moderator's `action` to the room item `path.1` of session `path.0`.
+async fn moderate(
+    auth: Auth,
+    engine: web::Data<EngineHandle>,
+    path: web::Path<(i64, String)>,
+    command: impl FnOnce(String) -> RoomCommand,
+) -> Result<HttpResponse, ApiError> {
+    let who = auth.require(Permission::ManageEvents)?;
+    let (session, id) = path.into_inner();
+    let done = engine
+        .room_command(who, SessionId(session), command(id), None)
+        .await?;
+    Ok(shown(done))
+}
+
 /// `POST /api/v1/sessions/{id}/room/messages/{message}/moderate`: delete, pin or
 /// unpin a chat message.
 pub async fn moderate_message(
@@ -79,16 +94,12 @@ pub async fn moderate_message(
     path: web::Path<(i64, String)>,
     body: web::Json<Moderate>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = auth.require(Permission::ManageEvents)?;
-    let (session, id) = path.into_inner();
-    let command = RoomCommand::ModerateMessage {
+    let action = body.action;
+    moderate(auth, engine, path, |id| RoomCommand::ModerateMessage {
         id,
-        action: body.action,
-    };
-    let done = engine
-        .room_command(who, SessionId(session), command, None)
-        .await?;
-    Ok(shown(done))
+        action,
+    })
+    .await
 }
 
 /// `POST /api/v1/sessions/{id}/room/questions/{question}/moderate`: pin, unpin or
@@ -99,14 +110,10 @@ pub async fn moderate_question(
     path: web::Path<(i64, String)>,
     body: web::Json<Moderate>,
 ) -> Result<HttpResponse, ApiError> {
-    let who = auth.require(Permission::ManageEvents)?;
-    let (session, id) = path.into_inner();
-    let command = RoomCommand::ModerateQuestion {
+    let action = body.action;
+    moderate(auth, engine, path, |id| RoomCommand::ModerateQuestion {
         id,
-        action: body.action,
-    };
-    let done = engine
-        .room_command(who, SessionId(session), command, None)
-        .await?;
-    Ok(shown(done))
+        action,
+    })
+    .await
 }
