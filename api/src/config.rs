@@ -186,7 +186,10 @@ impl Config {
             None => Config::default(),
         };
         for (name, value) in vars {
-            if name.starts_with("LIMELIGHT_") && name != "LIMELIGHT_CONFIG" {
+            // The file's name and the log filter are read before the configuration.
+            if name.starts_with("LIMELIGHT_")
+                && !matches!(name.as_str(), "LIMELIGHT_CONFIG" | "LIMELIGHT_LOG")
+            {
                 config.apply_env(&name, value)?;
             }
         }
@@ -293,6 +296,8 @@ mod tests {
                 ("LIMELIGHT_HTTP_ADDR", "127.0.0.1:9000"),
                 ("LIMELIGHT_DATA_DIR", "/tmp/ll"),
                 ("PATH", "/bin"),
+                ("LIMELIGHT_LOG", "debug"),
+                ("LIMELIGHT_CONFIG", "limelight.toml"),
             ]),
         )?;
         assert_eq!(c.http_addr.port(), 9000);

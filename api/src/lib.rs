@@ -2,6 +2,7 @@
 //! engine's `EngineHandle` and answers with JSON.
 //!
 //! # Layout
+//! - [`cli`]: the `limelight` command line.
 //! - [`config`]: the typed configuration (file + `LIMELIGHT_*` environment).
 //! - [`auth`]: JWT tokens, the `Auth` extractor and the permission table.
 //! - [`error`]: `ApiError`, mapping every failure to status + code + message.
@@ -11,6 +12,7 @@
 //! - [`Server`]: starting and stopping the whole thing.
 
 pub mod auth;
+pub mod cli;
 pub mod config;
 pub mod error;
 pub mod metrics;
@@ -32,6 +34,20 @@ use limelight_shared::error::ErrorCode;
 use secrecy::ExposeSecret;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
+
+/// Kernel send buffer of each connection (Linux doubles it, to 256 KiB). Left to
+/// itself Linux grows a busy socket's buffer to 4 MiB: thousands of stalled clients
+/// could pin gigabytes in the kernel, and a stalled WebSocket would take 4 MiB of
+/// stale events before its session noticed and resynchronised it.
+const SOCKET_SEND_BUFFER: usize = 128 * 1024;
+
+fn bound_send_buffer(conn: &dyn std::any::Any, _: &mut actix_web::dev::Extensions) {
+    if let Some(stream) = conn.downcast_ref::<actix_web::rt::net::TcpStream>()
+        && let Err(e) = socket2::SockRef::from(stream).set_send_buffer_size(SOCKET_SEND_BUFFER)
+    {
+        tracing::warn!(error = %e, "cannot bound a connection's send buffer");
+    }
+}
 
 /// A running Limelight: engine, canvases and HTTP server.
 #[derive(Debug)]
@@ -135,6 +151,7 @@ impl Server {
                     }
                 })
         })
+        .on_connect(bound_send_buffer)
         .shutdown_timeout(5)
         .bind(config.http_addr)
         .with_context(|| format!("cannot listen on {}", config.http_addr))?;

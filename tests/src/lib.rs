@@ -4,6 +4,8 @@
 //! The database is SQLite in a temporary directory, or a fresh PostgreSQL database
 //! when `LIMELIGHT_TEST_POSTGRES` holds a server URL (CI runs the suite both ways).
 
+pub mod process;
+
 use anyhow::{Context, Result, anyhow, bail};
 use limelight_api::Server;
 use limelight_api::config::Config;
@@ -93,17 +95,32 @@ fn unique() -> String {
     )
 }
 
-/// A running server and a client for it.
+/// A running server in this process and a client for it (the client's calls are
+/// reached through `Deref`).
 #[derive(Debug)]
 pub struct TestApp {
     /// The server.
     pub server: Server,
+    /// A client for it.
+    pub client: Client,
+    /// The environment it runs in.
+    pub env: TestEnv,
+}
+
+impl std::ops::Deref for TestApp {
+    type Target = Client;
+    fn deref(&self) -> &Client {
+        &self.client
+    }
+}
+
+/// An HTTP client for one Limelight server, with the calls tests make.
+#[derive(Debug, Clone)]
+pub struct Client {
     /// Base URL, `http://127.0.0.1:port`.
     pub base: String,
     /// HTTP client.
     pub http: reqwest::Client,
-    /// The environment it runs in.
-    pub env: TestEnv,
 }
 
 impl TestApp {
@@ -127,11 +144,10 @@ impl TestApp {
     /// A server whose engine has its own configuration (a wall clock a test moves).
     pub async fn spawn_engine(env: TestEnv, config: Config, engine: EngineConfig) -> Result<Self> {
         let server = Server::start_with(config, engine).await?;
-        let base = format!("http://{}", server.addr());
+        let client = Client::new(server.addr());
         Ok(Self {
             server,
-            base,
-            http: reqwest::Client::new(),
+            client,
             env,
         })
     }
@@ -140,6 +156,16 @@ impl TestApp {
     pub async fn stop(self) -> TestEnv {
         self.server.stop().await;
         self.env
+    }
+}
+
+impl Client {
+    /// A client for the server listening on `addr`.
+    pub fn new(addr: SocketAddr) -> Self {
+        Self {
+            base: format!("http://{addr}"),
+            http: reqwest::Client::new(),
+        }
     }
 
     /// A URL on the server.
@@ -590,9 +616,34 @@ pub type Ws =
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
 /// Open a console WebSocket with `token`.
-pub async fn connect(app: &TestApp, token: &str) -> Result<Ws> {
-    let url = format!("ws://{}/api/v1/ws?token={token}", app.server.addr());
+pub async fn connect(app: &Client, token: &str) -> Result<Ws> {
+    let base = app.base.trim_start_matches("http://");
+    let url = format!("ws://{base}/api/v1/ws?token={token}");
     Ok(tokio_tungstenite::connect_async(url).await?.0)
+}
+
+/// A WebSocket whose owner stops reading: a tiny receive buffer, so the server's
+/// writes back up after a few kilobytes.
+pub async fn connect_stalled(app: &Client, token: &str) -> Result<Ws> {
+    let base = app.base.trim_start_matches("http://");
+    let addr: SocketAddr = base.parse()?;
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.set_recv_buffer_size(4096)?;
+    socket.connect(&addr.into())?;
+    socket.set_nonblocking(true)?;
+    let stream = tokio::net::TcpStream::from_std(socket.into())?;
+    let url = format!("ws://{base}/api/v1/ws?token={token}");
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    Ok(tokio_tungstenite::client_async(url, stream).await?.0)
+}
+
+/// Give a socket from [`connect_stalled`] a full-size receive buffer again, so
+/// that it can catch up at loopback speed once it reads.
+pub fn resume(ws: &Ws) -> Result<()> {
+    if let tokio_tungstenite::MaybeTlsStream::Plain(stream) = ws.get_ref() {
+        socket2::SockRef::from(stream).set_recv_buffer_size(1 << 20)?;
+    }
+    Ok(())
 }
 
 /// The next JSON message of type `kind`, passing over others.

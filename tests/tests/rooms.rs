@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, ensure};
 use futures_util::{SinkExt, StreamExt};
-use limelight_tests::{TestApp, Ws, connect, next_of};
+use limelight_tests::{TestApp, Ws, connect, connect_stalled, next_of, resume};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use tokio_tungstenite::tungstenite::Message;
@@ -272,5 +272,150 @@ async fn a_thousand_clients_voting_at_once_give_a_tally_of_the_distinct_voters()
         .map(|(i, c)| (i.to_string(), *c))
         .collect();
     ensure!(by_choice.values().all(|c| *c > 0), "{by_choice:?}");
+    Ok(())
+}
+
+/// A counter's value summed over its labels.
+fn counter(metrics: &str, name: &str) -> u64 {
+    metrics
+        .lines()
+        .filter(|l| l.starts_with(name))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
+        .sum()
+}
+
+#[actix_rt::test]
+async fn a_stalled_client_delays_nobody_and_is_resynchronised_with_a_snapshot() -> Result<()> {
+    const HOSTS: usize = 4;
+    const MESSAGES_EACH: usize = 600;
+    const WATCHERS: usize = 10;
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let session = app
+        .bookable_session(&admin, json!({"capacity": 10}))
+        .await?;
+
+    // A member who joins and then reads nothing more, on a 4 KB receive buffer.
+    let sleepy = app.attendee("sleepy").await?;
+    let mut stalled = connect_stalled(&app, &sleepy).await?;
+    command(
+        &mut stalled,
+        json!({"type": "join_room", "request_id": "j", "session": session}),
+    )
+    .await?;
+    let resyncs_before = counter(&app.metrics().await?, "limelight_room_resyncs_total");
+
+    // Watchers read every message in their own tasks.
+    let (ready_tx, mut ready) = tokio::sync::mpsc::channel::<()>(WATCHERS);
+    let mut watchers = Vec::new();
+    for w in 0..WATCHERS {
+        let token = app.attendee(&format!("watcher{w}")).await?;
+        let mut ws = enter(&app, &token, session).await?;
+        let ready_tx = ready_tx.clone();
+        watchers.push(tokio::spawn(async move {
+            next_of(&mut ws, "ROOM_SNAPSHOT").await?;
+            ready_tx.send(()).await?;
+            // Each host's messages arrive complete and in order, with no snapshot
+            // in between (a snapshot would mean this watcher had fallen behind).
+            let mut next = [0usize; HOSTS];
+            let mut seen = 0;
+            while seen < HOSTS * MESSAGES_EACH {
+                let m = next_of_any(&mut ws).await?;
+                ensure!(
+                    m["type"] != "ROOM_SNAPSHOT",
+                    "watcher {w} was resynchronised"
+                );
+                if m["type"] != "MESSAGE_RECEIVED" {
+                    continue;
+                }
+                let text = m["message"]["text"].as_str().context("text")?;
+                let (host, i) = text
+                    .split(' ')
+                    .next()
+                    .and_then(|tag| tag.split_once('-'))
+                    .context("tag")?;
+                let (host, i): (usize, usize) = (host.parse()?, i.parse()?);
+                ensure!(
+                    next[host] == i,
+                    "watcher {w}: host {host} message {i}, expected {}",
+                    next[host]
+                );
+                next[host] += 1;
+                seen += 1;
+            }
+            Ok::<_, anyhow::Error>(ws)
+        }));
+    }
+    drop(ready_tx);
+    for _ in 0..WATCHERS {
+        ready.recv().await.context("a watcher failed to join")?;
+    }
+
+    // Hosts (staff: no rate limit) each send their messages, 1.6 MB in all.
+    let padding = "x".repeat(480);
+    let mut hosts = Vec::new();
+    for host in 0..HOSTS {
+        let mut ws = enter(&app, &admin, session).await?;
+        let padding = padding.clone();
+        hosts.push(tokio::spawn(async move {
+            for i in 0..MESSAGES_EACH {
+                say(
+                    &mut ws,
+                    json!({"type": "send_message", "request_id": format!("{i}"),
+                           "session": session, "text": format!("{host}-{i} {padding}")}),
+                )
+                .await?;
+            }
+            let mut acked = 0;
+            while acked < MESSAGES_EACH {
+                let m = next_of_any(&mut ws).await?;
+                ensure!(m["type"] != "error", "{m}");
+                acked += usize::from(m["type"] == "ack");
+            }
+            Ok::<_, anyhow::Error>(())
+        }));
+    }
+    for host in hosts {
+        host.await??;
+    }
+    let mut others = Vec::new();
+    for watcher in watchers {
+        others.push(watcher.await??);
+    }
+    // The stalled member was marked behind instead of holding anyone up.
+    let resyncs = counter(&app.metrics().await?, "limelight_room_resyncs_total");
+    ensure!(resyncs > resyncs_before, "nobody was marked behind");
+
+    // Once it reads again it catches up through a fresh snapshot: the room as it
+    // stands, the same as the REST view (the first snapshot it reads may be the one
+    // its join brought). It is still a member: its own command is answered.
+    let (_, room) = app
+        .call(
+            "GET",
+            &format!("/api/v1/sessions/{session}/room"),
+            Some(&admin),
+            None,
+        )
+        .await?;
+    ensure!(
+        room["messages"].as_array().is_some_and(|m| !m.is_empty()),
+        "{room}"
+    );
+    resume(&stalled)?;
+    let mut caught_up = false;
+    for _ in 0..2 {
+        let snapshot = next_of(&mut stalled, "ROOM_SNAPSHOT").await?;
+        caught_up = snapshot["snapshot"]["messages"] == room["messages"];
+        if caught_up {
+            break;
+        }
+    }
+    ensure!(caught_up, "no snapshot of the room as it stands");
+    command(
+        &mut stalled,
+        json!({"type": "send_message", "request_id": "back", "session": session, "text": "back"}),
+    )
+    .await?;
+    drop(others);
     Ok(())
 }

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use futures_util::{SinkExt, StreamExt};
 use limelight_shared::ids::CanvasId;
-use limelight_tests::{Receiver, TestApp, Ws, connect, next_of};
+use limelight_tests::{Receiver, TestApp, connect, connect_stalled, next_of};
 use serde_json::json;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -122,19 +122,6 @@ async fn marketing_cannot_control_and_bad_tokens_cannot_connect() -> Result<()> 
         Err(e) => ensure!(e.to_string().contains("401"), "{e}"),
     }
     Ok(())
-}
-
-/// A console whose socket is never read: a tiny receive buffer, so the server's
-/// writes back up after a few kilobytes.
-async fn connect_stalled(app: &TestApp, token: &str) -> Result<Ws> {
-    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
-    socket.set_recv_buffer_size(4096)?;
-    socket.connect(&app.server.addr().into())?;
-    socket.set_nonblocking(true)?;
-    let stream = tokio::net::TcpStream::from_std(socket.into())?;
-    let url = format!("ws://{}/api/v1/ws?token={token}", app.server.addr());
-    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
-    Ok(tokio_tungstenite::client_async(url, stream).await?.0)
 }
 
 #[actix_rt::test]

@@ -2,7 +2,7 @@
 //! events and previews, and pings; a writer task drains the bounded outbound queue
 //! into the socket. A console that cannot keep up with canvas events fills the
 //! queue and is dropped with a reason: nothing it does can slow a canvas or another
-//! console. Room events are only taken while the queue has room; otherwise the
+//! console. Room events are only taken while the queue has room to spare; otherwise the
 //! room marks the client behind and later sends it a fresh snapshot, so a slow
 //! attendee never slows a room.
 
@@ -37,6 +37,10 @@ const DEFAULT_PREVIEW_FPS: u32 = 15;
 const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
 /// Room events that may wait between the rooms and this connection.
 const ROOM_QUEUE: usize = 64;
+/// Outbound places room events leave free for the connection's own replies and
+/// pongs, so a reader who falls behind on room traffic is resynchronised, not
+/// dropped at its next command.
+const REPLY_HEADROOM: usize = 32;
 
 enum Outbound {
     Text(String),
@@ -168,16 +172,20 @@ impl Session {
                         preview_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
                     }
                 }
-                // Room events only while the queue has room: a full queue makes the
-                // room mark this client behind and resynchronise it later.
-                Some(text) = room_rx.recv(), if out.capacity() > 0 => {
+                // Room events only while the queue has room beyond the headroom: a
+                // full room queue makes the room mark this client behind and
+                // resynchronise it later.
+                Some(text) = room_rx.recv(), if out.capacity() > REPLY_HEADROOM => {
                     if send(out, Outbound::Text(String::from(&*text))).is_err() {
                         return slow();
                     }
                 }
-                permit = out.reserve(), if out.capacity() == 0 => {
-                    // Woken when the writer made room: take room events again.
-                    drop(permit);
+                permits = out.reserve_many(REPLY_HEADROOM + 1), if out.capacity() <= REPLY_HEADROOM => {
+                    // Woken when the writer made room: take room events again. An
+                    // error means the writer has ended with the connection.
+                    if permits.is_err() {
+                        return None;
+                    }
                 }
                 event = events.recv() => {
                     let result = match event {

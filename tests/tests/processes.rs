@@ -1,0 +1,247 @@
+//! Limelight as separate processes on one database: two servers booking the same
+//! session never oversell, and a server killed with SIGKILL in the middle of a
+//! booking load loses nothing it acknowledged.
+
+use anyhow::{Context, Result, bail, ensure};
+use futures_util::StreamExt;
+use limelight_tests::process::ServerProcess;
+use limelight_tests::{Client, TestApp};
+use serde_json::{Value, json};
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+use tokio::sync::Notify;
+
+const SERVER: &str = env!("CARGO_BIN_EXE_limelight-server");
+
+/// Every stored hold and booking of a session, page by page.
+async fn stored(app: &Client, admin: &str, session: i64) -> Result<Vec<Value>> {
+    let mut items = Vec::new();
+    for page in 1.. {
+        let path = format!("/api/v1/sessions/{session}/bookings?limit=500&page={page}");
+        let (status, body) = app.call("GET", &path, Some(admin), None).await?;
+        ensure!(status == 200, "{path}: {status} {body}");
+        let got = body["items"].as_array().context("items")?;
+        items.extend(got.iter().cloned());
+        if got.is_empty() || items.len() as u64 >= body["total"].as_u64().context("total")? {
+            break;
+        }
+    }
+    Ok(items)
+}
+
+async fn availability(app: &Client, token: &str, session: i64) -> Result<Value> {
+    let path = format!("/api/v1/sessions/{session}/availability");
+    let (status, body) = app.call("GET", &path, Some(token), None).await?;
+    ensure!(status == 200, "{path}: {status} {body}");
+    Ok(body)
+}
+
+async fn attendees(app: &TestApp, n: usize) -> Result<Vec<String>> {
+    let mut tokens = Vec::new();
+    for i in 0..n {
+        tokens.push(app.attendee(&format!("fan{i}")).await?);
+    }
+    Ok(tokens)
+}
+
+#[actix_rt::test]
+async fn two_server_processes_booking_one_session_never_oversell() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    // 10 rows of 20: a quantity takes the best free seats, so both servers reach for
+    // the same front seats at once.
+    let rows: Vec<Value> = "ABCDEFGHIJ"
+        .chars()
+        .map(|r| json!({"row": r.to_string(), "seats": 20}))
+        .collect();
+    let session = app
+        .bookable_session(&admin, json!({"seat_map": {"rows": rows}}))
+        .await?;
+    let tokens = attendees(&app, 20).await?;
+    let other = ServerProcess::start(SERVER, &app.env).await?;
+    let servers: [&Client; 2] = [&app, &other];
+
+    // 1,500 bookings of 1-3 seats, alternating between the two servers, 200 in flight.
+    let path = format!("/api/v1/sessions/{session}/bookings");
+    let answers: Vec<Result<(u16, Value)>> = futures_util::stream::iter(0..1500usize)
+        .map(|i| {
+            let server = servers[i % 2];
+            let token = &tokens[i % tokens.len()];
+            let path = &path;
+            async move {
+                let quantity = i % 3 + 1;
+                server
+                    .call(
+                        "POST",
+                        path,
+                        Some(token),
+                        Some(json!({"quantity": quantity})),
+                    )
+                    .await
+            }
+        })
+        .buffer_unordered(200)
+        .collect()
+        .await;
+
+    let mut seats: HashMap<String, String> = HashMap::new();
+    let mut granted = [0usize; 2];
+    for (i, answer) in answers.into_iter().enumerate() {
+        let (status, body) = answer?;
+        match status {
+            201 => {
+                granted[i % 2] += 1;
+                ensure!(body["state"] == "booked", "{body}");
+                for s in body["seats"].as_array().context("seats")? {
+                    let s = s.as_str().context("seat")?.to_owned();
+                    ensure!(
+                        seats.insert(s.clone(), body["id"].to_string()).is_none(),
+                        "seat {s} sold twice"
+                    );
+                }
+            }
+            409 => ensure!(body["code"] == "sold_out", "{body}"),
+            _ => bail!("unexpected answer {status} {body}"),
+        }
+    }
+    // Both servers sold, and together at most the 200 seats.
+    ensure!(granted[0] > 0 && granted[1] > 0, "{granted:?}");
+    ensure!(seats.len() <= 200, "{} seats sold", seats.len());
+
+    // The stored rows, and both servers' ledgers, agree with what was answered.
+    let rows = stored(&app, &admin, session).await?;
+    let stored_seats: usize = rows
+        .iter()
+        .filter(|b| b["state"] == "booked")
+        .map(|b| b["seats"].as_array().map_or(0, Vec::len))
+        .sum();
+    ensure!(
+        stored_seats == seats.len(),
+        "{stored_seats} stored, {} answered",
+        seats.len()
+    );
+    for server in servers {
+        let a = availability(server, &admin, session).await?;
+        ensure!(a["booked"] == seats.len() && a["held"] == 0, "{a}");
+        ensure!(
+            a["available"].as_u64() == Some(200 - seats.len() as u64),
+            "{a}"
+        );
+    }
+    other.kill().await
+}
+
+#[actix_rt::test]
+async fn a_server_killed_during_a_booking_load_loses_no_acknowledged_booking() -> Result<()> {
+    const CAPACITY: u64 = 400;
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let session = app
+        .bookable_session(&admin, json!({"capacity": CAPACITY}))
+        .await?;
+    let tokens = attendees(&app, 20).await?;
+    let env = app.stop().await;
+
+    // The load runs against a separate process, killed once it has acknowledged 150
+    // bookings, with about a hundred more requests in flight.
+    let victim = ServerProcess::start(SERVER, &env).await?;
+    let acked = Arc::new(AtomicUsize::new(0));
+    let reached = Arc::new(Notify::new());
+    let load = {
+        let (client, acked, reached) = (
+            victim.client.clone(),
+            Arc::clone(&acked),
+            Arc::clone(&reached),
+        );
+        let tokens = tokens.clone();
+        actix_rt::spawn(async move {
+            let path = format!("/api/v1/sessions/{session}/bookings");
+            futures_util::stream::iter(0..2000usize)
+                .map(|i| {
+                    let (client, acked, reached, path) = (&client, &acked, &reached, &path);
+                    let token = &tokens[i % tokens.len()];
+                    async move {
+                        let answer = client
+                            .call("POST", path, Some(token), Some(json!({"quantity": 1})))
+                            .await;
+                        if matches!(answer, Ok((201, _)))
+                            && acked.fetch_add(1, Ordering::SeqCst) + 1 == 150
+                        {
+                            reached.notify_one();
+                        }
+                        answer
+                    }
+                })
+                .buffer_unordered(100)
+                .collect::<Vec<_>>()
+                .await
+        })
+    };
+    tokio::time::timeout(Duration::from_secs(60), reached.notified())
+        .await
+        .context("the load never reached 150 bookings")?;
+    victim.kill().await?;
+    let answers = load.await?;
+
+    let mut acknowledged = HashSet::new();
+    let mut lost_in_flight = 0;
+    for answer in answers {
+        match answer {
+            Ok((201, body)) => {
+                ensure!(body["state"] == "booked", "{body}");
+                acknowledged.insert(body["id"].as_str().context("id")?.to_owned());
+            }
+            Ok((409, body)) => ensure!(body["code"] == "sold_out", "{body}"),
+            Ok((status, body)) => bail!("unexpected answer {status} {body}"),
+            // Cut off by the kill: never acknowledged, so either outcome is allowed.
+            Err(_) => lost_in_flight += 1,
+        }
+    }
+    ensure!(
+        acknowledged.len() >= 150 && lost_in_flight > 0,
+        "{} acknowledged, {lost_in_flight} cut off",
+        acknowledged.len()
+    );
+
+    // Restart on the same database: every acknowledged booking is there.
+    let app = TestApp::spawn_in(env).await?;
+    let admin = app.admin().await?;
+    let rows = stored(&app, &admin, session).await?;
+    let stored_ids: HashSet<String> = rows
+        .iter()
+        .filter(|b| b["state"] == "booked")
+        .filter_map(|b| b["id"].as_str().map(str::to_owned))
+        .collect();
+    let missing: Vec<_> = acknowledged.difference(&stored_ids).collect();
+    ensure!(missing.is_empty(), "acknowledged but lost: {missing:?}");
+    let a = availability(&app, &admin, session).await?;
+    ensure!(
+        a["booked"].as_u64() == Some(stored_ids.len() as u64)
+            && a["available"].as_u64() == Some(CAPACITY - stored_ids.len() as u64),
+        "{a} with {} stored",
+        stored_ids.len()
+    );
+
+    // The rebuilt ledger sells exactly what is left, and no more.
+    let path = format!("/api/v1/sessions/{session}/bookings");
+    let mut sold = stored_ids.len() as u64;
+    for i in 0.. {
+        let (status, body) = app
+            .call(
+                "POST",
+                &path,
+                Some(&tokens[i % tokens.len()]),
+                Some(json!({"quantity": 1})),
+            )
+            .await?;
+        match status {
+            201 => sold += 1,
+            409 if body["code"] == "sold_out" => break,
+            _ => bail!("unexpected answer {status} {body}"),
+        }
+    }
+    ensure!(sold == CAPACITY, "{sold} sold of {CAPACITY}");
+    Ok(())
+}
