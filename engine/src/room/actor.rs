@@ -5,9 +5,11 @@
 //! Fan-out never waits for a client: every event is encoded once and offered to
 //! each member's bounded queue. A member whose queue is full is marked behind and
 //! skipped; on the room's next tick (every 100 ms) it gets a fresh
-//! `ROOM_SNAPSHOT` instead of the events it missed. Poll results and presence are
-//! coalesced on the same tick, so each poll's results go out at most ten times a
-//! second, each with a higher `seq`.
+//! `ROOM_SNAPSHOT` instead of the events it missed. Poll results go out as soon as
+//! a vote is stored if none went out in the last 100 ms, else on a later tick;
+//! presence is coalesced on the tick. So each poll's results go out at most ten
+//! times a second, each with a higher `seq`, and a vote in a quiet room is heard at
+//! once.
 
 use super::state::{Room, RoomCommand, RoomDone, RoomRefusal, Speaker};
 use super::storage;
@@ -97,6 +99,8 @@ pub struct RoomActor {
     room: Option<Room>,
     members: HashMap<u64, Member>,
     presence_changed: bool,
+    /// When poll results last went out.
+    results_sent: Option<Instant>,
     queue: Vec<Pending>,
     looks: Vec<oneshot::Sender<Result<RoomSnapshot, EngineError>>>,
     busy: bool,
@@ -138,6 +142,7 @@ impl RoomActor {
             room: None,
             members: HashMap::new(),
             presence_changed: false,
+            results_sent: None,
             queue: Vec::new(),
             looks: Vec::new(),
             busy: false,
@@ -230,6 +235,7 @@ impl RoomActor {
                         }
                         let _ = reply.send(outcome.map_err(refusal));
                     }
+                    act.publish_results();
                 }
                 Err(e) => {
                     tracing::error!(session = %act.session, error = %e, "room batch failed");
@@ -266,7 +272,7 @@ impl RoomActor {
                 session,
                 question: q.clone(),
             },
-            // Results go out on the tick.
+            // Results go out after the batch, or on the tick.
             RoomDone::Voted => return,
         };
         self.broadcast(&message);
@@ -297,6 +303,27 @@ impl RoomActor {
         }
     }
 
+    /// Results of polls with new votes, unless results went out less than 100 ms ago
+    /// (the tick sends them then).
+    fn publish_results(&mut self) {
+        let period = Duration::from_secs(1) / RESULTS_PER_SECOND;
+        if self.results_sent.is_some_and(|t| t.elapsed() < period) {
+            return;
+        }
+        let Some(room) = &mut self.room else {
+            return;
+        };
+        let results = room.take_results();
+        if results.is_empty() {
+            return;
+        }
+        self.results_sent = Some(Instant::now());
+        let session = self.session;
+        for poll in results {
+            self.broadcast(&ServerMessage::PollResults { session, poll });
+        }
+    }
+
     /// Every 100 ms: poll results and presence, snapshots for members that fell
     /// behind, and members whose connection went quiet.
     fn tick(&mut self) {
@@ -306,14 +333,8 @@ impl RoomActor {
         if self.members.len() != before {
             self.presence_changed = true;
         }
-        let Some(room) = &mut self.room else {
-            return;
-        };
-        let results = room.take_results();
+        self.publish_results();
         let session = self.session;
-        for poll in results {
-            self.broadcast(&ServerMessage::PollResults { session, poll });
-        }
         if std::mem::take(&mut self.presence_changed) {
             let present = self.present();
             metrics::gauge!("limelight_room_members").set(self.members.len() as f64);
