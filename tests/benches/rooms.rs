@@ -83,10 +83,7 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
     let session = app
         .bookable_session(&admin, json!({"capacity": 10}))
         .await?;
-    let mut tokens = Vec::with_capacity(PEOPLE);
-    for i in 0..PEOPLE {
-        tokens.push(app.attendee(&format!("fan{i}")).await?);
-    }
+    let tokens = app.attendees("fan", PEOPLE).await?;
     let base = app.base.trim_start_matches("http://").to_owned();
 
     // The clients, on their own runtime: each reports (seq, arrival) of every result.

@@ -230,6 +230,15 @@ impl Client {
             .ok_or_else(|| anyhow!("no token in {answer}"))
     }
 
+    /// `n` attendees named `{prefix}0`, `{prefix}1`, ...; their tokens.
+    pub async fn attendees(&self, prefix: &str, n: usize) -> Result<Vec<String>> {
+        let mut tokens = Vec::with_capacity(n);
+        for i in 0..n {
+            tokens.push(self.attendee(&format!("{prefix}{i}")).await?);
+        }
+        Ok(tokens)
+    }
+
     /// A venue with an active event holding one session described by `session`
     /// (title and times are filled in); the session's id.
     pub async fn bookable_session(&self, token: &str, session: Value) -> Result<i64> {

@@ -38,14 +38,6 @@ async fn availability(app: &Client, token: &str, session: i64) -> Result<Value> 
     Ok(body)
 }
 
-async fn attendees(app: &TestApp, n: usize) -> Result<Vec<String>> {
-    let mut tokens = Vec::new();
-    for i in 0..n {
-        tokens.push(app.attendee(&format!("fan{i}")).await?);
-    }
-    Ok(tokens)
-}
-
 #[actix_rt::test]
 async fn two_server_processes_booking_one_session_never_oversell() -> Result<()> {
     let app = TestApp::spawn().await?;
@@ -59,7 +51,7 @@ async fn two_server_processes_booking_one_session_never_oversell() -> Result<()>
     let session = app
         .bookable_session(&admin, json!({"seat_map": {"rows": rows}}))
         .await?;
-    let tokens = attendees(&app, 20).await?;
+    let tokens = app.attendees("fan", 20).await?;
     let other = ServerProcess::start(SERVER, &app.env).await?;
     let servers: [&Client; 2] = [&app, &other];
 
@@ -141,7 +133,7 @@ async fn a_server_killed_during_a_booking_load_loses_no_acknowledged_booking() -
     let session = app
         .bookable_session(&admin, json!({"capacity": CAPACITY}))
         .await?;
-    let tokens = attendees(&app, 20).await?;
+    let tokens = app.attendees("fan", 20).await?;
     let env = app.stop().await;
 
     // The load runs against a separate process, killed once it has acknowledged 150
