@@ -58,6 +58,14 @@ async fn stage() -> Result<(TestApp, String, i64)> {
     Ok((app, admin, session))
 }
 
+/// The room as REST shows it to staff.
+async fn room_view(app: &TestApp, admin: &str, session: i64) -> Result<Value> {
+    let path = format!("/api/v1/sessions/{session}/room");
+    let (status, room) = app.call("GET", &path, Some(admin), None).await?;
+    ensure!(status == 200, "{path}: {status} {room}");
+    Ok(room)
+}
+
 #[actix_rt::test]
 async fn people_chat_ask_and_upvote_and_see_who_is_there() -> Result<()> {
     let (app, admin, session) = stage().await?;
@@ -238,14 +246,7 @@ async fn a_thousand_clients_voting_at_once_give_a_tally_of_the_distinct_voters()
         clients.push(task.await??);
     }
     // The tally counts each person once, and equals the stored votes.
-    let (_, room) = app
-        .call(
-            "GET",
-            &format!("/api/v1/sessions/{session}/room"),
-            Some(&admin),
-            None,
-        )
-        .await?;
+    let room = room_view(&app, &admin, session).await?;
     let polled = &room["polls"][0];
     let counts: Vec<u64> = serde_json::from_value(polled["counts"].clone())?;
     ensure!(
@@ -386,14 +387,7 @@ async fn a_stalled_client_delays_nobody_and_is_resynchronised_with_a_snapshot() 
     // Once it reads again it catches up through a fresh snapshot: the room as it
     // stands, the same as the REST view (the first snapshot it reads may be the one
     // its join brought). It is still a member: its own command is answered.
-    let (_, room) = app
-        .call(
-            "GET",
-            &format!("/api/v1/sessions/{session}/room"),
-            Some(&admin),
-            None,
-        )
-        .await?;
+    let room = room_view(&app, &admin, session).await?;
     ensure!(
         room["messages"].as_array().is_some_and(|m| !m.is_empty()),
         "{room}"

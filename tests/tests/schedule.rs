@@ -582,6 +582,14 @@ async fn a_wall_clock_jump_takes_up_what_plays_at_the_new_time() -> Result<()> {
     }
     until_rgb(&mut rx, [0x20, 0x40, 0x60], Duration::from_secs(3)).await?;
     let resumed = resumes(&app.metrics().await?);
+    // The packet of a take-up can arrive before the scheduler counts it; the
+    // console's `schedule_change` follows the count.
+    let mut ws = connect(&app, &admin).await?;
+    next_of(&mut ws, "snapshot").await?;
+    let take_up = async |ws: &mut limelight_tests::Ws| -> Result<()> {
+        while next_of(ws, "schedule_change").await?["change"]["cause"] != "resume" {}
+        Ok(())
+    };
 
     // The clock is set three hours and ten minutes ahead: the day entry is over
     // and the night entry is ten minutes in. It is taken up, not its start replayed
@@ -590,11 +598,13 @@ async fn a_wall_clock_jump_takes_up_what_plays_at_the_new_time() -> Result<()> {
     wall.jump(chrono::Duration::minutes(190));
     until_rgb(&mut rx, [0x60, 0x20, 0x40], Duration::from_secs(7)).await?;
     assert!(jumped.elapsed() < Duration::from_secs(6));
+    take_up(&mut ws).await?;
     assert_eq!(resumes(&app.metrics().await?), resumed + 1);
 
     // Back again: the day entry is taken up once more.
     wall.jump(chrono::Duration::minutes(-190));
     until_rgb(&mut rx, [0x20, 0x40, 0x60], Duration::from_secs(7)).await?;
+    take_up(&mut ws).await?;
     assert_eq!(resumes(&app.metrics().await?), resumed + 2);
     Ok(())
 }
