@@ -230,6 +230,16 @@ impl Client {
             .ok_or_else(|| anyhow!("no token in {answer}"))
     }
 
+    /// A session's availability, as `token` sees it.
+    pub async fn availability(&self, token: &str, session: i64) -> Result<Value> {
+        let path = format!("/api/v1/sessions/{session}/availability");
+        let (status, body) = self.call("GET", &path, Some(token), None).await?;
+        if status != 200 {
+            bail!("{path}: {status} {body}");
+        }
+        Ok(body)
+    }
+
     /// `n` attendees named `{prefix}0`, `{prefix}1`, ...; their tokens.
     pub async fn attendees(&self, prefix: &str, n: usize) -> Result<Vec<String>> {
         let mut tokens = Vec::with_capacity(n);

@@ -8,13 +8,6 @@ use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
-async fn availability(app: &TestApp, token: &str, session: i64) -> Result<Value> {
-    let path = format!("/api/v1/sessions/{session}/availability");
-    let (status, body) = app.call("GET", &path, Some(token), None).await?;
-    ensure!(status == 200, "{path}: {status} {body}");
-    Ok(body)
-}
-
 #[actix_rt::test]
 async fn events_sessions_and_incidents_are_managed_over_rest() -> Result<()> {
     let app = TestApp::spawn().await?;
@@ -282,7 +275,7 @@ async fn events_sessions_and_incidents_are_managed_over_rest() -> Result<()> {
         )
         .await?;
     ensure!(status == 200 && body["capacity"] == 350, "{body}");
-    let a = availability(&app, &guest, ga).await?;
+    let a = app.availability(&guest, ga).await?;
     ensure!(
         a["capacity"] == 350 && a["booked"] == 3 && a["available"] == 347,
         "{a}"
@@ -463,7 +456,7 @@ async fn ten_thousand_concurrent_holds_for_a_thousand_places_give_exactly_a_thou
     }
     ensure!(by_status.get(&201) == Some(&1000), "{by_status:?}");
     ensure!(by_status.get(&409) == Some(&9000), "{by_status:?}");
-    let a = availability(&app, &admin, session).await?;
+    let a = app.availability(&admin, session).await?;
     ensure!(
         a["held"] == 1000 && a["available"] == 0 && a["booked"] == 0,
         "{a}"
@@ -541,7 +534,7 @@ async fn seat_requests_never_double_hold_a_seat() -> Result<()> {
         }
     }
     ensure!(granted > 0);
-    let a = availability(app, &admin, session).await?;
+    let a = app.availability(&admin, session).await?;
     let free: HashSet<String> = a["free_seats"]
         .as_array()
         .into_iter()
@@ -584,7 +577,7 @@ async fn holds_expire_confirm_cancel_and_keys_answer_once() -> Result<()> {
     let mut back = false;
     for _ in 0..40 {
         tokio::time::sleep(Duration::from_millis(100)).await;
-        if availability(&app, &ann, session).await?["available"] == 5 {
+        if app.availability(&ann, session).await?["available"] == 5 {
             back = true;
             break;
         }
@@ -659,7 +652,7 @@ async fn holds_expire_confirm_cancel_and_keys_answer_once() -> Result<()> {
         s3 == 409 && other["code"] == "idempotency_conflict",
         "{other}"
     );
-    ensure!(availability(&app, &ann, session).await?["held"] == 2);
+    ensure!(app.availability(&ann, session).await?["held"] == 2);
 
     // Confirm, then bob cannot touch ann's booking; staff can cancel it.
     let id = first["id"].as_str().context("id")?;
@@ -677,7 +670,7 @@ async fn holds_expire_confirm_cancel_and_keys_answer_once() -> Result<()> {
     ensure!(status == 200 && gone["state"] == "cancelled", "{gone}");
     app.refused("DELETE", &booking, &ann, None, 409, "booking_gone")
         .await?;
-    let a = availability(&app, &ann, session).await?;
+    let a = app.availability(&ann, session).await?;
     ensure!(a["available"] == 5 && a["booked"] == 0, "{a}");
 
     // The attendee's own list shows the story.
@@ -733,12 +726,12 @@ async fn the_ledger_is_rebuilt_from_the_database_after_a_restart() -> Result<()>
         )
         .await?;
     ensure!(status == 201);
-    let before = availability(&app, &ann, session).await?;
+    let before = app.availability(&ann, session).await?;
 
     let env = app.stop().await;
     let app = TestApp::spawn_in(env).await?;
     let ann = app.login("ann", "ann-password").await?;
-    let after = availability(&app, &ann, session).await?;
+    let after = app.availability(&ann, session).await?;
     ensure!(before == after, "{before} vs {after}");
     // The key still answers with the first hold; the hold still confirms.
     let (_, again) = app

@@ -31,13 +31,6 @@ async fn stored(app: &Client, admin: &str, session: i64) -> Result<Vec<Value>> {
     Ok(items)
 }
 
-async fn availability(app: &Client, token: &str, session: i64) -> Result<Value> {
-    let path = format!("/api/v1/sessions/{session}/availability");
-    let (status, body) = app.call("GET", &path, Some(token), None).await?;
-    ensure!(status == 200, "{path}: {status} {body}");
-    Ok(body)
-}
-
 #[actix_rt::test]
 async fn two_server_processes_booking_one_session_never_oversell() -> Result<()> {
     let app = TestApp::spawn().await?;
@@ -115,7 +108,7 @@ async fn two_server_processes_booking_one_session_never_oversell() -> Result<()>
         seats.len()
     );
     for server in servers {
-        let a = availability(server, &admin, session).await?;
+        let a = server.availability(&admin, session).await?;
         ensure!(a["booked"] == seats.len() && a["held"] == 0, "{a}");
         ensure!(
             a["available"].as_u64() == Some(200 - seats.len() as u64),
@@ -208,7 +201,7 @@ async fn a_server_killed_during_a_booking_load_loses_no_acknowledged_booking() -
         .collect();
     let missing: Vec<_> = acknowledged.difference(&stored_ids).collect();
     ensure!(missing.is_empty(), "acknowledged but lost: {missing:?}");
-    let a = availability(&app, &admin, session).await?;
+    let a = app.availability(&admin, session).await?;
     ensure!(
         a["booked"].as_u64() == Some(stored_ids.len() as u64)
             && a["available"].as_u64() == Some(CAPACITY - stored_ids.len() as u64),
