@@ -7,28 +7,49 @@
 //! voter changes its vote over its own WebSocket; each client notes when the
 //! `POLL_RESULTS` of that round (known by its `seq`) arrives. A sample is the time
 //! from sending the vote to one client receiving the result: it covers storing the
-//! vote, the room's fan-out and the connection's delivery. Rounds are 200 ms apart,
-//! so each vote finds no results sent in the last 100 ms and goes out at once.
+//! vote, the room's fan-out and the connection's delivery. A round starts 200 ms
+//! after every client has the last one, so each vote finds no results sent in the
+//! last 100 ms and goes out at once. Clients keep their arrival times to themselves
+//! until the end, so the bookkeeping adds no wake-up per message.
+//!
+//! The clients share the machine's cores with the server, so the table also gives
+//! the CPU time of each side per result delivered (pings included).
 //!
 //! ```text
-//! cargo bench -p limelight-tests --bench rooms -- [--clients 5000] [--rounds 30]
+//! cargo bench -p limelight-tests --bench rooms -- [--clients 5000] [--rounds 30] [--per-round]
 //! ```
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 use anyhow::{Context, Result, bail, ensure};
 use futures_util::{SinkExt, StreamExt};
 use limelight_tests::{TestApp, Ws, next_of};
+use serde::Deserialize;
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use tokio::sync::mpsc;
+use tokio::sync::{Notify, mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
 use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const PEOPLE: usize = 50;
 
+/// The part of a `POLL_RESULTS` a client reads.
+#[derive(Deserialize)]
+struct Results {
+    poll: ResultsSeq,
+}
+
+#[derive(Deserialize)]
+struct ResultsSeq {
+    seq: u64,
+}
+
 struct Args {
     clients: usize,
     rounds: u64,
+    /// Print each round's first and last arrival.
+    per_round: bool,
 }
 
 impl Args {
@@ -36,12 +57,14 @@ impl Args {
         let mut args = Self {
             clients: 5000,
             rounds: 30,
+            per_round: false,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
             match flag.as_str() {
                 "--clients" => args.clients = it.next().context("--clients N")?.parse()?,
                 "--rounds" => args.rounds = it.next().context("--rounds N")?.parse()?,
+                "--per-round" => args.per_round = true,
                 "--bench" => {}
                 other => bail!("unknown argument {other}"),
             }
@@ -54,6 +77,7 @@ fn main() -> Result<()> {
     let args = Args::parse()?;
     let clients = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(1)
+        .thread_name("room-clients")
         .enable_all()
         .build()?;
     let result = actix_rt::System::new().block_on(run(args, clients.handle().clone()));
@@ -86,15 +110,24 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
     let tokens = app.attendees("fan", PEOPLE).await?;
     let base = app.base.trim_start_matches("http://").to_owned();
 
-    // The clients, on their own runtime: each reports (seq, arrival) of every result.
-    let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<(u64, Instant)>();
+    // The clients, on their own runtime. Each keeps the (seq, arrival) of every
+    // result to itself until the end; the last client to receive a round's result
+    // wakes the voter, so bookkeeping costs no wake-up per message.
+    let received: Arc<Vec<AtomicUsize>> =
+        Arc::new((0..=args.rounds).map(|_| AtomicUsize::new(0)).collect());
+    let round_done = Arc::new(Notify::new());
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let (arrivals_tx, mut arrivals) = mpsc::unbounded_channel::<Vec<(u64, Instant)>>();
     let (joined_tx, mut joined) = mpsc::channel::<Result<()>>(args.clients);
     // At most 100 clients connect at a time, as people arriving would.
-    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(100));
+    let gate = Arc::new(tokio::sync::Semaphore::new(100));
     for c in 0..args.clients {
         let gate = gate.clone();
         let url = format!("ws://{base}/api/v1/ws?token={}", tokens[c % PEOPLE]);
         let (arrivals_tx, joined_tx) = (arrivals_tx.clone(), joined_tx.clone());
+        let (received, round_done, mut stop) =
+            (received.clone(), round_done.clone(), stop_rx.clone());
+        let clients = args.clients;
         clients_rt.spawn(async move {
             let connected = async {
                 let _turn = gate.acquire().await?;
@@ -119,16 +152,26 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
                     return;
                 }
             };
-            while let Some(Ok(msg)) = ws.next().await {
+            let mut mine = Vec::new();
+            loop {
+                let msg = tokio::select! {
+                    msg = ws.next() => msg,
+                    _ = stop.changed() => break,
+                };
+                let Some(Ok(msg)) = msg else { break };
                 let at = Instant::now();
                 if let Message::Text(text) = msg
                     && text.contains("\"POLL_RESULTS\"")
-                    && let Ok(v) = serde_json::from_str::<Value>(&text)
-                    && let Some(seq) = v["poll"]["seq"].as_u64()
+                    && let Ok(results) = serde_json::from_str::<Results>(&text)
+                    && let Some(count) = received.get(results.poll.seq as usize)
                 {
-                    let _ = arrivals_tx.send((seq, at));
+                    mine.push((results.poll.seq, at));
+                    if count.fetch_add(1, Ordering::AcqRel) + 1 == clients {
+                        round_done.notify_one();
+                    }
                 }
             }
+            let _ = arrivals_tx.send(mine);
         });
     }
     drop((arrivals_tx, joined_tx));
@@ -152,37 +195,55 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
     let mut voter = limelight_tests::connect(&app, &voter_token).await?;
     join(&mut voter, session).await?;
 
-    let mut samples = Vec::new();
-    let mut slowest = Vec::new();
-    let mut missing = 0usize;
+    let mut sent_at = vec![None; received.len()];
+    let cpu_before = cpu_ns()?;
     for round in 1..=args.rounds {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let sent = Instant::now();
+        sent_at[round as usize] = Some(Instant::now());
         send(
             &mut voter,
             json!({"type": "submit_poll_response", "request_id": round.to_string(),
                    "session": session, "poll": poll_id, "choices": [round % 2]}),
         )
         .await?;
-        let mut got = 0;
-        let mut last = Duration::ZERO;
+        // Until every client has this round's result, or 10 s have passed (a wake-up
+        // left over from an earlier, late round is passed over).
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
-        while got < args.clients {
-            match tokio::time::timeout_at(deadline, arrivals.recv()).await {
-                Ok(Some((seq, at))) if seq == round => {
-                    let latency = at.saturating_duration_since(sent);
-                    samples.push(latency);
-                    last = last.max(latency);
-                    got += 1;
-                }
-                Ok(Some(_)) => {}
-                Ok(None) => bail!("every client is gone"),
-                Err(_) => break,
+        while received[round as usize].load(Ordering::Acquire) < args.clients {
+            if tokio::time::timeout_at(deadline, round_done.notified())
+                .await
+                .is_err()
+            {
+                break;
             }
         }
-        missing += args.clients - got;
-        slowest.push(last);
     }
+    let cpu_after = cpu_ns()?;
+    stop_tx.send(true)?;
+    let mut samples = Vec::new();
+    let mut slowest = vec![Duration::ZERO; received.len()];
+    let mut fastest = vec![Duration::MAX; received.len()];
+    while let Some(mine) = arrivals.recv().await {
+        for (seq, at) in mine {
+            if let Some(Some(sent)) = sent_at.get(seq as usize) {
+                let latency = at.saturating_duration_since(*sent);
+                samples.push(latency);
+                slowest[seq as usize] = slowest[seq as usize].max(latency);
+                fastest[seq as usize] = fastest[seq as usize].min(latency);
+            }
+        }
+    }
+    let missing = args.clients * args.rounds as usize - samples.len();
+    if args.per_round {
+        for r in 1..received.len() {
+            println!(
+                "round {r}: first {:.1} ms, last {:.1} ms",
+                fastest[r].as_secs_f64() * 1000.0,
+                slowest[r].as_secs_f64() * 1000.0
+            );
+        }
+    }
+    let mut slowest = slowest.split_off(1);
     samples.sort();
     slowest.sort();
     let ms = |d: Duration| d.as_secs_f64() * 1000.0;
@@ -202,12 +263,15 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
         args.rounds,
         connect_time.as_secs_f64()
     );
+    let per_result = |(before, after): (u64, u64)| {
+        after.saturating_sub(before) as f64 / 1000.0 / samples.len().max(1) as f64
+    };
     println!(
-        "| clients | samples | p50 | p90 | p99 | max | last client (median round) | missed | resyncs |"
+        "| clients | samples | p50 | p90 | p99 | max | last client (median round) | missed | resyncs | server CPU per result | clients' CPU per result |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {} | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {missing} | {resyncs} |",
+        "| {} | {} | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {:.1} ms | {missing} | {resyncs} | {:.1} µs | {:.1} µs |",
         args.clients,
         samples.len(),
         at(0.5),
@@ -215,6 +279,40 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
         at(0.99),
         at(1.0),
         ms(slowest[slowest.len() / 2]),
+        per_result((cpu_before.0, cpu_after.0)),
+        per_result((cpu_before.1, cpu_after.1)),
     );
     Ok(())
+}
+
+/// CPU time so far of the server's threads (HTTP workers, arbiters, database
+/// threads) and of the clients' runtime, from `/proc/self/task/*/schedstat`
+/// (nanoseconds). It covers the pauses between rounds too, so it includes pings.
+fn cpu_ns() -> Result<(u64, u64)> {
+    let (mut server, mut clients) = (0, 0);
+    for task in std::fs::read_dir("/proc/self/task")? {
+        let dir = task?.path();
+        let (Ok(comm), Ok(stat)) = (
+            std::fs::read_to_string(dir.join("comm")),
+            std::fs::read_to_string(dir.join("schedstat")),
+        ) else {
+            continue;
+        };
+        let ns = stat
+            .split_whitespace()
+            .next()
+            .and_then(|ns| ns.parse::<u64>().ok())
+            .unwrap_or(0);
+        // Thread names are cut at 15 bytes: "actix-rt|system" is an HTTP worker or
+        // an arbiter.
+        if comm.starts_with("room-clients") {
+            clients += ns;
+        } else if comm.starts_with("actix-rt|system")
+            || comm.starts_with("sqlite")
+            || comm.starts_with("actix-server")
+        {
+            server += ns;
+        }
+    }
+    Ok((server, clients))
 }

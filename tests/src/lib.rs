@@ -669,8 +669,11 @@ pub fn resume(ws: &Ws) -> Result<()> {
 pub async fn next_of(ws: &mut Ws, kind: &str) -> Result<Value> {
     use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::Message;
+    // One deadline for the whole wait: the messages passed over (pings among them)
+    // do not extend it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
     loop {
-        let msg = tokio::time::timeout(Duration::from_secs(5), ws.next())
+        let msg = tokio::time::timeout_at(deadline, ws.next())
             .await
             .with_context(|| format!("no {kind} message in time"))?
             .ok_or_else(|| anyhow!("socket closed"))??;

@@ -13,22 +13,36 @@ async fn say(ws: &mut Ws, value: Value) -> Result<()> {
     Ok(())
 }
 
-/// Send a command and wait for its ack (other messages are passed over).
-async fn command(ws: &mut Ws, value: Value) -> Result<()> {
+/// Send a command and wait for its ack; returns what came before it, which
+/// includes every room event the command caused.
+async fn command(ws: &mut Ws, value: Value) -> Result<Vec<Value>> {
     let id = value["request_id"].clone();
     say(ws, value).await?;
+    let mut before = Vec::new();
     loop {
         let m = next_of_any(ws).await?;
         if m["request_id"] == id {
             ensure!(m["type"] == "ack", "{m}");
-            return Ok(());
+            return Ok(before);
         }
+        before.push(m);
     }
 }
 
+/// The first message of type `kind` among `messages`.
+fn find(messages: &[Value], kind: &str) -> Result<Value> {
+    messages
+        .iter()
+        .find(|m| m["type"] == kind)
+        .cloned()
+        .with_context(|| format!("no {kind} before the ack"))
+}
+
 async fn next_of_any(ws: &mut Ws) -> Result<Value> {
+    // Pings do not extend the wait.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
     loop {
-        let msg = tokio::time::timeout(std::time::Duration::from_secs(10), ws.next())
+        let msg = tokio::time::timeout_at(deadline, ws.next())
             .await
             .context("no message in time")?
             .context("socket closed")??;
@@ -38,14 +52,16 @@ async fn next_of_any(ws: &mut Ws) -> Result<Value> {
     }
 }
 
-async fn enter(app: &TestApp, token: &str, session: i64) -> Result<Ws> {
+/// Connect and join the room: the connection and the `ROOM_SNAPSHOT` that came
+/// before the join's ack.
+async fn enter(app: &TestApp, token: &str, session: i64) -> Result<(Ws, Value)> {
     let mut ws = connect(app, token).await?;
-    command(
+    let before = command(
         &mut ws,
         json!({"type": "join_room", "request_id": "j", "session": session}),
     )
     .await?;
-    Ok(ws)
+    Ok((ws, find(&before, "ROOM_SNAPSHOT")?))
 }
 
 /// A server, the admin's token, and a session whose room the test uses.
@@ -71,19 +87,17 @@ async fn people_chat_ask_and_upvote_and_see_who_is_there() -> Result<()> {
     let (app, admin, session) = stage().await?;
     let ann = app.attendee("ann").await?;
     let bob = app.attendee("bob").await?;
-    let mut a = enter(&app, &ann, session).await?;
-    let snap = next_of(&mut a, "ROOM_SNAPSHOT").await?;
+    let (mut a, snap) = enter(&app, &ann, session).await?;
     ensure!(snap["snapshot"]["session"] == session, "{snap}");
-    let mut b = enter(&app, &bob, session).await?;
-    next_of(&mut b, "ROOM_SNAPSHOT").await?;
+    let (mut b, _) = enter(&app, &bob, session).await?;
     loop {
         let p = next_of(&mut a, "PRESENCE_UPDATE").await?;
         if p["present"] == 2 {
             break;
         }
     }
-    // Chat.
-    command(
+    // Chat: the sender's own message reaches it before the ack.
+    let mine = command(
         &mut a,
         json!({"type": "send_message", "request_id": "m", "session": session, "text": "hello"}),
     )
@@ -93,6 +107,7 @@ async fn people_chat_ask_and_upvote_and_see_who_is_there() -> Result<()> {
         m["message"]["text"] == "hello" && m["message"]["username"] == "ann",
         "{m}"
     );
+    ensure!(find(&mine, "MESSAGE_RECEIVED")? == m, "{mine:?}");
     // Rate limit and length limit.
     for n in 0..4 {
         command(&mut a, json!({"type": "send_message", "request_id": format!("r{n}"), "session": session, "text": "x"})).await?;
@@ -205,25 +220,25 @@ async fn a_thousand_clients_voting_at_once_give_a_tally_of_the_distinct_voters()
             let (ready_tx, mut poll_rx) = (ready_tx.clone(), poll_rx.clone());
             tasks.push(tokio::spawn(async move {
                 let mut ws = tokio_tungstenite::connect_async(url).await?.0;
-                command(
+                let joined = command(
                     &mut ws,
                     json!({"type": "join_room", "request_id": "j", "session": session}),
                 )
                 .await?;
-                next_of(&mut ws, "ROOM_SNAPSHOT").await?;
+                find(&joined, "ROOM_SNAPSHOT")?;
                 ready_tx.send(()).await?;
                 next_of(&mut ws, "POLL_CREATED").await?;
                 let poll_id = poll_rx.wait_for(|p| !p.is_null()).await?.clone();
                 // Each person's connections vote differently: the last vote the
                 // room decides on is the one that counts.
                 let choice = (person + copy) % 3;
-                command(
+                let heard = command(
                     &mut ws,
                     json!({"type": "submit_poll_response", "request_id": "v", "session": session,
                            "poll": poll_id, "choices": [choice]}),
                 )
                 .await?;
-                Ok::<_, anyhow::Error>(ws)
+                Ok::<_, anyhow::Error>((ws, heard))
             }));
         }
     }
@@ -256,10 +271,15 @@ async fn a_thousand_clients_voting_at_once_give_a_tally_of_the_distinct_voters()
     // Every client hears results with a rising seq, ending at the full tally (a
     // broadcast may already count every person while some of their connections'
     // later votes are still to come).
-    let first = clients.first_mut().context("no clients")?;
+    let (first, heard) = clients.first_mut().context("no clients")?;
+    let mut heard = std::mem::take(heard).into_iter();
     let mut last_seq = 0;
     loop {
-        let r = next_of(first, "POLL_RESULTS").await?;
+        // First what came before its vote's ack, then what follows.
+        let r = match heard.find(|m| m["type"] == "POLL_RESULTS") {
+            Some(r) => r,
+            None => next_of(first, "POLL_RESULTS").await?,
+        };
         let seq = r["poll"]["seq"].as_u64().context("seq")?;
         ensure!(seq > last_seq, "seq went from {last_seq} to {seq}");
         last_seq = seq;
@@ -308,10 +328,9 @@ async fn a_stalled_client_delays_nobody_and_is_resynchronised_with_a_snapshot() 
     let mut watchers = Vec::new();
     for w in 0..WATCHERS {
         let token = app.attendee(&format!("watcher{w}")).await?;
-        let mut ws = enter(&app, &token, session).await?;
+        let (mut ws, _) = enter(&app, &token, session).await?;
         let ready_tx = ready_tx.clone();
         watchers.push(tokio::spawn(async move {
-            next_of(&mut ws, "ROOM_SNAPSHOT").await?;
             ready_tx.send(()).await?;
             // Each host's messages arrive complete and in order, with no snapshot
             // in between (a snapshot would mean this watcher had fallen behind).
@@ -353,7 +372,7 @@ async fn a_stalled_client_delays_nobody_and_is_resynchronised_with_a_snapshot() 
     let padding = "x".repeat(480);
     let mut hosts = Vec::new();
     for host in 0..HOSTS {
-        let mut ws = enter(&app, &admin, session).await?;
+        let (mut ws, _) = enter(&app, &admin, session).await?;
         let padding = padding.clone();
         hosts.push(tokio::spawn(async move {
             for i in 0..MESSAGES_EACH {
@@ -385,8 +404,9 @@ async fn a_stalled_client_delays_nobody_and_is_resynchronised_with_a_snapshot() 
     ensure!(resyncs > resyncs_before, "nobody was marked behind");
 
     // Once it reads again it catches up through a fresh snapshot: the room as it
-    // stands, the same as the REST view (the first snapshot it reads may be the one
-    // its join brought). It is still a member: its own command is answered.
+    // stands, the same as the REST view (a second one follows if it fell behind
+    // again while reading its backlog). It is still a member: its own command is
+    // answered.
     let room = room_view(&app, &admin, session).await?;
     ensure!(
         room["messages"].as_array().is_some_and(|m| !m.is_empty()),

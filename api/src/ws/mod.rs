@@ -1,7 +1,9 @@
 //! The WebSocket (`/api/v1/ws`): operators' consoles and attendees' rooms. The token is checked before the upgrade;
 //! each connection then runs as its own session task (`session.rs`), which owns its
-//! state and its bounded outbound queue.
+//! state, and writes into a bounded outbox that the response body drains
+//! (`outbound.rs`).
 
+mod outbound;
 mod session;
 
 use crate::auth::{Tokens, bearer};
@@ -30,7 +32,7 @@ pub async fn connect(
         .or(from_query)
         .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "a token is needed (?token=)"))?;
     let principal = tokens.principal(&engine, &token).await?;
-    let (response, ws, stream) = actix_ws::handle(&req, body).map_err(|e| {
+    let (response, _, stream) = actix_ws::handle(&req, body).map_err(|e| {
         ApiError::new(
             ErrorCode::BadMessage,
             format!("not a WebSocket upgrade: {e}"),
@@ -40,7 +42,8 @@ pub async fn connect(
         .max_frame_size(MAX_FRAME_BYTES)
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME_BYTES);
-    let (session, rooms) = session::Session::new(engine.get_ref().clone(), principal);
-    actix_web::rt::spawn(session.run(ws, stream, rooms));
+    let (response, out) = outbound::attach(response, session::OUTBOUND_CAPACITY);
+    let session = session::Session::new(engine.get_ref().clone(), principal, out);
+    actix_web::rt::spawn(session.run(stream));
     Ok(response)
 }

@@ -1,15 +1,17 @@
 //! One connection. The session task reads commands, forwards engine events, room
-//! events and previews, and pings; a writer task drains the bounded outbound queue
-//! into the socket. A console that cannot keep up with canvas events fills the
-//! queue and is dropped with a reason: nothing it does can slow a canvas or another
-//! console. Room events are only taken while the queue has room to spare; otherwise the
-//! room marks the client behind and later sends it a fresh snapshot, so a slow
-//! attendee never slows a room.
+//! events and previews, and pings; whatever it sends goes into the connection's
+//! bounded outbox, which the response body drains into the socket (`outbound.rs`).
+//! A console that cannot keep up with canvas events fills the outbox and is dropped
+//! with a reason: nothing it does can slow a canvas or another console. Room events
+//! are only taken while the outbox has room to spare; otherwise the room marks the
+//! client behind and later sends it a fresh snapshot, so a slow attendee never
+//! slows a room.
 
+use super::outbound::{self, Outbox, RoomOutlet};
 use crate::auth::{Permission, allows};
 use crate::error::ApiError;
 use actix_web::web::Bytes;
-use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason};
+use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Message};
 use limelight_engine::canvas::PreviewFrame;
 use limelight_engine::room::RoomCommand;
 use limelight_engine::{EngineEvent, EngineHandle, Principal};
@@ -20,34 +22,18 @@ use limelight_shared::ws::{
     ClientMessage, MAX_PREVIEW_FPS, PREVIEW_FORMAT_VERSION, PREVIEW_HEADER_LEN, PROTOCOL_VERSION,
     ServerMessage,
 };
-use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{broadcast, watch};
 use tokio::time::MissedTickBehavior;
 
 /// Messages that may wait for a slow console before it is dropped.
-const OUTBOUND_CAPACITY: usize = 256;
+pub const OUTBOUND_CAPACITY: usize = 256;
 /// How often the server pings.
 const HEARTBEAT: Duration = Duration::from_secs(5);
 /// Silence after which a console is considered gone.
 const CLIENT_TIMEOUT: Duration = Duration::from_secs(15);
 /// Preview rate when the console does not ask for one.
 const DEFAULT_PREVIEW_FPS: u32 = 15;
-/// Time a close frame may take to get out before the connection is abandoned.
-const CLOSE_TIMEOUT: Duration = Duration::from_secs(1);
-/// Room events that may wait between the rooms and this connection.
-const ROOM_QUEUE: usize = 64;
-/// Outbound places room events leave free for the connection's own replies and
-/// pongs, so a reader who falls behind on room traffic is resynchronised, not
-/// dropped at its next command.
-const REPLY_HEADROOM: usize = 32;
-
-enum Outbound {
-    Text(String),
-    Binary(Bytes),
-    Ping,
-    Pong(Bytes),
-}
 
 /// The console fell too far behind.
 struct Backlogged;
@@ -69,14 +55,14 @@ pub struct Session {
     /// This connection as a room member.
     member: u64,
     rooms: Vec<SessionId>,
-    room_tx: mpsc::Sender<Arc<str>>,
+    /// Where this connection's messages go; rooms offer their events to it too.
+    out: Outbox,
 }
 
 impl Session {
-    /// A session for an authenticated principal.
-    pub fn new(engine: EngineHandle, principal: Principal) -> (Self, mpsc::Receiver<Arc<str>>) {
-        let (room_tx, room_rx) = mpsc::channel(ROOM_QUEUE);
-        let session = Self {
+    /// A session for an authenticated principal, sending into `out`.
+    pub fn new(engine: EngineHandle, principal: Principal, out: Outbox) -> Self {
+        Self {
             member: engine.new_room_member(),
             staff: allows(principal.role, Permission::Read),
             engine,
@@ -85,44 +71,36 @@ impl Session {
             preview_period: Duration::from_secs(1) / DEFAULT_PREVIEW_FPS,
             last_seen: Instant::now(),
             rooms: Vec::new(),
-            room_tx,
-        };
-        (session, room_rx)
+            out,
+        }
     }
 
     /// Serve the connection until either side ends it.
-    pub async fn run(
-        mut self,
-        ws: actix_ws::Session,
-        mut stream: AggregatedMessageStream,
-        mut room_rx: mpsc::Receiver<Arc<str>>,
-    ) {
+    pub async fn run(mut self, mut stream: AggregatedMessageStream) {
         metrics::gauge!("limelight_ws_connections_open").increment(1.0);
-        let (out, rx) = mpsc::channel(OUTBOUND_CAPACITY);
-        let (close_tx, close_rx) = oneshot::channel();
-        let writer = actix_web::rt::spawn(write_loop(ws, rx, close_rx));
         let mut events = self.engine.subscribe();
-        let reason = self
-            .serve(&out, &mut stream, &mut events, &mut room_rx)
-            .await;
+        let out = self.out.clone();
+        let reason = self.serve(&out, &mut stream, &mut events).await;
         for session in std::mem::take(&mut self.rooms) {
             let _ = self.engine.leave_room(session, self.member).await;
         }
         if let Some(reason) = &reason {
             tracing::info!(user = %self.principal.username, reason = ?reason.description, "closing console connection");
         }
-        let _ = close_tx.send(reason);
-        drop(out);
-        let _ = writer.await;
+        // The close frame goes out after what is queued. If the outbox is full the
+        // client has stopped reading: the connection ends without it.
+        let _ = out.try_send(match reason {
+            Some(reason) => outbound::close(reason),
+            None => Message::Close(None),
+        });
         metrics::gauge!("limelight_ws_connections_open").decrement(1.0);
     }
 
     async fn serve(
         &mut self,
-        out: &mpsc::Sender<Outbound>,
+        out: &Outbox,
         stream: &mut AggregatedMessageStream,
         events: &mut broadcast::Receiver<EngineEvent>,
-        room_rx: &mut mpsc::Receiver<Arc<str>>,
     ) -> Option<CloseReason> {
         let slow = || {
             metrics::counter!("limelight_ws_dropped_slow_total").increment(1);
@@ -161,7 +139,7 @@ impl Session {
                             ErrorCode::BadMessage,
                             "binary messages are not accepted; send JSON text",
                         )),
-                        Some(Ok(AggregatedMessage::Ping(bytes))) => send(out, Outbound::Pong(bytes)),
+                        Some(Ok(AggregatedMessage::Ping(bytes))) => send(out, Message::Pong(bytes)),
                         Some(Ok(AggregatedMessage::Pong(_))) => Ok(()),
                     };
                     if result.is_err() {
@@ -170,21 +148,6 @@ impl Session {
                     if preview_tick.period() != self.preview_period {
                         preview_tick = tokio::time::interval(self.preview_period);
                         preview_tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
-                    }
-                }
-                // Room events only while the queue has room beyond the headroom: a
-                // full room queue makes the room mark this client behind and
-                // resynchronise it later.
-                Some(text) = room_rx.recv(), if out.capacity() > REPLY_HEADROOM => {
-                    if send(out, Outbound::Text(String::from(&*text))).is_err() {
-                        return slow();
-                    }
-                }
-                permits = out.reserve_many(REPLY_HEADROOM + 1), if out.capacity() <= REPLY_HEADROOM => {
-                    // Woken when the writer made room: take room events again. An
-                    // error means the writer has ended with the connection.
-                    if permits.is_err() {
-                        return None;
                     }
                 }
                 event = events.recv() => {
@@ -215,10 +178,7 @@ impl Session {
                         });
                     }
                     // A full queue skips a ping: silence is what ends a connection.
-                    let _ = send(out, Outbound::Ping);
-                    if !self.rooms.is_empty() {
-                        self.engine.touch_rooms(&self.rooms, self.member).await;
-                    }
+                    let _ = send(out, Message::Ping(Bytes::new()));
                 }
                 _ = preview_tick.tick(), if !self.previews.is_empty() => {
                     self.send_previews(out);
@@ -227,7 +187,7 @@ impl Session {
         }
     }
 
-    async fn snapshot(&self, out: &mpsc::Sender<Outbound>) -> Result<(), Backlogged> {
+    async fn snapshot(&self, out: &Outbox) -> Result<(), Backlogged> {
         let message = match (
             self.engine.states().await,
             self.engine.grand_master().await,
@@ -248,7 +208,7 @@ impl Session {
 
     /// Previews only go out while the queue is at most half full: a console on a
     /// slow link sees fewer preview frames rather than stale state.
-    fn send_previews(&mut self, out: &mpsc::Sender<Outbound>) {
+    fn send_previews(&mut self, out: &Outbox) {
         for preview in &mut self.previews {
             if out.capacity() < OUTBOUND_CAPACITY / 2 {
                 metrics::counter!("limelight_ws_preview_frames_skipped_total").increment(1);
@@ -267,15 +227,11 @@ impl Session {
             let pixels = u32::try_from(frame.rgb.len() / 3).unwrap_or(u32::MAX);
             bytes.extend_from_slice(&pixels.to_be_bytes());
             bytes.extend_from_slice(&frame.rgb);
-            let _ = out.try_send(Outbound::Binary(Bytes::from(bytes)));
+            let _ = send(out, Message::Binary(Bytes::from(bytes)));
         }
     }
 
-    async fn on_text(
-        &mut self,
-        out: &mpsc::Sender<Outbound>,
-        text: &str,
-    ) -> Result<(), Backlogged> {
+    async fn on_text(&mut self, out: &Outbox, text: &str) -> Result<(), Backlogged> {
         let message: ClientMessage = match serde_json::from_str(text) {
             Ok(m) => m,
             Err(e) => {
@@ -443,9 +399,9 @@ impl Session {
                 session,
             } => {
                 if !self.rooms.contains(&session) {
-                    let tx = self.room_tx.clone();
+                    let outlet = Box::new(RoomOutlet(self.out.clone()));
                     self.engine
-                        .enter_room(who, session, self.member, tx)
+                        .enter_room(who, session, self.member, outlet)
                         .await?;
                     self.rooms.push(session);
                 }
@@ -558,9 +514,9 @@ fn to_message(event: EngineEvent) -> ServerMessage {
     }
 }
 
-fn push(out: &mpsc::Sender<Outbound>, message: &ServerMessage) -> Result<(), Backlogged> {
+fn push(out: &Outbox, message: &ServerMessage) -> Result<(), Backlogged> {
     match serde_json::to_string(message) {
-        Ok(text) => send(out, Outbound::Text(text)),
+        Ok(text) => send(out, Message::Text(text.into())),
         Err(e) => {
             tracing::error!(error = %e, "cannot encode a WebSocket message");
             Ok(())
@@ -568,39 +524,6 @@ fn push(out: &mpsc::Sender<Outbound>, message: &ServerMessage) -> Result<(), Bac
     }
 }
 
-fn send(out: &mpsc::Sender<Outbound>, message: Outbound) -> Result<(), Backlogged> {
+fn send(out: &Outbox, message: Message) -> Result<(), Backlogged> {
     out.try_send(message).map_err(|_| Backlogged)
-}
-
-async fn write_loop(
-    mut ws: actix_ws::Session,
-    mut rx: mpsc::Receiver<Outbound>,
-    mut close: oneshot::Receiver<Option<CloseReason>>,
-) {
-    loop {
-        tokio::select! {
-            biased;
-            reason = &mut close => {
-                let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close(reason.ok().flatten())).await;
-                return;
-            }
-            message = rx.recv() => {
-                let sent = match message {
-                    Some(Outbound::Text(text)) => ws.text(text).await,
-                    Some(Outbound::Binary(bytes)) => ws.binary(bytes).await,
-                    Some(Outbound::Ping) => ws.ping(b"").await,
-                    Some(Outbound::Pong(bytes)) => ws.pong(&bytes).await,
-                    None => {
-                        // The session ended; its close reason follows on `close`.
-                        let reason = close.await.ok().flatten();
-                        let _ = tokio::time::timeout(CLOSE_TIMEOUT, ws.close(reason)).await;
-                        return;
-                    }
-                };
-                if sent.is_err() {
-                    return;
-                }
-            }
-        }
-    }
 }

@@ -3,9 +3,7 @@
 //! room actor, started on demand by the session directory.
 
 use super::*;
-use crate::room::{
-    Act, Enter, Exit, Look, RoomActor, RoomCommand, RoomDone, RoomSender, Speaker, Touch,
-};
+use crate::room::{Act, Enter, Exit, Look, MemberSink, RoomActor, RoomCommand, RoomDone, Speaker};
 use crate::sessions::RoomOf;
 use limelight_shared::ids::SessionId;
 use limelight_shared::room::RoomSnapshot;
@@ -36,13 +34,13 @@ impl EngineHandle {
     }
 
     /// Enter a session's room as connection `member`; its events, starting with
-    /// a snapshot, go to `tx`. Attendees may enter rooms of published events only.
+    /// a snapshot, are offered to `tx`. Attendees may enter rooms of published events only.
     pub async fn enter_room(
         &self,
         who: &Principal,
         session: SessionId,
         member: u64,
-        tx: RoomSender,
+        tx: Box<dyn MemberSink>,
     ) -> Result<(), EngineError> {
         self.session(session, who.role == Role::Attendee).await?;
         let enter = Enter {
@@ -60,15 +58,6 @@ impl EngineHandle {
             .send(Exit(member))
             .await
             .map_err(mailbox)
-    }
-
-    /// Connection `member` is alive: keep its presence in these rooms.
-    pub async fn touch_rooms(&self, sessions: &[SessionId], member: u64) {
-        for &session in sessions {
-            if let Ok(room) = self.room(session).await {
-                room.do_send(Touch(member));
-            }
-        }
     }
 
     /// A command in a room: from connection `member` (which must have entered),

@@ -17,6 +17,7 @@ use crate::clock::WallClock;
 use crate::error::EngineError;
 use crate::store::Store;
 use actix::prelude::*;
+use bytestring::ByteString;
 use limelight_shared::ids::{SessionId, UserId};
 use limelight_shared::room::{RESULTS_PER_SECOND, RoomSnapshot};
 use limelight_shared::ws::ServerMessage;
@@ -25,16 +26,47 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
-/// Where a member's room events go: encoded `ServerMessage` JSON.
-pub type RoomSender = mpsc::Sender<Arc<str>>;
+/// What became of an event offered to a member.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Offer {
+    /// Queued for the member's connection.
+    Taken,
+    /// The connection has no room for it: the member is behind.
+    Full,
+    /// The connection has ended.
+    Gone,
+}
 
-/// A member that has not been heard from for this long has left.
-pub const PRESENCE_TIMEOUT: Duration = Duration::from_secs(30);
+/// Where a member's room events go: its connection's outbound queue. Events are
+/// `ServerMessage` JSON, encoded once per event and shared by every member's
+/// queue without copying. An offer never waits.
+pub trait MemberSink: Send + 'static {
+    /// Queue `event` for the member, if there is room.
+    fn offer(&self, event: ByteString) -> Offer;
+    /// Whether the connection has ended.
+    fn is_gone(&self) -> bool;
+}
+
+/// A plain bounded channel as a member's queue.
+impl MemberSink for mpsc::Sender<ByteString> {
+    fn offer(&self, event: ByteString) -> Offer {
+        match self.try_send(event) {
+            Ok(()) => Offer::Taken,
+            Err(mpsc::error::TrySendError::Full(_)) => Offer::Full,
+            Err(mpsc::error::TrySendError::Closed(_)) => Offer::Gone,
+        }
+    }
+
+    fn is_gone(&self) -> bool {
+        self.is_closed()
+    }
+}
+
 /// Most commands in one transaction.
 const MAX_BATCH: usize = 1024;
 
-/// Enter the room; a `ROOM_SNAPSHOT` follows on `tx`.
-#[derive(Debug, Message)]
+/// Enter the room; a `ROOM_SNAPSHOT` is offered to `tx` first.
+#[derive(Message)]
 #[rtype(result = "()")]
 pub struct Enter {
     /// The connection's id.
@@ -42,18 +74,22 @@ pub struct Enter {
     /// Who.
     pub user: UserId,
     /// Where events go.
-    pub tx: RoomSender,
+    pub tx: Box<dyn MemberSink>,
+}
+
+impl std::fmt::Debug for Enter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Enter")
+            .field("member", &self.member)
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
 }
 
 /// Leave the room.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]
 pub struct Exit(pub u64);
-
-/// The member is still there (its connection is alive).
-#[derive(Debug, Message)]
-#[rtype(result = "()")]
-pub struct Touch(pub u64);
 
 /// A command; answered once stored.
 #[derive(Debug, Message)]
@@ -79,8 +115,7 @@ pub struct RoomIdleFor(pub Duration);
 
 struct Member {
     user: UserId,
-    tx: RoomSender,
-    last_seen: Instant,
+    tx: Box<dyn MemberSink>,
     /// Missed events: gets a snapshot on the next tick.
     behind: bool,
 }
@@ -103,6 +138,9 @@ pub struct RoomActor {
     results_sent: Option<Instant>,
     queue: Vec<Pending>,
     looks: Vec<oneshot::Sender<Result<RoomSnapshot, EngineError>>>,
+    /// Members who entered while the room was loading: answered once their
+    /// snapshot has been offered.
+    entering: Vec<oneshot::Sender<()>>,
     busy: bool,
     loading: bool,
     last_used: Instant,
@@ -118,9 +156,9 @@ impl std::fmt::Debug for RoomActor {
     }
 }
 
-fn encode(message: &ServerMessage) -> Option<Arc<str>> {
+fn encode(message: &ServerMessage) -> Option<ByteString> {
     match serde_json::to_string(message) {
-        Ok(s) => Some(Arc::from(s)),
+        Ok(s) => Some(ByteString::from(s)),
         Err(e) => {
             tracing::error!(error = %e, "cannot encode a room event");
             None
@@ -145,6 +183,7 @@ impl RoomActor {
             results_sent: None,
             queue: Vec::new(),
             looks: Vec::new(),
+            entering: Vec::new(),
             busy: false,
             loading: false,
             last_used: Instant::now(),
@@ -173,11 +212,15 @@ impl RoomActor {
                     for m in act.members.values_mut() {
                         m.behind = true;
                     }
+                    act.resynchronise();
+                    act.answer_entering();
                     act.answer_looks();
                     act.kick(ctx);
                 }
                 Err(e) => {
                     tracing::error!(session = %act.session, error = %e, "room could not load; retrying");
+                    // Entering members are in; their snapshot follows the load.
+                    act.answer_entering();
                     for look in act.looks.drain(..) {
                         let _ = look.send(Err(EngineError::Unavailable(
                             "the room could not be loaded; retry".into(),
@@ -187,6 +230,12 @@ impl RoomActor {
                 }
             }
         }));
+    }
+
+    fn answer_entering(&mut self) {
+        for entered in self.entering.drain(..) {
+            let _ = entered.send(());
+        }
     }
 
     fn answer_looks(&mut self) {
@@ -236,6 +285,12 @@ impl RoomActor {
                         let _ = reply.send(outcome.map_err(refusal));
                     }
                     act.publish_results();
+                    // Members who entered during the batch: their snapshot
+                    // includes it.
+                    if !act.entering.is_empty() {
+                        act.resynchronise();
+                        act.answer_entering();
+                    }
                 }
                 Err(e) => {
                     tracing::error!(session = %act.session, error = %e, "room batch failed");
@@ -288,13 +343,13 @@ impl RoomActor {
             if m.behind {
                 continue;
             }
-            match m.tx.try_send(text.clone()) {
-                Ok(()) => {}
-                Err(mpsc::error::TrySendError::Full(_)) => {
+            match m.tx.offer(text.clone()) {
+                Offer::Taken => {}
+                Offer::Full => {
                     m.behind = true;
                     metrics::counter!("limelight_room_resyncs_total").increment(1);
                 }
-                Err(mpsc::error::TrySendError::Closed(_)) => gone.push(*id),
+                Offer::Gone => gone.push(*id),
             }
         }
         for id in gone {
@@ -325,11 +380,11 @@ impl RoomActor {
     }
 
     /// Every 100 ms: poll results and presence, snapshots for members that fell
-    /// behind, and members whose connection went quiet.
+    /// behind, and members whose connection has ended (a connection lives as long
+    /// as its client answers the WebSocket heartbeat).
     fn tick(&mut self) {
         let before = self.members.len();
-        self.members
-            .retain(|_, m| m.last_seen.elapsed() < PRESENCE_TIMEOUT && !m.tx.is_closed());
+        self.members.retain(|_, m| !m.tx.is_gone());
         if self.members.len() != before {
             self.presence_changed = true;
         }
@@ -340,21 +395,27 @@ impl RoomActor {
             metrics::gauge!("limelight_room_members").set(self.members.len() as f64);
             self.broadcast(&ServerMessage::PresenceUpdate { session, present });
         }
-        if self.members.values().any(|m| m.behind) {
-            let Some(room) = &self.room else {
-                return;
-            };
-            let snapshot = ServerMessage::RoomSnapshot {
-                snapshot: room.snapshot(self.present()),
-            };
-            let Some(text) = encode(&snapshot) else {
-                return;
-            };
-            for m in self.members.values_mut().filter(|m| m.behind) {
-                // Still full: try again on the next tick.
-                if m.tx.try_send(text.clone()).is_ok() {
-                    m.behind = false;
-                }
+        self.resynchronise();
+    }
+
+    /// A snapshot of the room as it stands for each member that is behind; one
+    /// whose queue is still full stays behind until the next tick.
+    fn resynchronise(&mut self) {
+        if !self.members.values().any(|m| m.behind) {
+            return;
+        }
+        let Some(room) = &self.room else {
+            return;
+        };
+        let snapshot = ServerMessage::RoomSnapshot {
+            snapshot: room.snapshot(self.present()),
+        };
+        let Some(text) = encode(&snapshot) else {
+            return;
+        };
+        for m in self.members.values_mut().filter(|m| m.behind) {
+            if m.tx.offer(text.clone()) == Offer::Taken {
+                m.behind = false;
             }
         }
     }
@@ -381,31 +442,31 @@ impl actix::Supervised for RoomActor {
 }
 
 impl Handler<Enter> for RoomActor {
-    type Result = ();
+    type Result = ResponseFuture<()>;
 
-    fn handle(&mut self, msg: Enter, _: &mut Context<Self>) {
+    /// Answered once the member's snapshot has been offered: at once if the room
+    /// is at rest, else when the load or the batch under way has finished. So the
+    /// snapshot is queued before the join's ack.
+    fn handle(&mut self, msg: Enter, _: &mut Context<Self>) -> Self::Result {
         self.last_used = Instant::now();
         self.members.insert(
             msg.member,
             Member {
                 user: msg.user,
                 tx: msg.tx,
-                last_seen: Instant::now(),
                 behind: true,
             },
         );
         self.presence_changed = true;
-        // The snapshot goes out now if the room is loaded, else once it is.
-        if let Some(room) = &self.room {
-            let snapshot = ServerMessage::RoomSnapshot {
-                snapshot: room.snapshot(self.present()),
-            };
-            if let (Some(text), Some(m)) = (encode(&snapshot), self.members.get_mut(&msg.member))
-                && m.tx.try_send(text).is_ok()
-            {
-                m.behind = false;
-            }
+        if self.room.is_some() {
+            self.resynchronise();
+            return Box::pin(async {});
         }
+        let (tx, rx) = oneshot::channel();
+        self.entering.push(tx);
+        Box::pin(async move {
+            let _ = rx.await;
+        })
     }
 }
 
@@ -420,29 +481,16 @@ impl Handler<Exit> for RoomActor {
     }
 }
 
-impl Handler<Touch> for RoomActor {
-    type Result = ();
-
-    fn handle(&mut self, msg: Touch, _: &mut Context<Self>) {
-        if let Some(m) = self.members.get_mut(&msg.0) {
-            m.last_seen = Instant::now();
-        }
-    }
-}
-
 impl Handler<Act> for RoomActor {
     type Result = ResponseFuture<Result<RoomDone, EngineError>>;
 
     fn handle(&mut self, msg: Act, ctx: &mut Context<Self>) -> Self::Result {
         self.last_used = Instant::now();
-        if let Some(member) = msg.member {
-            match self.members.get_mut(&member) {
-                Some(m) => m.last_seen = Instant::now(),
-                None => {
-                    let session = self.session.0;
-                    return Box::pin(async move { Err(EngineError::NotInRoom(session)) });
-                }
-            }
+        if let Some(member) = msg.member
+            && !self.members.contains_key(&member)
+        {
+            let session = self.session.0;
+            return Box::pin(async move { Err(EngineError::NotInRoom(session)) });
         }
         let (tx, rx) = oneshot::channel();
         self.queue.push((msg.speaker, msg.command, tx));

@@ -6,5 +6,5 @@ pub mod actor;
 pub mod state;
 pub mod storage;
 
-pub use actor::{Act, Enter, Exit, Look, RoomActor, RoomIdleFor, RoomSender, Touch};
+pub use actor::{Act, Enter, Exit, Look, MemberSink, Offer, RoomActor, RoomIdleFor};
 pub use state::{Room, RoomCommand, RoomDone, RoomRefusal, Speaker};
