@@ -24,7 +24,7 @@ use limelight_shared::ws::ServerMessage;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::oneshot;
 
 /// What became of an event offered to a member.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,21 +45,6 @@ pub trait MemberSink: Send + 'static {
     fn offer(&self, event: ByteString) -> Offer;
     /// Whether the connection has ended.
     fn is_gone(&self) -> bool;
-}
-
-/// A plain bounded channel as a member's queue.
-impl MemberSink for mpsc::Sender<ByteString> {
-    fn offer(&self, event: ByteString) -> Offer {
-        match self.try_send(event) {
-            Ok(()) => Offer::Taken,
-            Err(mpsc::error::TrySendError::Full(_)) => Offer::Full,
-            Err(mpsc::error::TrySendError::Closed(_)) => Offer::Gone,
-        }
-    }
-
-    fn is_gone(&self) -> bool {
-        self.is_closed()
-    }
 }
 
 /// Most commands in one transaction.
