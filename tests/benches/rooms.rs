@@ -21,16 +21,18 @@
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 use anyhow::{Context, Result, bail, ensure};
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use limelight_tests::{TestApp, Ws, next_of};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use std::ops::Range;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 use tokio::sync::{Notify, mpsc, watch};
 use tokio_tungstenite::tungstenite::Message;
-use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
 const PEOPLE: usize = 50;
 
@@ -75,13 +77,28 @@ impl Args {
 
 fn main() -> Result<()> {
     let args = Args::parse()?;
-    let clients = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("room-clients")
-        .enable_all()
-        .build()?;
-    let result = actix_rt::System::new().block_on(run(args, clients.handle().clone()));
-    clients.shutdown_background();
+    // The clients run on one thread of their own, on a single-threaded runtime: the
+    // leanest way for one core's worth of clients to read their sockets.
+    let (handle_tx, handle_rx) = std::sync::mpsc::channel();
+    let (finish, finished) = tokio::sync::oneshot::channel::<()>();
+    let clients = std::thread::Builder::new()
+        .name("room-clients".into())
+        .spawn(move || -> Result<()> {
+            let rt = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            handle_tx.send(rt.handle().clone())?;
+            rt.block_on(finished)?;
+            Ok(())
+        })?;
+    let handle = handle_rx
+        .recv()
+        .context("the clients' runtime did not start")?;
+    let result = actix_rt::System::new().block_on(run(args, handle));
+    let _ = finish.send(());
+    clients
+        .join()
+        .map_err(|_| anyhow::anyhow!("the clients' thread panicked"))??;
     result
 }
 
@@ -123,7 +140,7 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
     let gate = Arc::new(tokio::sync::Semaphore::new(100));
     for c in 0..args.clients {
         let gate = gate.clone();
-        let url = format!("ws://{base}/api/v1/ws?token={}", tokens[c % PEOPLE]);
+        let (base, token) = (base.clone(), tokens[c % PEOPLE].clone());
         let (arrivals_tx, joined_tx) = (arrivals_tx.clone(), joined_tx.clone());
         let (received, round_done, mut stop) =
             (received.clone(), round_done.clone(), stop_rx.clone());
@@ -131,21 +148,15 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
         clients_rt.spawn(async move {
             let connected = async {
                 let _turn = gate.acquire().await?;
-                // A small read buffer: tungstenite zeroes its whole buffer (128 KiB
-                // by default) for every read, which would make the clients, not the
-                // server, the bottleneck of this two-core measurement.
-                let config = WebSocketConfig::default().read_buffer_size(4096);
-                let mut ws = tokio_tungstenite::connect_async_with_config(url, Some(config), false)
-                    .await?
-                    .0;
-                join(&mut ws, session).await?;
-                Ok::<_, anyhow::Error>(ws)
+                let mut client = Client::connect(&base, &token).await?;
+                client.join(session).await?;
+                Ok::<_, anyhow::Error>(client)
             }
             .await;
-            let mut ws = match connected {
-                Ok(ws) => {
+            let mut client = match connected {
+                Ok(client) => {
                     let _ = joined_tx.send(Ok(())).await;
-                    ws
+                    client
                 }
                 Err(e) => {
                     let _ = joined_tx.send(Err(e)).await;
@@ -153,16 +164,20 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
                 }
             };
             let mut mine = Vec::new();
+            // Registered once, not once per message.
+            let stopped = stop.changed();
+            tokio::pin!(stopped);
             loop {
-                let msg = tokio::select! {
-                    msg = ws.next() => msg,
-                    _ = stop.changed() => break,
+                let text = tokio::select! {
+                    biased;
+                    text = client.next_text() => text,
+                    _ = &mut stopped => break,
                 };
-                let Some(Ok(msg)) = msg else { break };
+                let Ok(Some(text)) = text else { break };
                 let at = Instant::now();
-                if let Message::Text(text) = msg
-                    && text.contains("\"POLL_RESULTS\"")
-                    && let Ok(results) = serde_json::from_str::<Results>(&text)
+                let text = client.text(text);
+                if memchr::memmem::find(text, b"\"POLL_RESULTS\"").is_some()
+                    && let Ok(results) = serde_json::from_slice::<Results>(text)
                     && let Some(count) = received.get(results.poll.seq as usize)
                 {
                     mine.push((results.poll.seq, at));
@@ -315,4 +330,168 @@ fn cpu_ns() -> Result<(u64, u64)> {
         }
     }
     Ok((server, clients))
+}
+
+/// A benchmark client: a WebSocket client that does no more per message than find
+/// the frame in its buffer (text is all the server sends a room member) and answer
+/// pings. The clients share the two cores with the server, so every microsecond a
+/// client spends per message is taken from the server's fan-out; a general-purpose
+/// client (tungstenite) spends about twice as much.
+struct Client {
+    stream: TcpStream,
+    buf: Vec<u8>,
+    /// Bytes `start..end` of `buf` are received and not yet taken.
+    start: usize,
+    end: usize,
+}
+
+/// WebSocket opcodes (RFC 6455, section 5.2).
+const TEXT: u8 = 0x1;
+const CLOSE: u8 = 0x8;
+const PING: u8 = 0x9;
+const PONG: u8 = 0xA;
+
+impl Client {
+    /// Upgrade a connection to `/api/v1/ws` as the holder of `token`.
+    async fn connect(base: &str, token: &str) -> Result<Self> {
+        let mut stream = TcpStream::connect(base).await?;
+        stream.set_nodelay(true)?;
+        let request = format!(
+            "GET /api/v1/ws?token={token} HTTP/1.1\r\nHost: {base}\r\nUpgrade: websocket\r\n\
+             Connection: Upgrade\r\nSec-WebSocket-Key: bGltZWxpZ2h0LWJlbmNoIQ==\r\n\
+             Sec-WebSocket-Version: 13\r\n\r\n"
+        );
+        stream.write_all(request.as_bytes()).await?;
+        let mut client = Self {
+            stream,
+            buf: vec![0; 4096],
+            start: 0,
+            end: 0,
+        };
+        let head_end = loop {
+            if let Some(at) = memchr::memmem::find(&client.buf[..client.end], b"\r\n\r\n") {
+                break at + 4;
+            }
+            ensure!(
+                client.fill().await? > 0,
+                "the server closed during the upgrade"
+            );
+        };
+        let head = String::from_utf8_lossy(&client.buf[..head_end]);
+        ensure!(head.starts_with("HTTP/1.1 101"), "upgrade refused: {head}");
+        client.start = head_end;
+        Ok(client)
+    }
+
+    /// Join the room and wait for its snapshot.
+    async fn join(&mut self, session: i64) -> Result<()> {
+        let join = json!({"type": "join_room", "request_id": "j", "session": session});
+        self.send(TEXT, join.to_string().as_bytes()).await?;
+        tokio::time::timeout(Duration::from_secs(10), async {
+            loop {
+                let text = self
+                    .next_text()
+                    .await?
+                    .context("closed before the snapshot")?;
+                if memchr::memmem::find(self.text(text), b"\"ROOM_SNAPSHOT\"").is_some() {
+                    return Ok(());
+                }
+            }
+        })
+        .await
+        .context("no ROOM_SNAPSHOT in time")?
+    }
+
+    /// The next text message (its place in the buffer, valid until the next call),
+    /// or `None` once the server closes. Pings are answered on the way.
+    async fn next_text(&mut self) -> Result<Option<Range<usize>>> {
+        loop {
+            if let Some((opcode, payload)) = self.frame()? {
+                match opcode {
+                    TEXT => return Ok(Some(payload)),
+                    PING => {
+                        let ping = self.buf[payload].to_vec();
+                        self.send(PONG, &ping).await?;
+                    }
+                    CLOSE => return Ok(None),
+                    _ => {}
+                }
+                continue;
+            }
+            if self.fill().await? == 0 {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn text(&self, range: Range<usize>) -> &[u8] {
+        &self.buf[range]
+    }
+
+    /// Take the next whole frame from the buffer: its opcode and payload.
+    fn frame(&mut self) -> Result<Option<(u8, Range<usize>)>> {
+        let bytes = &self.buf[self.start..self.end];
+        if bytes.len() < 2 {
+            return Ok(None);
+        }
+        ensure!(bytes[0] & 0x80 != 0, "a fragmented message");
+        ensure!(bytes[1] & 0x80 == 0, "a masked frame from the server");
+        let (header, len) = match bytes[1] & 0x7F {
+            126 if bytes.len() >= 4 => (4, usize::from(u16::from_be_bytes([bytes[2], bytes[3]]))),
+            127 if bytes.len() >= 10 => {
+                let mut len = [0; 8];
+                len.copy_from_slice(&bytes[2..10]);
+                (10, usize::try_from(u64::from_be_bytes(len))?)
+            }
+            126 | 127 => return Ok(None),
+            len => (2, usize::from(len)),
+        };
+        if bytes.len() < header + len {
+            if header + len > self.buf.len() {
+                self.buf.resize(header + len, 0);
+            }
+            return Ok(None);
+        }
+        let opcode = bytes[0] & 0x0F;
+        let payload = self.start + header..self.start + header + len;
+        self.start = payload.end;
+        Ok(Some((opcode, payload)))
+    }
+
+    /// Read what has arrived into the buffer, after moving what is left of it to
+    /// the front; the number of bytes read.
+    async fn fill(&mut self) -> Result<usize> {
+        if self.start > 0 {
+            self.buf.copy_within(self.start..self.end, 0);
+            self.end -= self.start;
+            self.start = 0;
+        }
+        if self.end == self.buf.len() {
+            self.buf.resize(self.buf.len() * 2, 0);
+        }
+        let n = self.stream.read(&mut self.buf[self.end..]).await?;
+        self.end += n;
+        Ok(n)
+    }
+
+    /// Send one frame, masked as a client's frames must be.
+    async fn send(&mut self, opcode: u8, payload: &[u8]) -> Result<()> {
+        const MASK: [u8; 4] = [0x4c, 0x69, 0x6d, 0x65];
+        let mut frame = vec![0x80 | opcode];
+        match payload.len() {
+            len @ 0..=125 => frame.push(0x80 | len as u8),
+            len @ 126..=0xFFFF => {
+                frame.push(0x80 | 126);
+                frame.extend_from_slice(&(len as u16).to_be_bytes());
+            }
+            len => {
+                frame.push(0x80 | 127);
+                frame.extend_from_slice(&(len as u64).to_be_bytes());
+            }
+        }
+        frame.extend_from_slice(&MASK);
+        frame.extend(payload.iter().zip(MASK.iter().cycle()).map(|(b, m)| b ^ m));
+        self.stream.write_all(&frame).await?;
+        Ok(())
+    }
 }

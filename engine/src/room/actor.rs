@@ -49,6 +49,10 @@ pub trait MemberSink: Send + 'static {
 
 /// Most commands in one transaction.
 const MAX_BATCH: usize = 1024;
+/// How often the room looks for members whose connection ended without leaving.
+/// Checking every member's queue on every tick would cost a room of thousands
+/// more than everything else its tick does.
+const SWEEP_PERIOD: Duration = Duration::from_secs(1);
 
 /// Enter the room; a `ROOM_SNAPSHOT` is offered to `tx` first.
 #[derive(Message)]
@@ -129,6 +133,8 @@ pub struct RoomActor {
     busy: bool,
     loading: bool,
     last_used: Instant,
+    /// When members' queues were last checked for ended connections.
+    swept: Instant,
 }
 
 impl std::fmt::Debug for RoomActor {
@@ -172,6 +178,7 @@ impl RoomActor {
             busy: false,
             loading: false,
             last_used: Instant::now(),
+            swept: Instant::now(),
         }
     }
 
@@ -364,14 +371,12 @@ impl RoomActor {
         }
     }
 
-    /// Every 100 ms: poll results and presence, snapshots for members that fell
-    /// behind, and members whose connection has ended (a connection lives as long
-    /// as its client answers the WebSocket heartbeat).
+    /// Every 100 ms: poll results and presence, and snapshots for members that fell
+    /// behind; every second, members whose connection has ended without leaving.
     fn tick(&mut self) {
-        let before = self.members.len();
-        self.members.retain(|_, m| !m.tx.is_gone());
-        if self.members.len() != before {
-            self.presence_changed = true;
+        if self.swept.elapsed() >= SWEEP_PERIOD {
+            self.swept = Instant::now();
+            self.sweep();
         }
         self.publish_results();
         let session = self.session;
@@ -381,6 +386,18 @@ impl RoomActor {
             self.broadcast(&ServerMessage::PresenceUpdate { session, present });
         }
         self.resynchronise();
+    }
+
+    /// Drop members whose queue has closed. A connection leaves its rooms when it
+    /// ends (it lives as long as its client answers the WebSocket heartbeat); this
+    /// catches one that could not, and broadcasts drop a closed queue when they
+    /// meet it.
+    fn sweep(&mut self) {
+        let before = self.members.len();
+        self.members.retain(|_, m| !m.tx.is_gone());
+        if self.members.len() != before {
+            self.presence_changed = true;
+        }
     }
 
     /// A snapshot of the room as it stands for each member that is behind; one
@@ -517,5 +534,54 @@ impl Handler<RoomIdleFor> for RoomActor {
             && self.queue.is_empty()
             && !self.busy
             && self.last_used.elapsed() >= msg.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::SystemWallClock;
+    use crate::store::{Direction, migrate};
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// A connection that takes everything until it ends.
+    struct Connection(Arc<AtomicBool>);
+
+    impl MemberSink for Connection {
+        fn offer(&self, _: ByteString) -> Offer {
+            if self.is_gone() {
+                Offer::Gone
+            } else {
+                Offer::Taken
+            }
+        }
+
+        fn is_gone(&self) -> bool {
+            self.0.load(Ordering::Acquire)
+        }
+    }
+
+    #[actix_rt::test]
+    async fn a_member_whose_connection_ended_without_leaving_is_dropped_by_the_sweep()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let url = format!("sqlite://{}", dir.path().join("rooms.db").display());
+        migrate(&url, Direction::Up).await?;
+        let store = Store::open(&url).await?;
+        let room = RoomActor::new(SessionId(1), store, Arc::new(SystemWallClock)).start();
+        let ended = Arc::new(AtomicBool::new(false));
+        for (member, connection) in [(1, ended.clone()), (2, Arc::new(AtomicBool::new(false)))] {
+            let tx = Box::new(Connection(connection));
+            let user = UserId(member as i64);
+            room.send(Enter { member, user, tx }).await?;
+        }
+        assert_eq!(room.send(Look).await??.present, 2);
+        // Presence goes out on the next tick; after it the room broadcasts
+        // nothing, so only the sweep can notice the ended connection.
+        actix_rt::time::sleep(Duration::from_millis(300)).await;
+        ended.store(true, Ordering::Release);
+        actix_rt::time::sleep(SWEEP_PERIOD + Duration::from_millis(300)).await;
+        assert_eq!(room.send(Look).await??.present, 1);
+        Ok(())
     }
 }
