@@ -148,7 +148,7 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
         clients_rt.spawn(async move {
             let connected = async {
                 let _turn = gate.acquire().await?;
-                let mut client = Client::connect(&base, &token).await?;
+                let mut client = RoomClient::connect(&base, &token).await?;
                 client.join(session).await?;
                 Ok::<_, anyhow::Error>(client)
             }
@@ -337,7 +337,7 @@ fn cpu_ns() -> Result<(u64, u64)> {
 /// pings. The clients share the two cores with the server, so every microsecond a
 /// client spends per message is taken from the server's fan-out; a general-purpose
 /// client (tungstenite) spends about twice as much.
-struct Client {
+struct RoomClient {
     stream: TcpStream,
     buf: Vec<u8>,
     /// Bytes `start..end` of `buf` are received and not yet taken.
@@ -351,7 +351,7 @@ const CLOSE: u8 = 0x8;
 const PING: u8 = 0x9;
 const PONG: u8 = 0xA;
 
-impl Client {
+impl RoomClient {
     /// Upgrade a connection to `/api/v1/ws` as the holder of `token`.
     async fn connect(base: &str, token: &str) -> Result<Self> {
         let mut stream = TcpStream::connect(base).await?;
