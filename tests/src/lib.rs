@@ -232,10 +232,15 @@ impl Client {
 
     /// A session's availability, as `token` sees it.
     pub async fn availability(&self, token: &str, session: i64) -> Result<Value> {
-        let path = format!("/api/v1/sessions/{session}/availability");
-        let (status, body) = self.call("GET", &path, Some(token), None).await?;
+        self.get(token, &format!("/api/v1/sessions/{session}/availability"))
+            .await
+    }
+
+    /// GET `path` as `token`: the body of a 200 answer; any other is an error.
+    pub async fn get(&self, token: &str, path: &str) -> Result<Value> {
+        let (status, body) = self.call("GET", path, Some(token), None).await?;
         if status != 200 {
-            bail!("{path}: {status} {body}");
+            bail!("GET {path}: {status} {body}");
         }
         Ok(body)
     }
@@ -446,12 +451,8 @@ impl Client {
 
     /// The live state of a canvas.
     pub async fn canvas_state(&self, token: &str, canvas: i64) -> Result<Value> {
-        let path = format!("/api/v1/canvases/{canvas}/state");
-        let (status, state) = self.call("GET", &path, Some(token), None).await?;
-        if status != 200 {
-            bail!("GET {path}: {status} {state}");
-        }
-        Ok(state)
+        self.get(token, &format!("/api/v1/canvases/{canvas}/state"))
+            .await
     }
 
     /// Put a scene on a canvas (no fade); status and body.
