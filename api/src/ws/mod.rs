@@ -1,9 +1,11 @@
 //! The WebSocket (`/api/v1/ws`): operators' consoles and attendees' rooms. The token is checked before the upgrade;
 //! each connection then runs as its own session task (`session.rs`), which owns its
 //! state, and writes into a bounded outbox that the response body drains
-//! (`outbound.rs`).
+//! (`outbound.rs`). Room events reach the outboxes through the relay of the
+//! worker thread that serves the connection (`relay.rs`).
 
 mod outbound;
+mod relay;
 mod session;
 
 use crate::auth::{Tokens, bearer};

@@ -15,19 +15,13 @@ use actix_web::HttpResponse;
 use actix_web::body::{BodyStream, BoxBody};
 use actix_web::web::{Bytes, BytesMut};
 use actix_ws::{CloseReason, Message, ProtocolError};
-use bytestring::ByteString;
 use futures_core::Stream;
-use limelight_engine::room::{MemberSink, Offer};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use tokio::sync::mpsc;
 
 /// Most bytes handed to actix-web in one piece; it polls again for the rest.
 const CHUNK: usize = 64 * 1024;
-/// Places room events leave free for the connection's own replies and pongs, so a
-/// reader who falls behind on room traffic is resynchronised, not dropped at its
-/// next command.
-const REPLY_HEADROOM: usize = 32;
 /// Longest close reason a close frame can carry (control frames carry at most 125
 /// bytes, two of which are the code).
 const MAX_CLOSE_REASON: usize = 123;
@@ -49,33 +43,6 @@ pub fn attach(response: HttpResponse, capacity: usize) -> (HttpResponse, Outbox)
         }))
     });
     (response, tx)
-}
-
-/// The outbox as a room member's queue: a room's event is taken only while the
-/// outbox has more than `REPLY_HEADROOM` places free. The room queues it directly,
-/// so it reaches the socket without waking the session task, in the order the room
-/// sent it; a command's own events are queued before its ack.
-pub struct RoomOutlet(pub Outbox);
-
-impl MemberSink for RoomOutlet {
-    fn offer(&self, event: ByteString) -> Offer {
-        if self.0.capacity() <= REPLY_HEADROOM {
-            return if self.0.is_closed() {
-                Offer::Gone
-            } else {
-                Offer::Full
-            };
-        }
-        match self.0.try_send(Message::Text(event)) {
-            Ok(()) => Offer::Taken,
-            Err(mpsc::error::TrySendError::Full(_)) => Offer::Full,
-            Err(mpsc::error::TrySendError::Closed(_)) => Offer::Gone,
-        }
-    }
-
-    fn is_gone(&self) -> bool {
-        self.0.is_closed()
-    }
 }
 
 /// A close frame for `reason`, its text cut to what a close frame carries.

@@ -3,11 +3,12 @@
 //! bounded outbox, which the response body drains into the socket (`outbound.rs`).
 //! A console that cannot keep up with canvas events fills the outbox and is dropped
 //! with a reason: nothing it does can slow a canvas or another console. Room events
-//! are only taken while the outbox has room to spare; otherwise the room marks the
-//! client behind and later sends it a fresh snapshot, so a slow attendee never
-//! slows a room.
+//! come through the worker's relay and are only taken while the outbox has room
+//! to spare; otherwise the client is behind and later gets a fresh snapshot, so a
+//! slow attendee never slows a room.
 
-use super::outbound::{self, Outbox, RoomOutlet};
+use super::outbound::{self, Outbox};
+use super::relay::WorkerRelay;
 use crate::auth::{Permission, allows};
 use crate::error::ApiError;
 use actix_web::web::Bytes;
@@ -22,6 +23,7 @@ use limelight_shared::ws::{
     ClientMessage, MAX_PREVIEW_FPS, PREVIEW_FORMAT_VERSION, PREVIEW_HEADER_LEN, PROTOCOL_VERSION,
     ServerMessage,
 };
+use std::rc::Rc;
 use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, watch};
 use tokio::time::MissedTickBehavior;
@@ -55,12 +57,15 @@ pub struct Session {
     /// This connection as a room member.
     member: u64,
     rooms: Vec<SessionId>,
-    /// Where this connection's messages go; rooms offer their events to it too.
+    /// How rooms' events reach this connection.
+    relay: Rc<WorkerRelay>,
+    /// Where this connection's messages go, the relay's included.
     out: Outbox,
 }
 
 impl Session {
-    /// A session for an authenticated principal, sending into `out`.
+    /// A session for an authenticated principal, sending into `out`. Made on
+    /// the worker thread that serves the connection, whose relay it uses.
     pub fn new(engine: EngineHandle, principal: Principal, out: Outbox) -> Self {
         Self {
             member: engine.new_room_member(),
@@ -71,6 +76,7 @@ impl Session {
             preview_period: Duration::from_secs(1) / DEFAULT_PREVIEW_FPS,
             last_seen: Instant::now(),
             rooms: Vec::new(),
+            relay: WorkerRelay::current(),
             out,
         }
     }
@@ -82,6 +88,7 @@ impl Session {
         let out = self.out.clone();
         let reason = self.serve(&out, &mut stream, &mut events).await;
         for session in std::mem::take(&mut self.rooms) {
+            self.relay.leave(session, self.member);
             let _ = self.engine.leave_room(session, self.member).await;
         }
         if let Some(reason) = &reason {
@@ -252,6 +259,8 @@ impl Session {
             Ok(reply) => reply,
             Err(e) => error(Some(request_id), e.code, &e.message),
         };
+        // What a room sent before answering goes out before the answer.
+        self.relay.flush();
         push(out, &reply)
     }
 
@@ -399,10 +408,16 @@ impl Session {
                 session,
             } => {
                 if !self.rooms.contains(&session) {
-                    let outlet = Box::new(RoomOutlet(self.out.clone()));
-                    self.engine
-                        .enter_room(who, session, self.member, outlet)
-                        .await?;
+                    self.relay.join(session, self.member, self.out.clone());
+                    let relay = self.relay.handle();
+                    if let Err(e) = self
+                        .engine
+                        .enter_room(who, session, self.member, relay)
+                        .await
+                    {
+                        self.relay.leave(session, self.member);
+                        return Err(e.into());
+                    }
                     self.rooms.push(session);
                 }
                 ack(request_id, None)
@@ -413,6 +428,7 @@ impl Session {
             } => {
                 if self.rooms.contains(&session) {
                     self.rooms.retain(|s| *s != session);
+                    self.relay.leave(session, self.member);
                     self.engine.leave_room(session, self.member).await?;
                 }
                 ack(request_id, None)

@@ -3,7 +3,7 @@
 //! room actor, started on demand by the session directory.
 
 use super::*;
-use crate::room::{Act, Enter, Exit, Look, MemberSink, RoomActor, RoomCommand, RoomDone, Speaker};
+use crate::room::{Act, Enter, Exit, Look, Relay, RoomActor, RoomCommand, RoomDone, Speaker};
 use crate::sessions::RoomOf;
 use limelight_shared::ids::SessionId;
 use limelight_shared::room::RoomSnapshot;
@@ -34,19 +34,20 @@ impl EngineHandle {
     }
 
     /// Enter a session's room as connection `member`; its events, starting with
-    /// a snapshot, are offered to `tx`. Attendees may enter rooms of published events only.
+    /// a snapshot, go through `relay`, which must know the member already.
+    /// Attendees may enter rooms of published events only.
     pub async fn enter_room(
         &self,
         who: &Principal,
         session: SessionId,
         member: u64,
-        tx: Box<dyn MemberSink>,
+        relay: Arc<dyn Relay>,
     ) -> Result<(), EngineError> {
         self.session(session, who.role == Role::Attendee).await?;
         let enter = Enter {
             member,
             user: who.id,
-            tx,
+            relay,
         };
         self.room(session).await?.send(enter).await.map_err(mailbox)
     }

@@ -2,15 +2,17 @@
 //! content; commands queue while a batch is being stored and are answered once it
 //! has committed, then everyone in the room hears about them.
 //!
-//! Fan-out never waits for a client: every event is encoded once and offered to
-//! each member's bounded queue. A member whose queue is full is marked behind and
-//! skipped; on the room's next tick (every 100 ms) it gets a fresh
-//! `ROOM_SNAPSHOT` instead of the events it missed. Poll results go out as soon as
-//! a vote is stored if none went out in the last 100 ms, else on a later tick;
-//! presence is coalesced on the tick. So each poll's results go out at most ten
-//! times a second, each with a higher `seq`, and a vote in a quiet room is heard at
-//! once.
+//! Fan-out never waits for a client: every event is encoded once and handed to
+//! each relay (one per thread serving connections, see `relay.rs`) that has
+//! members here; the relay queues it for each of them. A member whose queue is
+//! full is skipped from then on; on the room's next tick (every 100 ms) it gets a
+//! fresh `ROOM_SNAPSHOT` instead of the events it missed. Poll results go out as
+//! soon as a vote is stored if none went out in the last 100 ms, else on a later
+//! tick; presence is coalesced on the tick. So each poll's results go out at most
+//! ten times a second, each with a higher `seq`, and a vote in a quiet room is
+//! heard at once.
 
+use super::relay::{self, Delivery, DeliveryKind, Feedback, Relay};
 use super::state::{Room, RoomCommand, RoomDone, RoomRefusal, Speaker};
 use super::storage;
 use crate::clock::WallClock;
@@ -26,35 +28,15 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 
-/// What became of an event offered to a member.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Offer {
-    /// Queued for the member's connection.
-    Taken,
-    /// The connection has no room for it: the member is behind.
-    Full,
-    /// The connection has ended.
-    Gone,
-}
-
-/// Where a member's room events go: its connection's outbound queue. Events are
-/// `ServerMessage` JSON, encoded once per event and shared by every member's
-/// queue without copying. An offer never waits.
-pub trait MemberSink: Send + 'static {
-    /// Queue `event` for the member, if there is room.
-    fn offer(&self, event: ByteString) -> Offer;
-    /// Whether the connection has ended.
-    fn is_gone(&self) -> bool;
-}
-
 /// Most commands in one transaction.
 const MAX_BATCH: usize = 1024;
-/// How often the room looks for members whose connection ended without leaving.
-/// Checking every member's queue on every tick would cost a room of thousands
-/// more than everything else its tick does.
+/// How often the room asks its relays for members whose connection ended
+/// without leaving. Checking every member's queue on every tick would cost a room
+/// of thousands more than everything else its tick does.
 const SWEEP_PERIOD: Duration = Duration::from_secs(1);
 
-/// Enter the room; a `ROOM_SNAPSHOT` is offered to `tx` first.
+/// Enter the room; its events, starting with a `ROOM_SNAPSHOT`, go to the member
+/// through `relay`, which must know the member before it enters.
 #[derive(Message)]
 #[rtype(result = "()")]
 pub struct Enter {
@@ -62,8 +44,8 @@ pub struct Enter {
     pub member: u64,
     /// Who.
     pub user: UserId,
-    /// Where events go.
-    pub tx: Box<dyn MemberSink>,
+    /// The relay of the thread that serves the connection.
+    pub relay: Arc<dyn Relay>,
 }
 
 impl std::fmt::Debug for Enter {
@@ -104,9 +86,7 @@ pub struct RoomIdleFor(pub Duration);
 
 struct Member {
     user: UserId,
-    tx: Box<dyn MemberSink>,
-    /// Missed events: gets a snapshot on the next tick.
-    behind: bool,
+    relay: Arc<dyn Relay>,
 }
 
 type Pending = (
@@ -122,18 +102,24 @@ pub struct RoomActor {
     wall: Arc<dyn WallClock>,
     room: Option<Room>,
     members: HashMap<u64, Member>,
+    /// The members' relays, each with how many members it serves here.
+    relays: Vec<(Arc<dyn Relay>, usize)>,
+    /// Filled by the relays, taken on the tick.
+    feedback: Arc<Feedback>,
+    /// Members to send a snapshot: new ones, and those whose queue was full.
+    behind: Vec<u64>,
     presence_changed: bool,
     /// When poll results last went out.
     results_sent: Option<Instant>,
     queue: Vec<Pending>,
     looks: Vec<oneshot::Sender<Result<RoomSnapshot, EngineError>>>,
     /// Members who entered while the room was loading: answered once their
-    /// snapshot has been offered.
+    /// snapshot has been handed to their relay.
     entering: Vec<oneshot::Sender<()>>,
     busy: bool,
     loading: bool,
     last_used: Instant,
-    /// When members' queues were last checked for ended connections.
+    /// When the relays were last asked for ended connections.
     swept: Instant,
 }
 
@@ -170,6 +156,9 @@ impl RoomActor {
             wall,
             room: None,
             members: HashMap::new(),
+            relays: Vec::new(),
+            feedback: Arc::new(Feedback::default()),
+            behind: Vec::new(),
             presence_changed: false,
             results_sent: None,
             queue: Vec::new(),
@@ -201,9 +190,7 @@ impl RoomActor {
             match loaded {
                 Ok(room) => {
                     act.room = Some(room);
-                    for m in act.members.values_mut() {
-                        m.behind = true;
-                    }
+                    act.behind = act.members.keys().copied().collect();
                     act.resynchronise();
                     act.answer_entering();
                     act.answer_looks();
@@ -325,29 +312,53 @@ impl RoomActor {
         self.broadcast(&message);
     }
 
-    /// Offer an event to every member that is not behind; never waits.
+    /// Hand an event to every relay with members here; never waits.
     fn broadcast(&mut self, message: &ServerMessage) {
-        let Some(text) = encode(message) else {
+        if let Some(text) = encode(message) {
+            self.deliver_all(DeliveryKind::Event(text));
+        }
+    }
+
+    fn deliver_all(&self, kind: DeliveryKind) {
+        for (relay, _) in &self.relays {
+            relay.relay(self.delivery(kind.clone()));
+        }
+    }
+
+    fn delivery(&self, kind: DeliveryKind) -> Delivery {
+        Delivery {
+            session: self.session,
+            kind,
+            feedback: self.feedback.clone(),
+        }
+    }
+
+    fn add_member(&mut self, member: u64, user: UserId, relay: Arc<dyn Relay>) {
+        self.remove_member(member);
+        match self.relays.iter_mut().find(|(r, _)| relay::same(r, &relay)) {
+            Some((_, count)) => *count += 1,
+            None => self.relays.push((relay.clone(), 1)),
+        }
+        self.members.insert(member, Member { user, relay });
+        self.behind.push(member);
+        self.presence_changed = true;
+    }
+
+    fn remove_member(&mut self, member: u64) {
+        let Some(gone) = self.members.remove(&member) else {
             return;
         };
-        let mut gone = Vec::new();
-        for (id, m) in &mut self.members {
-            if m.behind {
-                continue;
-            }
-            match m.tx.offer(text.clone()) {
-                Offer::Taken => {}
-                Offer::Full => {
-                    m.behind = true;
-                    metrics::counter!("limelight_room_resyncs_total").increment(1);
-                }
-                Offer::Gone => gone.push(*id),
+        if let Some(at) = self
+            .relays
+            .iter()
+            .position(|(r, _)| relay::same(r, &gone.relay))
+        {
+            self.relays[at].1 -= 1;
+            if self.relays[at].1 == 0 {
+                self.relays.swap_remove(at);
             }
         }
-        for id in gone {
-            self.members.remove(&id);
-            self.presence_changed = true;
-        }
+        self.presence_changed = true;
     }
 
     /// Results of polls with new votes, unless results went out less than 100 ms ago
@@ -371,12 +382,24 @@ impl RoomActor {
         }
     }
 
-    /// Every 100 ms: poll results and presence, and snapshots for members that fell
-    /// behind; every second, members whose connection has ended without leaving.
+    /// Every 100 ms: what the relays reported, poll results and presence, and
+    /// snapshots for members that fell behind; every second, a sweep for members
+    /// whose connection has ended without leaving.
     fn tick(&mut self) {
+        for member in self.feedback.take_gone() {
+            self.remove_member(member);
+        }
+        let fell_behind = self.feedback.take_behind();
+        if !fell_behind.is_empty() {
+            metrics::counter!("limelight_room_resyncs_total").increment(fell_behind.len() as u64);
+            self.behind.extend(fell_behind);
+        }
         if self.swept.elapsed() >= SWEEP_PERIOD {
             self.swept = Instant::now();
-            self.sweep();
+            // A connection leaves its rooms when it ends (it lives as long as its
+            // client answers the WebSocket heartbeat); this catches one that
+            // could not. What the relays find comes back on a later tick.
+            self.deliver_all(DeliveryKind::Sweep);
         }
         self.publish_results();
         let session = self.session;
@@ -388,22 +411,11 @@ impl RoomActor {
         self.resynchronise();
     }
 
-    /// Drop members whose queue has closed. A connection leaves its rooms when it
-    /// ends (it lives as long as its client answers the WebSocket heartbeat); this
-    /// catches one that could not, and broadcasts drop a closed queue when they
-    /// meet it.
-    fn sweep(&mut self) {
-        let before = self.members.len();
-        self.members.retain(|_, m| !m.tx.is_gone());
-        if self.members.len() != before {
-            self.presence_changed = true;
-        }
-    }
-
-    /// A snapshot of the room as it stands for each member that is behind; one
-    /// whose queue is still full stays behind until the next tick.
+    /// A snapshot of the room as it stands for each member that is behind. One
+    /// whose queue is still full is reported again and gets another on a later
+    /// tick.
     fn resynchronise(&mut self) {
-        if !self.members.values().any(|m| m.behind) {
+        if self.behind.is_empty() {
             return;
         }
         let Some(room) = &self.room else {
@@ -415,9 +427,14 @@ impl RoomActor {
         let Some(text) = encode(&snapshot) else {
             return;
         };
-        for m in self.members.values_mut().filter(|m| m.behind) {
-            if m.tx.offer(text.clone()) == Offer::Taken {
-                m.behind = false;
+        let mut behind = std::mem::take(&mut self.behind);
+        behind.sort_unstable();
+        behind.dedup();
+        for member in behind {
+            if let Some(m) = self.members.get(&member) {
+                let text = text.clone();
+                m.relay
+                    .relay(self.delivery(DeliveryKind::Snapshot { member, text }));
             }
         }
     }
@@ -446,20 +463,12 @@ impl actix::Supervised for RoomActor {
 impl Handler<Enter> for RoomActor {
     type Result = ResponseFuture<()>;
 
-    /// Answered once the member's snapshot has been offered: at once if the room
+    /// Answered once the member's snapshot has been handed to its relay: at once if the room
     /// is at rest, else when the load or the batch under way has finished. So the
     /// snapshot is queued before the join's ack.
     fn handle(&mut self, msg: Enter, _: &mut Context<Self>) -> Self::Result {
         self.last_used = Instant::now();
-        self.members.insert(
-            msg.member,
-            Member {
-                user: msg.user,
-                tx: msg.tx,
-                behind: true,
-            },
-        );
-        self.presence_changed = true;
+        self.add_member(msg.member, msg.user, msg.relay);
         if self.room.is_some() {
             self.resynchronise();
             return Box::pin(async {});
@@ -477,9 +486,7 @@ impl Handler<Exit> for RoomActor {
 
     fn handle(&mut self, msg: Exit, _: &mut Context<Self>) {
         self.last_used = Instant::now();
-        if self.members.remove(&msg.0).is_some() {
-            self.presence_changed = true;
-        }
+        self.remove_member(msg.0);
     }
 }
 
@@ -542,46 +549,100 @@ mod tests {
     use super::*;
     use crate::clock::SystemWallClock;
     use crate::store::{Direction, migrate};
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::collections::HashSet;
+    use std::sync::{Mutex, MutexGuard, PoisonError};
 
-    /// A connection that takes everything until it ends.
-    struct Connection(Arc<AtomicBool>);
+    fn held<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+        m.lock().unwrap_or_else(PoisonError::into_inner)
+    }
 
-    impl MemberSink for Connection {
-        fn offer(&self, _: ByteString) -> Offer {
-            if self.is_gone() {
-                Offer::Gone
-            } else {
-                Offer::Taken
+    /// The connections of one thread: each takes everything until it ends, and a
+    /// sweep reports those that have ended.
+    #[derive(Default)]
+    struct Connections {
+        ended: Mutex<HashSet<u64>>,
+        snapshots: Mutex<Vec<u64>>,
+        feedback: Mutex<Option<Arc<Feedback>>>,
+    }
+
+    impl Relay for Connections {
+        fn relay(&self, delivery: Delivery) {
+            *held(&self.feedback) = Some(delivery.feedback.clone());
+            match delivery.kind {
+                DeliveryKind::Event(_) => {}
+                DeliveryKind::Snapshot { member, .. } => {
+                    held(&self.snapshots).push(member);
+                }
+                DeliveryKind::Sweep => {
+                    for member in held(&self.ended).iter() {
+                        delivery.feedback.gone(*member);
+                    }
+                }
             }
-        }
-
-        fn is_gone(&self) -> bool {
-            self.0.load(Ordering::Acquire)
         }
     }
 
-    #[actix_rt::test]
-    async fn a_member_whose_connection_ended_without_leaving_is_dropped_by_the_sweep()
-    -> Result<(), Box<dyn std::error::Error>> {
+    async fn room() -> Result<(tempfile::TempDir, Addr<RoomActor>), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let url = format!("sqlite://{}", dir.path().join("rooms.db").display());
         migrate(&url, Direction::Up).await?;
         let store = Store::open(&url).await?;
         let room = RoomActor::new(SessionId(1), store, Arc::new(SystemWallClock)).start();
-        let ended = Arc::new(AtomicBool::new(false));
-        for (member, connection) in [(1, ended.clone()), (2, Arc::new(AtomicBool::new(false)))] {
-            let tx = Box::new(Connection(connection));
-            let user = UserId(member as i64);
-            room.send(Enter { member, user, tx }).await?;
+        Ok((dir, room))
+    }
+
+    #[actix_rt::test]
+    async fn a_member_whose_connection_ended_without_leaving_is_dropped_by_the_sweep()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let (_dir, room) = room().await?;
+        let connections = Arc::new(Connections::default());
+        for member in [1, 2] {
+            let (user, relay) = (UserId(member as i64), connections.clone());
+            room.send(Enter {
+                member,
+                user,
+                relay,
+            })
+            .await?;
         }
         assert_eq!(room.send(Look).await??.present, 2);
         // Presence goes out on the next tick; after it the room broadcasts
         // nothing, so only the sweep can notice the ended connection.
         actix_rt::time::sleep(Duration::from_millis(300)).await;
-        ended.store(true, Ordering::Release);
+        held(&connections.ended).insert(1);
         actix_rt::time::sleep(SWEEP_PERIOD + Duration::from_millis(300)).await;
         assert_eq!(room.send(Look).await??.present, 1);
+        Ok(())
+    }
+
+    #[actix_rt::test]
+    async fn a_member_reported_behind_gets_one_snapshot_through_its_own_relay()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let (_dir, room) = room().await?;
+        let (first, second) = (
+            Arc::new(Connections::default()),
+            Arc::new(Connections::default()),
+        );
+        for (member, relay) in [(1, first.clone()), (2, second.clone()), (3, second.clone())] {
+            let user = UserId(member as i64);
+            room.send(Enter {
+                member,
+                user,
+                relay,
+            })
+            .await?;
+        }
+        // Each member's join snapshot went to its own relay.
+        assert_eq!(*held(&first.snapshots), [1]);
+        assert_eq!(*held(&second.snapshots), [2, 3]);
+        // Member 3 is reported behind twice before the room's next tick: it gets
+        // one snapshot, through the relay that serves it.
+        let feedback = held(&second.feedback).clone().ok_or("no delivery")?;
+        feedback.behind(3);
+        feedback.behind(3);
+        actix_rt::time::sleep(Duration::from_millis(300)).await;
+        assert_eq!(*held(&first.snapshots), [1]);
+        assert_eq!(*held(&second.snapshots), [2, 3, 3]);
         Ok(())
     }
 }

@@ -1,10 +1,13 @@
 //! Session rooms: presence, chat, polls and Q&A for the people following a
 //! session live. `state.rs` decides (plain Rust), `storage.rs` stores and loads,
-//! `actor.rs` owns one room, its members and its fan-out.
+//! `actor.rs` owns one room and its members, `relay.rs` is how its events reach
+//! their connections.
 
 pub mod actor;
+pub mod relay;
 pub mod state;
 pub mod storage;
 
-pub use actor::{Act, Enter, Exit, Look, MemberSink, Offer, RoomActor, RoomIdleFor};
+pub use actor::{Act, Enter, Exit, Look, RoomActor, RoomIdleFor};
+pub use relay::{Delivery, DeliveryKind, Feedback, Relay};
 pub use state::{Room, RoomCommand, RoomDone, RoomRefusal, Speaker};
