@@ -10,7 +10,8 @@
 //! skipped. The relay reports it in the room's feedback, and the room sends a
 //! fresh snapshot, which stands in for what the member missed.
 
-use super::outbound::Outbox;
+use super::outbound::{self, Outbox, Outgoing, Refused};
+use actix_web::web::Bytes;
 use actix_ws::Message;
 use bytestring::ByteString;
 use limelight_engine::room::{Delivery, DeliveryKind, Feedback, Relay};
@@ -51,19 +52,25 @@ enum Queued {
     Gone,
 }
 
-fn queue(out: &Outbox, text: ByteString) -> Queued {
+fn queue(out: &Outbox, frame: &Bytes) -> Queued {
+    if out.is_closed() {
+        return Queued::Gone;
+    }
     if out.capacity() <= REPLY_HEADROOM {
-        return if out.is_closed() {
-            Queued::Gone
-        } else {
-            Queued::Full
-        };
+        return Queued::Full;
     }
-    match out.try_send(Message::Text(text)) {
+    match out.try_push(Outgoing::Frame(frame.clone())) {
         Ok(()) => Queued::Taken,
-        Err(mpsc::error::TrySendError::Full(_)) => Queued::Full,
-        Err(mpsc::error::TrySendError::Closed(_)) => Queued::Gone,
+        Err(Refused::Full) => Queued::Full,
+        Err(Refused::Closed) => Queued::Gone,
     }
+}
+
+/// An event's text as one WebSocket frame, encoded once for all who get it.
+fn frame(text: ByteString) -> Option<Bytes> {
+    outbound::frame(Message::Text(text))
+        .inspect_err(|e| tracing::error!(error = %e, "cannot frame a room event"))
+        .ok()
 }
 
 /// A worker thread's room members and the deliveries rooms have handed it.
@@ -158,13 +165,16 @@ impl WorkerRelay {
         };
         match kind {
             DeliveryKind::Event(text) => {
-                members.retain_mut(|m| m.behind || keep(m, text.clone(), &feedback));
+                let Some(frame) = frame(text) else { return };
+                members.retain_mut(|m| m.behind || keep(m, &frame, &feedback));
             }
             DeliveryKind::Snapshot { member, text } => {
-                if let Some(at) = members.iter().position(|m| m.member == member) {
+                if let Some(at) = members.iter().position(|m| m.member == member)
+                    && let Some(frame) = frame(text)
+                {
                     let m = &mut members[at];
                     m.behind = false;
-                    if !keep(m, text, &feedback) {
+                    if !keep(m, &frame, &feedback) {
                         members.swap_remove(at);
                     }
                 }
@@ -185,8 +195,8 @@ impl WorkerRelay {
 
 /// Queue `text` for `m`; whether it is still a member. One whose outbox is full
 /// is behind from now on, and the room hears of it.
-fn keep(m: &mut Local, text: ByteString, feedback: &Feedback) -> bool {
-    match queue(&m.out, text) {
+fn keep(m: &mut Local, frame: &Bytes, feedback: &Feedback) -> bool {
+    match queue(&m.out, frame) {
         Queued::Taken => true,
         Queued::Full => {
             m.behind = true;
@@ -206,5 +216,108 @@ async fn deliver_as_they_come(relay: Rc<WorkerRelay>) {
         let Some(delivery) = next else { return };
         relay.deliver(delivery);
         relay.flush();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::HttpResponse;
+    use actix_web::body::{BoxBody, MessageBody, to_bytes};
+    use std::pin::Pin;
+
+    const ROOM: SessionId = SessionId(7);
+
+    fn outbox(capacity: usize) -> (Outbox, BoxBody) {
+        let response = HttpResponse::SwitchingProtocols().finish();
+        let (response, out) = outbound::attach(response, capacity);
+        (out, response.into_body())
+    }
+
+    fn send(relay: &WorkerRelay, feedback: &Arc<Feedback>, kind: DeliveryKind) {
+        let feedback = feedback.clone();
+        relay.handle().relay(Delivery {
+            session: ROOM,
+            kind,
+            feedback,
+        });
+        relay.flush();
+    }
+
+    fn event(text: &str) -> DeliveryKind {
+        DeliveryKind::Event(text.into())
+    }
+
+    fn snapshot(member: u64) -> DeliveryKind {
+        DeliveryKind::Snapshot {
+            member,
+            text: "s".into(),
+        }
+    }
+
+    #[actix_rt::test]
+    async fn members_hear_events_once_caught_up_and_a_full_outbox_is_reported_once()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let relay = WorkerRelay::current();
+        let feedback = Arc::new(Feedback::default());
+        let (roomy, roomy_body) = outbox(256);
+        // Room for one room event beside the headroom kept for replies.
+        let (tight, mut tight_body) = outbox(REPLY_HEADROOM + 1);
+        relay.join(ROOM, 1, roomy);
+        relay.join(ROOM, 2, tight.clone());
+
+        // Nobody hears events before their snapshot.
+        send(&relay, &feedback, event("early"));
+        send(&relay, &feedback, snapshot(1));
+        send(&relay, &feedback, snapshot(2));
+        assert_eq!(tight.capacity(), REPLY_HEADROOM);
+        assert!(feedback.take_behind().is_empty());
+
+        // The tight outbox has no room left for events: its member is behind,
+        // reported once, and skipped from then on.
+        send(&relay, &feedback, event("e1"));
+        send(&relay, &feedback, event("e2"));
+        assert_eq!(feedback.take_behind(), [2]);
+        assert_eq!(tight.capacity(), REPLY_HEADROOM);
+
+        // A snapshot that does not fit is reported again; once the connection
+        // has sent what it held, the next one catches the member up.
+        send(&relay, &feedback, snapshot(2));
+        assert_eq!(feedback.take_behind(), [2]);
+        let held = next_chunk(&mut tight_body).await?;
+        assert_eq!(&held[..], b"\x81\x01s");
+        send(&relay, &feedback, snapshot(2));
+        assert_eq!(&next_chunk(&mut tight_body).await?[..], b"\x81\x01s");
+        send(&relay, &feedback, event("e3"));
+        assert_eq!(&next_chunk(&mut tight_body).await?[..], b"\x81\x02e3");
+        assert!(feedback.take_behind().is_empty());
+
+        relay.leave(ROOM, 1);
+        let heard = to_bytes(roomy_body).await.map_err(|e| e.to_string())?;
+        assert_eq!(&heard[..], b"\x81\x01s\x81\x02e1\x81\x02e2\x81\x02e3");
+        assert!(feedback.take_gone().is_empty());
+        Ok(())
+    }
+
+    /// What the body hands actix-web next.
+    async fn next_chunk(body: &mut BoxBody) -> Result<Bytes, Box<dyn std::error::Error>> {
+        let chunk = std::future::poll_fn(|cx| Pin::new(&mut *body).poll_next(cx)).await;
+        Ok(chunk.ok_or("the body ended")?.map_err(|e| e.to_string())?)
+    }
+
+    #[actix_rt::test]
+    async fn a_sweep_reports_members_whose_connection_ended() {
+        let relay = WorkerRelay::current();
+        let feedback = Arc::new(Feedback::default());
+        let (open, _open_body) = outbox(64);
+        let (ended, ended_body) = outbox(64);
+        relay.join(ROOM, 1, open);
+        relay.join(ROOM, 2, ended);
+        drop(ended_body);
+        send(&relay, &feedback, DeliveryKind::Sweep);
+        assert_eq!(feedback.take_gone(), [2]);
+        // It was dropped: a second sweep finds nothing.
+        send(&relay, &feedback, DeliveryKind::Sweep);
+        assert!(feedback.take_gone().is_empty());
     }
 }

@@ -67,11 +67,13 @@ impl Feedback {
         lock(&self.gone).push(member);
     }
 
-    pub(crate) fn take_behind(&self) -> Vec<u64> {
+    /// Members reported behind since the last call.
+    pub fn take_behind(&self) -> Vec<u64> {
         std::mem::take(&mut *lock(&self.behind))
     }
 
-    pub(crate) fn take_gone(&self) -> Vec<u64> {
+    /// Members reported gone since the last call.
+    pub fn take_gone(&self) -> Vec<u64> {
         std::mem::take(&mut *lock(&self.gone))
     }
 }
