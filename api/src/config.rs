@@ -45,6 +45,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// HTTP worker threads; one per core when absent (`LIMELIGHT_HTTP_WORKERS`).
     pub http_workers: Option<usize>,
+    /// Keep each HTTP worker on a core of its own, in turn over the cores the
+    /// process may use (`LIMELIGHT_HTTP_PIN_WORKERS`). For a machine that runs
+    /// Limelight alone.
+    pub http_pin_workers: bool,
     /// `SCHED_FIFO` priority (1-99) of the threads that render and send frames, or
     /// 0 for normal scheduling (`LIMELIGHT_FRAME_PRIORITY`).
     pub frame_priority: u8,
@@ -119,6 +123,7 @@ impl Default for Config {
             seed_demo_venue: true,
             max_body_bytes: 64 * 1024,
             http_workers: None,
+            http_pin_workers: false,
             // Below the kernel's interrupt threads (50), above everything else.
             frame_priority: 40,
             sacn: SacnConfig::default(),
@@ -233,6 +238,7 @@ impl Config {
             "LIMELIGHT_SEED_DEMO_VENUE" => self.seed_demo_venue = parse(name, &value)?,
             "LIMELIGHT_MAX_BODY_BYTES" => self.max_body_bytes = parse(name, &value)?,
             "LIMELIGHT_HTTP_WORKERS" => self.http_workers = Some(parse(name, &value)?),
+            "LIMELIGHT_HTTP_PIN_WORKERS" => self.http_pin_workers = parse(name, &value)?,
             "LIMELIGHT_FRAME_PRIORITY" => self.frame_priority = parse(name, &value)?,
             "LIMELIGHT_VENUE_TIMEZONE" => self.venue.timezone = value,
             "LIMELIGHT_VENUE_LATITUDE" => self.venue.latitude = parse(name, &value)?,

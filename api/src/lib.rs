@@ -9,6 +9,7 @@
 //! - `routes/`: one module per resource; handlers are thin.
 //! - `ws/`: the operator WebSocket, one session task per connection.
 //! - [`metrics`]: the Prometheus recorder and metric names.
+//! - `pinning`: HTTP workers on cores of their own, when configured.
 //! - [`Server`]: starting and stopping the whole thing.
 
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod metrics;
+mod pinning;
 mod routes;
 mod ws;
 
@@ -99,7 +101,17 @@ impl Server {
         let app_engine = web::Data::new(engine.clone());
         let app_tokens = web::Data::new(tokens);
         let app_prometheus = web::Data::new(prometheus);
+        let pinning = config
+            .http_pin_workers
+            .then(pinning::Pinning::new)
+            .transpose()
+            .context("cannot read the process's cores")?
+            .map(std::sync::Arc::new);
+        // Called once on each worker's thread as it starts.
         let mut http = HttpServer::new(move || {
+            if let Some(pinning) = &pinning {
+                pinning.pin_current_thread();
+            }
             App::new()
                 .app_data(app_engine.clone())
                 .app_data(app_tokens.clone())
@@ -152,6 +164,10 @@ impl Server {
                 })
         })
         .on_connect(bound_send_buffer)
+        // A WebSocket event is one small write: Nagle's algorithm would hold it
+        // back while the connection's last write waits for the client's
+        // (possibly delayed) acknowledgement.
+        .tcp_nodelay(true)
         .shutdown_timeout(5)
         .bind(config.http_addr)
         .with_context(|| format!("cannot listen on {}", config.http_addr))?;

@@ -13,10 +13,14 @@
 //! until the end, so the bookkeeping adds no wake-up per message.
 //!
 //! The clients share the machine's cores with the server, so the table also gives
-//! the CPU time of each side per result delivered (pings included).
+//! the CPU time of each side per result delivered (pings included). The server's
+//! HTTP workers are pinned to cores of their own (`http_pin_workers`), as on a
+//! machine that runs Limelight alone; `--unpinned` leaves them to the scheduler.
+//! `--per-round` prints each round's spread, its longest silence between two
+//! arrivals and the time the hypervisor took from the machine meanwhile.
 //!
 //! ```text
-//! cargo bench -p limelight-tests --bench rooms -- [--clients 5000] [--rounds 30] [--per-round]
+//! cargo bench -p limelight-tests --bench rooms -- [--clients 5000] [--rounds 30] [--per-round] [--unpinned]
 //! ```
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
@@ -52,6 +56,8 @@ struct Args {
     rounds: u64,
     /// Print each round's first and last arrival.
     per_round: bool,
+    /// Leave the HTTP workers where the scheduler puts them.
+    unpinned: bool,
 }
 
 impl Args {
@@ -60,6 +66,7 @@ impl Args {
             clients: 5000,
             rounds: 30,
             per_round: false,
+            unpinned: false,
         };
         let mut it = std::env::args().skip(1);
         while let Some(flag) = it.next() {
@@ -67,6 +74,7 @@ impl Args {
                 "--clients" => args.clients = it.next().context("--clients N")?.parse()?,
                 "--rounds" => args.rounds = it.next().context("--rounds N")?.parse()?,
                 "--per-round" => args.per_round = true,
+                "--unpinned" => args.unpinned = true,
                 "--bench" => {}
                 other => bail!("unknown argument {other}"),
             }
@@ -119,7 +127,10 @@ async fn join(ws: &mut Ws, session: i64) -> Result<()> {
 }
 
 async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
-    let app = TestApp::spawn().await?;
+    let env = limelight_tests::TestEnv::new().await?;
+    let mut config = env.config();
+    config.http_pin_workers = !args.unpinned;
+    let app = TestApp::spawn_with(env, config).await?;
     let admin = app.admin().await?;
     let session = app
         .bookable_session(&admin, json!({"capacity": 10}))
@@ -211,9 +222,11 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
     join(&mut voter, session).await?;
 
     let mut sent_at = vec![None; received.len()];
+    let mut stolen = vec![Duration::ZERO; received.len()];
     let cpu_before = cpu_ns()?;
     for round in 1..=args.rounds {
         tokio::time::sleep(Duration::from_millis(200)).await;
+        let steal_before = steal()?;
         sent_at[round as usize] = Some(Instant::now());
         send(
             &mut voter,
@@ -232,36 +245,52 @@ async fn run(args: Args, clients_rt: tokio::runtime::Handle) -> Result<()> {
                 break;
             }
         }
+        stolen[round as usize] = steal()?.saturating_sub(steal_before);
     }
     let cpu_after = cpu_ns()?;
     stop_tx.send(true)?;
     let mut samples = Vec::new();
-    let mut slowest = vec![Duration::ZERO; received.len()];
-    let mut fastest = vec![Duration::MAX; received.len()];
+    let mut rounds = vec![Vec::new(); received.len()];
     while let Some(mine) = arrivals.recv().await {
         for (seq, at) in mine {
             if let Some(Some(sent)) = sent_at.get(seq as usize) {
                 let latency = at.saturating_duration_since(*sent);
                 samples.push(latency);
-                slowest[seq as usize] = slowest[seq as usize].max(latency);
-                fastest[seq as usize] = fastest[seq as usize].min(latency);
+                rounds[seq as usize].push(latency);
             }
         }
     }
+    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
+    let mut slowest = Vec::new();
     let missing = args.clients * args.rounds as usize - samples.len();
-    if args.per_round {
-        for r in 1..received.len() {
+    for (r, round) in rounds.iter_mut().enumerate().skip(1) {
+        round.sort();
+        let (Some(first), Some(last)) = (round.first(), round.last()) else {
+            continue;
+        };
+        slowest.push(*last);
+        if args.per_round {
+            // The longest silence between two arrivals, and how many had arrived.
+            let (gap, before) = round
+                .windows(2)
+                .enumerate()
+                .map(|(i, w)| (w[1] - w[0], i + 1))
+                .max()
+                .unwrap_or_default();
             println!(
-                "round {r}: first {:.1} ms, last {:.1} ms",
-                fastest[r].as_secs_f64() * 1000.0,
-                slowest[r].as_secs_f64() * 1000.0
+                "round {r}: first {:.1} ms, p50 {:.1} ms, p99 {:.1} ms, last {:.1} ms, \
+                 longest gap {:.1} ms after {before} arrivals, steal {:.1} ms",
+                ms(*first),
+                ms(round[round.len() / 2]),
+                ms(round[(round.len() - 1) * 99 / 100]),
+                ms(*last),
+                ms(gap),
+                ms(stolen[r]),
             );
         }
     }
-    let mut slowest = slowest.split_off(1);
     samples.sort();
     slowest.sort();
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
     let at = |q: f64| ms(samples[((samples.len() - 1) as f64 * q) as usize]);
     let resyncs = app
         .metrics()
@@ -330,6 +359,19 @@ fn cpu_ns() -> Result<(u64, u64)> {
         }
     }
     Ok((server, clients))
+}
+
+/// Time the hypervisor has taken from this machine's CPUs so far (`steal` in
+/// `/proc/stat`, in clock ticks of 10 ms).
+fn steal() -> Result<Duration> {
+    let stat = std::fs::read_to_string("/proc/stat")?;
+    let cpu = stat.lines().next().context("an empty /proc/stat")?;
+    let ticks: u64 = cpu
+        .split_whitespace()
+        .nth(8)
+        .context("no steal in /proc/stat")?
+        .parse()?;
+    Ok(Duration::from_millis(ticks * 10))
 }
 
 /// A benchmark client: a WebSocket client that does no more per message than find

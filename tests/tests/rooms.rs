@@ -430,3 +430,63 @@ async fn a_stalled_client_delays_nobody_and_is_resynchronised_with_a_snapshot() 
     drop(others);
     Ok(())
 }
+
+/// Each thread of this process: its name (cut to 15 bytes) and the cores it may
+/// run on.
+fn threads() -> Result<Vec<(String, String)>> {
+    let mut threads = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task")? {
+        let Ok(status) = std::fs::read_to_string(task?.path().join("status")) else {
+            continue;
+        };
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .map(|v| v.trim().to_owned())
+        };
+        if let (Some(name), Some(cores)) = (field("Name:"), field("Cpus_allowed_list:")) {
+            threads.push((name, cores));
+        }
+    }
+    Ok(threads)
+}
+
+#[actix_rt::test]
+async fn pinned_workers_keep_a_core_each_and_rooms_reach_connections_on_both() -> Result<()> {
+    let env = limelight_tests::TestEnv::new().await?;
+    let mut config = env.config();
+    config.http_pin_workers = true;
+    let app = TestApp::spawn_with(env, config).await?;
+
+    // Connections are dealt to the workers in turn: four people's events reach
+    // all four through both workers' relays.
+    let admin = app.admin().await?;
+    let session = app
+        .bookable_session(&admin, json!({"capacity": 10}))
+        .await?;
+    let mut people = Vec::new();
+    for name in ["ann", "bob", "cy", "di"] {
+        let token = app.attendee(name).await?;
+        people.push(enter(&app, &token, session).await?.0);
+    }
+    let said = json!({"type": "send_message", "request_id": "m", "session": session, "text": "hi"});
+    command(&mut people[0], said).await?;
+    for ws in &mut people[1..] {
+        let m = next_of(ws, "MESSAGE_RECEIVED").await?;
+        ensure!(m["message"]["text"] == "hi", "{m}");
+    }
+
+    // The two HTTP workers (actix names its arbiters alike) each allow one core,
+    // a different one on a machine with two or more. (Threads a worker starts,
+    // its blocking pool, inherit its core.)
+    let pinned: Vec<String> = threads()?
+        .into_iter()
+        .filter(|(name, cores)| name.starts_with("actix-rt|system") && !cores.contains([',', '-']))
+        .map(|(_, cores)| cores)
+        .collect();
+    if std::thread::available_parallelism()?.get() >= 2 {
+        ensure!(pinned.len() == 2 && pinned[0] != pinned[1], "{pinned:?}");
+    }
+    Ok(())
+}
