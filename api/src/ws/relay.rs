@@ -45,25 +45,12 @@ struct Local {
     behind: bool,
 }
 
-/// What became of an event queued for a member.
-enum Queued {
-    Taken,
-    Full,
-    Gone,
-}
-
-fn queue(out: &Outbox, frame: &Bytes) -> Queued {
-    if out.is_closed() {
-        return Queued::Gone;
+/// Queue `frame` unless fewer than `REPLY_HEADROOM` places would be left.
+fn queue(out: &Outbox, frame: &Bytes) -> Result<(), Refused> {
+    if !out.is_closed() && out.capacity() <= REPLY_HEADROOM {
+        return Err(Refused::Full);
     }
-    if out.capacity() <= REPLY_HEADROOM {
-        return Queued::Full;
-    }
-    match out.try_push(Outgoing::Frame(frame.clone())) {
-        Ok(()) => Queued::Taken,
-        Err(Refused::Full) => Queued::Full,
-        Err(Refused::Closed) => Queued::Gone,
-    }
+    out.try_push(Outgoing::Frame(frame.clone()))
 }
 
 /// An event's text as one WebSocket frame, encoded once for all who get it.
@@ -197,13 +184,13 @@ impl WorkerRelay {
 /// is behind from now on, and the room hears of it.
 fn keep(m: &mut Local, frame: &Bytes, feedback: &Feedback) -> bool {
     match queue(&m.out, frame) {
-        Queued::Taken => true,
-        Queued::Full => {
+        Ok(()) => true,
+        Err(Refused::Full) => {
             m.behind = true;
             feedback.behind(m.member);
             true
         }
-        Queued::Gone => {
+        Err(Refused::Closed) => {
             feedback.gone(m.member);
             false
         }
