@@ -21,7 +21,7 @@ use limelight_shared::error::ErrorCode;
 use limelight_shared::ids::UserId;
 use limelight_shared::users::Role;
 use serde::{Deserialize, Serialize};
-use std::future::Future;
+use std::future::{Future, ready};
 use std::pin::Pin;
 
 /// Something a role may be allowed to do.
@@ -144,24 +144,24 @@ impl Tokens {
             })
     }
 
-    /// The principal a token stands for. The user is looked up, so a deleted user's
-    /// tokens stop working and a role change applies at once.
+    /// The principal a token stands for. A deleted user's tokens stop working and
+    /// a role change applies at once (the engine forgets a changed user).
     pub async fn principal(
         &self,
         engine: &EngineHandle,
         token: &str,
     ) -> Result<Principal, ApiError> {
         let id = self.verify(token)?;
-        let user = engine
-            .user(id)
-            .await
-            .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "token is not valid"))?;
-        Ok(Principal {
-            id: user.id,
-            username: user.username,
-            role: user.role,
-        })
+        engine.principal(id).await.map_err(refused)
     }
+}
+
+/// A token whose user cannot be had. A store failure is logged, not told.
+fn refused(e: limelight_engine::EngineError) -> ApiError {
+    if !matches!(e, limelight_engine::EngineError::UnknownUser(_)) {
+        tracing::warn!(error = %e, "cannot look up a token's user");
+    }
+    ApiError::new(ErrorCode::Unauthorized, "token is not valid")
 }
 
 /// The bearer token of a request, if any.
@@ -205,31 +205,40 @@ impl FromRequest for Auth {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let token = bearer(req).map(str::to_owned);
-        let tokens = req.app_data::<web::Data<Tokens>>().cloned();
-        let engine = req.app_data::<web::Data<EngineHandle>>().cloned();
+        let (Some(tokens), Some(engine)) = (
+            req.app_data::<web::Data<Tokens>>(),
+            req.app_data::<web::Data<EngineHandle>>(),
+        ) else {
+            return Box::pin(ready(Err(ApiError::new(
+                ErrorCode::Internal,
+                "authentication is not set up",
+            ))));
+        };
+        let Some(token) = bearer(req) else {
+            return Box::pin(ready(Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "an Authorization: Bearer token is needed",
+            ))));
+        };
+        let id = match tokens.verify(token) {
+            Ok(id) => id,
+            Err(e) => return Box::pin(ready(Err(e))),
+        };
+        if let Some(known) = engine.known_principal(id) {
+            return Box::pin(ready(Ok(Auth(known))));
+        }
+        let engine = engine.clone();
         Box::pin(async move {
-            let (Some(tokens), Some(engine)) = (tokens, engine) else {
-                return Err(ApiError::new(
-                    ErrorCode::Internal,
-                    "authentication is not set up",
-                ));
-            };
-            let token = token.ok_or_else(|| {
-                ApiError::new(
-                    ErrorCode::Unauthorized,
-                    "an Authorization: Bearer token is needed",
-                )
-            })?;
             // Its own task: if another extractor of the request fails first, this
             // future is dropped, and a database query must never be cut off midway.
-            let lookup = async move { tokens.principal(&engine, &token).await };
+            let lookup = async move { engine.principal(id).await };
             actix_web::rt::spawn(lookup)
                 .await
                 .map_err(|_| {
                     ApiError::new(ErrorCode::Internal, "internal error; see the server log")
                 })?
                 .map(Auth)
+                .map_err(refused)
         })
     }
 }

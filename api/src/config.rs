@@ -277,6 +277,7 @@ impl Config {
             frame_priority: self.frame_priority,
             // Checked when the configuration was loaded.
             venue: self.venue.venue().unwrap_or(FALLBACK_VENUE),
+            clock: std::sync::Arc::new(limelight_engine::clock::MonotonicClock::new()),
             wall_clock: std::sync::Arc::new(limelight_engine::clock::SystemWallClock),
             session_idle: std::time::Duration::from_secs(600),
         }

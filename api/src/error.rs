@@ -79,6 +79,7 @@ impl ApiError {
         ErrorBody {
             code: self.code,
             message: self.message.clone(),
+            request_id: crate::request_id::current(),
         }
     }
 }
@@ -130,7 +131,6 @@ impl From<EngineError> for ApiError {
                 }
             }
             EngineError::Invalid(_) => ErrorCode::ValidationFailed,
-            EngineError::InvalidJson(_) => ErrorCode::InvalidJson,
             EngineError::InvalidScene(_) => ErrorCode::InvalidScene,
             EngineError::Conflict(_) => ErrorCode::Conflict,
             EngineError::BadCredentials => ErrorCode::Unauthorized,
@@ -162,36 +162,4 @@ pub fn refusal_code(r: &limelight_engine::booking::Refusal) -> ErrorCode {
         R::NotWaiting => ErrorCode::NotWaiting,
         R::PartyTooLarge { .. } => ErrorCode::PartyTooLarge,
     }
-}
-
-/// A JSON body error: syntax errors are `invalid_json` (400), well-formed bodies
-/// with wrong or out-of-range values `validation_failed` (422).
-pub fn json_error(err: actix_web::error::JsonPayloadError) -> ApiError {
-    use actix_web::error::JsonPayloadError as E;
-    match err {
-        E::OverflowKnownLength { length, limit } => ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("body of {length} bytes is over the limit of {limit}"),
-        ),
-        E::Overflow { limit } => ApiError::new(
-            ErrorCode::PayloadTooLarge,
-            format!("body is over the limit of {limit} bytes"),
-        ),
-        E::ContentType => ApiError::new(
-            ErrorCode::UnsupportedMediaType,
-            "body must be application/json",
-        ),
-        E::Deserialize(e) => from_serde(&e),
-        other => ApiError::new(ErrorCode::InvalidJson, other.to_string()),
-    }
-}
-
-/// Classify a serde_json error.
-pub fn from_serde(e: &serde_json::Error) -> ApiError {
-    use serde_json::error::Category;
-    let code = match e.classify() {
-        Category::Data => ErrorCode::ValidationFailed,
-        Category::Syntax | Category::Eof | Category::Io => ErrorCode::InvalidJson,
-    };
-    ApiError::new(code, e.to_string())
 }

@@ -6,18 +6,22 @@
 //! - [`config`]: the typed configuration (file + `LIMELIGHT_*` environment).
 //! - [`auth`]: JWT tokens, the `Auth` extractor and the permission table.
 //! - [`error`]: `ApiError`, mapping every failure to status + code + message.
+//! - `body`: the one parser of JSON bodies (REST and WebSocket) and its extractor.
 //! - `routes/`: one module per resource; handlers are thin.
 //! - `ws/`: the operator WebSocket, one session task per connection.
 //! - [`metrics`]: the Prometheus recorder and metric names.
 //! - `pinning`: HTTP workers on cores of their own, when configured.
+//! - `request_id`: the `X-Request-Id` of each request, in its answer, logs and errors.
 //! - [`Server`]: starting and stopping the whole thing.
 
 pub mod auth;
+mod body;
 pub mod cli;
 pub mod config;
 pub mod error;
 pub mod metrics;
 mod pinning;
+mod request_id;
 mod routes;
 mod ws;
 
@@ -116,11 +120,6 @@ impl Server {
                 .app_data(app_engine.clone())
                 .app_data(app_tokens.clone())
                 .app_data(app_prometheus.clone())
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(limit)
-                        .error_handler(|e, _| error::json_error(e).into()),
-                )
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(web::PathConfig::default().error_handler(|e, _| {
                     ApiError::new(ErrorCode::NotFound, format!("no such resource: {e}")).into()
@@ -135,19 +134,27 @@ impl Server {
                 .wrap(ErrorHandlers::new().default_handler(json_errors))
                 .wrap_fn(|req, srv| {
                     use actix_web::dev::Service;
+                    use tracing::Instrument;
                     let started = Instant::now();
                     let method = req.method().to_string();
+                    let id = request_id::of(req.headers());
+                    let span = tracing::info_span!("request", id = %id, method = %method, path = %req.path());
                     // Each request runs to the end in its own task: a client that
                     // hangs up does not cut a command (or a database query) short.
-                    let call = actix_web::rt::spawn(srv.call(req));
+                    let call = actix_web::rt::spawn(
+                        request_id::scope(id.clone(), srv.call(req)).instrument(span.clone()),
+                    );
                     async move {
-                        let res = call.await.map_err(|e| {
-                            tracing::error!(error = %e, "request task failed");
+                        let mut res = call.await.map_err(|e| {
+                            span.in_scope(|| tracing::error!(error = %e, "request task failed"));
                             actix_web::Error::from(ApiError::new(
                                 ErrorCode::Internal,
                                 "internal error; see the server log",
                             ))
                         })??;
+                        if let Some(value) = request_id::header_value(&id) {
+                            res.headers_mut().insert(request_id::HEADER, value);
+                        }
                         let route = res
                             .request()
                             .match_pattern()

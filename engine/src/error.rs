@@ -58,9 +58,6 @@ pub enum EngineError {
     /// The caller's role may not do this.
     #[error("{0}")]
     Forbidden(String),
-    /// A body is not JSON at all.
-    #[error("{0}")]
-    InvalidJson(String),
     /// A scene document could not be read.
     #[error("{0}")]
     InvalidScene(#[from] SceneError),

@@ -21,12 +21,17 @@
 //!   actor, and the directory that starts and stops session actors.
 //! - [`scenes`]: scene files in `scenes/` (TOML with a format version) and their errors.
 //! - [`venue`]: the demo venue seeded into an empty database.
-//! - [`store`]: diesel storage on SQLite or PostgreSQL, and migrations.
-//! - [`users`]: accounts and password hashing.
+//! - [`store`]: diesel storage on SQLite or PostgreSQL (one writer and reader
+//!   connections on SQLite), and migrations.
+//! - `accounts`: password hashing, and the principal cache that answers who a
+//!   token's user is without a database trip.
+//! - `memo`: hot reads (canvas, scene and cue-list lists) kept in memory until a
+//!   write clears them.
 //! - [`handle`]: `EngineHandle`, the typed async facade the API calls (one file per
 //!   area: accounts, canvases, content, live control, cues, schedule).
 //! - [`error`]: `EngineError`, what the facade's calls can fail with.
 
+mod accounts;
 pub mod booking;
 pub mod canvas;
 pub mod clock;
@@ -37,6 +42,7 @@ pub mod events;
 pub mod handle;
 pub mod library;
 pub mod live;
+mod memo;
 pub mod output;
 pub mod realtime;
 pub mod render;
@@ -45,8 +51,9 @@ pub mod scenes;
 pub mod schedule;
 pub mod sessions;
 pub mod store;
-pub mod users;
+
 pub mod venue;
 
+pub use accounts::Principal;
 pub use error::EngineError;
-pub use handle::{EngineConfig, EngineEvent, EngineHandle, Principal};
+pub use handle::{EngineConfig, EngineEvent, EngineHandle};

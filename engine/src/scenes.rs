@@ -94,43 +94,6 @@ pub fn parse_toml(text: &str, file: &Path) -> Result<SceneSpec, SceneError> {
     Ok(parsed.into_spec())
 }
 
-/// Read a scene from a JSON body.
-pub fn parse_json(body: &[u8]) -> Result<SceneSpec, SceneError> {
-    parse_body(body)
-}
-
-/// Read any JSON document, with the failing field's path, line and column.
-pub fn parse_body<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, SceneError> {
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let spec: T = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let field = field_of(e.path());
-        let inner = e.into_inner();
-        SceneError {
-            file: None,
-            field,
-            line: Some(inner.line()),
-            column: Some(inner.column()),
-            message: strip_position(&inner.to_string()),
-        }
-    })?;
-    de.end().map_err(|e| SceneError {
-        file: None,
-        field: None,
-        line: Some(e.line()),
-        column: Some(e.column()),
-        message: strip_position(&e.to_string()),
-    })?;
-    Ok(spec)
-}
-
-/// serde_json appends " at line L column C"; the error carries those separately.
-fn strip_position(message: &str) -> String {
-    match message.rfind(" at line ") {
-        Some(i) => message[..i].to_owned(),
-        None => message.to_owned(),
-    }
-}
-
 /// Every `*.toml` scene in `dir`, sorted by file name. All broken files are
 /// reported, not just the first; two files with one scene name are an error too.
 pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, SceneSpec)>, Vec<SceneError>> {
@@ -225,16 +188,5 @@ mod tests {
         assert!(e.message.contains("format 2 is not supported"), "{e}");
         let e = toml_err("name = \"w\"\n[[layers]]\neffect = \"solid\"\ncolor = \"#000000\"\n");
         assert!(e.message.contains("missing field `format`"), "{e}");
-    }
-
-    #[test]
-    fn json_errors_carry_field_line_and_column() {
-        let body =
-            b"{\"name\": \"x\",\n \"layers\": [{\"effect\": \"solid\", \"color\": \"red\"}]}";
-        let e = parse_json(body).err().unwrap_or_else(|| unreachable!());
-        assert_eq!(e.field.as_deref(), Some("layers[0].color"));
-        assert_eq!(e.line, Some(2));
-        assert!(e.message.contains("#RRGGBB"), "{e}");
-        assert!(parse_json(b"{\"name\": \"x\", ").is_err());
     }
 }

@@ -107,4 +107,7 @@ pub struct ErrorBody {
     pub code: ErrorCode,
     /// Human-readable explanation.
     pub message: String,
+    /// The request's id (`X-Request-Id`), to find its lines in the server log.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }

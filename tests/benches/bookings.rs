@@ -291,8 +291,8 @@ async fn book_in_one_transaction(store: &Store, session: i64, user: i64, i: usiz
             let mut conn = pool.get().await?;
             book!(conn, " FOR UPDATE", "$")?
         }
-        Store::Sqlite(pool) => {
-            let mut conn = pool.get().await?;
+        Store::Sqlite { writer, .. } => {
+            let mut conn = writer.get().await?;
             book!(conn, "", "?")?
         }
     })

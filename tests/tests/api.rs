@@ -282,7 +282,7 @@ async fn a_broken_scene_body_names_the_field_line_and_column() -> Result<()> {
         )
         .await?;
     ensure!(
-        status == 422 && code(&err) == "invalid_scene",
+        status == 422 && code(&err) == "validation_failed",
         "{status} {err}"
     );
     let message = err["message"].as_str().unwrap_or("");
@@ -520,6 +520,247 @@ async fn users_can_be_managed_and_the_last_admin_is_kept() -> Result<()> {
             .await?
             .0
             == 401
+    );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_role_change_or_deletion_applies_on_the_very_next_request() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let id = app.idle_canvas(&admin, "Principals").await?;
+    let operator = app.user("o2", "operator").await?;
+    let (_, me) = app
+        .call("GET", "/api/v1/auth/me", Some(&operator), None)
+        .await?;
+    let user = me["id"].as_i64().unwrap_or_default();
+    let blackout = format!("/api/v1/canvases/{id}/blackout");
+    let on = Some(json!({"on": true}));
+    // Known to the server: every request below authenticates from memory.
+    for _ in 0..3 {
+        let (status, body) = app
+            .call("POST", &blackout, Some(&operator), on.clone())
+            .await?;
+        ensure!(status == 200, "{status} {body}");
+    }
+
+    let (status, body) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/users/{user}"),
+            Some(&admin),
+            Some(json!({"role": "marketing"})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    let (status, body) = app
+        .call("POST", &blackout, Some(&operator), on.clone())
+        .await?;
+    ensure!(
+        status == 403 && code(&body) == "forbidden",
+        "the demoted user's very next command is refused: {status} {body}"
+    );
+    let (status, body) = app
+        .call("GET", "/api/v1/canvases", Some(&operator), None)
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+
+    let (status, body) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/users/{user}"),
+            Some(&admin),
+            None,
+        )
+        .await?;
+    ensure!(status == 204, "{status} {body}");
+    let (status, body) = app
+        .call("GET", "/api/v1/canvases", Some(&operator), None)
+        .await?;
+    ensure!(
+        status == 401 && code(&body) == "unauthorized",
+        "a deleted user's token is refused on the very next request: {status} {body}"
+    );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn every_answer_carries_a_request_id_and_errors_name_it() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let http = reqwest::Client::new();
+    let res = http
+        .get(app.url("/api/v1/canvases"))
+        .header("x-request-id", "venue-proxy-0042")
+        .send()
+        .await?;
+    let echoed = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let status = res.status().as_u16();
+    let body: Value = res.json().await?;
+    ensure!(status == 401, "{status} {body}");
+    ensure!(
+        echoed.as_deref() == Some("venue-proxy-0042"),
+        "the client's id is echoed: {echoed:?}"
+    );
+    ensure!(
+        body["request_id"] == "venue-proxy-0042",
+        "the error body names the request: {body}"
+    );
+
+    let res = http
+        .get(app.url("/healthz"))
+        .header("x-request-id", "not a usable id")
+        .send()
+        .await?;
+    let generated = res
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_owned();
+    ensure!(
+        generated.len() == 32 && generated.bytes().all(|b| b.is_ascii_hexdigit()),
+        "an unusable id is replaced by a generated one: {generated:?}"
+    );
+    let (status, body) = app.call("GET", "/api/v1/no-such-route", None, None).await?;
+    ensure!(
+        status == 404 && body["request_id"].as_str().is_some_and(|id| id.len() == 32),
+        "an error of a request without an id names the generated one: {status} {body}"
+    );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn every_json_body_is_read_one_way() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let id = app.idle_canvas(&admin, "Bodies").await?;
+    let creates = [
+        "/api/v1/scenes",
+        "/api/v1/events",
+        "/api/v1/venues",
+        "/api/v1/schedule",
+        "/api/v1/cue-lists",
+        "/api/v1/canvases",
+        "/api/v1/incidents",
+        "/api/v1/users",
+    ];
+    let commands = [
+        format!("/api/v1/canvases/{id}/scene"),
+        format!("/api/v1/canvases/{id}/master"),
+        format!("/api/v1/canvases/{id}/cues"),
+    ];
+    let paths = creates
+        .iter()
+        .map(|p| (*p).to_owned())
+        .chain(commands.iter().cloned());
+    for path in paths {
+        let (status, err) = app
+            .call_raw(
+                "POST",
+                &path,
+                Some(&admin),
+                "application/json",
+                b"{,}".to_vec(),
+            )
+            .await?;
+        ensure!(
+            status == 400
+                && code(&err) == "invalid_json"
+                && err["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("line 1 column 2")),
+            "{path}: not JSON is 400 invalid_json at its position: {status} {err}"
+        );
+        let (status, err) = app
+            .call_raw(
+                "POST",
+                &path,
+                Some(&admin),
+                "application/json",
+                b"{\"name\": [1]}".to_vec(),
+            )
+            .await?;
+        ensure!(
+            status == 422 && code(&err) == "validation_failed",
+            "{path}: JSON of the wrong shape is 422 validation_failed: {status} {err}"
+        );
+    }
+    let (status, err) = app
+        .call_raw(
+            "POST",
+            "/api/v1/events",
+            Some(&admin),
+            "application/json",
+            b"{\"venue\": 1, \"name\": \"Gala\", \"type\": \"show\", \"starts_at\": 7}".to_vec(),
+        )
+        .await?;
+    ensure!(
+        status == 422
+            && code(&err) == "validation_failed"
+            && err["message"]
+                .as_str()
+                .is_some_and(|m| m.starts_with("starts_at: ")),
+        "the failing field is named: {status} {err}"
+    );
+    let (_, scenes) = app
+        .call("GET", "/api/v1/scenes", Some(&admin), None)
+        .await?;
+    let (_, events) = app
+        .call("GET", "/api/v1/events", Some(&admin), None)
+        .await?;
+    ensure!(
+        scenes
+            .as_array()
+            .is_some_and(|s| s.iter().all(|s| s["origin"] == "file"))
+            && events["total"] == 0,
+        "nothing refused was stored: {scenes} {events}"
+    );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_method_a_path_does_not_have_is_405_with_allow() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let http = reqwest::Client::new();
+    for (method, path, allow) in [
+        ("TRACE", "/api/v1/canvases", "GET, POST"),
+        ("PATCH", "/api/v1/canvases/1", "GET, PUT, DELETE"),
+        ("DELETE", "/healthz", "GET"),
+        ("PUT", "/api/v1/sessions/1/holds/h1/confirm", "POST"),
+    ] {
+        let res = http
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes())?,
+                app.url(path),
+            )
+            .bearer_auth(&admin)
+            .send()
+            .await?;
+        let status = res.status().as_u16();
+        let allowed = res
+            .headers()
+            .get("allow")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let body: Value = res.json().await?;
+        ensure!(
+            status == 405
+                && code(&body) == "method_not_allowed"
+                && allowed.as_deref() == Some(allow),
+            "{method} {path}: {status} {allowed:?} {body}"
+        );
+    }
+    let (status, body) = app
+        .call("TRACE", "/api/v1/nowhere", Some(&admin), None)
+        .await?;
+    ensure!(
+        status == 404 && code(&body) == "not_found",
+        "{status} {body}"
     );
     Ok(())
 }

@@ -67,12 +67,19 @@ async fn consoles_get_a_snapshot_acks_and_state_changes() -> Result<()> {
     .await?;
     let err = next_of(&mut ws, "error").await?;
     ensure!(
-        err["request_id"] == "r3" && err["code"] == "bad_message",
+        err["request_id"] == "r3" && err["code"] == "validation_failed",
         "{err}"
     );
 
     ws.send(Message::Text("not json".into())).await?;
-    ensure!(next_of(&mut ws, "error").await?["code"] == "bad_message");
+    let err = next_of(&mut ws, "error").await?;
+    ensure!(
+        err["code"] == "invalid_json"
+            && err["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("line 1 column")),
+        "{err}"
+    );
 
     // Live preview: binary frames of the canvas, header then RGB.
     ws.send(Message::Text(

@@ -1,6 +1,7 @@
 //! Login.
 
 use crate::auth::{Auth, Tokens};
+use crate::body::Json;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use limelight_engine::EngineHandle;
@@ -10,7 +11,7 @@ use limelight_shared::users::{LoginRequest, LoginResponse, Role};
 pub async fn login(
     engine: web::Data<EngineHandle>,
     tokens: web::Data<Tokens>,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = engine.authenticate(&body.username, &body.password).await?;
     let (token, expires) = tokens.issue(user.id, &user.username)?;
@@ -25,7 +26,7 @@ pub async fn login(
 pub async fn signup(
     engine: web::Data<EngineHandle>,
     tokens: web::Data<Tokens>,
-    body: web::Json<LoginRequest>,
+    body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let user = engine
         .create_user(&body.username, &body.password, Role::Attendee)

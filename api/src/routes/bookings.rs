@@ -4,6 +4,7 @@
 
 use super::events::PageQuery;
 use crate::auth::{Auth, Permission};
+use crate::body::Json;
 use crate::error::ApiError;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limelight_engine::EngineHandle;
@@ -46,7 +47,7 @@ pub async fn hold(
     req: HttpRequest,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Json<PlaceRequest>,
+    body: Json<PlaceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::Book)?;
     let key = idempotency_key(&req)?;
@@ -94,7 +95,7 @@ pub async fn book(
     req: HttpRequest,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Json<PlaceRequest>,
+    body: Json<PlaceRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::Book)?;
     let key = idempotency_key(&req)?;

@@ -1,6 +1,7 @@
 //! Canvas configuration: everyone reads, admins write.
 
 use crate::auth::{Auth, Permission};
+use crate::body::Json;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use limelight_engine::EngineHandle;
@@ -10,14 +11,14 @@ use limelight_shared::ids::CanvasId;
 /// `GET /api/v1/canvases`
 pub async fn list(auth: Auth, engine: web::Data<EngineHandle>) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::Read)?;
-    Ok(HttpResponse::Ok().json(engine.list_canvases().await?))
+    Ok(HttpResponse::Ok().json(engine.list_canvases().await?.as_slice()))
 }
 
 /// `POST /api/v1/canvases`: add a canvas; it starts sending at once.
 pub async fn create(
     auth: Auth,
     engine: web::Data<EngineHandle>,
-    body: web::Json<CanvasSpec>,
+    body: Json<CanvasSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::ManageSystem)?;
     let canvas = engine.create_canvas(body.into_inner()).await?;
@@ -40,7 +41,7 @@ pub async fn update(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Json<CanvasSpec>,
+    body: Json<CanvasSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::ManageSystem)?;
     let canvas = engine

@@ -1,30 +1,28 @@
 //! Cue lists (marketing and admins write, everyone reads) and the cue commands
 //! operators give a canvas: run a list, GO, back, go to cue, panic.
 
-use super::scenes::require_json;
 use crate::auth::{Auth, Permission};
+use crate::body::Json;
 use crate::error::ApiError;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use limelight_engine::EngineHandle;
-use limelight_shared::cues::{CueCommand, Panic};
+use limelight_shared::cues::{CueCommand, CueListSpec, Panic};
 use limelight_shared::ids::{CanvasId, CueListId};
 
 /// `GET /api/v1/cue-lists`
 pub async fn list(auth: Auth, engine: web::Data<EngineHandle>) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::Read)?;
-    Ok(HttpResponse::Ok().json(engine.list_cue_lists().await?))
+    Ok(HttpResponse::Ok().json(engine.list_cue_lists().await?.as_slice()))
 }
 
 /// `POST /api/v1/cue-lists`
 pub async fn create(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
-    body: web::Bytes,
+    body: Json<CueListSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::EditScenes)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Created().json(engine.create_cue_list(&body).await?))
+    Ok(HttpResponse::Created().json(engine.create_cue_list(body.into_inner()).await?))
 }
 
 /// `GET /api/v1/cue-lists/{id}`
@@ -40,14 +38,16 @@ pub async fn get(
 /// `PUT /api/v1/cue-lists/{id}`
 pub async fn update(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: Json<CueListSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::EditScenes)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Ok().json(engine.update_cue_list(CueListId(*id), &body).await?))
+    Ok(HttpResponse::Ok().json(
+        engine
+            .update_cue_list(CueListId(*id), body.into_inner())
+            .await?,
+    ))
 }
 
 /// `DELETE /api/v1/cue-lists/{id}`
@@ -66,7 +66,7 @@ pub async fn command(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Json<CueCommand>,
+    body: Json<CueCommand>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::LiveControl)?;
     Ok(HttpResponse::Ok().json(engine.cue(who, CanvasId(*id), &body).await?))
@@ -76,7 +76,7 @@ pub async fn command(
 pub async fn panic(
     auth: Auth,
     engine: web::Data<EngineHandle>,
-    body: web::Json<Panic>,
+    body: Json<Panic>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::LiveControl)?;
     Ok(HttpResponse::Ok().json(engine.panic_all(who, body.fade_ms).await?))

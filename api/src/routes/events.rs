@@ -1,15 +1,16 @@
 //! Venues, events, their sessions, and incidents. Staff write; everyone browses,
 //! attendees only what is published; incidents are for staff.
 
-use super::scenes::require_json;
 use crate::auth::{Auth, Permission};
+use crate::body::Json;
 use crate::error::ApiError;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use limelight_engine::EngineHandle;
 use limelight_shared::error::ErrorCode;
 use limelight_shared::events::{
-    EventFilter, EventKind, EventStatus, IncidentFilter, IncidentStatus, Paging, Urgency,
+    EventFilter, EventKind, EventSpec, EventStatus, IncidentFilter, IncidentSpec, IncidentStatus,
+    Paging, SessionSpec, Urgency, VenueSpec,
 };
 use limelight_shared::ids::{EventId, IncidentId, SessionId, VenueId};
 use serde::Deserialize;
@@ -47,13 +48,11 @@ pub async fn list_venues(
 /// `POST /api/v1/venues`
 pub async fn create_venue(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
-    body: web::Bytes,
+    body: Json<VenueSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::ManageEvents)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Created().json(engine.create_venue(&body).await?))
+    Ok(HttpResponse::Created().json(engine.create_venue(body.into_inner()).await?))
 }
 
 /// `GET /api/v1/venues/{id}`
@@ -69,14 +68,12 @@ pub async fn get_venue(
 /// `PUT /api/v1/venues/{id}`
 pub async fn update_venue(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: Json<VenueSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::ManageEvents)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Ok().json(engine.update_venue(VenueId(*id), &body).await?))
+    Ok(HttpResponse::Ok().json(engine.update_venue(VenueId(*id), body.into_inner()).await?))
 }
 
 /// `DELETE /api/v1/venues/{id}`: 409 while it has events.
@@ -134,13 +131,11 @@ pub async fn list_events(
 /// `POST /api/v1/events`
 pub async fn create_event(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
-    body: web::Bytes,
+    body: Json<EventSpec>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::ManageEvents)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Created().json(engine.create_event(who, &body).await?))
+    Ok(HttpResponse::Created().json(engine.create_event(who, body.into_inner()).await?))
 }
 
 /// `GET /api/v1/events/{id}`
@@ -157,14 +152,16 @@ pub async fn get_event(
 /// `PUT /api/v1/events/{id}`
 pub async fn update_event(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: Json<EventSpec>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::ManageEvents)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Ok().json(engine.update_event(who, EventId(*id), &body).await?))
+    Ok(HttpResponse::Ok().json(
+        engine
+            .update_event(who, EventId(*id), body.into_inner())
+            .await?,
+    ))
 }
 
 /// `DELETE /api/v1/events/{id}`: with its sessions; 409 while one has bookings.
@@ -195,14 +192,16 @@ pub async fn list_sessions(
 /// `POST /api/v1/events/{id}/sessions`
 pub async fn create_session(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: Json<SessionSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::ManageEvents)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Created().json(engine.create_session(EventId(*id), &body).await?))
+    Ok(HttpResponse::Created().json(
+        engine
+            .create_session(EventId(*id), body.into_inner())
+            .await?,
+    ))
 }
 
 /// `GET /api/v1/sessions/{id}`
@@ -221,14 +220,16 @@ pub async fn get_session(
 /// `PUT /api/v1/sessions/{id}`
 pub async fn update_session(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: Json<SessionSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::ManageEvents)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Ok().json(engine.update_session(SessionId(*id), &body).await?))
+    Ok(HttpResponse::Ok().json(
+        engine
+            .update_session(SessionId(*id), body.into_inner())
+            .await?,
+    ))
 }
 
 /// `DELETE /api/v1/sessions/{id}`: 409 while it has live holds or bookings.
@@ -274,13 +275,11 @@ pub async fn list_incidents(
 /// `POST /api/v1/incidents`
 pub async fn create_incident(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
-    body: web::Bytes,
+    body: Json<IncidentSpec>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::ManageEvents)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Created().json(engine.create_incident(who, &body).await?))
+    Ok(HttpResponse::Created().json(engine.create_incident(who, body.into_inner()).await?))
 }
 
 /// `GET /api/v1/incidents/{id}`
@@ -296,14 +295,16 @@ pub async fn get_incident(
 /// `PUT /api/v1/incidents/{id}`
 pub async fn update_incident(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: Json<IncidentSpec>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::ManageEvents)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Ok().json(engine.update_incident(who, IncidentId(*id), &body).await?))
+    Ok(HttpResponse::Ok().json(
+        engine
+            .update_incident(who, IncidentId(*id), body.into_inner())
+            .await?,
+    ))
 }
 
 /// `DELETE /api/v1/incidents/{id}`

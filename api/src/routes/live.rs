@@ -1,6 +1,7 @@
 //! Live control of canvases.
 
 use crate::auth::{Auth, Permission};
+use crate::body::Json;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use limelight_engine::EngineHandle;
@@ -28,7 +29,7 @@ pub async fn trigger_scene(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Json<TriggerScene>,
+    body: Json<TriggerScene>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::LiveControl)?;
     let state = engine.trigger_scene(who, CanvasId(*id), &body).await?;
@@ -40,7 +41,7 @@ pub async fn blackout(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Json<SetBlackout>,
+    body: Json<SetBlackout>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::LiveControl)?;
     let state = engine.set_blackout(who, CanvasId(*id), body.on).await?;
@@ -52,7 +53,7 @@ pub async fn master(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Json<SetMaster>,
+    body: Json<SetMaster>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::LiveControl)?;
     let state = engine.set_master(who, CanvasId(*id), body.level).await?;
@@ -64,7 +65,7 @@ pub async fn emergency(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Json<SetEmergency>,
+    body: Json<SetEmergency>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::LiveControl)?;
     let state = engine.set_emergency(who, CanvasId(*id), body.on).await?;
@@ -86,7 +87,7 @@ pub async fn grand_master(
 pub async fn set_grand_master(
     auth: Auth,
     engine: web::Data<EngineHandle>,
-    body: web::Json<SetMaster>,
+    body: Json<SetMaster>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::LiveControl)?;
     let level = engine.set_grand_master(who, body.level).await?;

@@ -19,8 +19,10 @@ mod waitlists;
 
 pub use health::OPENAPI;
 
+use crate::error::ApiError;
 use actix_web::http::Method;
 use actix_web::{FromRequest, Handler, Responder, Route, web};
+use limelight_shared::error::ErrorCode;
 
 const PREFIX: &str = "/api/v1";
 
@@ -178,18 +180,55 @@ pub fn route_table() -> Vec<(String, String)> {
         .collect()
 }
 
-/// Register every route.
+/// Register every route: one resource per path, holding each of its methods. A
+/// method the path does not have answers 405 with an `Allow` header naming those
+/// it has.
 pub fn configure(cfg: &mut web::ServiceConfig) {
+    // Paths in the table's order: `/schedule/preview` must come before `/schedule/{id}`.
+    let mut paths: Vec<(&'static str, Vec<(Method, Route)>)> = Vec::new();
+    for (method, path, route) in table() {
+        match paths.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, routes)) => routes.push((method, route)),
+            None => paths.push((path, vec![(method, route)])),
+        }
+    }
     let mut api = web::scope(PREFIX);
-    for (_, path, route) in table() {
-        match path.strip_prefix(PREFIX) {
-            Some(rest) => api = api.route(rest, route),
-            None => {
-                cfg.route(path, route);
-            }
+    for (path, routes) in paths {
+        let allow = routes
+            .iter()
+            .map(|(m, _)| m.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let resource = routes
+            .into_iter()
+            .fold(
+                web::resource(path.strip_prefix(PREFIX).unwrap_or(path)),
+                |resource, (_, route)| resource.route(route),
+            )
+            .default_service(web::to(move || {
+                let allow = allow.clone();
+                async move { method_not_allowed(&allow) }
+            }));
+        if path.starts_with(PREFIX) {
+            api = api.service(resource);
+        } else {
+            cfg.service(resource);
         }
     }
     cfg.service(api);
+}
+
+/// 405 for a path that exists, with the methods it has.
+fn method_not_allowed(allow: &str) -> actix_web::HttpResponse {
+    let mut res = actix_web::ResponseError::error_response(&ApiError::new(
+        ErrorCode::MethodNotAllowed,
+        format!("this path answers {allow}"),
+    ));
+    if let Ok(value) = actix_web::http::header::HeaderValue::from_str(allow) {
+        res.headers_mut()
+            .insert(actix_web::http::header::ALLOW, value);
+    }
+    res
 }
 
 #[cfg(test)]

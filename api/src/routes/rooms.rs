@@ -2,6 +2,7 @@
 //! session, and moderation for staff. Attendees take part over the WebSocket.
 
 use crate::auth::{Auth, Permission};
+use crate::body::Json;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use limelight_engine::EngineHandle;
@@ -38,7 +39,7 @@ pub async fn create_poll(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Json<NewPoll>,
+    body: Json<NewPoll>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::ManageEvents)?;
     let command = RoomCommand::CreatePoll(body.into_inner());
@@ -57,7 +58,7 @@ pub async fn poll_status(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     path: web::Path<(i64, String)>,
-    body: web::Json<SetPollStatus>,
+    body: Json<SetPollStatus>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::ManageEvents)?;
     let (session, poll) = path.into_inner();
@@ -92,7 +93,7 @@ pub async fn moderate_message(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     path: web::Path<(i64, String)>,
-    body: web::Json<Moderate>,
+    body: Json<Moderate>,
 ) -> Result<HttpResponse, ApiError> {
     let action = body.action;
     moderate(auth, engine, path, |id| RoomCommand::ModerateMessage {
@@ -108,7 +109,7 @@ pub async fn moderate_question(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     path: web::Path<(i64, String)>,
-    body: web::Json<Moderate>,
+    body: Json<Moderate>,
 ) -> Result<HttpResponse, ApiError> {
     let action = body.action;
     moderate(auth, engine, path, |id| RoomCommand::ModerateQuestion {

@@ -1,45 +1,27 @@
-//! Scenes: everyone reads, marketing and admins write. Bodies are read as bytes so
-//! errors can name the field, line and column.
+//! Scenes: everyone reads, marketing and admins write.
 
 use crate::auth::{Auth, Permission};
+use crate::body::Json;
 use crate::error::ApiError;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use limelight_engine::EngineHandle;
-use limelight_shared::error::ErrorCode;
 use limelight_shared::ids::SceneId;
-
-pub(super) fn require_json(req: &HttpRequest) -> Result<(), ApiError> {
-    let is_json = req
-        .headers()
-        .get(actix_web::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/json"));
-    if is_json {
-        Ok(())
-    } else {
-        Err(ApiError::new(
-            ErrorCode::UnsupportedMediaType,
-            "body must be application/json",
-        ))
-    }
-}
+use limelight_shared::scene::SceneSpec;
 
 /// `GET /api/v1/scenes`
 pub async fn list(auth: Auth, engine: web::Data<EngineHandle>) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::Read)?;
-    Ok(HttpResponse::Ok().json(engine.list_scenes().await?))
+    Ok(HttpResponse::Ok().json(engine.list_scenes().await?.as_slice()))
 }
 
 /// `POST /api/v1/scenes`
 pub async fn create(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
-    body: web::Bytes,
+    body: Json<SceneSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::EditScenes)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Created().json(engine.create_scene(&body).await?))
+    Ok(HttpResponse::Created().json(engine.create_scene(body.into_inner()).await?))
 }
 
 /// `GET /api/v1/scenes/{id}`
@@ -55,14 +37,12 @@ pub async fn get(
 /// `PUT /api/v1/scenes/{id}`
 pub async fn update(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: Json<SceneSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::EditScenes)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Ok().json(engine.update_scene(SceneId(*id), &body).await?))
+    Ok(HttpResponse::Ok().json(engine.update_scene(SceneId(*id), body.into_inner()).await?))
 }
 
 /// `DELETE /api/v1/scenes/{id}`

@@ -1,14 +1,14 @@
 //! The schedule: entries (marketing and admins write, everyone reads), previews
 //! and timelines, and operators' overrides (take, release, start the next entry).
 
-use super::scenes::require_json;
 use crate::auth::{Auth, Permission};
+use crate::body::{Json, OptionalJson};
 use crate::error::ApiError;
-use actix_web::{HttpRequest, HttpResponse, web};
+use actix_web::{HttpResponse, web};
 use chrono::{DateTime, FixedOffset, Utc};
 use limelight_engine::EngineHandle;
 use limelight_shared::ids::{CanvasId, ScheduleId};
-use limelight_shared::schedule::Release;
+use limelight_shared::schedule::{Release, ScheduleSpec};
 use serde::Deserialize;
 
 /// Default length of a timeline.
@@ -23,13 +23,11 @@ pub async fn list(auth: Auth, engine: web::Data<EngineHandle>) -> Result<HttpRes
 /// `POST /api/v1/schedule`
 pub async fn create(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
-    body: web::Bytes,
+    body: Json<ScheduleSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::EditSchedule)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Created().json(engine.create_schedule(&body).await?))
+    Ok(HttpResponse::Created().json(engine.create_schedule(body.into_inner()).await?))
 }
 
 /// `GET /api/v1/schedule/{id}`
@@ -45,14 +43,16 @@ pub async fn get(
 /// `PUT /api/v1/schedule/{id}`
 pub async fn update(
     auth: Auth,
-    req: HttpRequest,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Bytes,
+    body: Json<ScheduleSpec>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::EditSchedule)?;
-    require_json(&req)?;
-    Ok(HttpResponse::Ok().json(engine.update_schedule(ScheduleId(*id), &body).await?))
+    Ok(HttpResponse::Ok().json(
+        engine
+            .update_schedule(ScheduleId(*id), body.into_inner())
+            .await?,
+    ))
 }
 
 /// `DELETE /api/v1/schedule/{id}`
@@ -122,10 +122,10 @@ pub async fn release(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: Option<web::Json<Release>>,
+    body: OptionalJson<Release>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::LiveControl)?;
-    let fade_ms = body.and_then(|b| b.fade_ms);
+    let fade_ms = body.0.and_then(|b| b.fade_ms);
     let state = engine.release_override(who, CanvasId(*id), fade_ms).await?;
     Ok(HttpResponse::Ok().json(state))
 }

@@ -1,6 +1,7 @@
 //! Users (admin only).
 
 use crate::auth::{Auth, Permission};
+use crate::body::Json;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use limelight_engine::EngineHandle;
@@ -17,7 +18,7 @@ pub async fn list(auth: Auth, engine: web::Data<EngineHandle>) -> Result<HttpRes
 pub async fn create(
     auth: Auth,
     engine: web::Data<EngineHandle>,
-    body: web::Json<CreateUser>,
+    body: Json<CreateUser>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::ManageUsers)?;
     let user = engine
@@ -41,7 +42,7 @@ pub async fn update(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Json<UpdateUser>,
+    body: Json<UpdateUser>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::ManageUsers)?;
     let user = engine

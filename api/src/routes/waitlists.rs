@@ -5,6 +5,7 @@
 
 use super::events::PageQuery;
 use crate::auth::{Auth, Permission};
+use crate::body::Json;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use limelight_engine::EngineHandle;
@@ -17,7 +18,7 @@ pub async fn join(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
-    body: web::Json<JoinWaitlist>,
+    body: Json<JoinWaitlist>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::Book)?;
     let entry = engine.join_waitlist(who, SessionId(*id), &body).await?;

@@ -239,16 +239,14 @@ impl Session {
     }
 
     async fn on_text(&mut self, out: &Outbox, text: &str) -> Result<(), Backlogged> {
-        let message: ClientMessage = match serde_json::from_str(text) {
+        let message: ClientMessage = match crate::body::parse(text.as_bytes()) {
             Ok(m) => m,
             Err(e) => {
+                // Answer with the request's id when the message has one to give.
                 let request_id = serde_json::from_str::<serde_json::Value>(text)
                     .ok()
                     .and_then(|v| v.get("request_id")?.as_str().map(str::to_owned));
-                return push(
-                    out,
-                    &error(request_id, ErrorCode::BadMessage, &e.to_string()),
-                );
+                return push(out, &error(request_id, e.code, &e.message));
             }
         };
         let request_id = message.request_id().to_owned();

@@ -19,7 +19,32 @@ impl EngineHandle {
         }
     }
 
-    /// A user by id (for token checks: a deleted user's tokens stop working).
+    /// The principal of a user id, if already known: no database trip. A user
+    /// changed or deleted through this engine is unknown until read again.
+    pub fn known_principal(&self, id: UserId) -> Option<Principal> {
+        self.inner.principals.get(id)
+    }
+
+    /// The principal of a user id (for token checks): from memory when known, else
+    /// read and remembered. A deleted user's tokens stop working at once.
+    pub async fn principal(&self, id: UserId) -> Result<Principal, EngineError> {
+        if let Some(known) = self.inner.principals.get(id) {
+            return Ok(known);
+        }
+        let generation = self.inner.principals.generation();
+        let user = self.user(id).await?;
+        let principal = Principal {
+            id: user.id,
+            username: user.username,
+            role: user.role,
+        };
+        self.inner
+            .principals
+            .remember(generation, principal.clone());
+        Ok(principal)
+    }
+
+    /// A user by id.
     pub async fn user(&self, id: UserId) -> Result<User, EngineError> {
         let record = self.inner.store.user(id.0).await?;
         record
@@ -82,6 +107,7 @@ impl EngineHandle {
             .update_user(id.0, hash.as_deref(), role.map(Role::as_str))
             .await?
             .ok_or(EngineError::UnknownUser(id.0))?;
+        self.inner.principals.forget(id);
         user_dto(&record)
     }
 
@@ -90,7 +116,9 @@ impl EngineHandle {
         if self.user(id).await?.role == Role::Admin {
             self.ensure_other_admin().await?;
         }
-        if self.inner.store.delete_user(id.0).await? {
+        let deleted = self.inner.store.delete_user(id.0).await?;
+        self.inner.principals.forget(id);
+        if deleted {
             Ok(())
         } else {
             Err(EngineError::UnknownUser(id.0))

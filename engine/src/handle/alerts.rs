@@ -75,7 +75,7 @@ impl EngineHandle {
         };
         let mut canvases = Vec::new();
         if switch {
-            for canvas in self.list_canvases().await.unwrap_or_default() {
+            for canvas in self.list_canvases().await.unwrap_or_default().iter() {
                 match self.set_emergency(who, canvas.id, true).await {
                     Ok(_) => canvases.push(canvas.id),
                     Err(e) => {

@@ -4,23 +4,28 @@ use super::*;
 
 impl EngineHandle {
     /// All canvases with their configuration.
-    pub async fn list_canvases(&self) -> Result<Vec<Canvas>, EngineError> {
+    pub async fn list_canvases(&self) -> Result<Arc<Vec<Canvas>>, EngineError> {
+        let store = &self.inner.store;
         self.inner
-            .store
-            .list_canvases()
-            .await?
-            .iter()
-            .map(canvas_dto)
-            .collect()
+            .canvases
+            .get_or_load(|| async {
+                store
+                    .list_canvases()
+                    .await?
+                    .iter()
+                    .map(canvas_dto)
+                    .collect()
+            })
+            .await
     }
 
     /// A canvas's configuration.
     pub async fn canvas(&self, id: CanvasId) -> Result<Canvas, EngineError> {
-        let record = self.inner.store.canvas(id.0).await?;
-        record
-            .as_ref()
-            .map(canvas_dto)
-            .transpose()?
+        self.list_canvases()
+            .await?
+            .iter()
+            .find(|c| c.id == id)
+            .cloned()
             .ok_or(EngineError::UnknownCanvas(id))
     }
 
@@ -33,7 +38,7 @@ impl EngineHandle {
     ) -> Result<(), EngineError> {
         let map = UniverseMap::new(spec.pixels.get(), &spec.output)
             .map_err(|e| EngineError::Invalid(e.to_string()))?;
-        for other in self.list_canvases().await? {
+        for other in self.list_canvases().await?.iter() {
             if Some(other.id) == except {
                 continue;
             }
@@ -62,7 +67,9 @@ impl EngineHandle {
             .inner
             .store
             .insert_canvas(spec.name.as_str(), &json(&spec), &cid.to_string())
-            .await?;
+            .await;
+        self.inner.canvases.clear();
+        let record = record?;
         let (setup, cid) = setup_from_record(&self.inner.store, record.clone()).await?;
         self.start_canvas(setup, cid).await?;
         self.canvases_changed().await?;
@@ -80,8 +87,9 @@ impl EngineHandle {
             .inner
             .store
             .update_canvas(id.0, spec.name.as_str(), &json(&spec))
-            .await?
-            .ok_or(EngineError::UnknownCanvas(id))?;
+            .await;
+        self.inner.canvases.clear();
+        let record = record?.ok_or(EngineError::UnknownCanvas(id))?;
         let (setup, cid) = setup_from_record(&self.inner.store, record.clone()).await?;
         self.start_canvas(setup, cid).await?;
         canvas_dto(&record)
@@ -89,7 +97,9 @@ impl EngineHandle {
 
     /// Stop a canvas (Stream_Terminated) and remove it.
     pub async fn delete_canvas(&self, id: CanvasId) -> Result<(), EngineError> {
-        if !self.inner.store.delete_canvas(id.0).await? {
+        let deleted = self.inner.store.delete_canvas(id.0).await;
+        self.inner.canvases.clear();
+        if !deleted? {
             return Err(EngineError::UnknownCanvas(id));
         }
         self.inner

@@ -18,8 +18,7 @@ fn cue_list_dto(record: &CueListRecord) -> Result<CueList, EngineError> {
 
 impl EngineHandle {
     /// Parse and check a cue list: its values are in range and its scenes exist.
-    async fn check_cue_list(&self, body: &[u8]) -> Result<CueListSpec, EngineError> {
-        let spec: CueListSpec = parse_document(body)?;
+    async fn check_cue_list(&self, spec: CueListSpec) -> Result<CueListSpec, EngineError> {
         spec.check().map_err(|e| EngineError::Invalid(e.0))?;
         for cue in &spec.cues {
             if let Some(scene) = &cue.scene {
@@ -30,51 +29,58 @@ impl EngineHandle {
     }
 
     /// All cue lists.
-    pub async fn list_cue_lists(&self) -> Result<Vec<CueList>, EngineError> {
+    pub async fn list_cue_lists(&self) -> Result<Arc<Vec<CueList>>, EngineError> {
+        let store = &self.inner.store;
         self.inner
-            .store
-            .list_cue_lists()
-            .await?
-            .iter()
-            .map(cue_list_dto)
-            .collect()
+            .cue_lists
+            .get_or_load(|| async {
+                store
+                    .list_cue_lists()
+                    .await?
+                    .iter()
+                    .map(cue_list_dto)
+                    .collect()
+            })
+            .await
     }
 
     /// One cue list.
     pub async fn cue_list(&self, id: CueListId) -> Result<CueList, EngineError> {
-        let record = self.inner.store.cue_list(id.0).await?;
-        record
-            .as_ref()
-            .map(cue_list_dto)
-            .transpose()?
+        self.list_cue_lists()
+            .await?
+            .iter()
+            .find(|c| c.id == id)
+            .cloned()
             .ok_or(EngineError::UnknownCueList(id.0))
     }
 
-    /// Add a cue list from a JSON body.
-    pub async fn create_cue_list(&self, body: &[u8]) -> Result<CueList, EngineError> {
-        let spec = self.check_cue_list(body).await?;
+    /// Add a cue list.
+    pub async fn create_cue_list(&self, spec: CueListSpec) -> Result<CueList, EngineError> {
+        let spec = self.check_cue_list(spec).await?;
         let record = self
             .inner
             .store
             .insert_cue_list(spec.name.as_str(), &json(&spec))
-            .await?;
-        cue_list_dto(&record)
+            .await;
+        self.inner.cue_lists.clear();
+        cue_list_dto(&record?)
     }
 
-    /// Replace a cue list from a JSON body. Canvases that have it loaded take the
+    /// Replace a cue list. Canvases that have it loaded take the
     /// new version, their playhead on the same cue numbers.
     pub async fn update_cue_list(
         &self,
         id: CueListId,
-        body: &[u8],
+        spec: CueListSpec,
     ) -> Result<CueList, EngineError> {
-        let spec = self.check_cue_list(body).await?;
+        let spec = self.check_cue_list(spec).await?;
         let record = self
             .inner
             .store
             .update_cue_list(id.0, spec.name.as_str(), &json(&spec))
-            .await?
-            .ok_or(EngineError::UnknownCueList(id.0))?;
+            .await;
+        self.inner.cue_lists.clear();
+        let record = record?.ok_or(EngineError::UnknownCueList(id.0))?;
         let program = Arc::new(cue_lists::program(&self.inner.store, id).await?);
         for state in self.states().await? {
             if state.cues.as_ref().is_some_and(|p| p.cue_list == id) {
@@ -98,7 +104,9 @@ impl EngineHandle {
                 "cue list {id} is played by {user}; change that first"
             )));
         }
-        if !self.inner.store.delete_cue_list(id.0).await? {
+        let deleted = self.inner.store.delete_cue_list(id.0).await;
+        self.inner.cue_lists.clear();
+        if !deleted? {
             return Err(EngineError::UnknownCueList(id.0));
         }
         Ok(())

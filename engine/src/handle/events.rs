@@ -54,8 +54,7 @@ impl EngineHandle {
     }
 
     /// Add a venue.
-    pub async fn create_venue(&self, body: &[u8]) -> Result<Venue, EngineError> {
-        let spec: VenueSpec = parse_document(body)?;
+    pub async fn create_venue(&self, spec: VenueSpec) -> Result<Venue, EngineError> {
         check_venue(&spec)?;
         let row = venue_row(VenueId(0), &spec, store::now());
         venue_dto(&self.inner.store.insert_venue(&row).await?)
@@ -68,8 +67,7 @@ impl EngineHandle {
     }
 
     /// Replace a venue.
-    pub async fn update_venue(&self, id: VenueId, body: &[u8]) -> Result<Venue, EngineError> {
-        let spec: VenueSpec = parse_document(body)?;
+    pub async fn update_venue(&self, id: VenueId, spec: VenueSpec) -> Result<Venue, EngineError> {
         check_venue(&spec)?;
         let old = self.venue(id).await?;
         let created = chrono::DateTime::parse_from_rfc3339(&old.created_at)
@@ -123,8 +121,11 @@ impl EngineHandle {
 
     /// Add an event.
     /// An active emergency raises a system alert.
-    pub async fn create_event(&self, who: &Principal, body: &[u8]) -> Result<Event, EngineError> {
-        let spec: EventSpec = parse_document(body)?;
+    pub async fn create_event(
+        &self,
+        who: &Principal,
+        spec: EventSpec,
+    ) -> Result<Event, EngineError> {
         self.check_event_refs(&spec).await?;
         let row = event_row(EventId(0), &spec, store::now());
         let event = event_dto(&self.inner.store.insert_event(&row).await?)?;
@@ -148,9 +149,8 @@ impl EngineHandle {
         &self,
         who: &Principal,
         id: EventId,
-        body: &[u8],
+        spec: EventSpec,
     ) -> Result<Event, EngineError> {
-        let spec: EventSpec = parse_document(body)?;
         self.check_event_refs(&spec).await?;
         let old = self
             .inner
@@ -196,9 +196,8 @@ impl EngineHandle {
     pub async fn create_session(
         &self,
         event: EventId,
-        body: &[u8],
+        spec: SessionSpec,
     ) -> Result<Session, EngineError> {
-        let spec: SessionSpec = parse_document(body)?;
         let capacity = check_session(&spec)?;
         self.event(event, false).await?;
         let row = session_row(SessionId(0), event, &spec, capacity, store::now());
@@ -228,8 +227,11 @@ impl EngineHandle {
     /// Replace a session. Its ledger takes the new terms up at its next batch; the
     /// capacity cannot drop below what is held and booked, and the seat map cannot
     /// change while seats are claimed (409).
-    pub async fn update_session(&self, id: SessionId, body: &[u8]) -> Result<Session, EngineError> {
-        let spec: SessionSpec = parse_document(body)?;
+    pub async fn update_session(
+        &self,
+        id: SessionId,
+        spec: SessionSpec,
+    ) -> Result<Session, EngineError> {
         let capacity = check_session(&spec)?;
         let old = self
             .inner
@@ -279,9 +281,8 @@ impl EngineHandle {
     pub async fn create_incident(
         &self,
         who: &Principal,
-        body: &[u8],
+        spec: IncidentSpec,
     ) -> Result<Incident, EngineError> {
-        let spec: IncidentSpec = parse_document(body)?;
         self.check_incident_refs(&spec).await?;
         let row = incident_row(IncidentId(0), &spec, store::now());
         let incident = incident_dto(&self.inner.store.insert_incident(&row).await?)?;
@@ -300,9 +301,8 @@ impl EngineHandle {
         &self,
         who: &Principal,
         id: IncidentId,
-        body: &[u8],
+        spec: IncidentSpec,
     ) -> Result<Incident, EngineError> {
-        let spec: IncidentSpec = parse_document(body)?;
         self.check_incident_refs(&spec).await?;
         let old = self
             .inner

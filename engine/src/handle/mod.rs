@@ -5,16 +5,17 @@
 //! restart or a failed canvas comes back with it), apply it to the canvas actor,
 //! write the audit log, and publish an [`EngineEvent`] for consoles.
 
+use crate::accounts::{Principals, passwords as users};
 use crate::canvas::{CanvasSetup, LiveCommand, PreviewFrame};
-use crate::clock::{Clock, MonotonicClock, WallClock};
+use crate::clock::{Clock, WallClock};
 use crate::directory::{self, Directory, OutputDefaults};
 use crate::error::EngineError;
 use crate::live::{Live, mailbox, scene_spec};
+use crate::memo::Memo;
 use crate::output::UniverseMap;
 use crate::scenes::{self, SceneError};
 use crate::schedule::{Plan, Scheduler, Venue};
 use crate::store::{self, CanvasRecord, LiveField, NewAudit, SceneRecord, Store, UserRecord};
-use crate::users;
 use actix::prelude::*;
 use limelight_shared::audit::{AuditEntry, Page};
 use limelight_shared::canvas::{Canvas, CanvasSpec, CanvasState};
@@ -54,22 +55,16 @@ pub struct EngineConfig {
     pub frame_priority: u8,
     /// Where the venue is and its time zone, for schedules.
     pub venue: Venue,
+    /// Monotonic time for frames, fades, cue waits and timers (the system's
+    /// monotonic clock outside tests).
+    pub clock: Arc<dyn Clock>,
     /// Civil time for the schedule and for holds (the system's clock outside tests).
     pub wall_clock: Arc<dyn WallClock>,
     /// How long a session's actors stay without use before they stop.
     pub session_idle: std::time::Duration,
 }
 
-/// Who is asking: for permissions (checked by the API) and the audit log.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Principal {
-    /// User id.
-    pub id: UserId,
-    /// User name.
-    pub username: String,
-    /// Role.
-    pub role: Role,
-}
+pub use crate::accounts::Principal;
 
 /// Something consoles should hear about.
 #[derive(Debug, Clone)]
@@ -123,6 +118,12 @@ struct Inner {
     venue: Venue,
     /// Each session's ledger, started on demand.
     sessions: Addr<crate::sessions::SessionDirectory>,
+    /// Who each user id is, for authenticated requests.
+    principals: Principals,
+    /// Hot reads answered from memory; each write through this handle clears its own.
+    canvases: Memo<Vec<Canvas>>,
+    scenes: Memo<Vec<Scene>>,
+    cue_lists: Memo<Vec<limelight_shared::cues::CueList>>,
 }
 
 /// Build a canvas's setup from its stored record; `None` if it is gone.
@@ -226,17 +227,6 @@ fn shown(record: &CanvasRecord) -> Option<limelight_shared::schedule::Play> {
     })
 }
 
-/// A JSON document body: 400 `invalid_json` when it is not JSON at all, 422 naming
-/// the field when it is JSON of the wrong shape.
-fn parse_document<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, EngineError> {
-    if let Err(e) = serde_json::from_slice::<serde::de::IgnoredAny>(body) {
-        return Err(EngineError::InvalidJson(format!(
-            "the body is not JSON: {e}"
-        )));
-    }
-    scenes::parse_body(body).map_err(|e| EngineError::Invalid(e.to_string()))
-}
-
 fn json(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
 }
@@ -261,7 +251,7 @@ impl EngineHandle {
         let grand_master = stored_grand_master(&store).await?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let (cue_reports, cue_reports_rx) = tokio::sync::mpsc::unbounded_channel();
-        let clock: Arc<dyn Clock> = Arc::new(MonotonicClock::new());
+        let clock = config.clock.clone();
         let directory = Directory::new(
             store.clone(),
             clock.clone(),
@@ -325,6 +315,10 @@ impl EngineHandle {
                 scheduler,
                 venue: config.venue,
                 sessions,
+                principals: Principals::new(config.clock),
+                canvases: Memo::default(),
+                scenes: Memo::default(),
+                cue_lists: Memo::default(),
             }),
         })
     }
@@ -404,7 +398,6 @@ fn clone_error(e: &EngineError) -> EngineError {
         EngineError::Forbidden(s) => EngineError::Forbidden(s.clone()),
         EngineError::Room(r) => EngineError::Room(r.clone()),
         EngineError::NotInRoom(s) => EngineError::NotInRoom(*s),
-        EngineError::InvalidJson(s) => EngineError::InvalidJson(s.clone()),
         EngineError::InvalidScene(s) => EngineError::InvalidScene(s.clone()),
         EngineError::Conflict(s) => EngineError::Conflict(s.clone()),
         EngineError::BadCredentials => EngineError::BadCredentials,

@@ -63,8 +63,7 @@ pub(super) async fn load(store: &Store, plan: &mut sched::Plan) -> Result<(), En
 
 impl EngineHandle {
     /// Parse and check an entry: its timing compiles, and what it names exists.
-    async fn check_entry(&self, body: &[u8]) -> Result<(ScheduleSpec, Rule), EngineError> {
-        let spec: ScheduleSpec = parse_document(body)?;
+    async fn check_entry(&self, spec: ScheduleSpec) -> Result<(ScheduleSpec, Rule), EngineError> {
         let rule = Rule::new(&spec, &self.inner.venue).map_err(|e| EngineError::Invalid(e.0))?;
         if let Targets::Canvases(ids) = &spec.targets {
             for id in ids {
@@ -129,9 +128,9 @@ impl EngineHandle {
             .ok_or(EngineError::UnknownSchedule(id.0))
     }
 
-    /// Add an entry from a JSON body; it plays from now on.
-    pub async fn create_schedule(&self, body: &[u8]) -> Result<ScheduleEntry, EngineError> {
-        let (spec, rule) = self.check_entry(body).await?;
+    /// Add an entry; it plays from now on.
+    pub async fn create_schedule(&self, spec: ScheduleSpec) -> Result<ScheduleEntry, EngineError> {
+        let (spec, rule) = self.check_entry(spec).await?;
         let record = self
             .inner
             .store
@@ -142,13 +141,13 @@ impl EngineHandle {
         Self::entry_dto(&record)
     }
 
-    /// Replace an entry from a JSON body.
+    /// Replace an entry.
     pub async fn update_schedule(
         &self,
         id: ScheduleId,
-        body: &[u8],
+        spec: ScheduleSpec,
     ) -> Result<ScheduleEntry, EngineError> {
-        let (spec, rule) = self.check_entry(body).await?;
+        let (spec, rule) = self.check_entry(spec).await?;
         let record = self
             .inner
             .store

@@ -1,7 +1,7 @@
 //! The audit log.
 
 use super::schema::audit_log;
-use super::{Store, StoreError, with_conn};
+use super::{Store, StoreError, with_conn, with_read_conn};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -69,7 +69,7 @@ impl Store {
         offset: i64,
         limit: i64,
     ) -> Result<(Vec<AuditRecord>, i64), StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             let total = audit_log::table.count().get_result(conn).await?;
             let rows = audit_log::table
                 .order(audit_log::id.desc())

@@ -2,7 +2,7 @@
 //! latched emergency override.
 
 use super::schema::{canvases, emergency_states};
-use super::{Store, StoreError, conflict, with_conn};
+use super::{Store, StoreError, conflict, with_conn, with_read_conn};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -145,7 +145,7 @@ impl Store {
 
     /// All canvases by id.
     pub async fn list_canvases(&self) -> Result<Vec<CanvasRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(canvases::table
                 .order(canvases::id)
                 .select(CanvasRecord::as_select())
@@ -156,7 +156,7 @@ impl Store {
 
     /// A canvas by id.
     pub async fn canvas(&self, id: i64) -> Result<Option<CanvasRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(canvases::table
                 .find(id)
                 .select(CanvasRecord::as_select())
@@ -207,7 +207,7 @@ impl Store {
 
     /// Whether the emergency override of a canvas is latched.
     pub async fn emergency(&self, canvas_id: i64) -> Result<bool, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(emergency_states::table
                 .find(canvas_id)
                 .select(emergency_states::active)

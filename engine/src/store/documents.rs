@@ -90,7 +90,7 @@ macro_rules! named_documents {
                 use $crate::store::schema::$table::dsl as t;
                 use diesel::prelude::*;
                 use diesel_async::RunQueryDsl;
-                $crate::store::with_conn!(self, |conn| {
+                $crate::store::with_read_conn!(self, |conn| {
                     Ok(t::$table
                         .order(t::id)
                         .select($record::as_select())
@@ -107,7 +107,7 @@ macro_rules! named_documents {
                 use $crate::store::schema::$table::dsl as t;
                 use diesel::prelude::*;
                 use diesel_async::RunQueryDsl;
-                $crate::store::with_conn!(self, |conn| {
+                $crate::store::with_read_conn!(self, |conn| {
                     Ok(t::$table
                         .find(id)
                         .select($record::as_select())

@@ -2,7 +2,7 @@
 //! filter and search.
 
 use super::schema::{bookings, events, incidents, seat_claims, sessions, venues};
-use super::{Store, StoreError, conflict, with_conn};
+use super::{Store, StoreError, conflict, with_conn, with_read_conn};
 use diesel::dsl::sql;
 use diesel::prelude::*;
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
@@ -233,7 +233,7 @@ macro_rules! by_id {
         impl Store {
             /// A row by id.
             pub async fn $get(&self, id: i64) -> Result<Option<$record>, StoreError> {
-                with_conn!(self, |conn| {
+                with_read_conn!(self, |conn| {
                     Ok($table::table
                         .find(id)
                         .select($record::as_select())
@@ -248,7 +248,7 @@ macro_rules! by_id {
         impl Store {
             /// A row by id.
             pub async fn $get(&self, id: i64) -> Result<Option<$record>, StoreError> {
-                with_conn!(self, |conn| {
+                with_read_conn!(self, |conn| {
                     Ok($table::table
                         .find(id)
                         .select($record::as_select())
@@ -338,7 +338,7 @@ impl Store {
         paging: &Paging,
         sort: (&str, bool),
     ) -> Result<Rows<VenueRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             let mut q = venues::table.select(VenueRecord::as_select()).into_boxed();
             q = order_by!(q, sort, {
                 "name" => venues::name,
@@ -463,7 +463,7 @@ impl Store {
                 q
             }};
         }
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             let mut q = filtered!().select(EventRecord::as_select());
             q = order_by!(q, sort, {
                 "name" => events::name,
@@ -590,7 +590,7 @@ impl Store {
         user: i64,
         limit: i64,
     ) -> Result<Vec<BookingRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(bookings::table
                 .filter(bookings::user_id.eq(user))
                 .order((bookings::created_at.desc(), bookings::id.asc()))
@@ -607,7 +607,7 @@ impl Store {
         session: i64,
         paging: &Paging,
     ) -> Result<Rows<BookingRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             let items = bookings::table
                 .filter(bookings::session_id.eq(session))
                 .order((bookings::created_at.asc(), bookings::id.asc()))
@@ -635,7 +635,7 @@ impl Store {
         paging: &Paging,
         sort: (&str, bool),
     ) -> Result<Rows<SessionRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             let mut q = sessions::table
                 .filter(sessions::event_id.eq(event))
                 .select(SessionRecord::as_select())
@@ -716,7 +716,7 @@ impl Store {
                 q
             }};
         }
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             let mut q = filtered!().select(IncidentRecord::as_select());
             q = order_by!(q, sort, {
                 "updated_at" => incidents::updated_at,

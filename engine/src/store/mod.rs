@@ -2,7 +2,8 @@
 //! default) or PostgreSQL (`postgres://` URLs). One schema serves both: the two
 //! migration sets in `migrations/` create the same column types.
 //!
-//! Queries are written once and run on either backend through [`with_conn!`].
+//! Queries are written once and run on either backend through `with_conn!` (the
+//! writer) or `with_read_conn!` (a reader connection on SQLite).
 
 mod audit;
 mod canvases;
@@ -132,11 +133,20 @@ pub(crate) fn conflict(
     }
 }
 
+/// Reader connections of a SQLite database, beside its one writer: in WAL mode
+/// readers never wait for the writer, nor it for them.
+const SQLITE_READERS: u32 = 4;
+
 /// A pool of connections to one database.
 #[derive(Clone)]
 pub enum Store {
     /// SQLite through the sync-connection wrapper (queries run on the blocking pool).
-    Sqlite(Pool<SqliteConn>),
+    Sqlite {
+        /// The one connection that writes, and reads inside writes.
+        writer: Pool<SqliteConn>,
+        /// Read-only connections for reads on their own.
+        readers: Pool<SqliteConn>,
+    },
     /// PostgreSQL.
     Postgres(Pool<AsyncPgConnection>),
 }
@@ -144,7 +154,7 @@ pub enum Store {
 impl std::fmt::Debug for Store {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Store::Sqlite(_) => f.write_str("Store::Sqlite"),
+            Store::Sqlite { .. } => f.write_str("Store::Sqlite"),
             Store::Postgres(_) => f.write_str("Store::Postgres"),
         }
     }
@@ -155,8 +165,8 @@ impl std::fmt::Debug for Store {
 macro_rules! with_conn {
     ($store:expr, |$conn:ident| $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite(pool) => {
-                let mut guard = pool.get().await?;
+            $crate::store::Store::Sqlite { writer, .. } => {
+                let mut guard = writer.get().await?;
                 let $conn = &mut *guard;
                 $body
             }
@@ -169,6 +179,26 @@ macro_rules! with_conn {
     };
 }
 pub(crate) use with_conn;
+
+/// `with_conn!` for a body that only reads: on SQLite it runs on a reader
+/// connection, so it never queues behind the writer.
+macro_rules! with_read_conn {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        match $store {
+            $crate::store::Store::Sqlite { readers, .. } => {
+                let mut guard = readers.get().await?;
+                let $conn = &mut *guard;
+                $body
+            }
+            $crate::store::Store::Postgres(pool) => {
+                let mut guard = pool.get().await?;
+                let $conn = &mut *guard;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use with_read_conn;
 
 /// Whether a database URL names PostgreSQL.
 pub fn is_postgres(url: &str) -> bool {
@@ -193,37 +223,18 @@ impl Store {
                 .await?;
             Ok(Store::Postgres(pool))
         } else {
-            let mut config = ManagerConfig::<SqliteConn>::default();
-            config.custom_setup = Box::new(|url| {
-                Box::pin(async move {
-                    let mut conn = SqliteConn::establish(sqlite_path(url)).await?;
-                    conn.batch_execute(
-                        "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
-                         PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;",
-                    )
-                    .await
-                    .map_err(ConnectionError::CouldntSetupConfiguration)?;
-                    Ok(conn)
-                })
-            });
-            let manager = AsyncDieselConnectionManager::new_with_config(url, config);
-            // One connection: SQLite has one writer anyway, and this rules out
-            // SQLITE_BUSY between our own connections. A file connection does not go
-            // stale, so it is not pinged on every checkout (a round trip per query).
-            let pool = Pool::builder()
-                .max_size(1)
-                .test_on_check_out(false)
-                .connection_timeout(std::time::Duration::from_secs(10))
-                .build(manager)
-                .await?;
-            Ok(Store::Sqlite(pool))
+            // One writer: SQLite has one anyway, and this rules out SQLITE_BUSY
+            // between our own connections.
+            let writer = sqlite_pool(url, 1, false).await?;
+            let readers = sqlite_pool(url, SQLITE_READERS, true).await?;
+            Ok(Store::Sqlite { writer, readers })
         }
     }
 
     /// Which backend this is: `sqlite` or `postgres`.
     pub fn backend(&self) -> &'static str {
         match self {
-            Store::Sqlite(_) => "sqlite",
+            Store::Sqlite { .. } => "sqlite",
             Store::Postgres(_) => "postgres",
         }
     }
@@ -235,6 +246,39 @@ impl Store {
             Ok(())
         })
     }
+}
+
+/// A pool of `size` connections to a SQLite file; `read_only` ones refuse writes.
+async fn sqlite_pool(
+    url: &str,
+    size: u32,
+    read_only: bool,
+) -> Result<Pool<SqliteConn>, StoreError> {
+    let mut config = ManagerConfig::<SqliteConn>::default();
+    config.custom_setup = Box::new(move |url| {
+        Box::pin(async move {
+            let mut conn = SqliteConn::establish(sqlite_path(url)).await?;
+            let setup = if read_only {
+                "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000; PRAGMA query_only = ON;"
+            } else {
+                "PRAGMA foreign_keys = ON; PRAGMA journal_mode = WAL; \
+                 PRAGMA busy_timeout = 5000; PRAGMA synchronous = NORMAL;"
+            };
+            conn.batch_execute(setup)
+                .await
+                .map_err(ConnectionError::CouldntSetupConfiguration)?;
+            Ok(conn)
+        })
+    });
+    let manager = AsyncDieselConnectionManager::new_with_config(url, config);
+    // A file connection does not go stale, so it is not pinged on every checkout
+    // (a round trip per query).
+    Ok(Pool::builder()
+        .max_size(size)
+        .test_on_check_out(false)
+        .connection_timeout(std::time::Duration::from_secs(10))
+        .build(manager)
+        .await?)
 }
 
 /// Which way to migrate.

@@ -1,7 +1,7 @@
 //! Scenes, stored as JSON documents.
 
 use super::schema::scenes;
-use super::{Store, StoreError, conflict, with_conn};
+use super::{Store, StoreError, conflict, with_conn, with_read_conn};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -73,7 +73,7 @@ impl Store {
 
     /// All scenes by name.
     pub async fn list_scenes(&self) -> Result<Vec<SceneRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(scenes::table
                 .order(scenes::name)
                 .select(SceneRecord::as_select())
@@ -84,7 +84,7 @@ impl Store {
 
     /// A scene by id.
     pub async fn scene(&self, id: i64) -> Result<Option<SceneRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(scenes::table
                 .find(id)
                 .select(SceneRecord::as_select())
@@ -96,7 +96,7 @@ impl Store {
 
     /// A scene by name.
     pub async fn scene_by_name(&self, name: &str) -> Result<Option<SceneRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(scenes::table
                 .filter(scenes::name.eq(name))
                 .select(SceneRecord::as_select())
@@ -115,7 +115,7 @@ impl Store {
 
     /// How many scenes are stored.
     pub async fn count_scenes(&self) -> Result<i64, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(scenes::table.count().get_result(conn).await?)
         })
     }

@@ -1,7 +1,7 @@
 //! Schedule entries (JSON documents, like scenes) and overrides of the schedule.
 
 use super::schema::schedule_overrides;
-use super::{Store, StoreError, with_conn};
+use super::{Store, StoreError, with_conn, with_read_conn};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -60,7 +60,7 @@ impl Store {
 
     /// Every override.
     pub async fn list_overrides(&self) -> Result<Vec<OverrideRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(schedule_overrides::table
                 .select(OverrideRecord::as_select())
                 .load(conn)

@@ -1,14 +1,14 @@
 //! System settings: small key/value pairs such as the grand master.
 
 use super::schema::settings;
-use super::{Store, StoreError, with_conn};
+use super::{Store, StoreError, with_conn, with_read_conn};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
 impl Store {
     /// A setting's value.
     pub async fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(settings::table
                 .find(key)
                 .select(settings::value)

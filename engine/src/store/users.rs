@@ -1,7 +1,7 @@
 //! User accounts.
 
 use super::schema::users;
-use super::{Store, StoreError, conflict, with_conn};
+use super::{Store, StoreError, conflict, with_conn, with_read_conn};
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 
@@ -47,7 +47,7 @@ impl Store {
 
     /// All users by name.
     pub async fn list_users(&self) -> Result<Vec<UserRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(users::table
                 .order(users::username)
                 .select(UserRecord::as_select())
@@ -58,7 +58,7 @@ impl Store {
 
     /// A user by id.
     pub async fn user(&self, id: i64) -> Result<Option<UserRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(users::table
                 .find(id)
                 .select(UserRecord::as_select())
@@ -70,7 +70,7 @@ impl Store {
 
     /// A user by name.
     pub async fn user_by_name(&self, username: &str) -> Result<Option<UserRecord>, StoreError> {
-        with_conn!(self, |conn| {
+        with_read_conn!(self, |conn| {
             Ok(users::table
                 .filter(users::username.eq(username))
                 .select(UserRecord::as_select())

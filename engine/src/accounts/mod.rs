@@ -1,0 +1,11 @@
+//! Accounts: password hashing and the principals that tokens stand for.
+//!
+//! - [`passwords`]: argon2id hashing and the rules for names and passwords.
+//! - [`principals`]: who a user id is, answered from memory and forgotten the moment
+//!   the user changes.
+
+pub(crate) mod passwords;
+mod principals;
+
+pub use principals::Principal;
+pub(crate) use principals::Principals;
