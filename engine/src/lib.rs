@@ -6,7 +6,9 @@
 //! - [`clock`]: the `Clock` trait and `FrameClock` (absolute deadlines, skip-don't-burst).
 //! - [`render`]: effects, blend modes, looks and crossfades (plain Rust).
 //! - [`canvas`]: the canvas actor (`actor.rs`), its messages and its plain state.
-//! - [`output`]: universes of a canvas, the E1.31 encoder and the sender thread.
+//! - [`output`]: the `Output` trait and the thread that runs one (newest frame
+//!   wins), the sACN output (universes, E1.31 encoder, sender) and a recording
+//!   output for tests.
 //! - [`directory`]: the supervisor that starts, restarts and stops canvas actors.
 //! - [`realtime`]: real-time scheduling of the threads that render and send.
 //! - [`library`]: parsed scenes in memory, for triggering without a database trip.

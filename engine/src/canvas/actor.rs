@@ -13,7 +13,7 @@ use super::inbox::Inbox;
 use super::messages::{CanvasFailed, CueReport, GetState, RunCue, TakeCommands};
 use super::state::{CanvasSetup, CanvasState, LiveCommand};
 use crate::clock::{Clock, FrameClock, Tick, phase_offset};
-use crate::output::sender::OutputTx;
+use crate::output::OutputTx;
 use actix::prelude::*;
 use limelight_shared::ids::CanvasId;
 use metrics::{Counter, Histogram};

@@ -1,13 +1,27 @@
-//! sACN (E1.31) output of a canvas: which universes carry which pixels
-//! ([`UniverseMap`]), how packets are encoded ([`encoder`]), and the sender thread
-//! that paces them onto the network ([`sender`]).
+//! Output of a canvas: the [`Output`] trait every wire protocol implements, the
+//! thread that runs one, and the sACN (E1.31) output: which universes carry which
+//! pixels ([`UniverseMap`]), how packets are encoded ([`encoder`]) and the sACN
+//! output itself ([`sender`]). A [`Recording`] output keeps what it is given, for
+//! tests.
+//!
+//! A canvas hands each frame to its output through a one-frame slot and never waits
+//! for it: when the output is behind, the newest frame wins and the ones it replaced
+//! are counted (`limelight_output_frames_dropped_total`).
 
 pub mod encoder;
+mod recording;
 pub mod sender;
+mod slot;
 mod universes;
 
-pub use sender::{OutputConfig, OutputHandle, spawn_output};
+pub use recording::{Recorded, Recording};
+pub use sender::{OutputConfig, spawn_output};
 pub use universes::{UniverseMap, UniverseSpan};
+
+use slot::{FrameSlot, Taken};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// The UDP port of sACN.
 pub const SACN_PORT: u16 = 5568;
@@ -16,6 +30,116 @@ pub const SACN_PORT: u16 = 5568;
 pub fn multicast_group(universe: u16) -> std::net::Ipv4Addr {
     let [hi, lo] = universe.to_be_bytes();
     std::net::Ipv4Addr::new(239, 255, hi, lo)
+}
+
+/// One way of putting a canvas's frames on the wire: sACN today, Art-Net and DDP
+/// to come. It runs on a thread of its own (see [`spawn`]); nothing it does holds
+/// up the canvas, and no API or database work runs on its thread.
+pub trait Output: Send + 'static {
+    /// Put a frame (RGB bytes, 3 a pixel) out. `again`: it is the last frame sent
+    /// once more, because none came for a keep-alive interval.
+    fn send(&mut self, rgb: &[u8], again: bool);
+    /// The stream ends on purpose (sACN: Stream_Terminated on every universe).
+    fn terminate(&mut self);
+    /// How long without a new frame before the last one is sent again, so that
+    /// receivers never time out while a canvas restarts.
+    fn keepalive(&self) -> Duration;
+}
+
+/// The canvas side of an output: hands frames over without waiting.
+#[derive(Debug, Clone)]
+pub struct OutputTx {
+    slot: Arc<FrameSlot>,
+}
+
+impl OutputTx {
+    /// Hand a frame to the output. One it has not taken yet is replaced (and
+    /// counted as dropped): the newest frame wins.
+    pub fn send(&self, rgb: Arc<[u8]>) {
+        self.slot.put(rgb);
+    }
+
+    /// Frames replaced before the output took them.
+    pub fn dropped(&self) -> u64 {
+        self.slot.dropped()
+    }
+}
+
+/// Owner of an output thread: stops it and waits for the stream's end.
+#[derive(Debug)]
+pub struct OutputHandle {
+    slot: Arc<FrameSlot>,
+    join: Option<JoinHandle<()>>,
+}
+
+impl OutputHandle {
+    /// The canvas's side.
+    pub fn sender(&self) -> OutputTx {
+        OutputTx {
+            slot: self.slot.clone(),
+        }
+    }
+
+    /// End the stream (the output's [`Output::terminate`]) and wait until it has.
+    pub fn stop(mut self) {
+        self.stop_inner();
+    }
+
+    fn stop_inner(&mut self) {
+        self.slot.stop();
+        if let Some(join) = self.join.take()
+            && join.join().is_err()
+        {
+            tracing::error!("output thread panicked");
+        }
+    }
+}
+
+impl Drop for OutputHandle {
+    fn drop(&mut self) {
+        if self.join.is_some() {
+            self.stop_inner();
+        }
+    }
+}
+
+/// Run `output` for canvas `canvas` on a thread named `name`, at real-time priority
+/// `thread_priority` (0: normal scheduling).
+pub fn spawn(
+    mut output: impl Output,
+    canvas: i64,
+    name: String,
+    thread_priority: u8,
+) -> std::io::Result<OutputHandle> {
+    let dropped = metrics::counter!(
+        "limelight_output_frames_dropped_total",
+        "canvas" => canvas.to_string()
+    );
+    let slot = Arc::new(FrameSlot::new(dropped));
+    let frames = slot.clone();
+    let join = std::thread::Builder::new().name(name).spawn(move || {
+        crate::realtime::enter_frame_thread(thread_priority);
+        let mut last: Option<Arc<[u8]>> = None;
+        loop {
+            match frames.take(output.keepalive()) {
+                Taken::Frame(rgb) => {
+                    output.send(&rgb, false);
+                    last = Some(rgb);
+                }
+                Taken::Nothing => {
+                    if let Some(rgb) = &last {
+                        output.send(rgb, true);
+                    }
+                }
+                Taken::Stop => break,
+            }
+        }
+        output.terminate();
+    })?;
+    Ok(OutputHandle {
+        slot,
+        join: Some(join),
+    })
 }
 
 #[cfg(test)]

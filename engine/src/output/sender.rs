@@ -1,29 +1,24 @@
-//! The sender thread of one canvas. Frames arrive over a small bounded channel from
-//! the canvas actor; the thread maps them onto universes, encodes E1.31 and sends it.
-//! No API, database or render work ever runs here, and nothing here waits on them.
+//! The sACN output of one canvas, run on its own thread by [`super::spawn`]: it maps
+//! each frame onto universes, encodes E1.31 and sends it. No API, database or render
+//! work ever runs here, and nothing here waits on them.
 //!
 //! - `every_frame` mode sends each universe on each frame; `on_change` sends a
 //!   universe when its data changed and otherwise every keep-alive interval.
 //! - If no frame arrives for a keep-alive interval (a canvas restarting, say), the
 //!   last frame is repeated so receivers never see the 2.5 s data-loss timeout.
+//! - When this thread is behind, the newest frame wins (see [`super::OutputTx`]).
 //! - With a sync universe, one sync packet follows the data of each frame.
 //! - On stop, three packets with Stream_Terminated go out for every universe.
 
 use super::encoder::Encoder;
-use super::{SACN_PORT, UniverseMap, multicast_group};
+use super::{Output, OutputHandle, SACN_PORT, UniverseMap, multicast_group};
 use limelight_shared::canvas::{ChannelOrder, Destination, SendMode};
 use metrics::Counter;
 use std::net::{SocketAddr, UdpSocket};
-use std::sync::Arc;
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 /// Packets with Stream_Terminated sent per universe when a stream stops on purpose.
 const TERMINATE_PACKETS: usize = 3;
-/// Frames that may wait for the sender; more means the sender is behind, and the
-/// newest frame wins.
-const QUEUE_DEPTH: usize = 2;
 
 /// Everything the sender needs to know about a canvas's output.
 #[derive(Debug, Clone)]
@@ -58,76 +53,7 @@ pub struct OutputConfig {
     pub thread_priority: u8,
 }
 
-enum Msg {
-    Frame(Arc<[u8]>),
-    Stop,
-}
-
-/// The canvas side of a sender thread.
-#[derive(Debug, Clone)]
-pub struct OutputTx {
-    tx: SyncSender<Msg>,
-    dropped: Counter,
-}
-
-impl std::fmt::Debug for Msg {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Msg::Frame(d) => write!(f, "Frame({} bytes)", d.len()),
-            Msg::Stop => f.write_str("Stop"),
-        }
-    }
-}
-
-impl OutputTx {
-    /// Hand a frame (RGB bytes, 3 a pixel) to the sender without waiting. If the
-    /// sender is behind, the frame is dropped and counted.
-    pub fn send(&self, rgb: Arc<[u8]>) {
-        if let Err(TrySendError::Full(_)) = self.tx.try_send(Msg::Frame(rgb)) {
-            self.dropped.increment(1);
-        }
-    }
-}
-
-/// Owner of a sender thread: stops it and waits for the terminate packets.
-#[derive(Debug)]
-pub struct OutputHandle {
-    tx: OutputTx,
-    join: Option<JoinHandle<()>>,
-}
-
-impl OutputHandle {
-    /// A sender for the canvas actor.
-    pub fn sender(&self) -> OutputTx {
-        self.tx.clone()
-    }
-
-    /// Stop sending: Stream_Terminated goes out for every universe, then the thread
-    /// ends. Blocks until it has.
-    pub fn stop(mut self) {
-        self.stop_inner();
-    }
-
-    fn stop_inner(&mut self) {
-        // A blocking send: the stop must not be lost behind queued frames.
-        let _ = self.tx.tx.send(Msg::Stop);
-        if let Some(join) = self.join.take()
-            && join.join().is_err()
-        {
-            tracing::error!("sACN sender thread panicked");
-        }
-    }
-}
-
-impl Drop for OutputHandle {
-    fn drop(&mut self) {
-        if self.join.is_some() {
-            self.stop_inner();
-        }
-    }
-}
-
-/// Start the sender thread of a canvas.
+/// Start the sACN output of a canvas on a thread of its own.
 pub fn spawn_output(config: OutputConfig) -> std::io::Result<OutputHandle> {
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(config.bind),
@@ -140,20 +66,13 @@ pub fn spawn_output(config: OutputConfig) -> std::io::Result<OutputHandle> {
     if let Some(interface) = config.multicast_interface {
         socket.set_multicast_if_v4(&interface)?;
     }
-    let socket: UdpSocket = socket.into();
-    let (tx, rx) = sync_channel(QUEUE_DEPTH);
-    let dropped = metrics::counter!("limelight_output_frames_dropped_total", "canvas" => config.canvas.to_string());
-    let worker = Worker::new(config, socket);
-    let join = std::thread::Builder::new()
-        .name(format!("sacn-{}", worker.config.canvas))
-        .spawn(move || worker.run(rx))?;
-    Ok(OutputHandle {
-        tx: OutputTx { tx, dropped },
-        join: Some(join),
-    })
+    let (canvas, priority) = (config.canvas, config.thread_priority);
+    let sacn = Sacn::new(config, socket.into());
+    super::spawn(sacn, canvas, format!("sacn-{canvas}"), priority)
 }
 
-struct Worker {
+/// The sACN output: one socket, the encoder, and what each universe last carried.
+struct Sacn {
     config: OutputConfig,
     socket: UdpSocket,
     encoder: Encoder,
@@ -167,7 +86,7 @@ struct Worker {
     frames_sent: Counter,
 }
 
-impl Worker {
+impl Sacn {
     fn new(config: OutputConfig, socket: UdpSocket) -> Self {
         let universes = config.map.spans().len();
         let canvas = config.canvas.to_string();
@@ -188,25 +107,6 @@ impl Worker {
             frames_sent: metrics::counter!("limelight_output_frames_sent_total", "canvas" => canvas),
             config,
         }
-    }
-
-    fn run(mut self, rx: Receiver<Msg>) {
-        crate::realtime::enter_frame_thread(self.config.thread_priority);
-        let mut have_frame = false;
-        loop {
-            match rx.recv_timeout(self.config.keepalive) {
-                Ok(Msg::Frame(rgb)) => {
-                    self.order_channels(&rgb);
-                    have_frame = true;
-                    self.send_frame(false);
-                }
-                Ok(Msg::Stop) | Err(RecvTimeoutError::Disconnected) => break,
-                // Rendering stalled: repeat the last frame so receivers keep it.
-                Err(RecvTimeoutError::Timeout) if have_frame => self.send_frame(true),
-                Err(RecvTimeoutError::Timeout) => {}
-            }
-        }
-        self.terminate();
     }
 
     fn order_channels(&mut self, rgb: &[u8]) {
@@ -261,7 +161,7 @@ impl Worker {
         self.frames_sent.increment(1);
     }
 
-    fn terminate(&mut self) {
+    fn terminate_streams(&mut self) {
         for _ in 0..TERMINATE_PACKETS {
             for index in 0..self.config.map.spans().len() {
                 let span = self.config.map.spans()[index].clone();
@@ -304,5 +204,22 @@ impl Worker {
                 tracing::debug!(error = %e, universe, "sACN send failed");
             }
         }
+    }
+}
+
+impl Output for Sacn {
+    fn send(&mut self, rgb: &[u8], again: bool) {
+        if !again {
+            self.order_channels(rgb);
+        }
+        self.send_frame(again);
+    }
+
+    fn terminate(&mut self) {
+        self.terminate_streams();
+    }
+
+    fn keepalive(&self) -> Duration {
+        self.config.keepalive
     }
 }
