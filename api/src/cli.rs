@@ -4,6 +4,7 @@
 //! - `limelight` (or `limelight serve`): run Limelight.
 //! - `limelight check-scenes [DIR]`: check scene files (default `scenes/`), printing
 //!   every problem with file, line and field; exits 1 if any.
+//! - `limelight openapi`: print the OpenAPI document the server serves.
 //!
 //! Configuration: `LIMELIGHT_CONFIG` names a TOML file (default `limelight.toml` if it
 //! exists); `LIMELIGHT_*` variables override it.
@@ -14,7 +15,7 @@ use anyhow::Context;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: limelight [serve | check-scenes [DIR] | --help | --version]";
+const USAGE: &str = "usage: limelight [serve | check-scenes [DIR] | openapi | --help | --version]";
 
 /// Run the command line with the process's arguments; the exit code.
 pub fn main() -> ExitCode {
@@ -22,6 +23,10 @@ pub fn main() -> ExitCode {
     let result = match args.first().map(String::as_str) {
         None | Some("serve") => serve(),
         Some("check-scenes") => return check_scenes(args.get(1).map_or("scenes", String::as_str)),
+        Some("openapi") => {
+            say(crate::openapi_json());
+            return ExitCode::SUCCESS;
+        }
         Some("--help" | "-h") => {
             say(USAGE);
             return ExitCode::SUCCESS;

@@ -10,6 +10,8 @@
 //! - `routes/`: one module per resource; handlers are thin.
 //! - `ws/`: the operator WebSocket, one session task per connection.
 //! - [`metrics`]: the Prometheus recorder and metric names.
+//! - `openapi`: the OpenAPI document generated from the route table, and its
+//!   reference page.
 //! - `pinning`: HTTP workers on cores of their own, when configured.
 //! - `request_id`: the `X-Request-Id` of each request, in its answer, logs and errors.
 //! - [`Server`]: starting and stopping the whole thing.
@@ -20,12 +22,13 @@ pub mod cli;
 pub mod config;
 pub mod error;
 pub mod metrics;
+mod openapi;
 mod pinning;
 mod request_id;
 mod routes;
 mod ws;
 
-pub use routes::{OPENAPI, route_table};
+pub use routes::{openapi_json, route_table};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServerHandle, ServiceResponse};

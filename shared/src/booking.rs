@@ -12,6 +12,7 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
 /// Body of `POST /api/v1/sessions/{id}/holds` and `…/bookings`: a number of places
 /// (general admission) or named seats (all of them, or none).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlaceRequest {
     /// Places wanted, 1-100, for a session without a seat map.
@@ -75,6 +76,7 @@ impl PlaceRequest {
 
 /// Where a hold or booking stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BookingState {
     /// Held for the attendee until `expires_at`.
@@ -130,6 +132,7 @@ impl std::str::FromStr for BookingState {
 
 /// A hold or a booking. A hold that is confirmed keeps its id.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Booking {
     /// Id (a UUID).
     pub id: String,
@@ -151,6 +154,7 @@ pub struct Booking {
 
 /// What a session has left: `booked + held + offered + available = capacity`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Availability {
     /// The session.
     pub session: SessionId,
@@ -179,6 +183,7 @@ pub const MAX_PARTY: u32 = MAX_PER_REQUEST;
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WaitlistTier {
     /// Offered first.
@@ -211,6 +216,7 @@ impl std::str::FromStr for WaitlistTier {
 
 /// Where a waitlist entry stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WaitlistState {
     /// In line.
@@ -263,6 +269,7 @@ impl std::str::FromStr for WaitlistState {
 
 /// Body of `POST /api/v1/sessions/{id}/waitlist`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct JoinWaitlist {
     /// Places wanted together, 1-100.
@@ -277,6 +284,7 @@ pub struct JoinWaitlist {
 
 /// An entry on a session's waitlist.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WaitlistEntry {
     /// Id (a UUID).
     pub id: String,
@@ -303,6 +311,7 @@ pub struct WaitlistEntry {
 
 /// A page of a session's waitlist, in offer order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WaitlistPage {
     /// The entries.
     pub items: Vec<WaitlistEntry>,

@@ -14,6 +14,7 @@ pub const MAX_SOURCE_NAME_LEN: usize = 63;
 
 /// A canvas as configured by a user.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CanvasSpec {
     /// Unique display name.
@@ -36,6 +37,8 @@ fn white() -> Rgb {
 
 /// A validated canvas name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct CanvasName(String);
 
@@ -66,6 +69,7 @@ impl From<CanvasName> for String {
 
 /// sACN output of a canvas.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct OutputSpec {
     /// First universe; the canvas uses as many consecutive universes as its pixels need.
@@ -103,6 +107,8 @@ pub struct OutputSpec {
 
 /// A unicast receiver, `ip:port`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct Destination(pub SocketAddr);
 
@@ -123,6 +129,8 @@ impl From<Destination> for String {
 
 /// A source name that fits the 64-byte sACN field.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct SourceName(String);
 
@@ -155,6 +163,12 @@ impl From<SourceName> for String {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "u32", into = "u32")]
 pub struct KeepaliveMs(u32);
+
+crate::openapi::schema!(
+    KeepaliveMs,
+    "KeepaliveMs",
+    crate::openapi::integer(200, 1000)
+);
 
 impl KeepaliveMs {
     /// The interval in milliseconds.
@@ -189,6 +203,7 @@ impl From<KeepaliveMs> for u32 {
 
 /// Colour channel order on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum ChannelOrder {
     /// Red, green, blue.
@@ -222,6 +237,7 @@ impl ChannelOrder {
 
 /// How pixels are spread across universes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Packing {
     /// Whole pixels per universe (`pixels_per_universe`, 170 uses 510 channels).
@@ -233,6 +249,7 @@ pub enum Packing {
 
 /// When universes are sent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SendMode {
     /// Every universe on every frame.
@@ -244,6 +261,7 @@ pub enum SendMode {
 
 /// A canvas as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Canvas {
     /// Database id.
     pub id: CanvasId,
@@ -256,6 +274,7 @@ pub struct Canvas {
 
 /// A span of consecutive universes, both ends inclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct UniverseRange {
     /// First universe.
     pub first: u16,
@@ -265,6 +284,7 @@ pub struct UniverseRange {
 
 /// What a canvas shows right now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CanvasState {
     /// The canvas.
     pub id: CanvasId,

@@ -10,6 +10,7 @@ pub const MAX_FADE_MS: u32 = 3_600_000;
 
 /// Put a scene on a canvas, crossfading from what shows now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct TriggerScene {
     /// Scene name.
@@ -27,6 +28,7 @@ pub struct TriggerScene {
 
 /// Switch blackout on or off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetBlackout {
     /// On or off.
@@ -35,6 +37,7 @@ pub struct SetBlackout {
 
 /// Switch emergency override on or off.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetEmergency {
     /// On or off.
@@ -43,6 +46,7 @@ pub struct SetEmergency {
 
 /// Set a master level (a canvas master or the grand master).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetMaster {
     /// Level in percent, 0-100.
@@ -51,6 +55,7 @@ pub struct SetMaster {
 
 /// The grand master, which scales every canvas.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct GrandMaster {
     /// Level in percent, 0-100.
     pub level: Percent,

@@ -38,6 +38,15 @@ pub const DEFAULT_PANIC_FADE_MS: u32 = 1000;
 #[serde(into = "String")]
 pub struct CueNumber(String);
 
+crate::openapi::schema!(
+    CueNumber,
+    "CueNumber",
+    crate::openapi::pattern(
+        "^[A-Za-z0-9._-]{1,16}$",
+        "A cue number such as \"1\", \"1.5\" or \"12A\""
+    )
+);
+
 impl CueNumber {
     /// The number as text.
     pub fn as_str(&self) -> &str {
@@ -97,6 +106,7 @@ impl<'de> Deserialize<'de> for CueNumber {
 
 /// What happens after a cue fires.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ContinueMode {
     /// Wait for the next GO.
@@ -110,6 +120,7 @@ pub enum ContinueMode {
 
 /// One cue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CueSpec {
     /// Its number, unique in the list.
@@ -136,6 +147,7 @@ pub struct CueSpec {
 
 /// A cue list document, as stored and as written over REST.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CueListSpec {
     /// Unique name.
@@ -199,6 +211,7 @@ impl CueListSpec {
 
 /// A stored cue list.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CueList {
     /// Its id.
     pub id: CueListId,
@@ -210,6 +223,7 @@ pub struct CueList {
 /// A command to a canvas's cue playback, over REST (`POST /canvases/{id}/cues`) or
 /// the WebSocket (`{"type": "cue", "canvas": …, "command": {…}}`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub enum CueCommand {
     /// Take a cue list by hand (an override of the schedule for `scope`) and fire
@@ -245,6 +259,7 @@ fn default_panic_fade() -> u32 {
 
 /// Fade every canvas to black (`POST /api/v1/panic`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Panic {
     /// Fade time in milliseconds.
@@ -254,6 +269,7 @@ pub struct Panic {
 
 /// Where a canvas's cue playback stands, in its live state.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Playhead {
     /// The list loaded.
     pub cue_list: CueListId,
@@ -269,6 +285,7 @@ pub struct Playhead {
 
 /// Why a cue fired, or what else happened to the playback.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CueAction {
     /// An operator's GO.
@@ -291,6 +308,7 @@ pub enum CueAction {
 
 /// A cue fired on a canvas, or its playback changed: sent to every console.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct CueEvent {
     /// The canvas.
     pub canvas: CanvasId,

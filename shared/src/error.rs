@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 
 /// What went wrong, for programs. The HTTP status follows from the code.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// The body is not valid JSON, or not of the expected shape.
@@ -100,8 +101,60 @@ pub enum ErrorCode {
     Internal,
 }
 
+impl ErrorCode {
+    /// Every code, in declaration order.
+    pub const ALL: &[ErrorCode] = &[
+        ErrorCode::InvalidJson,
+        ErrorCode::ValidationFailed,
+        ErrorCode::InvalidScene,
+        ErrorCode::PayloadTooLarge,
+        ErrorCode::UnsupportedMediaType,
+        ErrorCode::Unauthorized,
+        ErrorCode::TokenExpired,
+        ErrorCode::Forbidden,
+        ErrorCode::NotFound,
+        ErrorCode::UnknownCanvas,
+        ErrorCode::UnknownScene,
+        ErrorCode::UnknownUser,
+        ErrorCode::UnknownSchedule,
+        ErrorCode::UnknownCueList,
+        ErrorCode::UnknownCue,
+        ErrorCode::UnknownVenue,
+        ErrorCode::UnknownEvent,
+        ErrorCode::UnknownSession,
+        ErrorCode::UnknownIncident,
+        ErrorCode::UnknownBooking,
+        ErrorCode::UnknownSeats,
+        ErrorCode::SoldOut,
+        ErrorCode::SeatsTaken,
+        ErrorCode::LimitReached,
+        ErrorCode::HoldExpired,
+        ErrorCode::BookingGone,
+        ErrorCode::BookingClosed,
+        ErrorCode::IdempotencyConflict,
+        ErrorCode::AlreadyWaiting,
+        ErrorCode::PlacesAvailable,
+        ErrorCode::NotWaiting,
+        ErrorCode::PartyTooLarge,
+        ErrorCode::UnknownPoll,
+        ErrorCode::UnknownMessage,
+        ErrorCode::UnknownQuestion,
+        ErrorCode::PollClosed,
+        ErrorCode::NotInRoom,
+        ErrorCode::RateLimited,
+        ErrorCode::CueRefused,
+        ErrorCode::Conflict,
+        ErrorCode::MethodNotAllowed,
+        ErrorCode::SlowConsumer,
+        ErrorCode::BadMessage,
+        ErrorCode::Unavailable,
+        ErrorCode::Internal,
+    ];
+}
+
 /// The JSON body of every error answer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ErrorBody {
     /// Machine-readable code.
     pub code: ErrorCode,
@@ -110,4 +163,69 @@ pub struct ErrorBody {
     /// The request's id (`X-Request-Id`), to find its lines in the server log.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+}
+
+#[cfg(test)]
+mod all_codes {
+    use super::ErrorCode;
+
+    /// A new code fails to compile here until it is given a place, and then this
+    /// test until it is in `ALL`.
+    fn place(code: ErrorCode) -> usize {
+        match code {
+            ErrorCode::InvalidJson => 0,
+            ErrorCode::ValidationFailed => 1,
+            ErrorCode::InvalidScene => 2,
+            ErrorCode::PayloadTooLarge => 3,
+            ErrorCode::UnsupportedMediaType => 4,
+            ErrorCode::Unauthorized => 5,
+            ErrorCode::TokenExpired => 6,
+            ErrorCode::Forbidden => 7,
+            ErrorCode::NotFound => 8,
+            ErrorCode::UnknownCanvas => 9,
+            ErrorCode::UnknownScene => 10,
+            ErrorCode::UnknownUser => 11,
+            ErrorCode::UnknownSchedule => 12,
+            ErrorCode::UnknownCueList => 13,
+            ErrorCode::UnknownCue => 14,
+            ErrorCode::UnknownVenue => 15,
+            ErrorCode::UnknownEvent => 16,
+            ErrorCode::UnknownSession => 17,
+            ErrorCode::UnknownIncident => 18,
+            ErrorCode::UnknownBooking => 19,
+            ErrorCode::UnknownSeats => 20,
+            ErrorCode::SoldOut => 21,
+            ErrorCode::SeatsTaken => 22,
+            ErrorCode::LimitReached => 23,
+            ErrorCode::HoldExpired => 24,
+            ErrorCode::BookingGone => 25,
+            ErrorCode::BookingClosed => 26,
+            ErrorCode::IdempotencyConflict => 27,
+            ErrorCode::AlreadyWaiting => 28,
+            ErrorCode::PlacesAvailable => 29,
+            ErrorCode::NotWaiting => 30,
+            ErrorCode::PartyTooLarge => 31,
+            ErrorCode::UnknownPoll => 32,
+            ErrorCode::UnknownMessage => 33,
+            ErrorCode::UnknownQuestion => 34,
+            ErrorCode::PollClosed => 35,
+            ErrorCode::NotInRoom => 36,
+            ErrorCode::RateLimited => 37,
+            ErrorCode::CueRefused => 38,
+            ErrorCode::Conflict => 39,
+            ErrorCode::MethodNotAllowed => 40,
+            ErrorCode::SlowConsumer => 41,
+            ErrorCode::BadMessage => 42,
+            ErrorCode::Unavailable => 43,
+            ErrorCode::Internal => 44,
+        }
+    }
+
+    #[test]
+    fn all_lists_every_code_once_in_order() {
+        for (i, code) in ErrorCode::ALL.iter().enumerate() {
+            assert_eq!(place(*code), i, "{code:?}");
+        }
+        assert_eq!(ErrorCode::ALL.len(), 45);
+    }
 }

@@ -17,6 +17,8 @@ pub const MAX_HOLD_TTL_S: u32 = 86_400;
 
 /// A title: 1-200 characters, no leading or trailing spaces, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct Title(String);
 
@@ -52,6 +54,8 @@ impl From<Title> for String {
 
 /// Free text of at most 10,000 characters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct Text(String);
 
@@ -84,6 +88,7 @@ impl From<Text> for String {
 #[derive(
     Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
 )]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Urgency {
     /// Low.
@@ -99,6 +104,7 @@ pub enum Urgency {
 
 /// What kind of event.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventKind {
     /// A conference with sessions.
@@ -113,6 +119,7 @@ pub enum EventKind {
 
 /// Where an event stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EventStatus {
     /// Being prepared; attendees do not see it.
@@ -126,6 +133,7 @@ pub enum EventStatus {
 
 /// Where an incident stands.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum IncidentStatus {
     /// Reported.
@@ -139,6 +147,7 @@ pub enum IncidentStatus {
 
 /// Body of `POST /api/v1/venues` and `PUT /api/v1/venues/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct VenueSpec {
     /// Unique name.
@@ -155,6 +164,7 @@ pub struct VenueSpec {
 
 /// A stored venue.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Venue {
     /// Id.
     pub id: VenueId,
@@ -169,6 +179,7 @@ pub struct Venue {
 
 /// Body of `POST /api/v1/events` and `PUT /api/v1/events/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct EventSpec {
     /// The venue it happens at.
@@ -198,6 +209,7 @@ pub struct EventSpec {
 
 /// A stored event.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Event {
     /// Id.
     pub id: EventId,
@@ -212,6 +224,7 @@ pub struct Event {
 
 /// One row of numbered seats: `A-1` … `A-{seats}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SeatRow {
     /// The row's label: 1-8 letters or digits.
@@ -225,6 +238,7 @@ pub struct SeatRow {
 
 /// The rows of a seated session.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SeatMap {
     /// The rows, front to back.
@@ -291,6 +305,7 @@ impl SeatMap {
 
 /// How a session's waitlist offers freed seats.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum WaitlistOrder {
     /// The first in line gets the next offer, and waits until enough seats are free.
@@ -306,6 +321,7 @@ fn default_hold_ttl() -> u32 {
 
 /// Body of `POST /api/v1/events/{id}/sessions` and `PUT /api/v1/sessions/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SessionSpec {
     /// Title on the agenda.
@@ -337,6 +353,7 @@ pub struct SessionSpec {
 
 /// A stored session.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Session {
     /// Id.
     pub id: SessionId,
@@ -353,6 +370,7 @@ pub struct Session {
 
 /// Body of `POST /api/v1/incidents` and `PUT /api/v1/incidents/{id}`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct IncidentSpec {
     /// What happened.
@@ -373,6 +391,7 @@ pub struct IncidentSpec {
 
 /// A stored incident.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Incident {
     /// Id.
     pub id: IncidentId,
@@ -392,6 +411,7 @@ pub const MAX_LIMIT: u32 = 500;
 
 /// Paging and sorting of a list: `?page=2&limit=20&sort=-starts_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Paging {
     /// Page number, from 1.
     pub page: u32,

@@ -19,6 +19,8 @@
 //! - [`audit`]: audit-log entries and pages.
 //! - [`ws`]: the operator WebSocket protocol.
 //! - [`error`]: machine-readable error codes and the error body.
+//! - `openapi`: JSON Schemas of the types whose JSON is not their Rust shape (with
+//!   the `openapi` feature).
 
 pub mod audit;
 pub mod booking;
@@ -28,6 +30,7 @@ pub mod cues;
 pub mod error;
 pub mod events;
 pub mod ids;
+mod openapi;
 pub mod room;
 pub mod scene;
 pub mod schedule;

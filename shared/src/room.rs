@@ -17,6 +17,7 @@ pub const RESULTS_PER_SECOND: u32 = 10;
 
 /// A chat message.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ChatMessage {
     /// Id (a UUID).
     pub id: String,
@@ -36,6 +37,7 @@ pub struct ChatMessage {
 
 /// Whether a poll takes one choice or several.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PollKind {
     /// One option.
@@ -47,6 +49,7 @@ pub enum PollKind {
 
 /// Whether a poll takes votes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum PollStatus {
     /// Created, not yet open.
@@ -59,6 +62,7 @@ pub enum PollStatus {
 
 /// Body of `POST /api/v1/sessions/{id}/room/polls`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewPoll {
     /// The question, 1-500 characters.
@@ -79,6 +83,7 @@ fn yes() -> bool {
 
 /// A poll with its results.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Poll {
     /// Id (a UUID).
     pub id: String,
@@ -100,6 +105,7 @@ pub struct Poll {
 
 /// A question in the Q&A.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Question {
     /// Id (a UUID).
     pub id: String,
@@ -122,6 +128,7 @@ pub struct Question {
 /// Everything a client needs to show the room; sent on joining and whenever a
 /// client fell behind and missed events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct RoomSnapshot {
     /// The session.
     pub session: SessionId,
@@ -137,6 +144,7 @@ pub struct RoomSnapshot {
 
 /// A moderator's action on a chat message or a question.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Moderation {
     /// Delete a message.
@@ -151,6 +159,7 @@ pub enum Moderation {
 
 /// Body of the moderation routes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Moderate {
     /// What to do.
@@ -159,6 +168,7 @@ pub struct Moderate {
 
 /// Body of `POST /api/v1/sessions/{id}/room/polls/{poll}/status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetPollStatus {
     /// `open` or `closed`.

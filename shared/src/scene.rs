@@ -16,6 +16,7 @@ pub const MAX_NAME_LEN: usize = 64;
 
 /// A scene as written by a user: name, description and layers (bottom first).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SceneSpec {
     /// Unique name, 1-64 characters of letters, digits, `-`, `_` or space.
@@ -30,6 +31,7 @@ pub struct SceneSpec {
 /// A scene file in `scenes/`: a format version, the canvas it was written for, and
 /// the scene itself.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SceneFile {
     /// Format version; must be [`SCENE_FORMAT_VERSION`].
@@ -59,6 +61,8 @@ impl SceneFile {
 
 /// A validated scene name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct SceneName(String);
 
@@ -101,6 +105,8 @@ impl std::fmt::Display for SceneName {
 
 /// The layers of a scene: 1 to [`MAX_LAYERS`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[cfg_attr(feature = "openapi", schema(value_type = Vec<LayerSpec>))]
 #[serde(try_from = "Vec<LayerSpec>", into = "Vec<LayerSpec>")]
 pub struct Layers(Vec<LayerSpec>);
 
@@ -129,6 +135,8 @@ impl From<Layers> for Vec<LayerSpec> {
         l.0
     }
 }
+
+crate::openapi::schema_as!(LayerSpec, "Layer", RawLayer);
 
 /// One layer: an effect composited onto the layers below it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -207,6 +215,7 @@ impl Effect {
 
 /// Names of the effects.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum EffectKind {
     /// See [`Effect::Solid`].
@@ -223,6 +232,7 @@ pub enum EffectKind {
 
 /// How a layer combines with the layers below it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum BlendMode {
     /// The layer covers what is below (by its opacity).
@@ -240,6 +250,7 @@ pub enum BlendMode {
 
 /// A run of pixels: `len` pixels from `start` (0-based).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Region {
     /// First pixel.
@@ -250,6 +261,7 @@ pub struct Region {
 
 /// How a crossfade moves from the old look to the new.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum FadeCurve {
     /// Even pace.
@@ -262,6 +274,7 @@ pub enum FadeCurve {
 /// Every field a layer may carry, as written; [`LayerSpec`] checks which belong to
 /// which effect.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct RawLayer {
     effect: EffectKind,
@@ -445,6 +458,7 @@ impl From<LayerSpec> for RawLayer {
 
 /// A stored scene as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Scene {
     /// Database id.
     pub id: crate::ids::SceneId,

@@ -29,6 +29,15 @@ impl ClockTime {
     }
 }
 
+crate::openapi::schema!(
+    ClockTime,
+    "ClockTime",
+    crate::openapi::pattern(
+        "^([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9])?$",
+        "A time of day, HH:MM or HH:MM:SS"
+    )
+);
+
 impl std::str::FromStr for ClockTime {
     type Err = RangeError;
     fn from_str(s: &str) -> Result<Self, RangeError> {
@@ -60,6 +69,7 @@ impl<'de> Deserialize<'de> for ClockTime {
 
 /// A moment of the sun's day at the venue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum SunEvent {
     /// The sun's upper edge clears the horizon (zenith 90.833°).
@@ -80,6 +90,8 @@ pub enum Targets {
     /// These canvases.
     Canvases(Vec<CanvasId>),
 }
+
+crate::openapi::schema!(Targets, "Targets", crate::openapi::targets());
 
 impl Targets {
     /// Whether `canvas` is a target.
@@ -142,6 +154,8 @@ impl<'de> Deserialize<'de> for Targets {
     }
 }
 
+crate::openapi::schema_as!(Play, "Play", PlayBody);
+
 /// What an entry or an override plays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "PlayBody", into = "PlayBody")]
@@ -164,6 +178,7 @@ pub enum Play {
 
 /// `{"scene": "…", "fade_ms": …, "curve": …}` or `{"cue_list": id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct PlayBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -245,6 +260,8 @@ pub enum DayTime {
     },
 }
 
+crate::openapi::schema_as!(Start, "Start", StartBody);
+
 /// When an entry starts: on `date` (the first day when it recurs), at a clock time or
 /// relative to a sun event.
 ///
@@ -260,6 +277,7 @@ pub struct Start {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct StartBody {
     date: NaiveDate,
@@ -354,6 +372,8 @@ impl From<Start> for StartBody {
     }
 }
 
+crate::openapi::schema_as!(End, "End", EndBody);
+
 /// When an occurrence ends: at the next such clock time or sun event after its
 /// start, or after a duration.
 ///
@@ -372,6 +392,7 @@ pub enum End {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct EndBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -434,6 +455,7 @@ impl From<End> for EndBody {
 
 /// What happens when an occurrence ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "mode", rename_all = "snake_case", deny_unknown_fields)]
 pub enum StopMode {
     /// Fade to what plays next (or to black) over `fade_ms`.
@@ -474,6 +496,7 @@ fn yes() -> bool {
 
 /// A schedule entry as written by the content team.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct ScheduleSpec {
     /// Unique name.
@@ -513,6 +536,7 @@ pub struct ScheduleSpec {
 
 /// A stored schedule entry.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct ScheduleEntry {
     /// Database id.
     pub id: ScheduleId,
@@ -524,6 +548,7 @@ pub struct ScheduleEntry {
 /// How long a manual override lasts: `"next_change"`, `"until_released"` or
 /// `{"for_s": 600}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OverrideScope {
     /// Until the schedule next changes what plays on the canvas.
@@ -549,6 +574,7 @@ impl OverrideScope {
 
 /// An operator's hold on a canvas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OverrideInfo {
     /// The canvas.
     pub canvas: CanvasId,
@@ -566,6 +592,7 @@ pub struct OverrideInfo {
 
 /// Hand a canvas back to the schedule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Release {
     /// Fade to what the schedule plays, in milliseconds; the scheduled entry's own
@@ -576,6 +603,7 @@ pub struct Release {
 
 /// Why something plays on a canvas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Source {
     /// A schedule entry's occurrence.
@@ -598,6 +626,7 @@ pub enum Source {
 
 /// What plays on one canvas at an instant.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Playing {
     /// The canvas.
     pub canvas: CanvasId,
@@ -613,6 +642,7 @@ pub struct Playing {
 
 /// The answer to "what plays at T".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Preview {
     /// The instant asked about.
     pub at: DateTime<FixedOffset>,
@@ -622,6 +652,7 @@ pub struct Preview {
 
 /// How a change moves to the new look.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum Cause {
     /// An entry's occurrence starts and wins.
@@ -638,6 +669,7 @@ pub enum Cause {
 
 /// One change of what plays on a canvas.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Change {
     /// When.
     pub at: DateTime<FixedOffset>,
@@ -658,6 +690,7 @@ pub struct Change {
 
 /// The changes over a range.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Timeline {
     /// Start of the range.
     pub from: DateTime<FixedOffset>,

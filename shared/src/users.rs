@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 /// What a user may do. The permission table lives in the API's `auth` module and in
 /// the README.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     /// Users and system settings, and everything else.
@@ -45,6 +46,7 @@ impl std::str::FromStr for Role {
 
 /// Body of `POST /api/v1/auth/login`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// User name.
@@ -55,6 +57,7 @@ pub struct LoginRequest {
 
 /// Answer to a successful login.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct LoginResponse {
     /// Bearer token (JWT).
     pub token: String,
@@ -66,6 +69,7 @@ pub struct LoginResponse {
 
 /// Body of `POST /api/v1/users`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// User name: 1-64 characters of letters, digits, `.`, `-`, `_`.
@@ -78,6 +82,7 @@ pub struct CreateUser {
 
 /// Body of `PATCH /api/v1/users/{id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct UpdateUser {
     /// New password.
@@ -90,6 +95,7 @@ pub struct UpdateUser {
 
 /// A user as the API returns it (never the password hash).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct User {
     /// Database id.
     pub id: UserId,

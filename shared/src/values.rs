@@ -23,6 +23,12 @@ macro_rules! bounded_int {
         #[serde(try_from = "i64", into = "i64")]
         pub struct $name($repr);
 
+        crate::openapi::schema!(
+            $name,
+            stringify!($name),
+            crate::openapi::integer(i64::from(<$name>::MIN), i64::from(<$name>::MAX))
+        );
+
         impl $name {
             /// Smallest valid value.
             pub const MIN: $repr = $min;
@@ -103,6 +109,12 @@ macro_rules! bounded_float {
         #[derive(Debug, Clone, Copy, PartialEq, PartialOrd, Serialize, Deserialize)]
         #[serde(try_from = "f64", into = "f64")]
         pub struct $name(f64);
+
+        crate::openapi::schema!(
+            $name,
+            stringify!($name),
+            crate::openapi::number(<$name>::MIN, <$name>::MAX)
+        );
 
         impl $name {
             /// Smallest valid value.
@@ -206,6 +218,12 @@ impl std::str::FromStr for Rgb {
         Ok(Self::new(channel(0)?, channel(2)?, channel(4)?))
     }
 }
+
+crate::openapi::schema!(
+    Rgb,
+    "Rgb",
+    crate::openapi::pattern("^#[0-9A-Fa-f]{6}$", "A colour, #RRGGBB")
+);
 
 impl TryFrom<String> for Rgb {
     type Error = RangeError;

@@ -50,6 +50,7 @@ pub const MAX_PREVIEW_FPS: u32 = 30;
 
 /// Messages from a console to the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
 pub enum ClientMessage {
     /// Put a scene on a canvas.
@@ -225,6 +226,7 @@ impl ClientMessage {
 
 /// Messages from the server to a console.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(tag = "type", rename_all = "snake_case")]
 pub enum ServerMessage {
     /// First message after connecting.
@@ -374,6 +376,7 @@ pub enum ServerMessage {
 
 /// A system alert for operators.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Alert {
     /// `emergency_event` or `critical_incident`.
     pub kind: String,

@@ -764,3 +764,62 @@ async fn a_method_a_path_does_not_have_is_405_with_allow() -> Result<()> {
     );
     Ok(())
 }
+
+#[actix_rt::test]
+async fn the_api_reference_is_a_page_of_the_served_document() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let (_, doc) = app.call("GET", "/api/v1/openapi.json", None, None).await?;
+    let operations: usize = doc["paths"]
+        .as_object()
+        .map(|p| {
+            p.values()
+                .filter_map(|o| o.as_object())
+                .map(|o| o.len())
+                .sum()
+        })
+        .unwrap_or_default();
+    ensure!(operations > 80, "{operations} operations");
+    ensure!(
+        doc["paths"]["/api/v1/canvases"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+            ["$ref"]
+            == "#/components/schemas/CanvasSpec",
+        "bodies come from the handlers' types"
+    );
+    let res = reqwest::get(app.url("/api/v1/docs")).await?;
+    let header = |name: &str| {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let (csp, nosniff, kind) = (
+        header("content-security-policy"),
+        header("x-content-type-options"),
+        header("content-type"),
+    );
+    let status = res.status().as_u16();
+    let page = res.text().await?;
+    ensure!(
+        status == 200 && kind.starts_with("text/html"),
+        "{status} {kind}"
+    );
+    ensure!(
+        csp.contains("default-src 'none'")
+            && csp.contains("frame-ancestors 'none'")
+            && nosniff == "nosniff",
+        "{csp} {nosniff}"
+    );
+    ensure!(
+        !page.contains("<script") && !page.contains("https://"),
+        "the page needs nothing from outside"
+    );
+    for expected in [
+        "/api/v1/sessions/{id}/bookings",
+        "schema-CanvasSpec",
+        "Idempotency-Key",
+    ] {
+        ensure!(page.contains(expected), "the page shows {expected}");
+    }
+    Ok(())
+}

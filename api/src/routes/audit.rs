@@ -11,12 +11,14 @@ use serde::Deserialize;
 const MAX_LIMIT: u32 = 500;
 
 /// `?page=&limit=`
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct Paging {
     /// Page number from 1 (default 1).
+    #[param(minimum = 1)]
     page: Option<u32>,
     /// Entries per page, 1-500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
 }
 

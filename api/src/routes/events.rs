@@ -16,10 +16,12 @@ use limelight_shared::ids::{EventId, IncidentId, SessionId, VenueId};
 use serde::Deserialize;
 
 /// `?page=&limit=&sort=` of any list.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
+    #[param(minimum = 1)]
     page: Option<u32>,
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     sort: Option<String>,
 }
@@ -88,10 +90,12 @@ pub async fn delete_venue(
 }
 
 /// `?q=&status=&type=&priority=&venue=&from=&to=` plus paging, of events.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
+    #[param(minimum = 1)]
     page: Option<u32>,
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     sort: Option<String>,
     q: Option<String>,
@@ -244,10 +248,12 @@ pub async fn delete_session(
 }
 
 /// `?status=&priority=&event=` plus paging, of incidents.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentQuery {
+    #[param(minimum = 1)]
     page: Option<u32>,
+    #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
     sort: Option<String>,
     status: Option<IncidentStatus>,

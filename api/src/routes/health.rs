@@ -6,12 +6,22 @@ use limelight_engine::EngineHandle;
 use limelight_shared::error::ErrorCode;
 use metrics_exporter_prometheus::PrometheusHandle;
 
-/// The OpenAPI document, kept beside the routes; a test checks they agree.
-pub const OPENAPI: &str = include_str!("../openapi.json");
+/// The answer of the health and readiness checks.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok` (alive) or `ready` (the database answers).
+    pub status: &'static str,
+    /// The storage backend, `sqlite` or `postgres` (readiness only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub database: Option<&'static str>,
+}
 
 /// `GET /healthz`: the process is up.
 pub async fn healthz() -> HttpResponse {
-    HttpResponse::Ok().json(serde_json::json!({ "status": "ok" }))
+    HttpResponse::Ok().json(Health {
+        status: "ok",
+        database: None,
+    })
 }
 
 /// `GET /readyz`: the database answers.
@@ -20,8 +30,10 @@ pub async fn readyz(engine: web::Data<EngineHandle>) -> Result<HttpResponse, Api
         tracing::warn!(error = %e, "not ready");
         ApiError::new(ErrorCode::Unavailable, "database unavailable")
     })?;
-    Ok(HttpResponse::Ok()
-        .json(serde_json::json!({ "status": "ready", "database": engine.backend() })))
+    Ok(HttpResponse::Ok().json(Health {
+        status: "ready",
+        database: Some(engine.backend()),
+    }))
 }
 
 /// `GET /metrics`: Prometheus text format.
@@ -31,9 +43,38 @@ pub async fn metrics(handle: web::Data<PrometheusHandle>) -> HttpResponse {
         .body(handle.render())
 }
 
-/// `GET /api/v1/openapi.json`
+/// `GET /api/v1/openapi.json`: generated once, from the route table.
 pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
-        .body(OPENAPI)
+        .body(document())
+}
+
+/// The document as JSON.
+pub fn document() -> &'static str {
+    static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    JSON.get_or_init(|| {
+        super::openapi()
+            .to_json()
+            .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    })
+}
+
+/// `GET /api/v1/docs`: the API reference, rendered from the document.
+pub async fn reference() -> HttpResponse {
+    static PAGE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let page = PAGE.get_or_init(|| {
+        let doc = serde_json::from_str(document()).unwrap_or_default();
+        crate::openapi::reference::page(&doc)
+    });
+    HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((
+            "content-security-policy",
+            crate::openapi::reference::CONTENT_SECURITY_POLICY,
+        ))
+        .insert_header(("x-content-type-options", "nosniff"))
+        .insert_header(("x-frame-options", "DENY"))
+        .insert_header(("referrer-policy", "no-referrer"))
+        .body(page.as_str())
 }

@@ -67,7 +67,7 @@ pub async fn delete(
 }
 
 /// `?at=` of a preview: an RFC 3339 instant, now when absent.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct At {
     at: Option<DateTime<FixedOffset>>,
@@ -85,7 +85,7 @@ pub async fn preview(
 }
 
 /// `?from=&to=` of a timeline: from now, for seven days, unless given.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct Range {
     from: Option<DateTime<FixedOffset>>,
