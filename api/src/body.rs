@@ -23,17 +23,61 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             format!("the body is not JSON: {e}"),
         ));
     }
+    // serde reads a struct from an array of its fields too; no body is written so.
+    if bytes.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return Err(ApiError::new(
+            ErrorCode::ValidationFailed,
+            "the body must be a JSON object",
+        ));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
-        let path = e.path().to_string();
-        let inner = e.into_inner();
-        let message = if path == "." {
-            inner.to_string()
-        } else {
-            format!("{path}: {inner}")
-        };
-        ApiError::new(ErrorCode::ValidationFailed, message)
-    })
+    match serde_path_to_error::deserialize(&mut de) {
+        Ok(value) => Ok(value),
+        Err(e)
+            if e.inner()
+                .to_string()
+                .contains("invalid type: floating point") =>
+        {
+            // JSON has one number type: 2.0 is the integer 2. Read such numbers as
+            // integers and try again (from a tree, so without line and column).
+            let mut tree: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|e| ApiError::new(ErrorCode::InvalidJson, e.to_string()))?;
+            integers(&mut tree);
+            serde_path_to_error::deserialize(tree).map_err(|_| shape_error(e))
+        }
+        Err(e) => Err(shape_error(e)),
+    }
+}
+
+/// A body of the wrong shape, naming the field's path.
+fn shape_error(e: serde_path_to_error::Error<serde_json::Error>) -> ApiError {
+    let path = e.path().to_string();
+    let inner = e.into_inner();
+    let message = if path == "." {
+        inner.to_string()
+    } else {
+        format!("{path}: {inner}")
+    };
+    ApiError::new(ErrorCode::ValidationFailed, message)
+}
+
+/// Turn every whole-valued float that fits an integer into that integer.
+fn integers(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Number(n) => {
+            if let Some(f) = n.as_f64().filter(|f| n.is_f64() && f.fract() == 0.0)
+                && f.abs() < 9.007_199_254_740_992e15
+            {
+                // Exact: within f64's integer range.
+                let whole = f as i64;
+                *value = Value::from(whole);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(integers),
+        Value::Object(map) => map.values_mut().for_each(integers),
+        _ => {}
+    }
 }
 
 /// A JSON request body of type `T`, read by [`parse`].
@@ -77,22 +121,36 @@ pub(crate) async fn read(req: &HttpRequest, payload: &mut Payload) -> Result<web
     })
 }
 
+/// Read and parse a body; `None` when it is empty and `optional`.
+async fn body<T: DeserializeOwned>(
+    req: HttpRequest,
+    mut payload: Payload,
+    optional: bool,
+) -> Result<Option<T>, ApiError> {
+    let bytes = read(&req, &mut payload).await?;
+    if optional && bytes.is_empty() {
+        return Ok(None);
+    }
+    if !is_json(&req) {
+        return Err(ApiError::new(
+            ErrorCode::UnsupportedMediaType,
+            "body must be application/json",
+        ));
+    }
+    parse(&bytes).map(Some)
+}
+
 impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
     type Error = ApiError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
+        let read = body(req.clone(), payload.take(), false);
         Box::pin(async move {
-            if !is_json(&req) {
-                return Err(ApiError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    "body must be application/json",
-                ));
+            match read.await? {
+                Some(value) => Ok(Json(value)),
+                None => Err(ApiError::new(ErrorCode::InvalidJson, "a body is needed")),
             }
-            let bytes = read(&req, &mut payload).await?;
-            parse(&bytes).map(Json)
         })
     }
 }
@@ -106,21 +164,8 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
     type Future = Pin<Box<dyn Future<Output = Result<Self, ApiError>>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let bytes = read(&req, &mut payload).await?;
-            if bytes.is_empty() {
-                return Ok(OptionalJson(None));
-            }
-            if !is_json(&req) {
-                return Err(ApiError::new(
-                    ErrorCode::UnsupportedMediaType,
-                    "body must be application/json",
-                ));
-            }
-            parse(&bytes).map(|v| OptionalJson(Some(v)))
-        })
+        let read = body(req.clone(), payload.take(), true);
+        Box::pin(async move { read.await.map(OptionalJson) })
     }
 }
 
@@ -163,6 +208,14 @@ mod tests {
     }
 
     #[test]
+    fn a_whole_number_written_with_a_fraction_is_an_integer() {
+        assert!(parse::<Scene>(b"{\"layers\": [{\"fade_ms\": 250.0}]}").is_ok());
+        let (code, message) = refusal("{\"layers\": [{\"fade_ms\": 2.5}]}");
+        assert_eq!(code, ErrorCode::ValidationFailed, "{message}");
+        assert!(message.starts_with("layers[0].fade_ms: "), "{message}");
+    }
+
+    #[test]
     fn json_of_the_wrong_shape_names_the_field_path() {
         let (code, message) = refusal("{\"layers\": [{\"fade_ms\": 1}, {\"fade_ms\": -1}]}");
         assert_eq!(code, ErrorCode::ValidationFailed);
@@ -173,7 +226,9 @@ mod tests {
             message.contains("layers[0]") && message.contains("fade"),
             "{message}"
         );
-        let (code, message) = refusal("[]");
-        assert_eq!(code, ErrorCode::ValidationFailed, "{message}");
+        for body in ["[]", "[[{\"fade_ms\": 1}]]", "7"] {
+            let (code, message) = refusal(body);
+            assert_eq!(code, ErrorCode::ValidationFailed, "{body}: {message}");
+        }
     }
 }

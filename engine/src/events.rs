@@ -139,10 +139,13 @@ pub fn check_session(spec: &SessionSpec) -> Result<u32, EngineError> {
             spec.hold_ttl_s
         )));
     }
-    if spec.per_user_limit == Some(0) {
-        return Err(EngineError::Invalid(
-            "per_user_limit must be at least 1".into(),
-        ));
+    if let Some(limit) = spec.per_user_limit
+        && (limit == 0 || limit > limelight_shared::events::MAX_SEATS)
+    {
+        return Err(EngineError::Invalid(format!(
+            "per_user_limit must be between 1 and {}, got {limit}",
+            limelight_shared::events::MAX_SEATS
+        )));
     }
     let capacity = match (&spec.seat_map, spec.capacity) {
         (Some(map), given) => {

@@ -12,7 +12,6 @@ pub const MAX_IDEMPOTENCY_KEY_LEN: usize = 200;
 /// Body of `POST /api/v1/sessions/{id}/holds` and `…/bookings`: a number of places
 /// (general admission) or named seats (all of them, or none).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct PlaceRequest {
     /// Places wanted, 1-100, for a session without a seat map.
@@ -22,6 +21,12 @@ pub struct PlaceRequest {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub seats: Option<Vec<String>>,
 }
+
+crate::openapi::schema!(
+    PlaceRequest,
+    "PlaceRequest",
+    crate::openapi::place_request(MAX_PER_REQUEST)
+);
 
 /// What a request asks for, once checked.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -273,6 +278,7 @@ impl std::str::FromStr for WaitlistState {
 #[serde(deny_unknown_fields)]
 pub struct JoinWaitlist {
     /// Places wanted together, 1-100.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100))]
     pub party: u32,
     /// Tier; only staff may put someone in the VIP tier.
     #[serde(default)]

@@ -37,10 +37,14 @@ fn white() -> Rgb {
 
 /// A validated canvas name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct CanvasName(String);
+
+crate::openapi::schema!(
+    CanvasName,
+    "CanvasName",
+    crate::openapi::text(1, 64, crate::openapi::Form::Trimmed)
+);
 
 impl CanvasName {
     /// The name as text.
@@ -107,10 +111,17 @@ pub struct OutputSpec {
 
 /// A unicast receiver, `ip:port`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct Destination(pub SocketAddr);
+
+crate::openapi::schema!(
+    Destination,
+    "Destination",
+    crate::openapi::pattern(
+        r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9]):([0-9]|[1-9][0-9]{1,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5])$",
+        "A receiver, IPv4 address and port"
+    )
+);
 
 impl TryFrom<String> for Destination {
     type Error = RangeError;
@@ -129,10 +140,14 @@ impl From<Destination> for String {
 
 /// A source name that fits the 64-byte sACN field.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct SourceName(String);
+
+crate::openapi::schema!(
+    SourceName,
+    "SourceName",
+    crate::openapi::text(0, 63, crate::openapi::Form::Any)
+);
 
 impl SourceName {
     /// The name as text.

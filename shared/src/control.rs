@@ -17,6 +17,7 @@ pub struct TriggerScene {
     pub scene: String,
     /// Crossfade time in milliseconds (0 cuts).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(maximum = 3_600_000))]
     pub fade_ms: u32,
     /// Shape of the crossfade.
     #[serde(default)]

@@ -38,14 +38,7 @@ pub const DEFAULT_PANIC_FADE_MS: u32 = 1000;
 #[serde(into = "String")]
 pub struct CueNumber(String);
 
-crate::openapi::schema!(
-    CueNumber,
-    "CueNumber",
-    crate::openapi::pattern(
-        "^[A-Za-z0-9._-]{1,16}$",
-        "A cue number such as \"1\", \"1.5\" or \"12A\""
-    )
-);
+crate::openapi::schema!(CueNumber, "CueNumber", crate::openapi::cue_number());
 
 impl CueNumber {
     /// The number as text.
@@ -130,15 +123,18 @@ pub struct CueSpec {
     pub scene: Option<SceneName>,
     /// Fade time in milliseconds (0 cuts).
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(maximum = 3_600_000))]
     pub fade_ms: u32,
     /// Fade shape.
     #[serde(default)]
     pub curve: FadeCurve,
     /// Time from GO to the start of the fade, in milliseconds.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(maximum = 3_600_000))]
     pub pre_wait_ms: u32,
     /// With a continue mode: time to the next cue's GO, in milliseconds.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(maximum = 3_600_000))]
     pub post_wait_ms: u32,
     /// What happens next.
     #[serde(default, rename = "continue")]
@@ -158,8 +154,10 @@ pub struct CueListSpec {
     /// Shortest time between two GOs, in milliseconds: a GO sooner than this after
     /// the last one is refused (a double press on the button).
     #[serde(default = "default_go_protection")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 10_000))]
     pub go_protection_ms: u32,
     /// The cues, in playing order.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1, max_items = 1000))]
     pub cues: Vec<CueSpec>,
 }
 
@@ -249,6 +247,7 @@ pub enum CueCommand {
     Panic {
         /// Fade time in milliseconds.
         #[serde(default = "default_panic_fade")]
+        #[cfg_attr(feature = "openapi", schema(maximum = 3_600_000))]
         fade_ms: u32,
     },
 }
@@ -264,6 +263,7 @@ fn default_panic_fade() -> u32 {
 pub struct Panic {
     /// Fade time in milliseconds.
     #[serde(default = "default_panic_fade")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 3_600_000))]
     pub fade_ms: u32,
 }
 

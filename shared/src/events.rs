@@ -17,10 +17,14 @@ pub const MAX_HOLD_TTL_S: u32 = 86_400;
 
 /// A title: 1-200 characters, no leading or trailing spaces, no control characters.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct Title(String);
+
+crate::openapi::schema!(
+    Title,
+    "Title",
+    crate::openapi::text(1, 200, crate::openapi::Form::Line)
+);
 
 impl Title {
     /// The title as text.
@@ -54,10 +58,14 @@ impl From<Title> for String {
 
 /// Free text of at most 10,000 characters.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct Text(String);
+
+crate::openapi::schema!(
+    Text,
+    "Text",
+    crate::openapi::text(0, 10_000, crate::openapi::Form::Any)
+);
 
 impl Text {
     /// The text.
@@ -156,6 +164,7 @@ pub struct VenueSpec {
     #[serde(default)]
     pub address: Text,
     /// IANA time zone, e.g. `Europe/Paris`.
+    #[cfg_attr(feature = "openapi", schema(schema_with = crate::openapi::time_zone))]
     pub timezone: String,
     /// Whether an emergency also switches every canvas's emergency override on.
     #[serde(default)]
@@ -228,8 +237,10 @@ pub struct Event {
 #[serde(deny_unknown_fields)]
 pub struct SeatRow {
     /// The row's label: 1-8 letters or digits.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9]{1,8}$"))]
     pub row: String,
     /// Seats in the row, numbered from 1.
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100_000))]
     pub seats: u32,
     /// Seats that are never sold (a camera position, a broken seat).
     #[serde(default)]
@@ -336,15 +347,18 @@ pub struct SessionSpec {
     /// Places for general admission. With a seat map it is the number of seats
     /// that can be sold, and may be left out.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(maximum = 100_000))]
     pub capacity: Option<u32>,
     /// Rows of numbered seats; bookings then name their seats.
     #[serde(default)]
     pub seat_map: Option<SeatMap>,
     /// Most places one attendee may hold and book.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 100_000))]
     pub per_user_limit: Option<u32>,
     /// How long a hold lasts, seconds (default 600).
     #[serde(default = "default_hold_ttl")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 86_400))]
     pub hold_ttl_s: u32,
     /// How the waitlist offers freed seats.
     #[serde(default)]
@@ -408,6 +422,8 @@ pub struct Incident {
 pub const DEFAULT_LIMIT: u32 = 50;
 /// Largest page size.
 pub const MAX_LIMIT: u32 = 500;
+/// Highest page number asked for.
+pub const MAX_PAGE: u32 = 1_000_000;
 
 /// Paging and sorting of a list: `?page=2&limit=20&sort=-starts_at`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -430,8 +446,10 @@ impl Paging {
     ) -> Result<Self, RangeError> {
         let page = page.unwrap_or(1);
         let limit = limit.unwrap_or(DEFAULT_LIMIT);
-        if page == 0 {
-            return Err(RangeError("page counts from 1".into()));
+        if page == 0 || page > MAX_PAGE {
+            return Err(RangeError(format!(
+                "page counts from 1 to {MAX_PAGE}, got {page}"
+            )));
         }
         if limit == 0 || limit > MAX_LIMIT {
             return Err(RangeError(format!(

@@ -9,7 +9,9 @@ pub(crate) use build::*;
 mod build {
     use std::borrow::Cow;
     use utoipa::openapi::RefOr;
-    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+    use utoipa::openapi::schema::{
+        AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type,
+    };
 
     /// An integer between `min` and `max`.
     pub(crate) fn integer(min: i64, max: i64) -> RefOr<Schema> {
@@ -26,6 +28,107 @@ mod build {
             .schema_type(Type::Number)
             .minimum(Some(min))
             .maximum(Some(max))
+            .into()
+    }
+
+    /// What Rust's `char::is_whitespace` is, as a regex class body.
+    const WHITESPACE: &str = r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
+    /// What Rust's `char::is_control` is, as a regex class body.
+    const CONTROL: &str = r"\x00-\x1f\x7f-\x9f";
+
+    /// How a text may be written.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) enum Form {
+        /// Any characters.
+        Any,
+        /// No leading or trailing whitespace.
+        Trimmed,
+        /// Trimmed, and no control characters.
+        Line,
+    }
+
+    /// Text of `min` to `max` characters, written in `form`.
+    pub(crate) fn text(min: usize, max: usize, form: Form) -> RefOr<Schema> {
+        let schema = ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(min))
+            .max_length(Some(max));
+        let pattern = match form {
+            Form::Any => None,
+            Form::Trimmed => Some(format!(r"^[^{WHITESPACE}]([\s\S]*[^{WHITESPACE}])?$")),
+            Form::Line => Some(format!(
+                "^[^{WHITESPACE}{CONTROL}]([^{CONTROL}]*[^{WHITESPACE}{CONTROL}])?$"
+            )),
+        };
+        schema.pattern(pattern).into()
+    }
+
+    /// A name of 1 to `max` letters, digits, `-`, `_`, `.` and inner spaces.
+    pub(crate) fn short_name(max: usize) -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(max))
+            .pattern(Some(r"^[\w.-]([\w .-]*[\w.-])?$"))
+            .into()
+    }
+
+    /// An IANA time zone name.
+    pub(crate) fn time_zone() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name())))
+            .description(Some("An IANA time zone, e.g. Europe/Paris"))
+            .into()
+    }
+
+    /// `{"quantity": n}` or `{"seats": [...]}`, exactly one of them.
+    pub(crate) fn place_request(max: u32) -> RefOr<Schema> {
+        let quantity = ObjectBuilder::new()
+            .property(
+                "quantity",
+                ObjectBuilder::new()
+                    .schema_type(Type::Integer)
+                    .minimum(Some(1))
+                    .maximum(Some(max)),
+            )
+            .required("quantity")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        let seats = ObjectBuilder::new()
+            .property(
+                "seats",
+                ArrayBuilder::new()
+                    .items(
+                        ObjectBuilder::new()
+                            .schema_type(Type::String)
+                            .min_length(Some(1)),
+                    )
+                    .min_items(Some(1))
+                    .max_items(Some(max as usize))
+                    .unique_items(true),
+            )
+            .required("seats")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)));
+        OneOfBuilder::new()
+            .item(quantity)
+            .item(seats)
+            .description(Some(
+                "Places of general admission, or named seats of a seated session",
+            ))
+            .into()
+    }
+
+    /// `{"status": "open"}` or `{"status": "closed"}`.
+    pub(crate) fn poll_status_change() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .property(
+                "status",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["open", "closed"])),
+            )
+            .required("status")
+            .additional_properties(Some(AdditionalProperties::FreeForm(false)))
             .into()
     }
 
@@ -57,6 +160,49 @@ mod build {
                     .unique_items(true),
             )
             .description(Some("Every canvas (\"all\") or these canvas ids"))
+            .into()
+    }
+
+    /// `"next_change"`, `"until_released"` or `{"for_s": 1..=max_s}`.
+    pub(crate) fn override_scope(max_s: u32) -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["next_change", "until_released"])),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .property(
+                        "for_s",
+                        ObjectBuilder::new()
+                            .schema_type(Type::Integer)
+                            .minimum(Some(1))
+                            .maximum(Some(max_s)),
+                    )
+                    .required("for_s")
+                    .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+            )
+            .description(Some("How long a manual override lasts"))
+            .into()
+    }
+
+    /// A cue number: its text, or a number (read as its text).
+    pub(crate) fn cue_number() -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some("^[A-Za-z0-9._-]{1,16}$")),
+            )
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::Number)
+                    .minimum(Some(-1e9))
+                    .maximum(Some(1e9))
+                    .multiple_of(Some(0.001)),
+            )
+            .description(Some("A cue number such as \"1\", \"1.5\" or \"12A\""))
             .into()
     }
 

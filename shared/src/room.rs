@@ -60,14 +60,30 @@ pub enum PollStatus {
     Closed,
 }
 
+/// One option of a new poll, 1-200 characters (a schema only: options are strings).
+#[cfg(feature = "openapi")]
+#[derive(Debug)]
+pub struct PollOption;
+
+crate::openapi::schema!(
+    PollOption,
+    "PollOption",
+    crate::openapi::text(1, 200, crate::openapi::Form::Any)
+);
+
 /// Body of `POST /api/v1/sessions/{id}/room/polls`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewPoll {
     /// The question, 1-500 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub question: String,
     /// 2-20 options, 1-200 characters each.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(min_items = 2, max_items = 20, value_type = Vec<PollOption>)
+    )]
     pub options: Vec<String>,
     /// Single or multiple choice.
     #[serde(default)]
@@ -88,8 +104,10 @@ pub struct Poll {
     /// Id (a UUID).
     pub id: String,
     /// The question.
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
     pub question: String,
     /// The options.
+    #[cfg_attr(feature = "openapi", schema(min_items = 2, max_items = 20))]
     pub options: Vec<String>,
     /// Single or multiple choice.
     pub kind: PollKind,
@@ -168,9 +186,14 @@ pub struct Moderate {
 
 /// Body of `POST /api/v1/sessions/{id}/room/polls/{poll}/status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct SetPollStatus {
     /// `open` or `closed`.
     pub status: PollStatus,
 }
+
+crate::openapi::schema!(
+    SetPollStatus,
+    "SetPollStatus",
+    crate::openapi::poll_status_change()
+);

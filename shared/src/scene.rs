@@ -61,10 +61,14 @@ impl SceneFile {
 
 /// A validated scene name.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(value_type = String))]
 #[serde(try_from = "String", into = "String")]
 pub struct SceneName(String);
+
+crate::openapi::schema!(
+    SceneName,
+    "SceneName",
+    crate::openapi::short_name(MAX_NAME_LEN)
+);
 
 impl SceneName {
     /// The name as text.

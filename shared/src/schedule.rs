@@ -184,6 +184,7 @@ struct PlayBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scene: Option<SceneName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 3_600_000))]
     fade_ms: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     curve: Option<FadeCurve>,
@@ -286,6 +287,7 @@ struct StartBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sun: Option<SunEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = -720, maximum = 720))]
     offset_minutes: Option<i32>,
 }
 
@@ -400,8 +402,10 @@ struct EndBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sun: Option<SunEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = -720, maximum = 720))]
     offset_minutes: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2_678_400))]
     duration_s: Option<u32>,
 }
 
@@ -548,7 +552,6 @@ pub struct ScheduleEntry {
 /// How long a manual override lasts: `"next_change"`, `"until_released"` or
 /// `{"for_s": 600}`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum OverrideScope {
     /// Until the schedule next changes what plays on the canvas.
@@ -559,6 +562,12 @@ pub enum OverrideScope {
     /// Until an operator releases it.
     UntilReleased,
 }
+
+crate::openapi::schema!(
+    OverrideScope,
+    "OverrideScope",
+    crate::openapi::override_scope(MAX_OVERRIDE_S)
+);
 
 impl OverrideScope {
     /// Refuse a duration out of range.
@@ -598,6 +607,7 @@ pub struct Release {
     /// Fade to what the schedule plays, in milliseconds; the scheduled entry's own
     /// fade when absent.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(maximum = 3_600_000))]
     pub fade_ms: Option<u32>,
 }
 

@@ -50,8 +50,10 @@ impl std::str::FromStr for Role {
 #[serde(deny_unknown_fields)]
 pub struct LoginRequest {
     /// User name.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub username: String,
     /// Password.
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 256))]
     pub password: String,
 }
 
@@ -73,8 +75,10 @@ pub struct LoginResponse {
 #[serde(deny_unknown_fields)]
 pub struct CreateUser {
     /// User name: 1-64 characters of letters, digits, `.`, `-`, `_`.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub username: String,
     /// Password: at least 8 characters.
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 256))]
     pub password: String,
     /// Role.
     pub role: Role,
@@ -87,6 +91,7 @@ pub struct CreateUser {
 pub struct UpdateUser {
     /// New password.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(min_length = 8, max_length = 256))]
     pub password: Option<String>,
     /// New role.
     #[serde(default)]
@@ -100,6 +105,7 @@ pub struct User {
     /// Database id.
     pub id: UserId,
     /// User name.
+    #[cfg_attr(feature = "openapi", schema(pattern = "^[A-Za-z0-9._-]{1,64}$"))]
     pub username: String,
     /// Role.
     pub role: Role,

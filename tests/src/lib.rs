@@ -374,6 +374,14 @@ impl Client {
         Ok((status, value))
     }
 
+    /// A header of an answer, as text.
+    pub fn header(res: &reqwest::Response, name: &str) -> Option<String> {
+        res.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    }
+
     /// Create a canvas sending unicast to `dest`; its id.
     pub async fn canvas(
         &self,

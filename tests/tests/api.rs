@@ -2,7 +2,7 @@
 
 use anyhow::{Result, ensure};
 use jsonwebtoken::{EncodingKey, Header};
-use limelight_tests::{JWT_SECRET, Receiver, TestApp};
+use limelight_tests::{Client, JWT_SECRET, Receiver, TestApp};
 use serde_json::{Value, json};
 
 fn code(body: &Value) -> &str {
@@ -593,11 +593,7 @@ async fn every_answer_carries_a_request_id_and_errors_name_it() -> Result<()> {
         .header("x-request-id", "venue-proxy-0042")
         .send()
         .await?;
-    let echoed = res
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .map(str::to_owned);
+    let echoed = Client::header(&res, "x-request-id");
     let status = res.status().as_u16();
     let body: Value = res.json().await?;
     ensure!(status == 401, "{status} {body}");
@@ -615,12 +611,7 @@ async fn every_answer_carries_a_request_id_and_errors_name_it() -> Result<()> {
         .header("x-request-id", "not a usable id")
         .send()
         .await?;
-    let generated = res
-        .headers()
-        .get("x-request-id")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or_default()
-        .to_owned();
+    let generated = Client::header(&res, "x-request-id").unwrap_or_default();
     ensure!(
         generated.len() == 32 && generated.bytes().all(|b| b.is_ascii_hexdigit()),
         "an unusable id is replaced by a generated one: {generated:?}"
@@ -742,11 +733,7 @@ async fn a_method_a_path_does_not_have_is_405_with_allow() -> Result<()> {
             .send()
             .await?;
         let status = res.status().as_u16();
-        let allowed = res
-            .headers()
-            .get("allow")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+        let allowed = Client::header(&res, "allow");
         let body: Value = res.json().await?;
         ensure!(
             status == 405
@@ -786,13 +773,7 @@ async fn the_api_reference_is_a_page_of_the_served_document() -> Result<()> {
         "bodies come from the handlers' types"
     );
     let res = reqwest::get(app.url("/api/v1/docs")).await?;
-    let header = |name: &str| {
-        res.headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let header = |name: &str| Client::header(&res, name).unwrap_or_default();
     let (csp, nosniff, kind) = (
         header("content-security-policy"),
         header("x-content-type-options"),

@@ -60,6 +60,22 @@ impl Op {
         self.errors.insert(422);
     }
 
+    /// The `sort` query parameter takes one of `fields`, `-` in front for descending.
+    pub fn sorts(&mut self, fields: &[&str]) {
+        let values: Vec<String> = fields
+            .iter()
+            .flat_map(|f| [(*f).to_owned(), format!("-{f}")])
+            .collect();
+        for param in self.params.iter_mut().filter(|p| p.name == "sort") {
+            param.schema = Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(values.clone()))
+                    .into(),
+            );
+        }
+    }
+
     /// A named type as a reference to its component, which is added.
     pub fn component<T: ToSchema>(&mut self) -> RefOr<Schema> {
         component::<T>(&mut self.schemas)
@@ -433,6 +449,104 @@ pub fn document(docs: Vec<Doc>) -> OpenApi {
         .paths(paths.build())
         .components(Some(components))
         .build()
+}
+
+/// The document as JSON, with what the schema derive writes loosely made exact:
+///
+/// - each `#[serde(flatten)]` (written as `allOf` of the flattened type and the
+///   rest) is merged into one object: the flattened types refuse unknown fields,
+///   so under `allOf` each would refuse the other's;
+/// - each variant of an internally tagged enum (a `oneOf` of objects told apart by
+///   a one-value tag) is closed: serde reads and writes exactly its fields.
+pub fn to_json(doc: &OpenApi) -> serde_json::Result<serde_json::Value> {
+    let mut value = serde_json::to_value(doc)?;
+    let components = value["components"]["schemas"].clone();
+    merge_flattened(&mut value, &components);
+    close_tagged(&mut value);
+    Ok(value)
+}
+
+fn close_tagged(value: &mut serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            if let Some(Value::Array(variants)) = map.get_mut("oneOf") {
+                let tagged = |v: &Value| {
+                    v["properties"].as_object().is_some_and(|props| {
+                        props.iter().any(|(name, p)| {
+                            p["enum"].as_array().is_some_and(|e| e.len() == 1)
+                                && v["required"]
+                                    .as_array()
+                                    .is_some_and(|r| r.iter().any(|n| n == name))
+                        })
+                    })
+                };
+                if !variants.is_empty() && variants.iter().all(tagged) {
+                    for v in variants.iter_mut() {
+                        if let Some(obj) = v.as_object_mut() {
+                            obj.entry("additionalProperties")
+                                .or_insert(Value::Bool(false));
+                        }
+                    }
+                }
+            }
+            map.values_mut().for_each(close_tagged);
+        }
+        Value::Array(items) => items.iter_mut().for_each(close_tagged),
+        _ => {}
+    }
+}
+
+fn merge_flattened(value: &mut serde_json::Value, components: &serde_json::Value) {
+    use serde_json::Value;
+    match value {
+        Value::Object(map) => {
+            for v in map.values_mut() {
+                merge_flattened(v, components);
+            }
+            let Some(Value::Array(parts)) = map.get("allOf") else {
+                return;
+            };
+            let mut properties = serde_json::Map::new();
+            let mut required: Vec<Value> = Vec::new();
+            let mut closed = false;
+            for part in parts {
+                let part = match part["$ref"].as_str() {
+                    Some(r) => {
+                        let mut target =
+                            components[r.rsplit('/').next().unwrap_or_default()].clone();
+                        merge_flattened(&mut target, components);
+                        target
+                    }
+                    None => part.clone(),
+                };
+                let Some(props) = part["properties"].as_object() else {
+                    // Not a plain object: leave the allOf as it is.
+                    return;
+                };
+                properties.extend(props.clone());
+                closed |= part["additionalProperties"] == false;
+                for name in part["required"].as_array().into_iter().flatten() {
+                    if !required.contains(name) {
+                        required.push(name.clone());
+                    }
+                }
+            }
+            map.remove("allOf");
+            map.insert("type".into(), Value::from("object"));
+            map.insert("properties".into(), Value::Object(properties));
+            map.insert("required".into(), Value::Array(required));
+            if closed {
+                map.insert("additionalProperties".into(), Value::Bool(false));
+            }
+        }
+        Value::Array(items) => {
+            for v in items {
+                merge_flattened(v, components);
+            }
+        }
+        _ => {}
+    }
 }
 
 /// Whether any error code answers with `status`.

@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use limelight_engine::EngineHandle;
 use limelight_shared::error::ErrorCode;
+use limelight_shared::events::MAX_PAGE;
 use serde::Deserialize;
 
 /// Most entries one page may hold.
@@ -15,7 +16,7 @@ const MAX_LIMIT: u32 = 500;
 #[serde(deny_unknown_fields)]
 pub struct Paging {
     /// Page number from 1 (default 1).
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
     /// Entries per page, 1-500 (default 50).
     #[param(minimum = 1, maximum = 500)]
@@ -31,10 +32,10 @@ pub async fn list(
     auth.require(Permission::ManageSystem)?;
     let page = query.page.unwrap_or(1);
     let limit = query.limit.unwrap_or(50);
-    if page == 0 || limit == 0 || limit > MAX_LIMIT {
+    if page == 0 || page > MAX_PAGE || limit == 0 || limit > MAX_LIMIT {
         return Err(ApiError::new(
             ErrorCode::ValidationFailed,
-            format!("page must be at least 1 and limit 1-{MAX_LIMIT}"),
+            format!("page must be 1-{MAX_PAGE} and limit 1-{MAX_LIMIT}"),
         ));
     }
     Ok(HttpResponse::Ok().json(engine.audit_log(page, limit).await?))

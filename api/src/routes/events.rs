@@ -19,7 +19,7 @@ use serde::Deserialize;
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct PageQuery {
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
@@ -93,7 +93,7 @@ pub async fn delete_venue(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct EventQuery {
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,
@@ -251,7 +251,7 @@ pub async fn delete_session(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 pub struct IncidentQuery {
-    #[param(minimum = 1)]
+    #[param(minimum = 1, maximum = 1_000_000)]
     page: Option<u32>,
     #[param(minimum = 1, maximum = 500)]
     limit: Option<u32>,

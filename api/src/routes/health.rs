@@ -54,8 +54,8 @@ pub async fn openapi() -> HttpResponse {
 pub fn document() -> &'static str {
     static JSON: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     JSON.get_or_init(|| {
-        super::openapi()
-            .to_json()
+        crate::openapi::to_json(&super::openapi())
+            .map(|doc| doc.to_string())
             .unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
     })
 }

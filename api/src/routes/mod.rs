@@ -108,6 +108,18 @@ impl Row {
         self
     }
 
+    /// The fields its list may be sorted by.
+    fn sorts(mut self, fields: &[&str]) -> Self {
+        self.doc.op.sorts(fields);
+        self
+    }
+
+    /// Statuses the handler itself answers with, beyond what its extractors cause.
+    fn refuses(mut self, statuses: &[u16]) -> Self {
+        self.doc.errors.extend_from_slice(statuses);
+        self
+    }
+
     fn no_content(self) -> Self {
         self.answers(Answer::Empty(204, "Done"))
     }
@@ -118,7 +130,8 @@ impl Row {
 fn table() -> Vec<Row> {
     use Method as M;
     vec![
-        r(M::POST, "/api/v1/auth/login", auth::login).doc("auth", "Log in; returns a bearer token").ok::<LoginResponse>().example(serde_json::json!({"username": "admin", "password": "change-me-now"})),
+        r(M::POST, "/api/v1/auth/login", auth::login).doc("auth", "Log in; returns a bearer token")
+            .refuses(&[401]).ok::<LoginResponse>().example(serde_json::json!({"username": "admin", "password": "change-me-now"})),
         r(M::POST, "/api/v1/auth/signup", auth::signup).doc("auth", "Sign up as an attendee; 201 with a token").created::<LoginResponse>().example(serde_json::json!({"username": "ann", "password": "a-long-password"})),
         r(M::GET, "/api/v1/auth/me", auth::me).doc("auth", "The user the token belongs to").ok::<User>(),
         r(M::GET, "/api/v1/users", users::list).doc("users", "List users (admin)").ok_list::<User>(),
@@ -132,7 +145,7 @@ fn table() -> Vec<Row> {
         r(M::PUT, "/api/v1/canvases/{id}", canvases::update).doc("canvases", "Replace a canvas's configuration (admin)").ok::<Canvas>(),
         r(M::DELETE, "/api/v1/canvases/{id}", canvases::delete).doc("canvases", "Remove a canvas (admin); its stream ends with Stream_Terminated").no_content(),
         r(M::GET, "/api/v1/canvases/{id}/state", live::state).doc("live", "Live state of a canvas").ok::<CanvasState>(),
-        r(M::POST, "/api/v1/canvases/{id}/scene", live::trigger_scene).doc("live", "Take a canvas by hand with a scene, for a scope (default: until the next scheduled change) (operator, admin)").ok::<CanvasState>().example(serde_json::json!({"scene": "orange", "fade_ms": 2000, "curve": "linear", "scope": "next_change"})),
+        r(M::POST, "/api/v1/canvases/{id}/scene", live::trigger_scene).doc("live", "Take a canvas by hand with a scene, for a scope (default: until the next scheduled change) (operator, admin)").ok::<CanvasState>().example(serde_json::json!({"scene": "facade-warm-welcome", "fade_ms": 2000, "curve": "linear", "scope": "next_change"})),
         r(M::POST, "/api/v1/canvases/{id}/blackout", live::blackout).doc("live", "Blackout on/off (operator, admin); zeros keep streaming").ok::<CanvasState>().example(serde_json::json!({"on": true})),
         r(M::POST, "/api/v1/canvases/{id}/master", live::master).doc("live", "Set the canvas master (operator, admin)").ok::<CanvasState>().example(serde_json::json!({"level": 75})),
         r(M::POST, "/api/v1/canvases/{id}/emergency", live::emergency).doc("live", "Latch/release emergency override (operator, admin)").ok::<CanvasState>().example(serde_json::json!({"on": true})),
@@ -148,7 +161,7 @@ fn table() -> Vec<Row> {
         r(M::PUT, "/api/v1/scenes/{id}", scenes::update).doc("scenes", "Replace a scene (marketing, admin)").ok::<Scene>(),
         r(M::DELETE, "/api/v1/scenes/{id}", scenes::delete).doc("scenes", "Remove a scene (marketing, admin)").no_content(),
         r(M::GET, "/api/v1/schedule", schedule::list).doc("schedule", "All schedule entries").ok_list::<ScheduleEntry>(),
-        r(M::POST, "/api/v1/schedule", schedule::create).doc("schedule", "Add a schedule entry (marketing, admin); invalid rules are refused with 422").created::<ScheduleEntry>().example(serde_json::json!({"name": "Evenings", "targets": "all", "priority": 10, "play": {"scene": "Sunset Glow", "fade_ms": 3000}, "start": {"date": "2026-03-01", "sun": "sunset", "offset_minutes": -15}, "end": {"time": "23:30"}, "rrule": "FREQ=DAILY", "stop": {"mode": "fade_out", "fade_ms": 5000}})),
+        r(M::POST, "/api/v1/schedule", schedule::create).doc("schedule", "Add a schedule entry (marketing, admin); invalid rules are refused with 422").created::<ScheduleEntry>().example(serde_json::json!({"name": "Evenings", "targets": "all", "priority": 10, "play": {"scene": "canopy-sunset", "fade_ms": 3000}, "start": {"date": "2026-03-01", "sun": "sunset", "offset_minutes": -15}, "end": {"time": "23:30"}, "rrule": "FREQ=DAILY", "stop": {"mode": "fade_out", "fade_ms": 5000}})),
         r(M::GET, "/api/v1/schedule/preview", schedule::preview).doc("schedule", "What plays on every canvas at an instant (now by default)").ok::<Preview>(),
         r(M::GET, "/api/v1/schedule/timeline", schedule::timeline).doc("schedule", "Every change over a range (from now, 7 days by default; at most 366 days)").ok::<Timeline>(),
         r(M::GET, "/api/v1/schedule/{id}", schedule::get).doc("schedule", "A schedule entry").ok::<ScheduleEntry>(),
@@ -156,22 +169,25 @@ fn table() -> Vec<Row> {
         r(M::DELETE, "/api/v1/schedule/{id}", schedule::delete).doc("schedule", "Remove a schedule entry (marketing, admin)").no_content(),
         r(M::GET, "/api/v1/overrides", schedule::overrides).doc("schedule", "Every canvas held by hand against the schedule").ok_list::<OverrideInfo>(),
         r(M::GET, "/api/v1/cue-lists", cues::list).doc("cues", "All cue lists").ok_list::<CueList>(),
-        r(M::POST, "/api/v1/cue-lists", cues::create).doc("cues", "Add a cue list (marketing, admin); out-of-range values, repeated cue numbers and unknown scenes are refused").created::<CueList>().example(serde_json::json!({"name": "Gala", "go_protection_ms": 500, "cues": [{"number": 1, "scene": "Warm", "fade_ms": 3000, "continue": "auto_follow", "post_wait_ms": 2000}, {"number": 2, "scene": "Gold", "pre_wait_ms": 500}]})),
+        r(M::POST, "/api/v1/cue-lists", cues::create).doc("cues", "Add a cue list (marketing, admin); out-of-range values, repeated cue numbers and unknown scenes are refused").created::<CueList>().example(serde_json::json!({"name": "Gala", "go_protection_ms": 500, "cues": [{"number": 1, "scene": "interior-house-lights", "fade_ms": 3000, "continue": "auto_follow", "post_wait_ms": 2000}, {"number": 2, "scene": "interior-show-dim", "pre_wait_ms": 500}]})),
         r(M::GET, "/api/v1/cue-lists/{id}", cues::get).doc("cues", "One cue list").ok::<CueList>(),
         r(M::PUT, "/api/v1/cue-lists/{id}", cues::update).doc("cues", "Replace a cue list (marketing, admin); canvases that have it loaded take the new version, the playhead on the same cue numbers").ok::<CueList>(),
         r(M::DELETE, "/api/v1/cue-lists/{id}", cues::delete).doc("cues", "Remove a cue list (marketing, admin); 409 while a schedule entry or an override plays it").no_content(),
         r(M::POST, "/api/v1/panic", cues::panic).doc("cues", "Panic on every canvas (operator, admin): every cue list stops and every canvas fades to black over fade_ms (default 1000)").ok_list::<CanvasState>().example(serde_json::json!({"fade_ms": 1000})),
-        r(M::GET, "/api/v1/venues", events::list_venues).doc("events", "List venues (everyone)").ok_page::<Venue>(),
+        r(M::GET, "/api/v1/venues", events::list_venues)
+            .sorts(limelight_shared::events::VENUE_SORTS).doc("events", "List venues (everyone)").ok_page::<Venue>(),
         r(M::POST, "/api/v1/venues", events::create_venue).doc("events", "Add a venue (staff)").created::<Venue>().example(serde_json::json!({"name": "Opera", "timezone": "Europe/Paris", "emergency_canvases": true})),
         r(M::GET, "/api/v1/venues/{id}", events::get_venue).doc("events", "One venue").ok::<Venue>(),
         r(M::PUT, "/api/v1/venues/{id}", events::update_venue).doc("events", "Replace a venue (staff)").ok::<Venue>(),
         r(M::DELETE, "/api/v1/venues/{id}", events::delete_venue).doc("events", "Remove a venue (staff); 409 while it has events").no_content(),
-        r(M::GET, "/api/v1/events", events::list_events).doc("events", "List events: search by name, filter, sort, page (attendees see no drafts)").ok_page::<Event>(),
+        r(M::GET, "/api/v1/events", events::list_events)
+            .sorts(limelight_shared::events::EVENT_SORTS).doc("events", "List events: search by name, filter, sort, page (attendees see no drafts)").ok_page::<Event>(),
         r(M::POST, "/api/v1/events", events::create_event).doc("events", "Add a event (staff)").created::<Event>().example(serde_json::json!({"venue": 1, "name": "Rust Conf", "type": "conference", "status": "active", "priority": "normal", "location": "Hall A", "starts_at": "2030-01-10T09:00:00Z", "ends_at": "2030-01-10T18:00:00Z"})),
         r(M::GET, "/api/v1/events/{id}", events::get_event).doc("events", "One event").ok::<Event>(),
         r(M::PUT, "/api/v1/events/{id}", events::update_event).doc("events", "Replace a event (staff)").ok::<Event>(),
         r(M::DELETE, "/api/v1/events/{id}", events::delete_event).doc("events", "Remove a event (staff) with its sessions; 409 while one has live bookings").no_content(),
-        r(M::GET, "/api/v1/events/{id}/sessions", events::list_sessions).doc("events", "An event's sessions").ok_page::<Session>(),
+        r(M::GET, "/api/v1/events/{id}/sessions", events::list_sessions)
+            .sorts(limelight_shared::events::SESSION_SORTS).doc("events", "An event's sessions").ok_page::<Session>(),
         r(M::POST, "/api/v1/events/{id}/sessions", events::create_session).doc("events", "Add a session to an event (staff)").created::<Session>().example(serde_json::json!({"title": "Keynote", "room": "A", "capacity": 300, "per_user_limit": 4, "hold_ttl_s": 600, "starts_at": "2030-01-10T09:00:00Z", "ends_at": "2030-01-10T10:00:00Z"})),
         r(M::GET, "/api/v1/sessions/{id}", events::get_session).doc("events", "One session").ok::<Session>(),
         r(M::PUT, "/api/v1/sessions/{id}", events::update_session).doc("events", "Replace a session (staff); 409 if the capacity drops below what is held and booked, or the seat map changes while seats are claimed").ok::<Session>(),
@@ -193,7 +209,8 @@ fn table() -> Vec<Row> {
         r(M::POST, "/api/v1/sessions/{id}/waitlist", waitlists::join).doc("waitlists", "Join the waitlist: {party, tier (staff), user (staff)}").created::<WaitlistEntry>().example(serde_json::json!({"party": 2})),
         r(M::GET, "/api/v1/sessions/{id}/waitlist/me", waitlists::mine).doc("waitlists", "Your entry, position and offer").ok::<WaitlistEntry>(),
         r(M::DELETE, "/api/v1/sessions/{id}/waitlist/me", waitlists::leave).doc("waitlists", "Leave the waitlist, declining an open offer").ok::<WaitlistEntry>(),
-        r(M::GET, "/api/v1/incidents", events::list_incidents).doc("events", "List incidents (staff)").ok_page::<Incident>(),
+        r(M::GET, "/api/v1/incidents", events::list_incidents)
+            .sorts(limelight_shared::events::INCIDENT_SORTS).doc("events", "List incidents (staff)").ok_page::<Incident>(),
         r(M::POST, "/api/v1/incidents", events::create_incident).doc("events", "Add a incident (staff)").created::<Incident>().example(serde_json::json!({"title": "Smoke in hall B", "event": 3, "status": "open", "priority": "critical"})),
         r(M::GET, "/api/v1/incidents/{id}", events::get_incident).doc("events", "One incident").ok::<Incident>(),
         r(M::PUT, "/api/v1/incidents/{id}", events::update_incident).doc("events", "Replace a incident (staff)").ok::<Incident>(),

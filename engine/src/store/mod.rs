@@ -160,13 +160,14 @@ impl std::fmt::Debug for Store {
     }
 }
 
-/// Run `$body` with `$conn` bound to a pooled connection of either backend. The body
-/// is compiled once per backend, so every query in it must suit both.
-macro_rules! with_conn {
-    ($store:expr, |$conn:ident| $body:expr) => {
+/// Run `$body` with `$conn` bound to a connection of either backend, from the
+/// SQLite pool named `$sqlite` (`writer` or `readers`). The body is compiled once
+/// per backend, so every query in it must suit both.
+macro_rules! with_pool {
+    ($store:expr, $sqlite:ident, |$conn:ident| $body:expr) => {
         match $store {
-            $crate::store::Store::Sqlite { writer, .. } => {
-                let mut guard = writer.get().await?;
+            $crate::store::Store::Sqlite { $sqlite: pool, .. } => {
+                let mut guard = pool.get().await?;
                 let $conn = &mut *guard;
                 $body
             }
@@ -178,24 +179,22 @@ macro_rules! with_conn {
         }
     };
 }
+pub(crate) use with_pool;
+
+/// Run `$body` with `$conn` bound to the writer (a pooled connection on
+/// PostgreSQL).
+macro_rules! with_conn {
+    ($store:expr, |$conn:ident| $body:expr) => {
+        $crate::store::with_pool!($store, writer, |$conn| $body)
+    };
+}
 pub(crate) use with_conn;
 
 /// `with_conn!` for a body that only reads: on SQLite it runs on a reader
 /// connection, so it never queues behind the writer.
 macro_rules! with_read_conn {
     ($store:expr, |$conn:ident| $body:expr) => {
-        match $store {
-            $crate::store::Store::Sqlite { readers, .. } => {
-                let mut guard = readers.get().await?;
-                let $conn = &mut *guard;
-                $body
-            }
-            $crate::store::Store::Postgres(pool) => {
-                let mut guard = pool.get().await?;
-                let $conn = &mut *guard;
-                $body
-            }
-        }
+        $crate::store::with_pool!($store, readers, |$conn| $body)
     };
 }
 pub(crate) use with_read_conn;
