@@ -222,15 +222,8 @@ async fn run(args: Args) -> Result<()> {
 }
 
 async fn stored_exactly(app: &TestApp, admin: &str, session: i64, n: usize) -> Result<()> {
-    let (_, page) = app
-        .call(
-            "GET",
-            &format!("/api/v1/sessions/{session}/bookings?limit=1"),
-            Some(admin),
-            None,
-        )
-        .await?;
-    ensure!(page["total"] == n, "{} stored, {n} expected", page["total"]);
+    let stored = app.stored_bookings(admin, session).await?;
+    ensure!(stored == n as u64, "{stored} stored, {n} expected");
     Ok(())
 }
 

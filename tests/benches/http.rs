@@ -188,15 +188,7 @@ end
         "{} bookings were refused",
         bookings.refused
     );
-    let (_, page) = app
-        .call(
-            "GET",
-            &format!("/api/v1/sessions/{session}/bookings?limit=1"),
-            Some(&admin),
-            None,
-        )
-        .await?;
-    let stored = page["total"].as_u64().context("booking total")?;
+    let stored = app.stored_bookings(&admin, session).await?;
     // wrk stops counting at its deadline; requests it cut short may still land.
     ensure!(
         stored >= bookings.requests,

@@ -245,6 +245,19 @@ impl Client {
         Ok(body)
     }
 
+    /// How many holds and bookings a session has stored (a staff `token`).
+    pub async fn stored_bookings(&self, token: &str, session: i64) -> Result<u64> {
+        let page = self
+            .get(
+                token,
+                &format!("/api/v1/sessions/{session}/bookings?limit=1"),
+            )
+            .await?;
+        page["total"]
+            .as_u64()
+            .ok_or_else(|| anyhow!("no booking total in {page}"))
+    }
+
     /// `n` attendees named `{prefix}0`, `{prefix}1`, ...; their tokens.
     pub async fn attendees(&self, prefix: &str, n: usize) -> Result<Vec<String>> {
         let mut tokens = Vec::with_capacity(n);
