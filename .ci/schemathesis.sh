@@ -22,7 +22,9 @@ done
 token=$(curl -sf -H 'content-type: application/json' \
   -d '{"username": "admin", "password": "schemathesis-admin"}' \
   "http://$addr/api/v1/auth/login" | python3 -c 'import json, sys; print(json.load(sys.stdin)["token"])')
-"$venv/bin/schemathesis" --config-file .ci/schemathesis.toml run "http://$addr/api/v1/openapi.json" \
+LIMELIGHT_URL="http://$addr" LIMELIGHT_TOKEN="$token" \
+  SCHEMATHESIS_HOOKS=schemathesis_hooks PYTHONPATH=.ci \
+  "$venv/bin/schemathesis" --config-file .ci/schemathesis.toml run "http://$addr/api/v1/openapi.json" \
   --url "http://$addr" -H "Authorization: Bearer $token" \
   --checks all --max-examples 25 --seed 1 \
   --exclude-path /api/v1/ws

@@ -43,7 +43,7 @@ pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             let mut tree: serde_json::Value = serde_json::from_slice(bytes)
                 .map_err(|e| ApiError::new(ErrorCode::InvalidJson, e.to_string()))?;
             integers(&mut tree);
-            serde_path_to_error::deserialize(tree).map_err(|_| shape_error(e))
+            serde_path_to_error::deserialize(tree).map_err(shape_error)
         }
         Err(e) => Err(shape_error(e)),
     }

@@ -121,7 +121,7 @@ impl Default for Config {
             token_ttl_minutes: 12 * 60,
             scenes_dir: PathBuf::from("scenes"),
             seed_demo_venue: true,
-            max_body_bytes: 64 * 1024,
+            max_body_bytes: 1024 * 1024,
             http_workers: None,
             http_pin_workers: false,
             // Below the kernel's interrupt threads (50), above everything else.

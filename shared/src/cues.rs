@@ -47,6 +47,26 @@ impl CueNumber {
     }
 }
 
+impl CueNumber {
+    /// The largest magnitude of a cue number given as a JSON number.
+    pub const MAX_NUMERIC: f64 = 1e9;
+
+    /// A cue number given as a JSON number: at most [`Self::MAX_NUMERIC`] either
+    /// way, in steps of 0.001 (a console's three decimals).
+    fn from_number(n: f64) -> Result<Self, RangeError> {
+        let thousandths = n * 1000.0;
+        if !n.is_finite()
+            || n.abs() > Self::MAX_NUMERIC
+            || (thousandths - thousandths.round()).abs() > 1e-9 * thousandths.abs().max(1.0)
+        {
+            return Err(RangeError(format!(
+                "a numeric cue number is within ±1e9 in steps of 0.001, got {n}"
+            )));
+        }
+        Self::try_from(n.to_string())
+    }
+}
+
 impl TryFrom<String> for CueNumber {
     type Error = RangeError;
     fn try_from(s: String) -> Result<Self, RangeError> {
@@ -84,13 +104,13 @@ impl<'de> Deserialize<'de> for CueNumber {
                 CueNumber::try_from(s.to_owned()).map_err(E::custom)
             }
             fn visit_u64<E: serde::de::Error>(self, n: u64) -> Result<CueNumber, E> {
-                self.visit_str(&n.to_string())
+                CueNumber::from_number(n as f64).map_err(E::custom)
             }
             fn visit_i64<E: serde::de::Error>(self, n: i64) -> Result<CueNumber, E> {
-                self.visit_str(&n.to_string())
+                CueNumber::from_number(n as f64).map_err(E::custom)
             }
             fn visit_f64<E: serde::de::Error>(self, n: f64) -> Result<CueNumber, E> {
-                self.visit_str(&n.to_string())
+                CueNumber::from_number(n).map_err(E::custom)
             }
         }
         d.deserialize_any(V)

@@ -253,6 +253,7 @@ pub struct SeatRow {
 #[serde(deny_unknown_fields)]
 pub struct SeatMap {
     /// The rows, front to back.
+    #[cfg_attr(feature = "openapi", schema(min_items = 1))]
     pub rows: Vec<SeatRow>,
 }
 

@@ -13,6 +13,23 @@ mod build {
         AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type,
     };
 
+    /// A schema, or a reference to one.
+    pub(crate) type Part = RefOr<Schema>;
+    /// Named fields of an object.
+    pub(crate) type Fields = Vec<(&'static str, Part)>;
+    /// One way of writing a value: its description, required and optional fields.
+    pub(crate) type Variant = (&'static str, Fields, Fields);
+
+    /// A calendar date, `YYYY-MM-DD`.
+    pub(crate) fn date() -> RefOr<Schema> {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                utoipa::openapi::KnownFormat::Date,
+            )))
+            .into()
+    }
+
     /// An integer between `min` and `max`.
     pub(crate) fn integer(min: i64, max: i64) -> RefOr<Schema> {
         ObjectBuilder::new()
@@ -154,7 +171,11 @@ mod build {
                     .items(
                         ObjectBuilder::new()
                             .schema_type(Type::Integer)
-                            .minimum(Some(1)),
+                            .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                                utoipa::openapi::KnownFormat::Int64,
+                            )))
+                            .minimum(Some(1))
+                            .maximum(Some(i64::MAX)),
                     )
                     .min_items(Some(1))
                     .unique_items(true),
@@ -185,6 +206,53 @@ mod build {
             )
             .description(Some("How long a manual override lasts"))
             .into()
+    }
+
+    /// A reference to the named schema of `T`.
+    pub(crate) fn of<T: utoipa::ToSchema>() -> RefOr<Schema> {
+        utoipa::openapi::Ref::from_schema_name(T::name()).into()
+    }
+
+    /// `schema`, or `null` (read as absent).
+    pub(crate) fn or_null(schema: impl Into<RefOr<Schema>>) -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(schema)
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .into()
+    }
+
+    /// One closed object per way of saying something: each variant lists its own
+    /// fields (`required` and `optional`); the fields of the other variants may
+    /// only be `null`. `shared` fields (required) are in every variant.
+    pub(crate) fn exclusive(
+        description: &str,
+        shared: &[(&str, Part)],
+        variants: &[Variant],
+    ) -> RefOr<Schema> {
+        let mut one_of = OneOfBuilder::new().description(Some(description));
+        for (i, (what, required, optional)) in variants.iter().enumerate() {
+            let mut object = ObjectBuilder::new().description(Some(*what));
+            for (name, schema) in shared.iter().chain(required) {
+                object = object.property(*name, schema.clone()).required(*name);
+            }
+            for (name, schema) in optional {
+                object = object.property(*name, or_null(schema.clone()));
+            }
+            let others = variants
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .flat_map(|(_, (_, r, o))| r.iter().chain(o).map(|(name, _)| *name));
+            for name in others {
+                let own = required.iter().chain(optional).any(|(n, _)| *n == name);
+                if !own {
+                    object = object.property(name, ObjectBuilder::new().schema_type(Type::Null));
+                }
+            }
+            one_of = one_of
+                .item(object.additional_properties(Some(AdditionalProperties::FreeForm(false))));
+        }
+        one_of.into()
     }
 
     /// A cue number: its text, or a number (read as its text).
@@ -232,13 +300,14 @@ macro_rules! schema {
 }
 pub(crate) use schema;
 
-/// Give `$ty` the schema of `$proxy`, the shape serde reads and writes it through.
-macro_rules! schema_as {
-    ($ty:ty, $name:expr, $proxy:ty) => {
+/// Give `$ty` the schema `$schema` under its own name; it refers to the named
+/// schemas of `$refers` (added to the document with it).
+macro_rules! schema_with {
+    ($ty:ty, $name:expr, $schema:expr, [$($refers:ty),* $(,)?]) => {
         #[cfg(feature = "openapi")]
         impl utoipa::PartialSchema for $ty {
             fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-                <$proxy as utoipa::PartialSchema>::schema()
+                $schema
             }
         }
 
@@ -254,9 +323,15 @@ macro_rules! schema_as {
                     utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
                 )>,
             ) {
-                <$proxy as utoipa::ToSchema>::schemas(schemas);
+                $(
+                    schemas.push((
+                        <$refers as utoipa::ToSchema>::name().into_owned(),
+                        <$refers as utoipa::PartialSchema>::schema(),
+                    ));
+                    <$refers as utoipa::ToSchema>::schemas(schemas);
+                )*
             }
         }
     };
 }
-pub(crate) use schema_as;
+pub(crate) use schema_with;

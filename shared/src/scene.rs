@@ -109,10 +109,10 @@ impl std::fmt::Display for SceneName {
 
 /// The layers of a scene: 1 to [`MAX_LAYERS`].
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
-#[cfg_attr(feature = "openapi", schema(value_type = Vec<LayerSpec>))]
 #[serde(try_from = "Vec<LayerSpec>", into = "Vec<LayerSpec>")]
 pub struct Layers(Vec<LayerSpec>);
+
+crate::openapi::schema_with!(Layers, "Layers", layer_schema::layers(), [LayerSpec]);
 
 impl Layers {
     /// The layers, bottom first.
@@ -140,7 +140,127 @@ impl From<Layers> for Vec<LayerSpec> {
     }
 }
 
-crate::openapi::schema_as!(LayerSpec, "Layer", RawLayer);
+crate::openapi::schema_with!(
+    LayerSpec,
+    "Layer",
+    layer_schema::layer(),
+    [Rgb, Speed, Fraction, Opacity, BlendMode, Region]
+);
+
+/// A layer's schema: one closed object per effect, each listing only the fields
+/// that effect takes, with their bounds.
+#[cfg(feature = "openapi")]
+mod layer_schema {
+    use super::{
+        BlendMode, Fraction, LayerSpec, MAX_GRADIENT_COLORS, MAX_LAYERS, Opacity, Region, Rgb,
+        Speed,
+    };
+    use crate::openapi::{of, or_null};
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{
+        AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type,
+    };
+
+    /// One effect's layer: `required` and `optional` fields, plus the fields every
+    /// layer takes.
+    fn variant(
+        effect: &str,
+        description: &str,
+        required: Vec<(&str, RefOr<Schema>)>,
+        optional: Vec<(&str, RefOr<Schema>)>,
+    ) -> ObjectBuilder {
+        let mut object = ObjectBuilder::new()
+            .description(Some(description))
+            .property(
+                "effect",
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some([effect])),
+            )
+            .required("effect");
+        for (name, schema) in required {
+            object = object.property(name, schema).required(name);
+        }
+        let common = [
+            ("opacity", or_null(of::<Opacity>())),
+            ("blend", or_null(of::<BlendMode>())),
+            ("region", or_null(of::<Region>())),
+        ];
+        for (name, schema) in optional.into_iter().chain(common) {
+            object = object.property(name, schema);
+        }
+        object.additional_properties(Some(AdditionalProperties::FreeForm(false)))
+    }
+
+    pub(super) fn layer() -> RefOr<Schema> {
+        let colors = ArrayBuilder::new()
+            .items(of::<Rgb>())
+            .min_items(Some(2))
+            .max_items(Some(MAX_GRADIENT_COLORS));
+        let width = ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .maximum(Some(u32::MAX));
+        let scale = ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .exclusive_minimum(Some(0))
+            .maximum(Some(1000));
+        let speed = || or_null(of::<Speed>());
+        let background = || or_null(of::<Rgb>());
+        OneOfBuilder::new()
+            .item(variant(
+                "solid",
+                "One colour everywhere",
+                vec![("color", of::<Rgb>())],
+                vec![],
+            ))
+            .item(variant(
+                "gradient",
+                "Colour stops spread along the pixels; speed scrolls them (canvas lengths/s, default 0)",
+                vec![("colors", colors.into())],
+                vec![("speed", speed())],
+            ))
+            .item(variant(
+                "chase",
+                "A block of `width` pixels (default 10) running at `speed` pixels/s (default 30)",
+                vec![("color", of::<Rgb>())],
+                vec![
+                    ("background", background()),
+                    ("width", or_null(width)),
+                    ("speed", speed()),
+                ],
+            ))
+            .item(variant(
+                "rainbow",
+                "The colour wheel along the canvas, `scale` times (default 1), turning `speed` times/s (default 0.1)",
+                vec![],
+                vec![("speed", speed()), ("scale", or_null(scale))],
+            ))
+            .item(variant(
+                "sparkle",
+                "Random pixels flashing `color` over `background`",
+                vec![("color", of::<Rgb>())],
+                vec![
+                    ("background", background()),
+                    ("density", or_null(of::<Fraction>())),
+                    ("speed", speed()),
+                ],
+            ))
+            .description(Some(
+                "One layer: an effect composited onto the layers below it",
+            ))
+            .into()
+    }
+
+    pub(super) fn layers() -> RefOr<Schema> {
+        ArrayBuilder::new()
+            .items(of::<LayerSpec>())
+            .min_items(Some(1))
+            .max_items(Some(MAX_LAYERS))
+            .description(Some("The layers of a scene, bottom first"))
+            .into()
+    }
+}
 
 /// One layer: an effect composited onto the layers below it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -258,8 +378,13 @@ pub enum BlendMode {
 #[serde(deny_unknown_fields)]
 pub struct Region {
     /// First pixel.
+    #[cfg_attr(feature = "openapi", schema(value_type = u64, maximum = 4_294_967_295_u64))]
     pub start: u32,
     /// Number of pixels.
+    #[cfg_attr(
+        feature = "openapi",
+        schema(value_type = u64, minimum = 1, maximum = 4_294_967_295_u64)
+    )]
     pub len: u32,
 }
 
@@ -278,7 +403,6 @@ pub enum FadeCurve {
 /// Every field a layer may carry, as written; [`LayerSpec`] checks which belong to
 /// which effect.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct RawLayer {
     effect: EffectKind,

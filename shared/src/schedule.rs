@@ -154,7 +154,36 @@ impl<'de> Deserialize<'de> for Targets {
     }
 }
 
-crate::openapi::schema_as!(Play, "Play", PlayBody);
+crate::openapi::schema_with!(
+    Play,
+    "Play",
+    {
+        use crate::openapi::*;
+        exclusive(
+            "What an entry plays: a scene (with a fade) or a cue list",
+            &[],
+            &[
+                (
+                    "A scene, faded in over `fade_ms` (default 0) along `curve`",
+                    vec![("scene", of::<SceneName>())],
+                    vec![
+                        (
+                            "fade_ms",
+                            integer(0, i64::from(crate::control::MAX_FADE_MS)),
+                        ),
+                        ("curve", of::<FadeCurve>()),
+                    ],
+                ),
+                (
+                    "A cue list, from its first cue",
+                    vec![("cue_list", of::<CueListId>())],
+                    vec![],
+                ),
+            ],
+        )
+    },
+    [SceneName, FadeCurve, CueListId]
+);
 
 /// What an entry or an override plays.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -178,13 +207,11 @@ pub enum Play {
 
 /// `{"scene": "…", "fade_ms": …, "curve": …}` or `{"cue_list": id}`.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct PlayBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scene: Option<SceneName>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(maximum = 3_600_000))]
     fade_ms: Option<u32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     curve: Option<FadeCurve>,
@@ -261,7 +288,19 @@ pub enum DayTime {
     },
 }
 
-crate::openapi::schema_as!(Start, "Start", StartBody);
+crate::openapi::schema_with!(
+    Start,
+    "Start",
+    {
+        use crate::openapi::*;
+        exclusive(
+            "The first day, and a clock time or a sun event (with an offset) on it",
+            &[("date", date())],
+            &day_time(),
+        )
+    },
+    [ClockTime, SunEvent]
+);
 
 /// When an entry starts: on `date` (the first day when it recurs), at a clock time or
 /// relative to a sun event.
@@ -278,7 +317,6 @@ pub struct Start {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct StartBody {
     date: NaiveDate,
@@ -287,7 +325,6 @@ struct StartBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sun: Option<SunEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = -720, maximum = 720))]
     offset_minutes: Option<i32>,
 }
 
@@ -374,7 +411,45 @@ impl From<Start> for StartBody {
     }
 }
 
-crate::openapi::schema_as!(End, "End", EndBody);
+crate::openapi::schema_with!(
+    End,
+    "End",
+    {
+        use crate::openapi::*;
+        let mut ways = day_time();
+        ways.push((
+            "A duration in seconds",
+            vec![("duration_s", integer(1, i64::from(MAX_DURATION_S)))],
+            vec![],
+        ));
+        exclusive(
+            "When an occurrence ends: a clock time, a sun event, or a duration",
+            &[],
+            &ways,
+        )
+    },
+    [ClockTime, SunEvent]
+);
+
+/// The ways a time of day is written: a clock time, or a sun event with an offset.
+#[cfg(feature = "openapi")]
+fn day_time() -> Vec<crate::openapi::Variant> {
+    use crate::openapi::*;
+    vec![
+        ("A clock time", vec![("time", of::<ClockTime>())], vec![]),
+        (
+            "A sun event, offset by minutes",
+            vec![("sun", of::<SunEvent>())],
+            vec![(
+                "offset_minutes",
+                integer(
+                    -i64::from(MAX_SUN_OFFSET_MINUTES),
+                    i64::from(MAX_SUN_OFFSET_MINUTES),
+                ),
+            )],
+        ),
+    ]
+}
 
 /// When an occurrence ends: at the next such clock time or sun event after its
 /// start, or after a duration.
@@ -394,7 +469,6 @@ pub enum End {
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 struct EndBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -402,10 +476,8 @@ struct EndBody {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     sun: Option<SunEvent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = -720, maximum = 720))]
     offset_minutes: Option<i32>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2_678_400))]
     duration_s: Option<u32>,
 }
 
@@ -465,6 +537,7 @@ pub enum StopMode {
     /// Fade to what plays next (or to black) over `fade_ms`.
     FadeOut {
         /// Fade time in milliseconds.
+        #[cfg_attr(feature = "openapi", schema(maximum = 3_600_000))]
         fade_ms: u32,
     },
     /// Cut to what plays next (or to black).
@@ -474,6 +547,7 @@ pub enum StopMode {
     FinishCueList {
         /// Fade time in milliseconds once the list has played out (0 cuts).
         #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(maximum = 3_600_000))]
         fade_ms: u32,
     },
 }

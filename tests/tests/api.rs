@@ -187,7 +187,7 @@ async fn bad_input_gets_clear_errors_and_changes_nothing() -> Result<()> {
         "{status} {body}"
     );
 
-    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(200_000));
+    let huge = format!("{{\"name\": \"{}\"}}", "x".repeat(2_000_000));
     let (status, body) = app
         .call_raw(
             "POST",

@@ -218,6 +218,9 @@ pub struct Doc {
     /// Error statuses the handler itself can answer with, beyond its extractors'.
     pub(crate) errors: Vec<u16>,
     pub(crate) example: Option<serde_json::Value>,
+    /// Where what a creating route makes lives, when not below its own path (a
+    /// session is made below its event and lives at `/api/v1/sessions/{id}`).
+    pub(crate) creates: Option<&'static str>,
 }
 
 impl Doc {
@@ -239,6 +242,7 @@ impl Doc {
             answer: None,
             errors: Vec::new(),
             example: None,
+            creates: None,
         }
     }
 }
@@ -254,6 +258,40 @@ fn http_method(method: &Method) -> HttpMethod {
         Method::TRACE => HttpMethod::Trace,
         _ => HttpMethod::Get,
     }
+}
+
+/// Links from a creating route at `path` to every route of what it made, which
+/// lives at `made` (`made/{x}...` or `made/...`): the new `id` from the answer goes
+/// to the first parameter after `made`, the others come from the request's path.
+fn links(
+    path: &str,
+    made: &str,
+    routes: &[(&'static str, String)],
+) -> Vec<(String, utoipa::openapi::link::Link)> {
+    let known = path_names(path);
+    routes
+        .iter()
+        .filter_map(|(target, operation_id)| {
+            let rest = target.strip_prefix(made)?.strip_prefix('/')?;
+            let new_id = rest.starts_with('{').then(|| path_names(rest)[0]);
+            let mut link = utoipa::openapi::link::LinkBuilder::new().operation_id(operation_id);
+            let names = path_names(target);
+            if names.is_empty() {
+                return None;
+            }
+            for name in names {
+                let value = if Some(name) == new_id {
+                    "$response.body#/id".to_owned()
+                } else if known.contains(&name) {
+                    format!("$request.path.{name}")
+                } else {
+                    return None;
+                };
+                link = link.parameter(name, value);
+            }
+            Some((operation_id.clone(), link.build()))
+        })
+        .collect()
 }
 
 /// Names of the `{…}` parameters of a path template, in order.
@@ -308,6 +346,10 @@ const LIMITED: [&str; 3] = ["bookings", "rooms", "waitlists"];
 
 /// The whole document for these routes.
 pub fn document(docs: Vec<Doc>) -> OpenApi {
+    let routes: Vec<(&'static str, String)> = docs
+        .iter()
+        .map(|d| (d.path, d.operation_id.clone()))
+        .collect();
     let mut schemas = Schemas::new();
     let mut statuses = BTreeSet::new();
     let mut paths = PathsBuilder::new();
@@ -322,6 +364,7 @@ pub fn document(docs: Vec<Doc>) -> OpenApi {
             answer,
             errors,
             example,
+            creates,
         } = doc;
         let mut operation = OperationBuilder::new()
             .operation_id(Some(operation_id))
@@ -366,13 +409,18 @@ pub fn document(docs: Vec<Doc>) -> OpenApi {
                 operation.security(SecurityRequirement::new("bearer", Vec::<String>::new()));
         }
         operation = match answer {
-            Some(Answer::Json(status, schema)) => operation.response(
-                status.to_string(),
-                ResponseBuilder::new().description("Done").content(
+            Some(Answer::Json(status, schema)) => {
+                let mut response = ResponseBuilder::new().description("Done").content(
                     "application/json",
                     ContentBuilder::new().schema(Some(*schema)).build(),
-                ),
-            ),
+                );
+                if status == 201 {
+                    for (name, link) in links(path, creates.unwrap_or(path), &routes) {
+                        response = response.link(name, link);
+                    }
+                }
+                operation.response(status.to_string(), response)
+            }
             Some(Answer::Empty(status, what)) => {
                 operation.response(status.to_string(), ResponseBuilder::new().description(what))
             }

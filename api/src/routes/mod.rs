@@ -108,6 +108,19 @@ impl Row {
         self
     }
 
+    /// Its operation id within its module, where one handler serves two routes.
+    fn named(mut self, name: &str) -> Self {
+        let module = self.doc.operation_id.split('.').next().unwrap_or("api");
+        self.doc.operation_id = format!("{module}.{name}");
+        self
+    }
+
+    /// What this route makes lives below `path`, not below the route's own path.
+    fn creates(mut self, path: &'static str) -> Self {
+        self.doc.creates = Some(path);
+        self
+    }
+
     /// The fields its list may be sorted by.
     fn sorts(mut self, fields: &[&str]) -> Self {
         self.doc.op.sorts(fields);
@@ -188,7 +201,7 @@ fn table() -> Vec<Row> {
         r(M::DELETE, "/api/v1/events/{id}", events::delete_event).doc("events", "Remove a event (staff) with its sessions; 409 while one has live bookings").no_content(),
         r(M::GET, "/api/v1/events/{id}/sessions", events::list_sessions)
             .sorts(limelight_shared::events::SESSION_SORTS).doc("events", "An event's sessions").ok_page::<Session>(),
-        r(M::POST, "/api/v1/events/{id}/sessions", events::create_session).doc("events", "Add a session to an event (staff)").created::<Session>().example(serde_json::json!({"title": "Keynote", "room": "A", "capacity": 300, "per_user_limit": 4, "hold_ttl_s": 600, "starts_at": "2030-01-10T09:00:00Z", "ends_at": "2030-01-10T10:00:00Z"})),
+        r(M::POST, "/api/v1/events/{id}/sessions", events::create_session).doc("events", "Add a session to an event (staff)").created::<Session>().creates("/api/v1/sessions").example(serde_json::json!({"title": "Keynote", "room": "A", "capacity": 300, "per_user_limit": 4, "hold_ttl_s": 600, "starts_at": "2030-01-10T09:00:00Z", "ends_at": "2030-01-10T10:00:00Z"})),
         r(M::GET, "/api/v1/sessions/{id}", events::get_session).doc("events", "One session").ok::<Session>(),
         r(M::PUT, "/api/v1/sessions/{id}", events::update_session).doc("events", "Replace a session (staff); 409 if the capacity drops below what is held and booked, or the seat map changes while seats are claimed").ok::<Session>(),
         r(M::DELETE, "/api/v1/sessions/{id}", events::delete_session).doc("events", "Remove a session (staff); 409 while it has live holds or bookings").no_content(),
@@ -198,7 +211,7 @@ fn table() -> Vec<Row> {
         r(M::DELETE, "/api/v1/sessions/{id}/holds/{hold}", bookings::release).doc("bookings", "Give a hold back").ok::<Booking>(),
         r(M::GET, "/api/v1/sessions/{id}/bookings", bookings::list).doc("bookings", "Every hold and booking of the session (staff)").ok_page::<Booking>(),
         r(M::POST, "/api/v1/sessions/{id}/bookings", bookings::book).doc("bookings", "Book places at once, without a hold").created::<Booking>().example(serde_json::json!({"quantity": 2})),
-        r(M::DELETE, "/api/v1/sessions/{id}/bookings/{booking}", bookings::release).doc("bookings", "Cancel a booking (one's own; staff: anyone's)").ok::<Booking>(),
+        r(M::DELETE, "/api/v1/sessions/{id}/bookings/{booking}", bookings::release).named("cancel").doc("bookings", "Cancel a booking (one's own; staff: anyone's)").ok::<Booking>(),
         r(M::GET, "/api/v1/me/bookings", bookings::mine).doc("bookings", "The caller's holds and bookings, newest first").ok_list::<Booking>(),
         r(M::GET, "/api/v1/sessions/{id}/room", rooms::snapshot).doc("rooms", "The room: presence, chat, polls with results, questions").ok::<RoomSnapshot>(),
         r(M::POST, "/api/v1/sessions/{id}/room/polls", rooms::create_poll).doc("rooms", "Create a poll (staff)").created::<Poll>().example(serde_json::json!({"question": "Which encore?", "options": ["a", "b"], "kind": "single"})),
@@ -352,6 +365,45 @@ mod tests {
                 assert_eq!(params, named, "{at}: path parameters");
             }
         }
+        let mut ids = std::collections::BTreeMap::new();
+        for (path, ops) in doc["paths"].as_object().into_iter().flatten() {
+            for op in ops.as_object().into_iter().flatten().map(|(_, op)| op) {
+                let id = op["operationId"].as_str().unwrap_or_default();
+                assert!(ids.insert(id, path).is_none(), "operationId {id} twice");
+            }
+        }
+        for ops in doc["paths"]
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(_, ops)| ops)
+        {
+            for op in ops.as_object().into_iter().flatten().map(|(_, op)| op) {
+                let links = op["responses"]["201"]["links"].as_object();
+                for (name, link) in links.into_iter().flatten() {
+                    let target = link["operationId"].as_str().unwrap_or_default();
+                    let path = ids.get(target).copied();
+                    assert!(path.is_some(), "link {name} to unknown {target}");
+                    let given: Vec<&String> = link["parameters"]
+                        .as_object()
+                        .into_iter()
+                        .flat_map(|p| p.keys())
+                        .collect();
+                    let wanted = path.map_or(0, |p| p.matches('{').count());
+                    assert_eq!(
+                        given.len(),
+                        wanted,
+                        "link {name} fills every path parameter"
+                    );
+                }
+            }
+        }
+        assert!(
+            doc["paths"]["/api/v1/events/{id}/sessions"]["post"]["responses"]["201"]["links"]["bookings.hold"]
+                ["parameters"]["id"]
+                == "$response.body#/id",
+            "a new session's id flows to its holds"
+        );
         let schemas = doc["components"]["schemas"].as_object();
         for reference in text.split("\"$ref\":\"#/components/schemas/").skip(1) {
             let name = reference.split('"').next().unwrap_or_default();
