@@ -1,68 +1,17 @@
-//! Authentication (JWT bearer tokens, HS256) and the permission table.
-//!
-//! | permission | admin | operator | marketing | attendee |
-//! |---|---|---|---|---|
-//! | `ManageUsers`: users CRUD | yes | | | |
-//! | `ManageSystem`: canvases create/update/delete, audit log | yes | | | |
-//! | `LiveControl`: scene, blackout, masters, emergency, grand master | yes | yes | | |
-//! | `EditScenes`: scenes create/update/delete | yes | | yes | |
-//! | `EditSchedule`: schedule entries | yes | | yes | |
-//! | `ManageEvents`: venues, events, sessions, incidents, a session's bookings | yes | yes | yes | |
-//! | `Read`: canvases, live state, scenes, incidents, WebSocket | yes | yes | yes | |
-//! | `Browse`: venues, published events and sessions, availability | yes | yes | yes | yes |
-//! | `Book`: hold, confirm, release, book, cancel one's own | yes | yes | yes | yes |
+//! Authentication (JWT bearer tokens, HS256). Who may do what is the engine's
+//! permission table (`Permission`), re-exported here for the handlers.
 
 use crate::error::ApiError;
 use actix_web::dev::Payload;
 use actix_web::{FromRequest, HttpRequest, web};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+pub use limelight_engine::Permission;
 use limelight_engine::{EngineHandle, Principal};
 use limelight_shared::error::ErrorCode;
 use limelight_shared::ids::UserId;
-use limelight_shared::users::Role;
 use serde::{Deserialize, Serialize};
 use std::future::{Future, ready};
 use std::pin::Pin;
-
-/// Something a role may be allowed to do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
-    /// Create, change and remove users.
-    ManageUsers,
-    /// Configure canvases; read the audit log.
-    ManageSystem,
-    /// Change what canvases show.
-    LiveControl,
-    /// Write scenes.
-    EditScenes,
-    /// Write schedule entries.
-    EditSchedule,
-    /// Read canvases, state and scenes.
-    Read,
-    /// Write venues, events, sessions and incidents; see any session's bookings.
-    ManageEvents,
-    /// Read venues and published events and sessions.
-    Browse,
-    /// Hold and book places; release and cancel one's own.
-    Book,
-}
-
-/// Whether `role` has `permission`: the table above, in code.
-pub fn allows(role: Role, permission: Permission) -> bool {
-    use Permission::*;
-    match role {
-        Role::Admin => true,
-        Role::Operator => matches!(
-            permission,
-            LiveControl | Read | ManageEvents | Browse | Book
-        ),
-        Role::Marketing => matches!(
-            permission,
-            EditScenes | EditSchedule | Read | ManageEvents | Browse | Book
-        ),
-        Role::Attendee => matches!(permission, Browse | Book),
-    }
-}
 
 /// Claims carried by a token.
 #[derive(Debug, Serialize, Deserialize)]
@@ -181,12 +130,12 @@ pub struct Auth(pub Principal);
 impl Auth {
     /// Whether the caller sees only what is published (an attendee).
     pub fn published_only(&self) -> bool {
-        self.0.role == Role::Attendee
+        !self.0.is_staff()
     }
 
     /// The principal, if its role has `permission`.
     pub fn require(&self, permission: Permission) -> Result<&Principal, ApiError> {
-        if allows(self.0.role, permission) {
+        if self.0.may(permission) {
             Ok(&self.0)
         } else {
             Err(ApiError::new(
@@ -246,20 +195,6 @@ impl FromRequest for Auth {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_permission_table_holds() {
-        use Permission::*;
-        for p in [ManageUsers, ManageSystem, LiveControl, EditScenes, Read] {
-            assert!(allows(Role::Admin, p));
-        }
-        assert!(allows(Role::Operator, LiveControl));
-        assert!(!allows(Role::Operator, EditScenes));
-        assert!(!allows(Role::Operator, ManageUsers));
-        assert!(allows(Role::Marketing, EditScenes));
-        assert!(!allows(Role::Marketing, LiveControl));
-        assert!(!allows(Role::Marketing, ManageSystem));
-    }
 
     #[test]
     fn tokens_from_another_secret_or_expired_are_refused() -> Result<(), ApiError> {

@@ -56,7 +56,7 @@ fn say(line: &str) {
 }
 
 fn check_scenes(dir: &str) -> ExitCode {
-    match limelight_engine::scenes::load_dir(Path::new(dir)) {
+    match limelight_engine::load_scene_dir(Path::new(dir)) {
         Ok(scenes) => {
             say(&format!("{} scene files in {dir} are valid", scenes.len()));
             ExitCode::SUCCESS

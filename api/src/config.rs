@@ -3,10 +3,10 @@
 //! variables are refused, so a typo never silently falls back to a default.
 
 use limelight_engine::EngineConfig;
-use limelight_engine::schedule::Venue;
+use limelight_engine::Site;
 
 /// UTC at 0°, 0°: only for a configuration built in code without `load`.
-const FALLBACK_VENUE: Venue = Venue {
+const FALLBACK_VENUE: Site = Site {
     tz: chrono_tz::UTC,
     latitude: 0.0,
     longitude: 0.0,
@@ -83,7 +83,7 @@ impl Default for VenueConfig {
 
 impl VenueConfig {
     /// The venue, or what is wrong with it.
-    pub fn venue(&self) -> Result<Venue, ConfigError> {
+    pub fn venue(&self) -> Result<Site, ConfigError> {
         let bad = |message: String| ConfigError::Env {
             name: "venue".into(),
             message,
@@ -92,7 +92,7 @@ impl VenueConfig {
             .timezone
             .parse()
             .map_err(|_| bad(format!("unknown time zone {:?}", self.timezone)))?;
-        Venue::new(tz, self.latitude, self.longitude).map_err(bad)
+        Site::new(tz, self.latitude, self.longitude).map_err(bad)
     }
 }
 
@@ -199,12 +199,12 @@ impl Config {
             }
         }
         config.venue.venue()?;
-        if config.frame_priority > limelight_engine::realtime::MAX_PRIORITY {
+        if config.frame_priority > limelight_engine::MAX_PRIORITY {
             return Err(ConfigError::Env {
                 name: "frame_priority".into(),
                 message: format!(
                     "must be 0 (normal scheduling) or 1-{}",
-                    limelight_engine::realtime::MAX_PRIORITY
+                    limelight_engine::MAX_PRIORITY
                 ),
             });
         }

@@ -119,7 +119,7 @@ impl From<EngineError> for ApiError {
             EngineError::Forbidden(_) => ErrorCode::Forbidden,
             EngineError::NotInRoom(_) => ErrorCode::NotInRoom,
             EngineError::Room(r) => {
-                use limelight_engine::room::RoomRefusal as R;
+                use limelight_engine::RoomRefusal as R;
                 match r {
                     R::Invalid(_) => ErrorCode::ValidationFailed,
                     R::RateLimited => ErrorCode::RateLimited,
@@ -145,8 +145,8 @@ impl From<EngineError> for ApiError {
 }
 
 /// The code of a ledger's refusal.
-pub fn refusal_code(r: &limelight_engine::booking::Refusal) -> ErrorCode {
-    use limelight_engine::booking::Refusal as R;
+pub fn refusal_code(r: &limelight_engine::LedgerRefusal) -> ErrorCode {
+    use limelight_engine::LedgerRefusal as R;
     match r {
         R::SoldOut { .. } => ErrorCode::SoldOut,
         R::SeatsTaken { .. } => ErrorCode::SeatsTaken,

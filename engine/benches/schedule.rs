@@ -10,7 +10,8 @@
 #![expect(clippy::print_stdout, reason = "a benchmark prints its figures")]
 
 use chrono::{DateTime, Days, Utc};
-use limelight_engine::schedule::{Plan, PlanEntry, Rule, Venue};
+use limelight_engine::Site;
+use limelight_engine::bench::{Plan, PlanEntry, Rule};
 use limelight_shared::ids::{CanvasId, ScheduleId};
 use limelight_shared::schedule::ScheduleSpec;
 use std::time::{Duration, Instant};
@@ -136,7 +137,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .position(|a| a == "--entries")
         .and_then(|i| args.get(i + 1))
         .map_or(Ok(10_000), |s| s.parse::<usize>())?;
-    let venue = Venue::new(chrono_tz::Europe::Paris, 48.8584, 2.2945)?;
+    let venue = Site::new(chrono_tz::Europe::Paris, 48.8584, 2.2945)?;
     let now: DateTime<Utc> = Utc::now();
     let today = now.with_timezone(&venue.tz).date_naive();
     let mut rng = Lcg(42);

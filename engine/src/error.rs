@@ -39,7 +39,7 @@ pub enum EngineError {
     UnknownIncident(i64),
     /// The booking ledger said no; nothing changed.
     #[error("{}", .0.message())]
-    Booking(crate::booking::Refusal),
+    Booking(crate::booking::LedgerRefusal),
     /// A session room said no; nothing changed.
     #[error(transparent)]
     Room(#[from] crate::room::RoomRefusal),

@@ -26,7 +26,7 @@ use diesel::{QueryableByName, sql_query};
 use diesel_async::{AsyncConnection, RunQueryDsl};
 use futures_util::StreamExt;
 use limelight_engine::Principal;
-use limelight_engine::store::Store;
+use limelight_engine::Store;
 use limelight_shared::booking::PlaceRequest;
 use limelight_shared::ids::SessionId;
 use limelight_shared::users::Role;

@@ -310,7 +310,7 @@ async fn scene_files_are_seeded_and_scenes_have_crud() -> Result<()> {
     let (_, scenes) = app
         .call("GET", "/api/v1/scenes", Some(&admin), None)
         .await?;
-    let files = limelight_engine::scenes::load_dir(&limelight_tests::scenes_dir())
+    let files = limelight_engine::load_scene_dir(&limelight_tests::scenes_dir())
         .map_err(|e| anyhow::anyhow!("{e:?}"))?;
     ensure!(
         scenes.as_array().map(Vec::len) == Some(files.len()),

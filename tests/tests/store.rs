@@ -1,7 +1,7 @@
 //! Migrations on the backend under test: up, down, up again.
 
 use anyhow::{Result, ensure};
-use limelight_engine::store::{Direction, Store, migrate};
+use limelight_engine::{Direction, Store, migrate};
 use limelight_tests::TestEnv;
 
 #[actix_rt::test]

@@ -6,7 +6,7 @@ use crate::body::Json;
 use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
 use limelight_engine::EngineHandle;
-use limelight_engine::room::{RoomCommand, RoomDone};
+use limelight_engine::{RoomCommand, RoomDone};
 use limelight_shared::ids::SessionId;
 use limelight_shared::room::{Moderate, NewPoll, SetPollStatus};
 

@@ -14,7 +14,7 @@ use super::outbound::{self, Outbox, Outgoing, Refused};
 use actix_web::web::Bytes;
 use actix_ws::Message;
 use bytestring::ByteString;
-use limelight_engine::room::{Delivery, DeliveryKind, Feedback, Relay};
+use limelight_engine::{Delivery, DeliveryKind, Feedback, Relay};
 use limelight_shared::ids::SessionId;
 use std::cell::{OnceCell, RefCell};
 use std::collections::HashMap;

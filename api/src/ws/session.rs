@@ -9,12 +9,12 @@
 
 use super::outbound::{self, Outbox};
 use super::relay::WorkerRelay;
-use crate::auth::{Permission, allows};
+use crate::auth::Permission;
 use crate::error::ApiError;
 use actix_web::web::Bytes;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Message};
-use limelight_engine::canvas::PreviewFrame;
-use limelight_engine::room::RoomCommand;
+use limelight_engine::PreviewFrame;
+use limelight_engine::RoomCommand;
 use limelight_engine::{EngineEvent, EngineHandle, Principal};
 use limelight_shared::control::TriggerScene;
 use limelight_shared::error::ErrorCode;
@@ -69,7 +69,7 @@ impl Session {
     pub fn new(engine: EngineHandle, principal: Principal, out: Outbox) -> Self {
         Self {
             member: engine.new_room_member(),
-            staff: allows(principal.role, Permission::Read),
+            staff: principal.is_staff(),
             engine,
             principal,
             previews: Vec::new(),
@@ -264,7 +264,7 @@ impl Session {
 
     async fn execute(&mut self, message: ClientMessage) -> Result<ServerMessage, ApiError> {
         let live = |principal: &Principal| {
-            if allows(principal.role, Permission::LiveControl) {
+            if principal.may(Permission::LiveControl) {
                 Ok(())
             } else {
                 Err(ApiError::new(
@@ -275,7 +275,7 @@ impl Session {
         };
         let ack = |request_id: String, canvas| ServerMessage::Ack { request_id, canvas };
         let staff = |principal: &Principal| {
-            if allows(principal.role, Permission::Read) {
+            if principal.may(Permission::Read) {
                 Ok(())
             } else {
                 Err(ApiError::new(

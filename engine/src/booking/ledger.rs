@@ -135,7 +135,7 @@ impl Command {
 /// Why the ledger said no. Nothing changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "reason", rename_all = "snake_case")]
-pub enum Refusal {
+pub enum LedgerRefusal {
     /// Not enough places are free.
     SoldOut {
         /// Places asked for.
@@ -188,32 +188,34 @@ pub enum Refusal {
     },
 }
 
-impl Refusal {
+impl LedgerRefusal {
     /// A sentence for people.
     pub fn message(&self) -> String {
         match self {
-            Refusal::SoldOut { wanted, available } => {
+            LedgerRefusal::SoldOut { wanted, available } => {
                 format!("{wanted} places asked for, {available} available")
             }
-            Refusal::SeatsTaken { seats } => format!("not free: {}", seats.join(", ")),
-            Refusal::UnknownSeats { seats } => {
+            LedgerRefusal::SeatsTaken { seats } => format!("not free: {}", seats.join(", ")),
+            LedgerRefusal::UnknownSeats { seats } => {
                 format!("no such seats to sell: {}", seats.join(", "))
             }
-            Refusal::NotSeated => "this session has no seat map; ask for a quantity".into(),
-            Refusal::LimitReached { limit, has } => {
+            LedgerRefusal::NotSeated => "this session has no seat map; ask for a quantity".into(),
+            LedgerRefusal::LimitReached { limit, has } => {
                 format!("at most {limit} places per attendee; you have {has}")
             }
-            Refusal::Expired => "the hold has expired".into(),
-            Refusal::Gone => "the hold was released or the booking cancelled".into(),
-            Refusal::NotFound => "no such hold or booking".into(),
-            Refusal::Closed => "this session does not take bookings now".into(),
-            Refusal::KeyReused => "this idempotency key was used for a different request".into(),
-            Refusal::AlreadyWaiting => "you are on this session's waitlist already".into(),
-            Refusal::PlacesAvailable { available } => {
+            LedgerRefusal::Expired => "the hold has expired".into(),
+            LedgerRefusal::Gone => "the hold was released or the booking cancelled".into(),
+            LedgerRefusal::NotFound => "no such hold or booking".into(),
+            LedgerRefusal::Closed => "this session does not take bookings now".into(),
+            LedgerRefusal::KeyReused => {
+                "this idempotency key was used for a different request".into()
+            }
+            LedgerRefusal::AlreadyWaiting => "you are on this session's waitlist already".into(),
+            LedgerRefusal::PlacesAvailable { available } => {
                 format!("{available} places are available: hold them instead of waiting")
             }
-            Refusal::NotWaiting => "you are not on this session's waitlist".into(),
-            Refusal::PartyTooLarge { capacity } => {
+            LedgerRefusal::NotWaiting => "you are not on this session's waitlist".into(),
+            LedgerRefusal::PartyTooLarge { capacity } => {
                 format!("the party is larger than the session's {capacity} places")
             }
         }
@@ -231,7 +233,7 @@ pub enum Outcome {
 }
 
 /// The ledger's answer to one command.
-pub type Answer = Result<Outcome, Refusal>;
+pub type Answer = Result<Outcome, LedgerRefusal>;
 
 /// A stored answer to an idempotency key.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -314,21 +316,6 @@ impl Ledger {
             writes: Vec::new(),
             notices: Vec::new(),
         }
-    }
-
-    /// The session.
-    pub fn session(&self) -> SessionId {
-        self.session
-    }
-
-    /// How the session sells.
-    pub fn terms(&self) -> &Terms {
-        &self.terms
-    }
-
-    /// Change how the session sells (its event opened or closed, say).
-    pub fn set_terms(&mut self, terms: Terms) {
-        self.terms = terms;
     }
 
     /// Take up a stored entry (at load).
@@ -472,7 +459,7 @@ impl Ledger {
             return if first.request == request {
                 first.answer.clone()
             } else {
-                Err(Refusal::KeyReused)
+                Err(LedgerRefusal::KeyReused)
             };
         }
         let answer = match command {
@@ -511,20 +498,20 @@ impl Ledger {
         places: Places,
         book: bool,
         now: DateTime<Utc>,
-    ) -> Result<Booking, Refusal> {
+    ) -> Result<Booking, LedgerRefusal> {
         if !self.terms.open {
-            return Err(Refusal::Closed);
+            return Err(LedgerRefusal::Closed);
         }
         let wanted = places.count();
         if let Some(limit) = self.terms.per_user_limit {
             let has = self.per_user.get(&user).copied().unwrap_or(0);
             if has + wanted > limit {
-                return Err(Refusal::LimitReached { limit, has });
+                return Err(LedgerRefusal::LimitReached { limit, has });
             }
         }
         let available = self.available();
         let seats = match (&self.terms.seats, places) {
-            (None, Places::Seats(_)) => return Err(Refusal::NotSeated),
+            (None, Places::Seats(_)) => return Err(LedgerRefusal::NotSeated),
             (None, Places::Quantity(_)) => None,
             (Some(map), Places::Seats(asked)) => {
                 let bookable: HashSet<&String> = map.iter().collect();
@@ -534,7 +521,7 @@ impl Ledger {
                     .cloned()
                     .collect();
                 if !unknown.is_empty() {
-                    return Err(Refusal::UnknownSeats { seats: unknown });
+                    return Err(LedgerRefusal::UnknownSeats { seats: unknown });
                 }
                 let taken: Vec<String> = asked
                     .iter()
@@ -542,7 +529,7 @@ impl Ledger {
                     .cloned()
                     .collect();
                 if !taken.is_empty() {
-                    return Err(Refusal::SeatsTaken { seats: taken });
+                    return Err(LedgerRefusal::SeatsTaken { seats: taken });
                 }
                 Some(asked)
             }
@@ -555,13 +542,13 @@ impl Ledger {
                     .cloned()
                     .collect();
                 if free.len() < n as usize {
-                    return Err(Refusal::SoldOut { wanted, available });
+                    return Err(LedgerRefusal::SoldOut { wanted, available });
                 }
                 Some(free)
             }
         };
         if wanted > available {
-            return Err(Refusal::SoldOut { wanted, available });
+            return Err(LedgerRefusal::SoldOut { wanted, available });
         }
         let entry = Entry {
             id: uuid::Uuid::new_v4().to_string(),
@@ -584,7 +571,7 @@ impl Ledger {
         Ok(booking)
     }
 
-    fn confirm(&mut self, user: UserId, id: &str) -> Result<Booking, Refusal> {
+    fn confirm(&mut self, user: UserId, id: &str) -> Result<Booking, LedgerRefusal> {
         let Some(entry) = self.live.get(id).filter(|e| e.user == user) else {
             return Err(self.why_not_live(user, id));
         };
@@ -610,11 +597,11 @@ impl Ledger {
                 self.notices.push(Notice::Confirmed(booking.clone()));
                 Ok(booking)
             }
-            _ => Err(Refusal::Gone),
+            _ => Err(LedgerRefusal::Gone),
         }
     }
 
-    fn release(&mut self, user: UserId, id: &str, staff: bool) -> Result<Booking, Refusal> {
+    fn release(&mut self, user: UserId, id: &str, staff: bool) -> Result<Booking, LedgerRefusal> {
         let Some(entry) = self.live.get(id).filter(|e| staff || e.user == user) else {
             return Err(self.why_not_live(user, id));
         };
@@ -629,15 +616,15 @@ impl Ledger {
                 entry.expires_at = None;
                 Ok(self.dto(&entry))
             }
-            None => Err(Refusal::NotFound),
+            None => Err(LedgerRefusal::NotFound),
         }
     }
 
-    fn why_not_live(&self, user: UserId, id: &str) -> Refusal {
+    fn why_not_live(&self, user: UserId, id: &str) -> LedgerRefusal {
         match self.ended.get(id) {
-            Some((owner, BookingState::Expired)) if *owner == user => Refusal::Expired,
-            Some((owner, _)) if *owner == user => Refusal::Gone,
-            _ => Refusal::NotFound,
+            Some((owner, BookingState::Expired)) if *owner == user => LedgerRefusal::Expired,
+            Some((owner, _)) if *owner == user => LedgerRefusal::Gone,
+            _ => LedgerRefusal::NotFound,
         }
     }
 

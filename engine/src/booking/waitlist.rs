@@ -168,6 +168,7 @@ impl Waitlist {
     }
 
     /// Active entries (waiting or offered).
+    #[cfg(test)]
     pub fn active(&self) -> usize {
         self.entries.len()
     }

@@ -8,7 +8,7 @@
 //! own thread, which is precise to tens of microseconds. Commands that arrive during
 //! that sleep wait in the inbox and still make the frame.
 
-use super::cues::Refusal;
+use super::cues::CueRefusal;
 use super::inbox::Inbox;
 use super::messages::{CanvasFailed, CueReport, GetState, RunCue, TakeCommands};
 use super::state::{CanvasSetup, CanvasState, LiveCommand};
@@ -232,14 +232,14 @@ impl Handler<RunCue> for CanvasActor {
     fn handle(&mut self, msg: RunCue, ctx: &mut Self::Context) -> Self::Result {
         let now = self.now();
         if !self.take_commands(ctx, self.clock.now(), now) {
-            return MessageResult(Err(Refusal::Restarting));
+            return MessageResult(Err(CueRefusal::Restarting));
         }
         let state = &mut self.state;
         let done = match guarded(|| state.cue(msg.0, now)) {
             Ok(done) => done,
             Err(reason) => {
                 self.fail(ctx, reason);
-                return MessageResult(Err(Refusal::Restarting));
+                return MessageResult(Err(CueRefusal::Restarting));
             }
         };
         self.send_reports();

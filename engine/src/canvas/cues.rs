@@ -83,7 +83,7 @@ pub struct CueOutput {
 
 /// Why a cue command was refused.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Refusal {
+pub enum CueRefusal {
     /// A GO came sooner than the list's GO protection allows.
     Protected {
         /// Time since the last GO, in milliseconds.
@@ -101,20 +101,20 @@ pub enum Refusal {
     Restarting,
 }
 
-impl fmt::Display for Refusal {
+impl fmt::Display for CueRefusal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Refusal::Protected {
+            CueRefusal::Protected {
                 since_ms,
                 protection_ms,
             } => write!(
                 f,
                 "GO refused: {since_ms} ms after the last GO, and this list's GO protection is {protection_ms} ms"
             ),
-            Refusal::EndOfList => f.write_str("GO refused: the list has played its last cue"),
-            Refusal::UnknownCue(n) => write!(f, "no cue numbered {n} in the loaded list"),
-            Refusal::NoList => f.write_str("no cue list is loaded on this canvas"),
-            Refusal::Restarting => f.write_str("the canvas failed and is restarting"),
+            CueRefusal::EndOfList => f.write_str("GO refused: the list has played its last cue"),
+            CueRefusal::UnknownCue(n) => write!(f, "no cue numbered {n} in the loaded list"),
+            CueRefusal::NoList => f.write_str("no cue list is loaded on this canvas"),
+            CueRefusal::Restarting => f.write_str("the canvas failed and is restarting"),
         }
     }
 }
@@ -186,6 +186,7 @@ impl CueRunner {
     }
 
     /// Where the playhead stands.
+    #[cfg(test)]
     pub fn position(&self) -> Position {
         self.position
     }
@@ -201,18 +202,18 @@ impl CueRunner {
     }
 
     /// GO: fire the cue standing by.
-    pub fn go(&mut self, now: f64, out: &mut CueOutput) -> Result<(), Refusal> {
+    pub fn go(&mut self, now: f64, out: &mut CueOutput) -> Result<(), CueRefusal> {
         if let Some(last) = self.last_go {
             let since = now - last;
             if since < self.program.go_protection {
-                return Err(Refusal::Protected {
+                return Err(CueRefusal::Protected {
                     since_ms: ms(since),
                     protection_ms: ms(self.program.go_protection),
                 });
             }
         }
         if self.position.standby >= self.program.cues.len() {
-            return Err(Refusal::EndOfList);
+            return Err(CueRefusal::EndOfList);
         }
         self.last_go = Some(now);
         self.fire(self.position.standby, now, CueAction::Go, out);
@@ -226,13 +227,13 @@ impl CueRunner {
         number: &CueNumber,
         now: f64,
         out: &mut CueOutput,
-    ) -> Result<(), Refusal> {
+    ) -> Result<(), CueRefusal> {
         let index = self
             .program
             .cues
             .iter()
             .position(|c| c.number == *number)
-            .ok_or_else(|| Refusal::UnknownCue(number.clone()))?;
+            .ok_or_else(|| CueRefusal::UnknownCue(number.clone()))?;
         self.fire(index, now, CueAction::Goto, out);
         self.poll(now, out);
         Ok(())
@@ -475,7 +476,7 @@ mod tests {
         let refused = r.go(10.3, &mut out);
         assert_eq!(
             refused,
-            Err(Refusal::Protected {
+            Err(CueRefusal::Protected {
                 since_ms: 300,
                 protection_ms: 500
             })
@@ -489,7 +490,7 @@ mod tests {
         assert_eq!(r.go(10.5, &mut out), Ok(()));
         assert_eq!(shown(&out).last(), Some(&("S2".to_owned(), 10.5)));
         assert_eq!(r.go(11.0, &mut out), Ok(()));
-        assert_eq!(r.go(12.0, &mut out), Err(Refusal::EndOfList));
+        assert_eq!(r.go(12.0, &mut out), Err(CueRefusal::EndOfList));
         // Go-to is deliberate and not protected.
         assert_eq!(
             r.goto(&r.program().cues[0].number.clone(), 12.1, &mut out),
@@ -676,7 +677,7 @@ mod tests {
                 30.0,
                 &mut out
             ),
-            Err(Refusal::UnknownCue(
+            Err(CueRefusal::UnknownCue(
                 CueNumber::try_from("9".to_owned()).unwrap_or_else(|e| unreachable!("{e}"))
             ))
         );

@@ -13,7 +13,7 @@ pub struct TakeCommands;
 /// A command to the cue playback, applied now (after the commands waiting in the
 /// inbox); answers with the state after it, or why it was refused.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<CanvasState, super::cues::Refusal>")]
+#[rtype(result = "Result<CanvasState, super::cues::CueRefusal>")]
 pub struct RunCue(pub super::CueOp);
 
 /// A cue fired on a canvas, or its cue playback changed.

@@ -14,4 +14,4 @@ pub use inbox::Inbox;
 #[cfg(feature = "fault-injection")]
 pub use messages::InjectRenderFault;
 pub use messages::{CanvasFailed, CueReport, GetState, RunCue, TakeCommands};
-pub use state::{CanvasSetup, CanvasState, CueOp, LiveCommand};
+pub use state::{CanvasSetup, CueOp, LiveCommand};

@@ -2,7 +2,7 @@
 //! the render of one frame into output bytes. The actor only adds timing and
 //! messaging around it.
 
-use super::cues::{CueNote, CueOutput, CueProgram, CueRunner, Position, Refusal, Show};
+use super::cues::{CueNote, CueOutput, CueProgram, CueRefusal, CueRunner, Position, Show};
 use crate::render::{Look, Px, Stage, px};
 use limelight_shared::canvas::{CanvasSpec, CanvasState as CanvasStateDto};
 use limelight_shared::cues::{CueAction, CueNumber};
@@ -141,11 +141,6 @@ impl CanvasState {
         }
     }
 
-    /// Number of pixels.
-    pub fn pixels(&self) -> usize {
-        self.pixels
-    }
-
     /// Apply a command at canvas time `now` (seconds).
     pub fn apply(&mut self, cmd: LiveCommand, now: f64) {
         match cmd {
@@ -190,7 +185,7 @@ impl CanvasState {
 
     /// A command to the cue playback, at canvas time `now`. Panic works without a
     /// cue list (it fades the canvas to black); the others need one.
-    pub fn cue(&mut self, op: CueOp, now: f64) -> Result<(), Refusal> {
+    pub fn cue(&mut self, op: CueOp, now: f64) -> Result<(), CueRefusal> {
         if let CueOp::Panic(fade) = op {
             match self.cues.as_mut() {
                 Some(runner) => runner.panic(fade.as_secs_f64(), now, &mut self.cue_out),
@@ -205,7 +200,7 @@ impl CanvasState {
             self.take_cue_output();
             return Ok(());
         }
-        let runner = self.cues.as_mut().ok_or(Refusal::NoList)?;
+        let runner = self.cues.as_mut().ok_or(CueRefusal::NoList)?;
         runner.poll(now, &mut self.cue_out);
         let done = match &op {
             CueOp::Go => runner.go(now, &mut self.cue_out),
@@ -554,7 +549,7 @@ mod tests {
             ]
         );
         // Without a list, GO is refused and changes nothing; panic still fades.
-        assert_eq!(c.cue(CueOp::Go, 3.0), Err(Refusal::NoList));
+        assert_eq!(c.cue(CueOp::Go, 3.0), Err(CueRefusal::NoList));
         assert_eq!(c.cue(CueOp::Panic(Duration::ZERO), 3.0), Ok(()));
     }
 }

@@ -1,7 +1,7 @@
 //! The directory actor.
 
 use super::messages::*;
-use crate::canvas::cues::Refusal;
+use crate::canvas::cues::CueRefusal;
 use crate::canvas::{
     CanvasActor, CanvasFailed, CueReport, GetState, Inbox, LiveCommand, PreviewFrame, RunCue,
     TakeCommands,
@@ -347,10 +347,10 @@ impl Handler<CueControl> for Directory {
         Box::pin(async move {
             match addr.send(RunCue(msg.op)).await {
                 Ok(Ok(state)) => Ok(state),
-                Ok(Err(Refusal::UnknownCue(n))) => Err(EngineError::UnknownCue(format!(
+                Ok(Err(CueRefusal::UnknownCue(n))) => Err(EngineError::UnknownCue(format!(
                     "no cue numbered {n} in the list loaded on canvas {id}"
                 ))),
-                Ok(Err(Refusal::Restarting)) | Err(_) => Err(EngineError::Restarting(id)),
+                Ok(Err(CueRefusal::Restarting)) | Err(_) => Err(EngineError::Restarting(id)),
                 Ok(Err(refusal)) => Err(EngineError::CueRefused(refusal.to_string())),
             }
         })

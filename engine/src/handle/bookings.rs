@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::booking::{
-    Answer, Ask, Command, Keyed, LedgerActor, Outcome, Question, Refusal, Reply, Submit,
+    Answer, Ask, Command, Keyed, LedgerActor, LedgerRefusal, Outcome, Question, Reply, Submit,
 };
 use crate::sessions::LedgerOf;
 use limelight_shared::booking::WaitlistTier;
@@ -125,7 +125,7 @@ impl EngineHandle {
                 request.party
             )));
         }
-        let staff = who.role != Role::Attendee;
+        let staff = who.is_staff();
         if !staff && (request.tier != WaitlistTier::Standard || request.user.is_some()) {
             return Err(EngineError::Forbidden(
                 "only staff may choose the tier or put someone else on the waitlist".into(),
@@ -165,7 +165,7 @@ impl EngineHandle {
     ) -> Result<WaitlistEntry, EngineError> {
         match self.ask(session, Question::Waiting(who.id)).await? {
             Reply::Waiter(Some(w)) => Ok(w),
-            Reply::Waiter(None) => Err(EngineError::Booking(Refusal::NotWaiting)),
+            Reply::Waiter(None) => Err(EngineError::Booking(LedgerRefusal::NotWaiting)),
             _ => Err(off_topic()),
         }
     }
@@ -239,7 +239,7 @@ impl EngineHandle {
         let command = Command::Release {
             user: who.id,
             id: id.to_owned(),
-            staff: who.role != Role::Attendee,
+            staff: who.is_staff(),
         };
         self.submit_booking(session, command, key).await
     }

@@ -14,7 +14,7 @@ use crate::live::{Live, mailbox, scene_spec};
 use crate::memo::Memo;
 use crate::output::UniverseMap;
 use crate::scenes::{self, SceneError};
-use crate::schedule::{Plan, Scheduler, Venue};
+use crate::schedule::{Plan, Scheduler, Site};
 use crate::store::{self, CanvasRecord, LiveField, NewAudit, SceneRecord, Store, UserRecord};
 use actix::prelude::*;
 use limelight_shared::audit::{AuditEntry, Page};
@@ -54,7 +54,7 @@ pub struct EngineConfig {
     /// 0 for normal scheduling.
     pub frame_priority: u8,
     /// Where the venue is and its time zone, for schedules.
-    pub venue: Venue,
+    pub venue: Site,
     /// Monotonic time for frames, fades, cue waits and timers (the system's
     /// monotonic clock outside tests).
     pub clock: Arc<dyn Clock>,
@@ -115,7 +115,7 @@ struct Inner {
     /// What plays when: schedule entries and overrides.
     scheduler: Addr<Scheduler>,
     /// The venue, for the schedule's times.
-    venue: Venue,
+    venue: Site,
     /// Each session's ledger, started on demand.
     sessions: Addr<crate::sessions::SessionDirectory>,
     /// Who each user id is, for authenticated requests.

@@ -15,7 +15,7 @@ fn speaker(who: &Principal) -> Speaker {
     Speaker {
         user: who.id,
         username: who.username.clone(),
-        moderator: who.role != Role::Attendee,
+        moderator: who.is_staff(),
     }
 }
 
@@ -43,7 +43,7 @@ impl EngineHandle {
         member: u64,
         relay: Arc<dyn Relay>,
     ) -> Result<(), EngineError> {
-        self.session(session, who.role == Role::Attendee).await?;
+        self.session(session, !who.is_staff()).await?;
         let enter = Enter {
             member,
             user: who.id,

@@ -1,22 +1,22 @@
 //! Output of a canvas: the [`Output`] trait every wire protocol implements, the
 //! thread that runs one, and the sACN (E1.31) output: which universes carry which
 //! pixels ([`UniverseMap`]), how packets are encoded ([`encoder`]) and the sACN
-//! output itself ([`sender`]). A [`Recording`] output keeps what it is given, for
-//! tests.
+//! output itself ([`sender`]). A recording output (`recording.rs`, built for the
+//! crate's tests) keeps what it is given.
 //!
 //! A canvas hands each frame to its output through a one-frame slot and never waits
 //! for it: when the output is behind, the newest frame wins and the ones it replaced
 //! are counted (`limelight_output_frames_dropped_total`).
 
 pub mod encoder;
+#[cfg(test)]
 mod recording;
 pub mod sender;
 mod slot;
 mod universes;
 
-pub use recording::{Recorded, Recording};
 pub use sender::{OutputConfig, spawn_output};
-pub use universes::{UniverseMap, UniverseSpan};
+pub use universes::UniverseMap;
 
 use slot::{FrameSlot, Taken};
 use std::sync::Arc;
@@ -57,11 +57,6 @@ impl OutputTx {
     /// counted as dropped): the newest frame wins.
     pub fn send(&self, rgb: Arc<[u8]>) {
         self.slot.put(rgb);
-    }
-
-    /// Frames replaced before the output took them.
-    pub fn dropped(&self) -> u64 {
-        self.slot.dropped()
     }
 }
 

@@ -82,6 +82,7 @@ impl FrameSlot {
     }
 
     /// Frames replaced before the output took them, since the slot was made.
+    #[cfg(test)]
     pub(crate) fn dropped(&self) -> u64 {
         self.lock().dropped
     }

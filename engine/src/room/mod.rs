@@ -10,4 +10,4 @@ pub mod storage;
 
 pub use actor::{Act, Enter, Exit, Look, RoomActor, RoomIdleFor};
 pub use relay::{Delivery, DeliveryKind, Feedback, Relay};
-pub use state::{Room, RoomCommand, RoomDone, RoomRefusal, Speaker};
+pub use state::{RoomCommand, RoomDone, RoomRefusal, Speaker};

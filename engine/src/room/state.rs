@@ -508,14 +508,6 @@ impl Room {
         std::mem::take(&mut self.writes)
     }
 
-    /// A poll with its results.
-    pub fn poll(&self, id: &str) -> Option<Poll> {
-        self.polls
-            .iter()
-            .find(|p| p.poll.id == id)
-            .map(PollState::results)
-    }
-
     /// The room as a client shows it, with `present` people in it.
     pub fn snapshot(&self, present: u64) -> RoomSnapshot {
         let mut messages: Vec<ChatMessage> = self.pinned.values().cloned().collect();

@@ -13,8 +13,8 @@ pub mod plan;
 pub mod rule;
 pub mod sun;
 
-pub use actor::{LEAD, Scheduler};
+pub use actor::Scheduler;
 pub use messages::*;
-pub use plan::{Override, Plan, PlanEntry, Step};
-pub use rule::{Occurrence, Rule, RuleError};
-pub use sun::Venue;
+pub use plan::{Override, Plan, PlanEntry};
+pub use rule::Rule;
+pub use sun::Site;

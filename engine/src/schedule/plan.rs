@@ -9,7 +9,7 @@
 
 use super::rule::MAX_OCCURRENCES;
 use super::rule::{Occurrence, Rule};
-use super::sun::Venue;
+use super::sun::Site;
 use chrono::{DateTime, FixedOffset, Utc};
 use limelight_shared::ids::{CanvasId, ScheduleId};
 use limelight_shared::schedule::{
@@ -137,7 +137,7 @@ impl Kept {
     fn occurrences(
         &mut self,
         entry: &PlanEntry,
-        venue: &Venue,
+        venue: &Site,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Vec<Occurrence> {
@@ -183,7 +183,7 @@ impl Kept {
 /// Every entry and override, and the canvases they can play on.
 #[derive(Debug, Clone)]
 pub struct Plan {
-    venue: Venue,
+    venue: Site,
     canvases: BTreeSet<CanvasId>,
     entries: Vec<PlanEntry>,
     overrides: BTreeMap<CanvasId, Override>,
@@ -192,7 +192,7 @@ pub struct Plan {
 
 impl Plan {
     /// An empty plan for `venue`.
-    pub fn new(venue: Venue) -> Self {
+    pub fn new(venue: Site) -> Self {
         Self {
             venue,
             canvases: BTreeSet::new(),
@@ -203,7 +203,7 @@ impl Plan {
     }
 
     /// The venue.
-    pub fn venue(&self) -> &Venue {
+    pub fn venue(&self) -> &Site {
         &self.venue
     }
 
@@ -638,7 +638,7 @@ mod tests {
     }
 
     fn plan() -> Result<Plan, String> {
-        let mut plan = Plan::new(Venue::new(chrono_tz::Europe::Paris, 48.8566, 2.3522)?);
+        let mut plan = Plan::new(Site::new(chrono_tz::Europe::Paris, 48.8566, 2.3522)?);
         plan.set_canvases([CanvasId(1), CanvasId(2)]);
         Ok(plan)
     }

@@ -8,7 +8,7 @@
 //! that do not exist (the hour skipped in spring) move forward by the gap, and times
 //! that happen twice (the hour repeated in autumn) take the first, as RFC 5545 says.
 
-use super::sun::{self, Venue};
+use super::sun::{self, Site};
 use chrono::{DateTime, Days, NaiveDate, NaiveDateTime, NaiveTime, Offset, TimeZone, Utc};
 use limelight_shared::schedule::{ClockTime, DayTime, End, ScheduleSpec, Start};
 use rrule::{Frequency, RRule, RRuleSet, Unvalidated};
@@ -48,7 +48,7 @@ pub struct Rule {
 
 impl Rule {
     /// Compile the timing of `spec` for `venue`.
-    pub fn new(spec: &ScheduleSpec, venue: &Venue) -> Result<Self, RuleError> {
+    pub fn new(spec: &ScheduleSpec, venue: &Site) -> Result<Self, RuleError> {
         if let (Some(from), Some(until)) = (spec.valid_from, spec.valid_until)
             && until < from
         {
@@ -102,7 +102,7 @@ impl Rule {
     /// Occurrences that overlap `[from, to)`, in start order.
     pub fn occurrences(
         &self,
-        venue: &Venue,
+        venue: &Site,
         from: DateTime<Utc>,
         to: DateTime<Utc>,
     ) -> Vec<Occurrence> {
@@ -169,7 +169,7 @@ impl Rule {
     }
 
     /// The start on local `day`.
-    fn start_on(&self, venue: &Venue, day: NaiveDate) -> Option<DateTime<Utc>> {
+    fn start_on(&self, venue: &Site, day: NaiveDate) -> Option<DateTime<Utc>> {
         match self.start.at {
             DayTime::Clock(t) => Some(local_to_utc(venue, day.and_time(t.time()))),
             DayTime::Sun {
@@ -182,7 +182,7 @@ impl Rule {
     }
 
     /// The end of the occurrence that starts at `start`.
-    fn end_of(&self, venue: &Venue, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    fn end_of(&self, venue: &Site, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self.end {
             End::After { duration_s } => {
                 Some(start + chrono::Duration::seconds(i64::from(duration_s)))
@@ -206,7 +206,7 @@ fn recurrence(
     text: &str,
     start: &Start,
     sun_start: bool,
-    venue: &Venue,
+    venue: &Site,
 ) -> Result<RRuleSet, RuleError> {
     let text = text.trim();
     let text = text.strip_prefix("RRULE:").unwrap_or(text);
@@ -263,7 +263,7 @@ fn recurrence(
 
 /// A local date-time in the venue's zone as UTC: a time skipped by a DST change moves
 /// forward by the gap; a time that happens twice takes the first.
-pub fn local_to_utc(venue: &Venue, local: NaiveDateTime) -> DateTime<Utc> {
+pub fn local_to_utc(venue: &Site, local: NaiveDateTime) -> DateTime<Utc> {
     match venue.tz.from_local_datetime(&local) {
         chrono::LocalResult::Single(t) => t.with_timezone(&Utc),
         chrono::LocalResult::Ambiguous(first, _) => first.with_timezone(&Utc),
@@ -286,7 +286,7 @@ pub fn local_to_utc(venue: &Venue, local: NaiveDateTime) -> DateTime<Utc> {
 }
 
 /// The first local clock time `t` strictly after `after`.
-fn next_clock_time(venue: &Venue, t: ClockTime, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+fn next_clock_time(venue: &Site, t: ClockTime, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let day = after.with_timezone(&venue.tz).date_naive();
     (0..3u64)
         .filter_map(|n| day.checked_add_days(Days::new(n)))
@@ -299,8 +299,8 @@ mod tests {
     use super::*;
     use chrono::Timelike;
 
-    fn paris() -> Result<Venue, String> {
-        Venue::new(chrono_tz::Europe::Paris, 48.8566, 2.3522)
+    fn paris() -> Result<Site, String> {
+        Site::new(chrono_tz::Europe::Paris, 48.8566, 2.3522)
     }
 
     fn entry(extra: &str) -> Result<ScheduleSpec, serde_json::Error> {

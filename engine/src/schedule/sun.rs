@@ -7,9 +7,9 @@ use chrono::{DateTime, Days, NaiveDate, TimeZone, Utc};
 use chrono_tz::Tz;
 use limelight_shared::schedule::SunEvent;
 
-/// Where the venue is, and its time zone.
+/// Where the venue is on the globe, and its time zone (for sun times and local days).
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Venue {
+pub struct Site {
     /// The venue's time zone (IANA name, such as `Europe/Paris`).
     pub tz: Tz,
     /// Degrees north (negative south).
@@ -18,7 +18,7 @@ pub struct Venue {
     pub longitude: f64,
 }
 
-impl Venue {
+impl Site {
     /// A venue, refusing coordinates off the globe.
     pub fn new(tz: Tz, latitude: f64, longitude: f64) -> Result<Self, String> {
         if !(-90.0..=90.0).contains(&latitude) {
@@ -133,7 +133,7 @@ fn event_on_utc_day(
 
 /// The first `event` strictly after `after`, looking up to two days ahead.
 pub fn next_after(
-    venue: &Venue,
+    venue: &Site,
     event: SunEvent,
     after: DateTime<Utc>,
     offset: chrono::Duration,
@@ -151,7 +151,7 @@ mod tests {
     use super::*;
     use chrono::NaiveDateTime;
 
-    fn local(venue: &Venue, s: &str) -> Result<DateTime<Utc>, Box<dyn std::error::Error>> {
+    fn local(venue: &Site, s: &str) -> Result<DateTime<Utc>, Box<dyn std::error::Error>> {
         let naive = NaiveDateTime::parse_from_str(s, "%Y-%m-%d %H:%M")?;
         let t = venue
             .tz
@@ -170,7 +170,7 @@ mod tests {
     /// we must be within one minute of each.
     #[test]
     fn atlanta_matches_the_naval_observatory() -> Result<(), Box<dyn std::error::Error>> {
-        let atlanta = Venue::new(chrono_tz::America::New_York, 33.8, -84.4)?;
+        let atlanta = Site::new(chrono_tz::America::New_York, 33.8, -84.4)?;
         let day = NaiveDate::from_ymd_opt(2009, 9, 6).ok_or("date")?;
         for (event, reference) in [
             (SunEvent::CivilDawn, "2009-09-06 06:50"),
@@ -193,7 +193,7 @@ mod tests {
     fn a_zone_far_from_its_solar_time_gets_the_event_of_its_own_day()
     -> Result<(), Box<dyn std::error::Error>> {
         // Samoa keeps UTC+13 at 172° W: its local day starts almost a day "early".
-        let apia = Venue::new(chrono_tz::Pacific::Apia, -13.83, -171.76)?;
+        let apia = Site::new(chrono_tz::Pacific::Apia, -13.83, -171.76)?;
         let day = NaiveDate::from_ymd_opt(2026, 6, 1).ok_or("date")?;
         let sunset = apia.sun(day, SunEvent::Sunset).ok_or("no sunset")?;
         let local = sunset.with_timezone(&apia.tz);
@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn the_midnight_sun_has_no_sunset() -> Result<(), Box<dyn std::error::Error>> {
-        let tromso = Venue::new(chrono_tz::Europe::Oslo, 69.65, 18.96)?;
+        let tromso = Site::new(chrono_tz::Europe::Oslo, 69.65, 18.96)?;
         let midsummer = NaiveDate::from_ymd_opt(2026, 6, 21).ok_or("date")?;
         assert_eq!(tromso.sun(midsummer, SunEvent::Sunset), None);
         let spring = NaiveDate::from_ymd_opt(2026, 3, 21).ok_or("date")?;
@@ -217,7 +217,7 @@ mod tests {
 
     #[test]
     fn coordinates_off_the_globe_are_refused() {
-        assert!(Venue::new(chrono_tz::UTC, 91.0, 0.0).is_err());
-        assert!(Venue::new(chrono_tz::UTC, 0.0, -180.5).is_err());
+        assert!(Site::new(chrono_tz::UTC, 91.0, 0.0).is_err());
+        assert!(Site::new(chrono_tz::UTC, 0.0, -180.5).is_err());
     }
 }

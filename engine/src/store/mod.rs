@@ -16,7 +16,7 @@ pub mod schema;
 mod settings;
 mod users;
 
-pub use audit::{AuditRecord, NewAudit};
+pub use audit::NewAudit;
 pub use canvases::{CanvasRecord, LiveField};
 pub use cue_lists::CueListRecord;
 pub use events::{BookingRecord, EventRecord, IncidentRecord, Rows, SessionRecord, VenueRecord};

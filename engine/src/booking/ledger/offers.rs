@@ -1,7 +1,7 @@
 //! The waitlist side of the ledger: join, leave, and the offers that move free
 //! places down the line.
 
-use super::{Entry, Ledger, Refusal, Write};
+use super::{Entry, Ledger, LedgerRefusal, Write};
 use crate::booking::waitlist::Waiter;
 use chrono::{DateTime, Utc};
 use limelight_shared::booking::{
@@ -25,27 +25,27 @@ impl Ledger {
         party: u32,
         tier: WaitlistTier,
         now: DateTime<Utc>,
-    ) -> Result<WaitlistEntry, Refusal> {
+    ) -> Result<WaitlistEntry, LedgerRefusal> {
         if !self.terms.open {
-            return Err(Refusal::Closed);
+            return Err(LedgerRefusal::Closed);
         }
         if self.waitlist.of_user(user).is_some() {
-            return Err(Refusal::AlreadyWaiting);
+            return Err(LedgerRefusal::AlreadyWaiting);
         }
         if party > self.terms.capacity {
-            return Err(Refusal::PartyTooLarge {
+            return Err(LedgerRefusal::PartyTooLarge {
                 capacity: self.terms.capacity,
             });
         }
         if let Some(limit) = self.terms.per_user_limit {
             let has = self.per_user.get(&user).copied().unwrap_or(0);
             if has + party > limit {
-                return Err(Refusal::LimitReached { limit, has });
+                return Err(LedgerRefusal::LimitReached { limit, has });
             }
         }
         let available = self.available();
         if available >= party {
-            return Err(Refusal::PlacesAvailable { available });
+            return Err(LedgerRefusal::PlacesAvailable { available });
         }
         let waiter = Waiter {
             id: uuid::Uuid::new_v4().to_string(),
@@ -62,11 +62,14 @@ impl Ledger {
         self.waitlist.admit(waiter);
         // With skip-ahead the new entry may fit in places the line keeps.
         self.pump(now);
-        self.waiter(&id).ok_or(Refusal::NotWaiting)
+        self.waiter(&id).ok_or(LedgerRefusal::NotWaiting)
     }
 
-    pub(super) fn leave(&mut self, user: UserId) -> Result<WaitlistEntry, Refusal> {
-        let waiter = self.waitlist.of_user(user).ok_or(Refusal::NotWaiting)?;
+    pub(super) fn leave(&mut self, user: UserId) -> Result<WaitlistEntry, LedgerRefusal> {
+        let waiter = self
+            .waitlist
+            .of_user(user)
+            .ok_or(LedgerRefusal::NotWaiting)?;
         let (id, offer) = (waiter.id.clone(), waiter.offer.clone());
         let mut entry = self.waiter_dto(waiter);
         match offer {

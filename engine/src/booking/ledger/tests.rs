@@ -30,10 +30,10 @@ fn hold(user: i64, n: u32) -> Command {
 }
 
 /// The booking a command made or touched.
-fn booking(answer: Answer) -> Result<Booking, Refusal> {
+fn booking(answer: Answer) -> Result<Booking, LedgerRefusal> {
     match answer? {
         Outcome::Booking(b) => Ok(b),
-        Outcome::Waiter(_) => Err(Refusal::NotFound),
+        Outcome::Waiter(_) => Err(LedgerRefusal::NotFound),
     }
 }
 
@@ -47,7 +47,7 @@ fn holds_never_exceed_capacity_and_confirm_keeps_the_places() -> Result<(), Stri
     let a = booking(l.apply(hold(1, 2), None, t(0))).map_err(|r| r.message())?;
     assert_eq!(
         l.apply(hold(2, 2), None, t(1)),
-        Err(Refusal::SoldOut {
+        Err(LedgerRefusal::SoldOut {
             wanted: 2,
             available: 1
         })
@@ -80,7 +80,7 @@ fn an_expired_hold_frees_its_places_and_cannot_be_confirmed() -> Result<(), Stri
         None,
         t(TTL_S),
     ));
-    assert_eq!(late, Err(Refusal::Expired));
+    assert_eq!(late, Err(LedgerRefusal::Expired));
     l.check()
 }
 
@@ -101,7 +101,7 @@ fn seats_are_all_or_nothing_and_never_held_twice() -> Result<(), String> {
     let clash = l.apply(book(2, seats(&["A-1", "A-2"])), None, t(0));
     assert_eq!(
         clash,
-        Err(Refusal::SeatsTaken {
+        Err(LedgerRefusal::SeatsTaken {
             seats: vec!["A-2".into()]
         })
     );
@@ -112,7 +112,7 @@ fn seats_are_all_or_nothing_and_never_held_twice() -> Result<(), String> {
     let unknown = l.apply(book(2, seats(&["Z-9"])), None, t(0));
     assert_eq!(
         unknown,
-        Err(Refusal::UnknownSeats {
+        Err(LedgerRefusal::UnknownSeats {
             seats: vec!["Z-9".into()]
         })
     );
@@ -129,7 +129,7 @@ fn the_per_user_limit_counts_holds_and_bookings() {
     assert!(l.apply(hold(1, 3), None, t(0)).is_ok());
     assert_eq!(
         l.apply(hold(1, 2), None, t(0)),
-        Err(Refusal::LimitReached { limit: 4, has: 3 })
+        Err(LedgerRefusal::LimitReached { limit: 4, has: 3 })
     );
     assert!(l.apply(hold(2, 4), None, t(0)).is_ok());
 }
@@ -143,7 +143,7 @@ fn an_idempotency_key_returns_the_first_answer_and_refuses_another_request() {
     assert_eq!(l.counts(), (0, 2, 0));
     assert_eq!(
         l.apply(hold(1, 3), Some("k".into()), t(1)),
-        Err(Refusal::KeyReused)
+        Err(LedgerRefusal::KeyReused)
     );
     // Keys belong to their user.
     assert!(l.apply(hold(2, 3), Some("k".into()), t(1)).is_ok());
@@ -157,10 +157,10 @@ fn join(user: i64, party: u32) -> Command {
     }
 }
 
-fn waiter(answer: Answer) -> Result<WaitlistEntry, Refusal> {
+fn waiter(answer: Answer) -> Result<WaitlistEntry, LedgerRefusal> {
     match answer? {
         Outcome::Waiter(w) => Ok(w),
-        Outcome::Booking(_) => Err(Refusal::NotFound),
+        Outcome::Booking(_) => Err(LedgerRefusal::NotFound),
     }
 }
 
@@ -201,7 +201,7 @@ fn while_anyone_waits_every_free_place_is_kept_for_the_line() -> Result<(), Stri
     waiter(l.apply(join(2, 2), None, t(0))).map_err(|r| r.message())?;
     assert_eq!(
         booking(l.apply(hold(3, 1), None, t(0))),
-        Err(Refusal::SoldOut {
+        Err(LedgerRefusal::SoldOut {
             wanted: 1,
             available: 0
         })
@@ -211,7 +211,7 @@ fn while_anyone_waits_every_free_place_is_kept_for_the_line() -> Result<(), Stri
     let mut open = Ledger::new(SessionId(2), terms(3, None, None), 0);
     assert_eq!(
         waiter(open.apply(join(1, 2), None, t(0))),
-        Err(Refusal::PlacesAvailable { available: 3 })
+        Err(LedgerRefusal::PlacesAvailable { available: 3 })
     );
     l.check()
 }
@@ -304,7 +304,7 @@ struct ModelWaiter {
 }
 
 /// A remembered answer: (user, key), request, entry index or refusal.
-type ModelAnswer = ((UserId, String), String, Result<usize, Refusal>);
+type ModelAnswer = ((UserId, String), String, Result<usize, LedgerRefusal>);
 
 /// The reference model: every entry and waitlist entry ever made, in order,
 /// scanned on every question.
@@ -417,7 +417,7 @@ impl Model {
 
     /// The index of the entry made or touched (of the waiter, for the waitlist),
     /// or the refusal.
-    fn apply(&mut self, op: &Op, now: DateTime<Utc>) -> Result<usize, Refusal> {
+    fn apply(&mut self, op: &Op, now: DateTime<Utc>) -> Result<usize, LedgerRefusal> {
         self.expire(now);
         let user = UserId(op.user);
         // The request as the attendee sent it: what to hold, or which entry.
@@ -442,7 +442,7 @@ impl Model {
                     return if *first == request {
                         answer.clone()
                     } else {
-                        Err(Refusal::KeyReused)
+                        Err(LedgerRefusal::KeyReused)
                     };
                 }
                 let answer = self.decide(user, &op.kind, now);
@@ -455,7 +455,12 @@ impl Model {
         answer
     }
 
-    fn decide(&mut self, user: UserId, kind: &Kind, now: DateTime<Utc>) -> Result<usize, Refusal> {
+    fn decide(
+        &mut self,
+        user: UserId,
+        kind: &Kind,
+        now: DateTime<Utc>,
+    ) -> Result<usize, LedgerRefusal> {
         let has: u32 = self
             .live()
             .filter(|e| e.user == user)
@@ -471,22 +476,22 @@ impl Model {
                 if let Some(limit) = self.limit
                     && has + wanted > limit
                 {
-                    return Err(Refusal::LimitReached { limit, has });
+                    return Err(LedgerRefusal::LimitReached { limit, has });
                 }
                 let available = self.available();
                 let chosen = match (&self.seats, seats) {
-                    (None, Some(_)) => return Err(Refusal::NotSeated),
+                    (None, Some(_)) => return Err(LedgerRefusal::NotSeated),
                     (None, None) => Vec::new(),
                     (Some(map), Some(asked)) => {
                         let unknown: Vec<String> =
                             asked.iter().filter(|s| !map.contains(s)).cloned().collect();
                         if !unknown.is_empty() {
-                            return Err(Refusal::UnknownSeats { seats: unknown });
+                            return Err(LedgerRefusal::UnknownSeats { seats: unknown });
                         }
                         let taken: Vec<String> =
                             asked.iter().filter(|s| self.taken(s)).cloned().collect();
                         if !taken.is_empty() {
-                            return Err(Refusal::SeatsTaken { seats: taken });
+                            return Err(LedgerRefusal::SeatsTaken { seats: taken });
                         }
                         asked.clone()
                     }
@@ -498,13 +503,13 @@ impl Model {
                             .cloned()
                             .collect();
                         if free.len() < *quantity as usize {
-                            return Err(Refusal::SoldOut { wanted, available });
+                            return Err(LedgerRefusal::SoldOut { wanted, available });
                         }
                         free
                     }
                 };
                 if wanted > available {
-                    return Err(Refusal::SoldOut { wanted, available });
+                    return Err(LedgerRefusal::SoldOut { wanted, available });
                 }
                 let (state, expires) = if *book {
                     (BookingState::Booked, None)
@@ -527,15 +532,15 @@ impl Model {
                 let staff = matches!(kind, Kind::Release { staff: true, .. });
                 let i = which % self.entries.len().max(1);
                 let Some(e) = self.entries.get(i) else {
-                    return Err(Refusal::NotFound);
+                    return Err(LedgerRefusal::NotFound);
                 };
                 if e.user != user && !(staff && e.state.is_live()) {
-                    return Err(Refusal::NotFound);
+                    return Err(LedgerRefusal::NotFound);
                 }
                 let confirm = matches!(kind, Kind::Confirm { .. });
                 match (e.state, confirm) {
-                    (BookingState::Expired, _) if e.user == user => Err(Refusal::Expired),
-                    (s, _) if !s.is_live() => Err(Refusal::Gone),
+                    (BookingState::Expired, _) if e.user == user => Err(LedgerRefusal::Expired),
+                    (s, _) if !s.is_live() => Err(LedgerRefusal::Gone),
                     (BookingState::Booked, true) => Ok(i),
                     (_, true) => {
                         self.end(i, BookingState::Booked);
@@ -558,21 +563,21 @@ impl Model {
                     .iter()
                     .any(|w| w.user == user && w.state.is_active())
                 {
-                    return Err(Refusal::AlreadyWaiting);
+                    return Err(LedgerRefusal::AlreadyWaiting);
                 }
                 if *party > self.capacity {
-                    return Err(Refusal::PartyTooLarge {
+                    return Err(LedgerRefusal::PartyTooLarge {
                         capacity: self.capacity,
                     });
                 }
                 if let Some(limit) = self.limit
                     && has + party > limit
                 {
-                    return Err(Refusal::LimitReached { limit, has });
+                    return Err(LedgerRefusal::LimitReached { limit, has });
                 }
                 let available = self.available();
                 if available >= *party {
-                    return Err(Refusal::PlacesAvailable { available });
+                    return Err(LedgerRefusal::PlacesAvailable { available });
                 }
                 self.waiters.push(ModelWaiter {
                     user,
@@ -590,7 +595,7 @@ impl Model {
                     .iter()
                     .position(|w| w.user == user && w.state.is_active())
                 else {
-                    return Err(Refusal::NotWaiting);
+                    return Err(LedgerRefusal::NotWaiting);
                 };
                 match self.waiters[w].offer {
                     Some(i) if self.waiters[w].state == WaitlistState::Offered => {
