@@ -107,7 +107,10 @@ impl Tokens {
 
 /// A token whose user cannot be had. A store failure is logged, not told.
 fn refused(e: limelight_engine::EngineError) -> ApiError {
-    if !matches!(e, limelight_engine::EngineError::UnknownUser(_)) {
+    if !matches!(
+        e,
+        limelight_engine::EngineError::Accounts(limelight_engine::AccountError::UnknownUser(_))
+    ) {
         tracing::warn!(error = %e, "cannot look up a token's user");
     }
     ApiError::new(ErrorCode::Unauthorized, "token is not valid")

@@ -8,6 +8,8 @@
 //! it. It stores what the canvas reports *now*, under the canvas's lane, so a
 //! report overtaken by an operator's command can never store an older look.
 
+use crate::SceneError;
+use crate::SceneRef;
 use crate::canvas::CueReport;
 use crate::canvas::cues::{Cue, CueProgram, Position};
 use crate::error::EngineError;
@@ -16,7 +18,7 @@ use crate::live::{Live, scene_spec};
 use crate::store::{self, CueListRecord, LiveField, Store};
 use limelight_shared::canvas::CanvasState;
 use limelight_shared::cues::{CueEvent, CueListSpec, CueNumber, Playhead};
-use limelight_shared::ids::{CanvasId, CueListId};
+use limelight_shared::ids::{CanvasId, CueListId, ScheduleId};
 use limelight_shared::scene::SceneSpec;
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
@@ -37,7 +39,7 @@ pub(crate) async fn program(store: &Store, id: CueListId) -> Result<CueProgram, 
     let record = store
         .cue_list(id.0)
         .await?
-        .ok_or(EngineError::UnknownCueList(id.0))?;
+        .ok_or(EngineError::CueList(CueListError::Unknown(id)))?;
     let spec = cue_spec(&record)?;
     let mut scenes: HashMap<String, Arc<SceneSpec>> = HashMap::new();
     let mut cues = Vec::with_capacity(spec.cues.len());
@@ -46,10 +48,9 @@ pub(crate) async fn program(store: &Store, id: CueListId) -> Result<CueProgram, 
             Some(name) => Some(match scenes.get(name.as_str()) {
                 Some(scene) => scene.clone(),
                 None => {
-                    let record = store
-                        .scene_by_name(name.as_str())
-                        .await?
-                        .ok_or_else(|| EngineError::UnknownScene(format!("{name:?}")))?;
+                    let record = store.scene_by_name(name.as_str()).await?.ok_or_else(|| {
+                        EngineError::Scene(SceneError::Unknown(SceneRef::Name(name.to_string())))
+                    })?;
                     let scene = Arc::new(scene_spec(&record)?);
                     scenes.insert(name.as_str().to_owned(), scene.clone());
                     scene
@@ -140,7 +141,10 @@ pub(crate) async fn restore(
             let position = head.position(&list);
             Ok(Some((Arc::new(list), position)))
         }
-        Err(EngineError::UnknownCueList(_) | EngineError::UnknownScene(_)) => Ok(None),
+        Err(
+            EngineError::CueList(CueListError::Unknown(_))
+            | EngineError::Scene(SceneError::Unknown(_)),
+        ) => Ok(None),
         Err(e) => Err(e),
     }
 }
@@ -205,25 +209,67 @@ async fn store_show(
 
 /// Whether `store` names cue list `id` in a schedule entry or an override: the
 /// entry's or override's description when it does.
-pub(crate) async fn used_by(store: &Store, id: CueListId) -> Result<Option<String>, EngineError> {
+pub(crate) async fn used_by(
+    store: &Store,
+    id: CueListId,
+) -> Result<Option<CueListUser>, EngineError> {
     use limelight_shared::schedule::{Play, ScheduleSpec};
     let plays = |play: &Play| matches!(play, Play::CueList { cue_list } if *cue_list == id);
     for record in store.list_schedules().await? {
         if let Ok(spec) = serde_json::from_str::<ScheduleSpec>(&record.spec)
             && plays(&spec.play)
         {
-            return Ok(Some(format!(
-                "schedule entry {} ({})",
-                record.id, record.name
-            )));
+            return Ok(Some(CueListUser::Schedule {
+                id: ScheduleId(record.id),
+                name: record.name,
+            }));
         }
     }
     for record in store.list_overrides().await? {
         if let Ok(play) = serde_json::from_str::<Play>(&record.play)
             && plays(&play)
         {
-            return Ok(Some(format!("the override on canvas {}", record.canvas_id)));
+            return Ok(Some(CueListUser::Override(CanvasId(record.canvas_id))));
         }
     }
     Ok(None)
+}
+
+/// What plays a cue list, and so keeps it from being deleted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CueListUser {
+    /// A schedule entry.
+    Schedule {
+        /// Its id.
+        id: ScheduleId,
+        /// Its name.
+        name: String,
+    },
+    /// The override on a canvas.
+    Override(CanvasId),
+}
+
+impl std::fmt::Display for CueListUser {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CueListUser::Schedule { id, name } => write!(f, "schedule entry {id} ({name})"),
+            CueListUser::Override(canvas) => write!(f, "the override on canvas {canvas}"),
+        }
+    }
+}
+
+/// Why a cue-list call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CueListError {
+    /// No cue list with that id.
+    #[error("no cue list with id {0}")]
+    Unknown(CueListId),
+    /// A schedule entry or an override plays the list.
+    #[error("cue list {list} is played by {by}; change that first")]
+    InUse {
+        /// The list.
+        list: CueListId,
+        /// What plays it.
+        by: CueListUser,
+    },
 }

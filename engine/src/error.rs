@@ -1,89 +1,187 @@
-//! What the engine's calls can fail with.
+//! What the engine's calls can fail with: one error per domain, gathered in
+//! [`EngineError`] for the facade's callers.
+//!
+//! Each domain's error lives beside the domain (`CanvasError` in `canvas`,
+//! `CalendarError` in `events`, ...) and carries typed ids. What is left here is
+//! what belongs to no domain: a value that fails its checks ([`Invalid`]), a
+//! service that is briefly away, and a fault inside ([`Internal`]) that keeps its
+//! cause for the log.
 
+use crate::accounts::AccountError;
+use crate::booking::LedgerRefusal;
+use crate::canvas::CanvasError;
+use crate::cues::CueListError;
+use crate::events::CalendarError;
+use crate::room::RoomRefusal;
 use crate::scenes::SceneError;
+use crate::schedule::ScheduleError;
 use crate::store::StoreError;
-use limelight_shared::ids::CanvasId;
+use std::borrow::Cow;
+use std::error::Error as StdError;
+use std::fmt;
 
 /// A failed engine call.
 #[derive(Debug, thiserror::Error)]
 pub enum EngineError {
-    /// No canvas with that id.
-    #[error("no canvas with id {0}")]
-    UnknownCanvas(CanvasId),
-    /// No scene with that name or id.
-    #[error("no scene {0}")]
-    UnknownScene(String),
-    /// No schedule entry with that id.
-    #[error("no schedule entry with id {0}")]
-    UnknownSchedule(i64),
-    /// No cue list with that id.
-    #[error("no cue list with id {0}")]
-    UnknownCueList(i64),
-    /// No cue with that number in the loaded list.
-    #[error("{0}")]
-    UnknownCue(String),
-    /// The cue playback refused a command (GO protection, end of list, no list).
-    #[error("{0}")]
-    CueRefused(String),
-    /// No venue with that id.
-    #[error("no venue with id {0}")]
-    UnknownVenue(i64),
-    /// No event with that id.
-    #[error("no event with id {0}")]
-    UnknownEvent(i64),
-    /// No session with that id.
-    #[error("no session with id {0}")]
-    UnknownSession(i64),
-    /// No incident with that id.
-    #[error("no incident with id {0}")]
-    UnknownIncident(i64),
+    /// A canvas is unknown, restarting, or refused a cue command.
+    #[error(transparent)]
+    Canvas(#[from] CanvasError),
+    /// A scene is unknown or its document is broken.
+    #[error(transparent)]
+    Scene(#[from] SceneError),
+    /// A cue list is unknown or still in use.
+    #[error(transparent)]
+    CueList(#[from] CueListError),
+    /// A schedule entry is unknown, or nothing is scheduled.
+    #[error(transparent)]
+    Schedule(#[from] ScheduleError),
+    /// A venue, event, session or incident is unknown.
+    #[error(transparent)]
+    Calendar(#[from] CalendarError),
     /// The booking ledger said no; nothing changed.
     #[error("{}", .0.message())]
-    Booking(crate::booking::LedgerRefusal),
+    Ledger(LedgerRefusal),
     /// A session room said no; nothing changed.
     #[error(transparent)]
-    Room(#[from] crate::room::RoomRefusal),
-    /// The connection has not joined the session's room.
-    #[error("join the room of session {0} first")]
-    NotInRoom(i64),
+    Room(#[from] RoomRefusal),
+    /// A user is unknown, a password is wrong, or the role may not do this.
+    #[error(transparent)]
+    Accounts(#[from] AccountError),
+    /// A value is out of range or inconsistent.
+    #[error(transparent)]
+    Invalid(#[from] Invalid),
+    /// Storage refused or failed.
+    #[error(transparent)]
+    Store(#[from] StoreError),
     /// A service the call needs failed; nothing changed, the call may be retried.
     #[error("{0}")]
-    Unavailable(String),
-    /// No user with that id.
-    #[error("no user with id {0}")]
-    UnknownUser(i64),
-    /// A value is out of range or inconsistent.
-    #[error("{0}")]
-    Invalid(String),
-    /// The caller's role may not do this.
-    #[error("{0}")]
-    Forbidden(String),
-    /// A scene document could not be read.
-    #[error("{0}")]
-    InvalidScene(#[from] SceneError),
-    /// The request clashes with existing state.
-    #[error("{0}")]
-    Conflict(String),
-    /// Wrong user name or password.
-    #[error("wrong user name or password")]
-    BadCredentials,
-    /// The canvas is being restarted after a failure; the change is stored and shows
-    /// once it is back.
-    #[error("canvas {0} is restarting; the change is stored and applies when it is back")]
-    Restarting(CanvasId),
-    /// Storage failed.
+    Unavailable(&'static str),
+    /// Something failed inside; the cause is kept for the log.
     #[error(transparent)]
-    Store(StoreError),
-    /// Something else failed inside.
-    #[error("{0}")]
-    Internal(String),
+    Internal(#[from] Internal),
 }
 
-impl From<StoreError> for EngineError {
-    fn from(e: StoreError) -> Self {
-        match e {
-            StoreError::Conflict(what) => EngineError::Conflict(what),
-            other => EngineError::Store(other),
+impl From<LedgerRefusal> for EngineError {
+    fn from(r: LedgerRefusal) -> Self {
+        EngineError::Ledger(r)
+    }
+}
+
+impl EngineError {
+    /// A value that fails its checks.
+    pub(crate) fn invalid(message: impl Into<String>) -> Self {
+        EngineError::Invalid(Invalid(message.into()))
+    }
+
+    /// A fault inside, with its cause.
+    pub(crate) fn internal(
+        context: impl Into<Cow<'static, str>>,
+        source: impl StdError + Send + Sync + 'static,
+    ) -> Self {
+        EngineError::Internal(Internal {
+            context: context.into(),
+            source: Some(Box::new(source)),
+        })
+    }
+
+    /// A fault inside with no error value behind it (an actor that went away).
+    pub(crate) fn broken(context: impl Into<Cow<'static, str>>) -> Self {
+        EngineError::Internal(Internal {
+            context: context.into(),
+            source: None,
+        })
+    }
+}
+
+/// A value that is out of range or inconsistent, in words for the person who sent
+/// it; nothing changed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl From<limelight_shared::values::RangeError> for Invalid {
+    fn from(e: limelight_shared::values::RangeError) -> Self {
+        Invalid(e.0)
+    }
+}
+
+impl From<crate::schedule::RuleError> for Invalid {
+    fn from(e: crate::schedule::RuleError) -> Self {
+        Invalid(e.0)
+    }
+}
+
+impl From<limelight_shared::values::RangeError> for EngineError {
+    fn from(e: limelight_shared::values::RangeError) -> Self {
+        EngineError::Invalid(e.into())
+    }
+}
+
+impl From<crate::schedule::RuleError> for EngineError {
+    fn from(e: crate::schedule::RuleError) -> Self {
+        EngineError::Invalid(e.into())
+    }
+}
+
+/// A fault inside the engine: what was being done, and why it failed.
+pub struct Internal {
+    context: Cow<'static, str>,
+    source: Option<Box<dyn StdError + Send + Sync + 'static>>,
+}
+
+impl fmt::Debug for Internal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Internal")
+            .field("context", &self.context)
+            .field("source", &self.source)
+            .finish()
+    }
+}
+
+impl fmt::Display for Internal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.context)
+    }
+}
+
+impl StdError for Internal {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn StdError + 'static))
+    }
+}
+
+/// An error and every cause behind it, `outer: inner: innermost`, for the log.
+pub fn chain(e: &dyn StdError) -> String {
+    let mut text = e.to_string();
+    let mut next = e.source();
+    while let Some(cause) = next {
+        let words = cause.to_string();
+        if !text.ends_with(&words) {
+            text.push_str(": ");
+            text.push_str(&words);
         }
+        next = cause.source();
+    }
+    text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_chain_keeps_every_cause() {
+        let io = std::io::Error::other("disk full");
+        let e = EngineError::internal("writing the audit log", io);
+        assert_eq!(e.to_string(), "writing the audit log");
+        assert_eq!(chain(&e), "writing the audit log: disk full");
+    }
+
+    #[test]
+    fn a_transparent_wrapper_is_not_repeated() {
+        let e = EngineError::from(crate::store::StoreError::Corrupt("scene 3".into()));
+        assert_eq!(chain(&e), "stored data is corrupt: scene 3");
     }
 }

@@ -10,6 +10,23 @@ use limelight_shared::events::{
 };
 use limelight_shared::ids::{EventId, IncidentId, SessionId, VenueId};
 
+/// Why a calendar call failed: what it names does not exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum CalendarError {
+    /// No venue with that id.
+    #[error("no venue with id {0}")]
+    UnknownVenue(VenueId),
+    /// No event with that id.
+    #[error("no event with id {0}")]
+    UnknownEvent(EventId),
+    /// No session with that id.
+    #[error("no session with id {0}")]
+    UnknownSession(SessionId),
+    /// No incident with that id.
+    #[error("no incident with id {0}")]
+    UnknownIncident(IncidentId),
+}
+
 /// An enum as stored: its serde name (`"conference"`, `"skip_ahead"`).
 pub(crate) fn stored<T: serde::Serialize>(value: &T) -> String {
     match serde_json::to_value(value) {
@@ -45,7 +62,7 @@ pub fn check_venue(spec: &VenueSpec) -> Result<(), EngineError> {
         .parse::<chrono_tz::Tz>()
         .map(|_| ())
         .map_err(|_| {
-            EngineError::Invalid(format!("timezone: unknown time zone {:?}", spec.timezone))
+            EngineError::invalid(format!("timezone: unknown time zone {:?}", spec.timezone))
         })
 }
 
@@ -80,9 +97,7 @@ pub fn venue_dto(r: &VenueRecord) -> Result<Venue, EngineError> {
 /// Check an event: it ends after it starts.
 pub fn check_event(spec: &EventSpec) -> Result<(), EngineError> {
     if spec.ends_at <= spec.starts_at {
-        return Err(EngineError::Invalid(
-            "ends_at must be after starts_at".into(),
-        ));
+        return Err(EngineError::invalid("ends_at must be after starts_at"));
     }
     Ok(())
 }
@@ -129,12 +144,10 @@ pub fn event_dto(r: &EventRecord) -> Result<Event, EngineError> {
 /// be sold (a capacity given must agree); without, the capacity given.
 pub fn check_session(spec: &SessionSpec) -> Result<u32, EngineError> {
     if spec.ends_at <= spec.starts_at {
-        return Err(EngineError::Invalid(
-            "ends_at must be after starts_at".into(),
-        ));
+        return Err(EngineError::invalid("ends_at must be after starts_at"));
     }
     if spec.hold_ttl_s == 0 || spec.hold_ttl_s > MAX_HOLD_TTL_S {
-        return Err(EngineError::Invalid(format!(
+        return Err(EngineError::invalid(format!(
             "hold_ttl_s must be between 1 and {MAX_HOLD_TTL_S}, got {}",
             spec.hold_ttl_s
         )));
@@ -142,7 +155,7 @@ pub fn check_session(spec: &SessionSpec) -> Result<u32, EngineError> {
     if let Some(limit) = spec.per_user_limit
         && (limit == 0 || limit > limelight_shared::events::MAX_SEATS)
     {
-        return Err(EngineError::Invalid(format!(
+        return Err(EngineError::invalid(format!(
             "per_user_limit must be between 1 and {}, got {limit}",
             limelight_shared::events::MAX_SEATS
         )));
@@ -150,10 +163,10 @@ pub fn check_session(spec: &SessionSpec) -> Result<u32, EngineError> {
     let capacity = match (&spec.seat_map, spec.capacity) {
         (Some(map), given) => {
             map.check()
-                .map_err(|e| EngineError::Invalid(e.to_string()))?;
+                .map_err(|e| EngineError::invalid(e.to_string()))?;
             let seats = u32::try_from(map.bookable().len()).unwrap_or(u32::MAX);
             if given.is_some_and(|c| c != seats) {
-                return Err(EngineError::Invalid(format!(
+                return Err(EngineError::invalid(format!(
                     "capacity {} does not match the seat map's {seats} bookable seats; \
                      leave it out",
                     given.unwrap_or_default()
@@ -163,13 +176,13 @@ pub fn check_session(spec: &SessionSpec) -> Result<u32, EngineError> {
         }
         (None, Some(c)) => c,
         (None, None) => {
-            return Err(EngineError::Invalid(
-                "capacity is required without a seat map".into(),
+            return Err(EngineError::invalid(
+                "capacity is required without a seat map",
             ));
         }
     };
     if i32::try_from(capacity).is_err() || capacity > limelight_shared::events::MAX_SEATS {
-        return Err(EngineError::Invalid(format!(
+        return Err(EngineError::invalid(format!(
             "capacity must be at most {}",
             limelight_shared::events::MAX_SEATS
         )));

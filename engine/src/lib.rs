@@ -61,16 +61,19 @@ mod sessions;
 mod store;
 mod venue;
 
-pub use accounts::{Permission, Principal};
+pub use accounts::{AccountError, Permission, Principal};
 pub use booking::LedgerRefusal;
-pub use canvas::PreviewFrame;
-pub use error::EngineError;
+pub use canvas::cues::CueRefusal;
+pub use canvas::{CanvasError, PreviewFrame};
+pub use cues::{CueListError, CueListUser};
+pub use error::{EngineError, Internal, Invalid, chain as error_chain};
+pub use events::CalendarError;
 pub use handle::{EngineConfig, EngineEvent, EngineHandle};
 pub use realtime::MAX_PRIORITY;
 pub use room::{Delivery, DeliveryKind, Feedback, Relay, RoomCommand, RoomDone, RoomRefusal};
-pub use scenes::load_dir as load_scene_dir;
-pub use schedule::Site;
-pub use store::{Direction, Store, migrate};
+pub use scenes::{SceneError, SceneFileError, SceneRef, load_dir as load_scene_dir};
+pub use schedule::{ScheduleError, Site};
+pub use store::{Direction, Store, StoreError, migrate};
 
 /// The scheduler's plan, for this crate's benchmarks (`benches/schedule.rs`); not
 /// a surface for other crates.

@@ -4,6 +4,9 @@
 //! Commands to one canvas go through its lane one at a time, so the stored state and
 //! what the canvas shows never disagree.
 
+use crate::CanvasError;
+use crate::SceneError;
+use crate::SceneRef;
 use crate::canvas::LiveCommand;
 use crate::directory::{self, Directory};
 use crate::error::EngineError;
@@ -50,12 +53,9 @@ impl Live {
             Lookup::Hit(scene) => return Ok(scene),
             Lookup::Miss(generation) => generation,
         };
-        let record = self
-            .inner
-            .store
-            .scene_by_name(name)
-            .await?
-            .ok_or_else(|| EngineError::UnknownScene(format!("{name:?}")))?;
+        let record = self.inner.store.scene_by_name(name).await?.ok_or_else(|| {
+            EngineError::Scene(SceneError::Unknown(SceneRef::Name(name.to_string())))
+        })?;
         let scene = Arc::new(scene_spec(&record)?);
         self.inner.library.fill(generation, scene.clone());
         Ok(scene)
@@ -94,7 +94,7 @@ impl Live {
     ) -> Result<CanvasState, EngineError> {
         let _lane = self.lane(id).await;
         if !self.inner.store.save_live(id.0, field).await? {
-            return Err(EngineError::UnknownCanvas(id));
+            return Err(EngineError::Canvas(CanvasError::Unknown(id)));
         }
         self.control(id, command).await
     }
@@ -110,7 +110,7 @@ impl Live {
     ) -> Result<(), EngineError> {
         let _lane = self.lane(id).await;
         if !self.inner.store.save_live(id.0, field).await? {
-            return Err(EngineError::UnknownCanvas(id));
+            return Err(EngineError::Canvas(CanvasError::Unknown(id)));
         }
         let queued = self
             .inner
@@ -121,7 +121,7 @@ impl Live {
         if queued {
             Ok(())
         } else {
-            Err(EngineError::UnknownCanvas(id))
+            Err(EngineError::Canvas(CanvasError::Unknown(id)))
         }
     }
 
@@ -169,5 +169,5 @@ pub(crate) fn scene_spec(record: &SceneRecord) -> Result<SceneSpec, EngineError>
 
 /// An actor that did not answer.
 pub(crate) fn mailbox(e: MailboxError) -> EngineError {
-    EngineError::Internal(format!("engine actor unavailable: {e}"))
+    EngineError::internal("an engine actor is unavailable", e)
 }

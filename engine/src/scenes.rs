@@ -1,13 +1,14 @@
 //! Scene documents from files (TOML with a `format` version) and from JSON bodies.
 //! Errors name the file or field, the line and column, and what is wrong.
 
+use limelight_shared::ids::SceneId;
 use limelight_shared::scene::{SCENE_FORMAT_VERSION, SceneFile, SceneSpec};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 /// A scene that could not be read.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SceneError {
+pub struct SceneFileError {
     /// The file, for scene files.
     pub file: Option<PathBuf>,
     /// The field, as a path like `layers[0].color`.
@@ -20,7 +21,7 @@ pub struct SceneError {
     pub message: String,
 }
 
-impl fmt::Display for SceneError {
+impl fmt::Display for SceneFileError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(file) = &self.file {
             write!(f, "{}", file.display())?;
@@ -45,7 +46,47 @@ impl fmt::Display for SceneError {
     }
 }
 
-impl std::error::Error for SceneError {}
+impl std::error::Error for SceneFileError {}
+
+/// Which scene a call named.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SceneRef {
+    /// By its stored id.
+    Id(SceneId),
+    /// By its name.
+    Name(String),
+}
+
+impl fmt::Display for SceneRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SceneRef::Id(id) => write!(f, "with id {id}"),
+            SceneRef::Name(name) => write!(f, "{name:?}"),
+        }
+    }
+}
+
+/// Why a scene call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SceneError {
+    /// No such scene.
+    #[error("no scene {0}")]
+    Unknown(SceneRef),
+    /// A scene document could not be read.
+    #[error(transparent)]
+    File(#[from] SceneFileError),
+    /// Scene files to seed from are broken; each names its file, line and column.
+    #[error("scene files are broken:\n{}", list(.0))]
+    BrokenFiles(Vec<SceneFileError>),
+}
+
+fn list(errors: &[SceneFileError]) -> String {
+    errors
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("\n")
+}
 
 /// Path of the value that failed, unless it is the document itself.
 fn field_of(path: &serde_path_to_error::Path) -> Option<String> {
@@ -62,10 +103,10 @@ fn line_col(text: &str, at: usize) -> (usize, usize) {
 }
 
 /// Read a scene file's text. `file` is only used in errors.
-pub fn parse_toml(text: &str, file: &Path) -> Result<SceneSpec, SceneError> {
+pub fn parse_toml(text: &str, file: &Path) -> Result<SceneSpec, SceneFileError> {
     let error = |field, span: Option<std::ops::Range<usize>>, message: String| {
         let (line, column) = span.map(|s| line_col(text, s.start)).unzip();
-        SceneError {
+        SceneFileError {
             file: Some(file.to_owned()),
             field,
             line,
@@ -96,8 +137,8 @@ pub fn parse_toml(text: &str, file: &Path) -> Result<SceneSpec, SceneError> {
 
 /// Every `*.toml` scene in `dir`, sorted by file name. All broken files are
 /// reported, not just the first; two files with one scene name are an error too.
-pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, SceneSpec)>, Vec<SceneError>> {
-    let io_error = |path: &Path, e: std::io::Error| SceneError {
+pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, SceneSpec)>, Vec<SceneFileError>> {
+    let io_error = |path: &Path, e: std::io::Error| SceneFileError {
         file: Some(path.to_owned()),
         field: None,
         line: None,
@@ -121,7 +162,7 @@ pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, SceneSpec)>, Vec<SceneError>
         match parsed {
             Ok(spec) => {
                 if let Some((other, _)) = scenes.iter().find(|(_, s)| s.name == spec.name) {
-                    errors.push(SceneError {
+                    errors.push(SceneFileError {
                         file: Some(path.clone()),
                         field: Some("name".into()),
                         line: None,
@@ -150,14 +191,14 @@ pub fn load_dir(dir: &Path) -> Result<Vec<(PathBuf, SceneSpec)>, Vec<SceneError>
 mod tests {
     use super::*;
 
-    fn toml_err(text: &str) -> SceneError {
+    fn toml_err(text: &str) -> SceneFileError {
         parse_toml(text, Path::new("scenes/x.toml"))
             .err()
             .unwrap_or_else(|| unreachable!("expected an error"))
     }
 
     #[test]
-    fn a_good_file_parses() -> Result<(), SceneError> {
+    fn a_good_file_parses() -> Result<(), SceneFileError> {
         let spec = parse_toml(
             "format = 1\nname = \"warm\"\n\n[[layers]]\neffect = \"solid\"\ncolor = \"#FF8000\"\n",
             Path::new("warm.toml"),

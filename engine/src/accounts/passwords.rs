@@ -20,7 +20,7 @@ pub fn validate_username(name: &str) -> Result<(), EngineError> {
     if ok {
         Ok(())
     } else {
-        Err(EngineError::Invalid(format!(
+        Err(EngineError::invalid(format!(
             "username must be 1-64 characters of letters, digits, '.', '-' or '_', got {name:?}"
         )))
     }
@@ -32,7 +32,7 @@ pub fn validate_password(password: &str) -> Result<(), EngineError> {
     if (MIN_PASSWORD_LEN..=MAX_PASSWORD_LEN).contains(&n) {
         Ok(())
     } else {
-        Err(EngineError::Invalid(format!(
+        Err(EngineError::invalid(format!(
             "password must be {MIN_PASSWORD_LEN}-{MAX_PASSWORD_LEN} characters"
         )))
     }
@@ -44,14 +44,14 @@ pub async fn hash_password(password: String) -> Result<String, EngineError> {
         let mut bytes = [0u8; 16];
         rand::fill(&mut bytes);
         let salt = SaltString::encode_b64(&bytes)
-            .map_err(|e| EngineError::Internal(format!("password salt: {e}")))?;
+            .map_err(|e| EngineError::broken(format!("password salt: {e}")))?;
         Argon2::default()
             .hash_password(password.as_bytes(), &salt)
             .map(|h| h.to_string())
-            .map_err(|e| EngineError::Internal(format!("password hashing failed: {e}")))
+            .map_err(|e| EngineError::broken(format!("password hashing failed: {e}")))
     })
     .await
-    .map_err(|e| EngineError::Internal(e.to_string()))?
+    .map_err(|e| EngineError::internal("the hashing task failed", e))?
 }
 
 /// Whether `password` matches the PHC string `hash`.

@@ -5,6 +5,7 @@
 
 use super::batch::{self, BatchError, Done, Keyed};
 use super::ledger::{Answer, Ledger, Notice};
+use crate::CalendarError;
 use crate::EngineEvent;
 use crate::clock::WallClock;
 use crate::error::EngineError;
@@ -175,11 +176,12 @@ impl LedgerActor {
             }
             Err(e) => {
                 let error = |e: &BatchError| match e {
-                    BatchError::NoSession(s) => EngineError::UnknownSession(s.0),
+                    BatchError::NoSession(s) => {
+                        EngineError::Calendar(CalendarError::UnknownSession(*s))
+                    }
                     BatchError::Store(_) => EngineError::Unavailable(
                         "the booking could not be stored; nothing changed, retry with the \
-                         same idempotency key"
-                            .into(),
+                         same idempotency key",
                     ),
                 };
                 tracing::error!(session = %self.session, error = %e, "ledger batch failed");
@@ -268,7 +270,7 @@ impl Handler<Submit> for LedgerActor {
         self.kick(ctx);
         Box::pin(async move {
             rx.await
-                .unwrap_or_else(|_| Err(EngineError::Internal("the ledger stopped".into())))
+                .unwrap_or_else(|_| Err(EngineError::broken("the ledger stopped")))
         })
     }
 }
@@ -287,7 +289,7 @@ impl Handler<Ask> for LedgerActor {
         self.kick(ctx);
         Box::pin(async move {
             rx.await
-                .unwrap_or_else(|_| Err(EngineError::Internal("the ledger stopped".into())))
+                .unwrap_or_else(|_| Err(EngineError::broken("the ledger stopped")))
         })
     }
 }

@@ -119,6 +119,8 @@ impl fmt::Display for CueRefusal {
     }
 }
 
+impl std::error::Error for CueRefusal {}
+
 /// Where a playhead stands, to store and restore.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Position {

@@ -15,3 +15,40 @@ pub use inbox::Inbox;
 pub use messages::InjectRenderFault;
 pub use messages::{CanvasFailed, CueReport, GetState, RunCue, TakeCommands};
 pub use state::{CanvasSetup, CueOp, LiveCommand};
+
+use cues::CueRefusal;
+use limelight_shared::ids::CanvasId;
+
+/// Why a canvas could not take a command.
+#[derive(Debug, thiserror::Error)]
+pub enum CanvasError {
+    /// No canvas with that id.
+    #[error("no canvas with id {0}")]
+    Unknown(CanvasId),
+    /// The canvas is being restarted after a failure; a stored change shows once it
+    /// is back.
+    #[error("canvas {0} is restarting; the change is stored and applies when it is back")]
+    Restarting(CanvasId),
+    /// The canvas's cue playback refused the command.
+    #[error("{refusal} (canvas {canvas})")]
+    Cue {
+        /// The canvas.
+        canvas: CanvasId,
+        /// Why.
+        #[source]
+        refusal: CueRefusal,
+    },
+    /// The canvas's universes overlap another canvas's.
+    #[error("universes {}-{} overlap canvas {other:?} ({}-{})", ours.0, ours.1, theirs.0, theirs.1)]
+    Overlap {
+        /// This canvas's first and last universe.
+        ours: (u16, u16),
+        /// The other canvas's name.
+        other: String,
+        /// Its first and last universe.
+        theirs: (u16, u16),
+    },
+    /// The sACN socket could not be opened.
+    #[error("cannot open the sACN socket")]
+    Socket(#[source] std::io::Error),
+}

@@ -1,6 +1,7 @@
 //! The directory actor.
 
 use super::messages::*;
+use crate::CanvasError;
 use crate::canvas::cues::CueRefusal;
 use crate::canvas::{
     CanvasActor, CanvasFailed, CueReport, GetState, Inbox, LiveCommand, PreviewFrame, RunCue,
@@ -95,7 +96,7 @@ impl Directory {
     fn output_config(&self, msg: &StartCanvas) -> Result<OutputConfig, EngineError> {
         let spec = &msg.setup.spec;
         let map = UniverseMap::new(spec.pixels.get(), &spec.output)
-            .map_err(|e| EngineError::Invalid(e.to_string()))?;
+            .map_err(|e| EngineError::invalid(e.to_string()))?;
         Ok(OutputConfig {
             canvas: msg.setup.id.0,
             map,
@@ -154,12 +155,15 @@ impl Directory {
         ctx: &mut Context<Self>,
     ) -> ResponseFuture<Settled> {
         let Some(entry) = self.canvases.get_mut(&id) else {
-            return Box::pin(async move { Err(EngineError::UnknownCanvas(id)) });
+            return Box::pin(async move { Err(EngineError::Canvas(CanvasError::Unknown(id))) });
         };
         if entry.restarting {
             let (tx, rx) = oneshot::channel();
             entry.waiting.push(tx);
-            return Box::pin(async move { rx.await.unwrap_or(Err(EngineError::Restarting(id))) });
+            return Box::pin(async move {
+                rx.await
+                    .unwrap_or(Err(EngineError::Canvas(CanvasError::Restarting(id))))
+            });
         }
         let (addr, me) = (entry.addr.clone(), ctx.address());
         Box::pin(async move {
@@ -168,8 +172,8 @@ impl Directory {
                 Err(_) if retry => me
                     .send(Settle(id))
                     .await
-                    .map_err(|_| EngineError::Restarting(id))?,
-                Err(_) => Err(EngineError::Restarting(id)),
+                    .map_err(|_| EngineError::Canvas(CanvasError::Restarting(id)))?,
+                Err(_) => Err(EngineError::Canvas(CanvasError::Restarting(id))),
             }
         })
     }
@@ -190,7 +194,7 @@ impl Directory {
             for tx in waiting {
                 let answer = match &state {
                     Ok(state) => Ok(state.clone()),
-                    Err(_) => Err(EngineError::Restarting(id)),
+                    Err(_) => Err(EngineError::Canvas(CanvasError::Restarting(id))),
                 };
                 let _ = tx.send(answer);
             }
@@ -219,7 +223,7 @@ impl Handler<StartCanvas> for Directory {
             inbox
         });
         let output = spawn_output(config)
-            .map_err(|e| EngineError::Internal(format!("cannot open the sACN socket: {e}")))?;
+            .map_err(|e| EngineError::internal("cannot open the sACN socket", e))?;
         msg.setup.grand_master = self.grand_master;
         let arbiter = Arbiter::new();
         let preview = Arc::new(watch::channel(None).0);
@@ -337,21 +341,26 @@ impl Handler<CueControl> for Directory {
     fn handle(&mut self, msg: CueControl, _: &mut Self::Context) -> Self::Result {
         let id = msg.id;
         let addr = match self.canvases.get(&id) {
-            None => return Box::pin(async move { Err(EngineError::UnknownCanvas(id)) }),
+            None => {
+                return Box::pin(async move { Err(EngineError::Canvas(CanvasError::Unknown(id))) });
+            }
             // Not queued: a cue command belongs to the moment it is given.
             Some(entry) if entry.restarting => {
-                return Box::pin(async move { Err(EngineError::Restarting(id)) });
+                return Box::pin(
+                    async move { Err(EngineError::Canvas(CanvasError::Restarting(id))) },
+                );
             }
             Some(entry) => entry.addr.clone(),
         };
         Box::pin(async move {
             match addr.send(RunCue(msg.op)).await {
                 Ok(Ok(state)) => Ok(state),
-                Ok(Err(CueRefusal::UnknownCue(n))) => Err(EngineError::UnknownCue(format!(
-                    "no cue numbered {n} in the list loaded on canvas {id}"
-                ))),
-                Ok(Err(CueRefusal::Restarting)) | Err(_) => Err(EngineError::Restarting(id)),
-                Ok(Err(refusal)) => Err(EngineError::CueRefused(refusal.to_string())),
+                Ok(Err(CueRefusal::Restarting)) | Err(_) => Err(CanvasError::Restarting(id).into()),
+                Ok(Err(refusal)) => Err(CanvasError::Cue {
+                    canvas: id,
+                    refusal,
+                }
+                .into()),
             }
         })
     }

@@ -1,6 +1,7 @@
 //! Accounts: login, the user list and the first admin.
 
 use super::*;
+use crate::AccountError;
 
 impl EngineHandle {
     /// Check a login; the user if name and password match.
@@ -15,7 +16,7 @@ impl EngineHandle {
         let ok = users::verify_password(password.to_owned(), hash).await;
         match record {
             Some(r) if ok => user_dto(&r),
-            _ => Err(EngineError::BadCredentials),
+            _ => Err(EngineError::Accounts(AccountError::BadCredentials)),
         }
     }
 
@@ -51,7 +52,7 @@ impl EngineHandle {
             .as_ref()
             .map(user_dto)
             .transpose()?
-            .ok_or(EngineError::UnknownUser(id.0))
+            .ok_or(EngineError::Accounts(AccountError::UnknownUser(id)))
     }
 
     /// All users.
@@ -106,7 +107,7 @@ impl EngineHandle {
             .store
             .update_user(id.0, hash.as_deref(), role.map(Role::as_str))
             .await?
-            .ok_or(EngineError::UnknownUser(id.0))?;
+            .ok_or(EngineError::Accounts(AccountError::UnknownUser(id)))?;
         self.inner.principals.forget(id);
         user_dto(&record)
     }
@@ -121,15 +122,13 @@ impl EngineHandle {
         if deleted {
             Ok(())
         } else {
-            Err(EngineError::UnknownUser(id.0))
+            Err(EngineError::Accounts(AccountError::UnknownUser(id)))
         }
     }
 
     async fn ensure_other_admin(&self) -> Result<(), EngineError> {
         if self.inner.store.count_role(Role::Admin.as_str()).await? <= 1 {
-            return Err(EngineError::Conflict(
-                "the last admin cannot be removed or demoted".into(),
-            ));
+            return Err(AccountError::LastAdmin.into());
         }
         Ok(())
     }

@@ -2,6 +2,7 @@
 //! answer comes once the batch holding it has committed.
 
 use super::*;
+use crate::AccountError;
 use crate::booking::{
     Answer, Ask, Command, Keyed, LedgerActor, LedgerRefusal, Outcome, Question, Reply, Submit,
 };
@@ -13,6 +14,7 @@ use limelight_shared::booking::{
 };
 use limelight_shared::events::Paging;
 use limelight_shared::ids::SessionId;
+use limelight_shared::ids::UserId;
 
 /// An idempotency key: 1-200 visible ASCII characters.
 fn check_key(key: Option<&str>) -> Result<Option<String>, EngineError> {
@@ -24,14 +26,14 @@ fn check_key(key: Option<&str>) -> Result<Option<String>, EngineError> {
         {
             Ok(Some(k.to_owned()))
         }
-        Some(_) => Err(EngineError::Invalid(format!(
+        Some(_) => Err(EngineError::invalid(format!(
             "Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
         ))),
     }
 }
 
 fn off_topic() -> EngineError {
-    EngineError::Internal("the ledger answered off topic".into())
+    EngineError::broken("the ledger answered off topic")
 }
 
 fn booking_dto(r: &store::BookingRecord) -> Result<Booking, EngineError> {
@@ -85,7 +87,7 @@ impl EngineHandle {
         let outcome = if answer.is_ok() { "ok" } else { "refused" };
         metrics::counter!("limelight_booking_commands_total", "op" => op, "outcome" => outcome)
             .increment(1);
-        answer.map_err(EngineError::Booking)
+        answer.map_err(EngineError::Ledger)
     }
 
     async fn submit_booking(
@@ -120,16 +122,17 @@ impl EngineHandle {
         request: &JoinWaitlist,
     ) -> Result<WaitlistEntry, EngineError> {
         if !(1..=MAX_PARTY).contains(&request.party) {
-            return Err(EngineError::Invalid(format!(
+            return Err(EngineError::invalid(format!(
                 "party must be between 1 and {MAX_PARTY}, got {}",
                 request.party
             )));
         }
         let staff = who.is_staff();
         if !staff && (request.tier != WaitlistTier::Standard || request.user.is_some()) {
-            return Err(EngineError::Forbidden(
-                "only staff may choose the tier or put someone else on the waitlist".into(),
-            ));
+            return Err(AccountError::StaffOnly(
+                "choose the tier or put someone else on the waitlist",
+            )
+            .into());
         }
         let user = match request.user {
             Some(user) => {
@@ -165,7 +168,7 @@ impl EngineHandle {
     ) -> Result<WaitlistEntry, EngineError> {
         match self.ask(session, Question::Waiting(who.id)).await? {
             Reply::Waiter(Some(w)) => Ok(w),
-            Reply::Waiter(None) => Err(EngineError::Booking(LedgerRefusal::NotWaiting)),
+            Reply::Waiter(None) => Err(EngineError::Ledger(LedgerRefusal::NotWaiting)),
             _ => Err(off_topic()),
         }
     }
@@ -204,7 +207,7 @@ impl EngineHandle {
     ) -> Result<Booking, EngineError> {
         let places = request
             .places()
-            .map_err(|e| EngineError::Invalid(e.to_string()))?;
+            .map_err(|e| EngineError::invalid(e.to_string()))?;
         let command = Command::Hold {
             user: who.id,
             places,

@@ -1,6 +1,7 @@
 //! Canvas configuration: create, change and remove canvases.
 
 use super::*;
+use crate::CanvasError;
 
 impl EngineHandle {
     /// All canvases with their configuration.
@@ -26,7 +27,7 @@ impl EngineHandle {
             .iter()
             .find(|c| c.id == id)
             .cloned()
-            .ok_or(EngineError::UnknownCanvas(id))
+            .ok_or(EngineError::Canvas(CanvasError::Unknown(id)))
     }
 
     /// Refuse a configuration whose universes leave sACN's range or overlap another
@@ -37,23 +38,21 @@ impl EngineHandle {
         except: Option<CanvasId>,
     ) -> Result<(), EngineError> {
         let map = UniverseMap::new(spec.pixels.get(), &spec.output)
-            .map_err(|e| EngineError::Invalid(e.to_string()))?;
+            .map_err(|e| EngineError::invalid(e.to_string()))?;
         for other in self.list_canvases().await?.iter() {
             if Some(other.id) == except {
                 continue;
             }
             let theirs = UniverseMap::new(other.spec.pixels.get(), &other.spec.output)
-                .map_err(|e| EngineError::Internal(e.to_string()))?;
+                .map_err(|e| EngineError::internal(format!("stored canvas {}", other.id), e))?;
             if map.overlaps(&theirs) {
                 let (a, b) = (map.range(), theirs.range());
-                return Err(EngineError::Conflict(format!(
-                    "universes {}-{} overlap canvas {:?} ({}-{})",
-                    a.first,
-                    a.last,
-                    other.spec.name.as_str(),
-                    b.first,
-                    b.last
-                )));
+                return Err(CanvasError::Overlap {
+                    ours: (a.first, a.last),
+                    other: other.spec.name.as_str().to_owned(),
+                    theirs: (b.first, b.last),
+                }
+                .into());
             }
         }
         Ok(())
@@ -89,7 +88,7 @@ impl EngineHandle {
             .update_canvas(id.0, spec.name.as_str(), &json(&spec))
             .await;
         self.inner.canvases.clear();
-        let record = record?.ok_or(EngineError::UnknownCanvas(id))?;
+        let record = record?.ok_or(EngineError::Canvas(CanvasError::Unknown(id)))?;
         let (setup, cid) = setup_from_record(&self.inner.store, record.clone()).await?;
         self.start_canvas(setup, cid).await?;
         canvas_dto(&record)
@@ -100,7 +99,7 @@ impl EngineHandle {
         let deleted = self.inner.store.delete_canvas(id.0).await;
         self.inner.canvases.clear();
         if !deleted? {
-            return Err(EngineError::UnknownCanvas(id));
+            return Err(EngineError::Canvas(CanvasError::Unknown(id)));
         }
         self.inner
             .directory

@@ -1,6 +1,8 @@
 //! Scenes: the stored documents and the library kept in step with them.
 
 use super::*;
+use crate::SceneError;
+use crate::SceneRef;
 use limelight_shared::scene::SceneSpec;
 
 impl EngineHandle {
@@ -20,7 +22,7 @@ impl EngineHandle {
             .iter()
             .find(|s| s.id == id)
             .cloned()
-            .ok_or_else(|| EngineError::UnknownScene(format!("with id {id}")))
+            .ok_or_else(|| EngineError::Scene(SceneError::Unknown(SceneRef::Id(id))))
     }
 
     /// Scenes were written: the library and the list read them again.
@@ -50,7 +52,8 @@ impl EngineHandle {
             .await;
         // After the write: a lookup that read the old version cannot keep it.
         self.scenes_changed();
-        let record = record?.ok_or_else(|| EngineError::UnknownScene(format!("with id {id}")))?;
+        let record =
+            record?.ok_or_else(|| EngineError::Scene(SceneError::Unknown(SceneRef::Id(id))))?;
         scene_dto(&record)
     }
 
@@ -61,7 +64,7 @@ impl EngineHandle {
         if deleted? {
             Ok(())
         } else {
-            Err(EngineError::UnknownScene(format!("with id {id}")))
+            Err(EngineError::Scene(SceneError::Unknown(SceneRef::Id(id))))
         }
     }
 }

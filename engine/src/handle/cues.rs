@@ -1,6 +1,7 @@
 //! Cue lists: stored documents, and the cue commands operators give a canvas.
 
 use super::*;
+use crate::CueListError;
 use crate::canvas::CueOp;
 use crate::cues::{self as cue_lists, cue_spec};
 use crate::store::CueListRecord;
@@ -19,7 +20,7 @@ fn cue_list_dto(record: &CueListRecord) -> Result<CueList, EngineError> {
 impl EngineHandle {
     /// Parse and check a cue list: its values are in range and its scenes exist.
     async fn check_cue_list(&self, spec: CueListSpec) -> Result<CueListSpec, EngineError> {
-        spec.check().map_err(|e| EngineError::Invalid(e.0))?;
+        spec.check().map_err(|e| EngineError::invalid(e.0))?;
         for cue in &spec.cues {
             if let Some(scene) = &cue.scene {
                 self.inner.live.scene(scene.as_str()).await?;
@@ -51,7 +52,7 @@ impl EngineHandle {
             .iter()
             .find(|c| c.id == id)
             .cloned()
-            .ok_or(EngineError::UnknownCueList(id.0))
+            .ok_or(EngineError::CueList(CueListError::Unknown(id)))
     }
 
     /// Add a cue list.
@@ -80,7 +81,7 @@ impl EngineHandle {
             .update_cue_list(id.0, spec.name.as_str(), &json(&spec))
             .await;
         self.inner.cue_lists.clear();
-        let record = record?.ok_or(EngineError::UnknownCueList(id.0))?;
+        let record = record?.ok_or(EngineError::CueList(CueListError::Unknown(id)))?;
         let program = Arc::new(cue_lists::program(&self.inner.store, id).await?);
         for state in self.states().await? {
             if state.cues.as_ref().is_some_and(|p| p.cue_list == id) {
@@ -97,17 +98,15 @@ impl EngineHandle {
     /// Canvases that have it loaded play on from memory.
     pub async fn delete_cue_list(&self, id: CueListId) -> Result<(), EngineError> {
         if self.inner.store.cue_list(id.0).await?.is_none() {
-            return Err(EngineError::UnknownCueList(id.0));
+            return Err(EngineError::CueList(CueListError::Unknown(id)));
         }
         if let Some(user) = cue_lists::used_by(&self.inner.store, id).await? {
-            return Err(EngineError::Conflict(format!(
-                "cue list {id} is played by {user}; change that first"
-            )));
+            return Err(CueListError::InUse { list: id, by: user }.into());
         }
         let deleted = self.inner.store.delete_cue_list(id.0).await;
         self.inner.cue_lists.clear();
         if !deleted? {
-            return Err(EngineError::UnknownCueList(id.0));
+            return Err(EngineError::CueList(CueListError::Unknown(id)));
         }
         Ok(())
     }
@@ -123,9 +122,9 @@ impl EngineHandle {
         let work = async {
             let op = match command {
                 CueCommand::Run { cue_list, scope } => {
-                    let scope = scope.check().map_err(|e| EngineError::Invalid(e.0))?;
+                    let scope = scope.check().map_err(|e| EngineError::invalid(e.0))?;
                     if self.inner.store.cue_list(cue_list.0).await?.is_none() {
-                        return Err(EngineError::UnknownCueList(cue_list.0));
+                        return Err(EngineError::CueList(CueListError::Unknown(*cue_list)));
                     }
                     let play = Play::CueList {
                         cue_list: *cue_list,
@@ -140,7 +139,7 @@ impl EngineHandle {
             self.cue_op(id, op).await
         };
         let result = work.await;
-        self.record(who, "cue", id, json(command), &result).await
+        self.record(who, "cue", id, json(command), result).await
     }
 
     /// Panic on every canvas: every cue list stops and every canvas fades to black.
@@ -190,7 +189,7 @@ impl EngineHandle {
 
 fn panic_fade(fade_ms: u32) -> Result<Duration, EngineError> {
     if fade_ms > MAX_FADE_MS {
-        return Err(EngineError::Invalid(format!(
+        return Err(EngineError::invalid(format!(
             "fade_ms must be at most {MAX_FADE_MS}, got {fade_ms}"
         )));
     }

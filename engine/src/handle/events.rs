@@ -2,6 +2,7 @@
 //! (attendees only what is published).
 
 use super::*;
+use crate::CalendarError;
 use crate::events::{
     check_event, check_session, check_venue, event_dto, event_row, incident_dto, incident_row,
     session_dto, session_row, venue_dto, venue_row,
@@ -34,7 +35,7 @@ fn sort<'a>(
 ) -> Result<(&'a str, bool), EngineError> {
     paging
         .sort_by(allowed, default)
-        .map_err(|e| EngineError::Invalid(e.to_string()))
+        .map_err(|e| EngineError::invalid(e.to_string()))
 }
 
 impl EngineHandle {
@@ -63,7 +64,7 @@ impl EngineHandle {
     /// A venue.
     pub async fn venue(&self, id: VenueId) -> Result<Venue, EngineError> {
         let row = self.inner.store.venue(id.0).await?;
-        venue_dto(&row.ok_or(EngineError::UnknownVenue(id.0))?)
+        venue_dto(&row.ok_or(EngineError::Calendar(CalendarError::UnknownVenue(id)))?)
     }
 
     /// Replace a venue.
@@ -75,14 +76,14 @@ impl EngineHandle {
             .unwrap_or_else(|_| store::now());
         let row = venue_row(id, &spec, created);
         let row = self.inner.store.update_venue(&row).await?;
-        venue_dto(&row.ok_or(EngineError::UnknownVenue(id.0))?)
+        venue_dto(&row.ok_or(EngineError::Calendar(CalendarError::UnknownVenue(id)))?)
     }
 
     /// Remove a venue that has no events.
     pub async fn delete_venue(&self, id: VenueId) -> Result<(), EngineError> {
         match self.inner.store.delete_venue(id.0).await? {
             true => Ok(()),
-            false => Err(EngineError::UnknownVenue(id.0)),
+            false => Err(EngineError::Calendar(CalendarError::UnknownVenue(id))),
         }
     }
 
@@ -114,7 +115,9 @@ impl EngineHandle {
     async fn check_event_refs(&self, spec: &EventSpec) -> Result<(), EngineError> {
         check_event(spec)?;
         if self.inner.store.venue(spec.venue.0).await?.is_none() {
-            return Err(EngineError::UnknownVenue(spec.venue.0));
+            return Err(EngineError::Calendar(CalendarError::UnknownVenue(
+                spec.venue,
+            )));
         }
         Ok(())
     }
@@ -138,7 +141,7 @@ impl EngineHandle {
         let row = self.inner.store.event(id.0).await?;
         let row = row
             .filter(|r| !published_only || r.status != "draft")
-            .ok_or(EngineError::UnknownEvent(id.0))?;
+            .ok_or(EngineError::Calendar(CalendarError::UnknownEvent(id)))?;
         event_dto(&row)
     }
 
@@ -157,12 +160,12 @@ impl EngineHandle {
             .store
             .event(id.0)
             .await?
-            .ok_or(EngineError::UnknownEvent(id.0))?;
+            .ok_or(EngineError::Calendar(CalendarError::UnknownEvent(id)))?;
         let before = event_dto(&old)?;
         let row = event_row(id, &spec, old.created_at);
         let row = self.inner.store.update_event(&row).await?;
         self.reload_ledgers(None);
-        let event = event_dto(&row.ok_or(EngineError::UnknownEvent(id.0))?)?;
+        let event = event_dto(&row.ok_or(EngineError::Calendar(CalendarError::UnknownEvent(id)))?)?;
         self.event_alert(who, Some(&before), &event).await;
         Ok(event)
     }
@@ -171,7 +174,7 @@ impl EngineHandle {
     pub async fn delete_event(&self, id: EventId) -> Result<(), EngineError> {
         match self.inner.store.delete_event(id.0).await? {
             true => Ok(()),
-            false => Err(EngineError::UnknownEvent(id.0)),
+            false => Err(EngineError::Calendar(CalendarError::UnknownEvent(id))),
         }
     }
 
@@ -215,11 +218,11 @@ impl EngineHandle {
             .store
             .session(id.0)
             .await?
-            .ok_or(EngineError::UnknownSession(id.0))?;
+            .ok_or(EngineError::Calendar(CalendarError::UnknownSession(id)))?;
         if published_only {
             self.event(EventId(row.event_id), true)
                 .await
-                .map_err(|_| EngineError::UnknownSession(id.0))?;
+                .map_err(|_| EngineError::Calendar(CalendarError::UnknownSession(id)))?;
         }
         session_dto(&row)
     }
@@ -238,18 +241,18 @@ impl EngineHandle {
             .store
             .session(id.0)
             .await?
-            .ok_or(EngineError::UnknownSession(id.0))?;
+            .ok_or(EngineError::Calendar(CalendarError::UnknownSession(id)))?;
         let row = session_row(id, EventId(old.event_id), &spec, capacity, old.created_at);
         let row = self.inner.store.update_session(&row).await?;
         self.reload_ledgers(Some(id));
-        session_dto(&row.ok_or(EngineError::UnknownSession(id.0))?)
+        session_dto(&row.ok_or(EngineError::Calendar(CalendarError::UnknownSession(id)))?)
     }
 
     /// Remove a session that has no live holds or bookings.
     pub async fn delete_session(&self, id: SessionId) -> Result<(), EngineError> {
         match self.inner.store.delete_session(id.0).await? {
             true => Ok(()),
-            false => Err(EngineError::UnknownSession(id.0)),
+            false => Err(EngineError::Calendar(CalendarError::UnknownSession(id))),
         }
     }
 
@@ -272,7 +275,7 @@ impl EngineHandle {
         if let Some(e) = spec.event
             && self.inner.store.event(e.0).await?.is_none()
         {
-            return Err(EngineError::UnknownEvent(e.0));
+            return Err(EngineError::Calendar(CalendarError::UnknownEvent(e)));
         }
         Ok(())
     }
@@ -293,7 +296,7 @@ impl EngineHandle {
     /// An incident.
     pub async fn incident(&self, id: IncidentId) -> Result<Incident, EngineError> {
         let row = self.inner.store.incident(id.0).await?;
-        incident_dto(&row.ok_or(EngineError::UnknownIncident(id.0))?)
+        incident_dto(&row.ok_or(EngineError::Calendar(CalendarError::UnknownIncident(id)))?)
     }
 
     /// Replace an incident; one that becomes critical raises a system alert.
@@ -309,11 +312,12 @@ impl EngineHandle {
             .store
             .incident(id.0)
             .await?
-            .ok_or(EngineError::UnknownIncident(id.0))?;
+            .ok_or(EngineError::Calendar(CalendarError::UnknownIncident(id)))?;
         let before = incident_dto(&old)?;
         let row = incident_row(id, &spec, old.created_at);
         let row = self.inner.store.update_incident(&row).await?;
-        let incident = incident_dto(&row.ok_or(EngineError::UnknownIncident(id.0))?)?;
+        let incident =
+            incident_dto(&row.ok_or(EngineError::Calendar(CalendarError::UnknownIncident(id)))?)?;
         self.incident_alert(who, Some(&before), &incident).await;
         Ok(incident)
     }
@@ -322,7 +326,7 @@ impl EngineHandle {
     pub async fn delete_incident(&self, id: IncidentId) -> Result<(), EngineError> {
         match self.inner.store.delete_incident(id.0).await? {
             true => Ok(()),
-            false => Err(EngineError::UnknownIncident(id.0)),
+            false => Err(EngineError::Calendar(CalendarError::UnknownIncident(id))),
         }
     }
 }

@@ -1,6 +1,9 @@
 //! Live control: scenes, blackout, masters, emergency, and the audit log.
 
 use super::*;
+use crate::CanvasError;
+use crate::SceneError;
+use crate::SceneRef;
 use limelight_shared::scene::SceneName;
 use limelight_shared::schedule::Play;
 
@@ -20,7 +23,7 @@ impl EngineHandle {
             .await?
             .into_iter()
             .find(|s| s.id == id)
-            .ok_or(EngineError::UnknownCanvas(id))
+            .ok_or(EngineError::Canvas(CanvasError::Unknown(id)))
     }
 
     /// The grand master.
@@ -38,7 +41,7 @@ impl EngineHandle {
             .send(directory::GetPreview(id))
             .await
             .map_err(mailbox)?
-            .ok_or(EngineError::UnknownCanvas(id))
+            .ok_or(EngineError::Canvas(CanvasError::Unknown(id)))
     }
 
     /// Crossfade a canvas to a scene, taken by hand: an override of the schedule for
@@ -51,16 +54,16 @@ impl EngineHandle {
     ) -> Result<CanvasState, EngineError> {
         let work = async {
             if cmd.fade_ms > MAX_FADE_MS {
-                return Err(EngineError::Invalid(format!(
+                return Err(EngineError::invalid(format!(
                     "fade_ms must be at most {MAX_FADE_MS}, got {}",
                     cmd.fade_ms
                 )));
             }
-            let scope = cmd.scope.check().map_err(|e| EngineError::Invalid(e.0))?;
+            let scope = cmd.scope.check().map_err(|e| EngineError::invalid(e.0))?;
             // Checked before anything is stored: an unknown scene changes nothing.
             self.inner.live.scene(&cmd.scene).await?;
             let scene = SceneName::try_from(cmd.scene.clone())
-                .map_err(|_| EngineError::UnknownScene(format!("{:?}", cmd.scene)))?;
+                .map_err(|_| SceneError::Unknown(SceneRef::Name(cmd.scene.clone())))?;
             let play = Play::Scene {
                 scene,
                 fade_ms: cmd.fade_ms,
@@ -69,7 +72,7 @@ impl EngineHandle {
             self.take_override(who, id, play, scope).await
         };
         let result = work.await;
-        self.record(who, "trigger_scene", id, json(cmd), &result)
+        self.record(who, "trigger_scene", id, json(cmd), result)
             .await
     }
 
@@ -86,7 +89,7 @@ impl EngineHandle {
             .apply(id, LiveField::Blackout(on), LiveCommand::Blackout(on));
         let result = work.await;
         let detail = serde_json::json!({ "on": on }).to_string();
-        self.record(who, "blackout", id, detail, &result).await
+        self.record(who, "blackout", id, detail, result).await
     }
 
     /// Set a canvas master.
@@ -103,7 +106,7 @@ impl EngineHandle {
         );
         let result = work.await;
         let detail = serde_json::json!({ "level": level.get() }).to_string();
-        self.record(who, "master", id, detail, &result).await
+        self.record(who, "master", id, detail, result).await
     }
 
     /// Latch or release the emergency override of a canvas.
@@ -127,7 +130,7 @@ impl EngineHandle {
         };
         let result = work.await;
         let detail = serde_json::json!({ "on": on }).to_string();
-        self.record(who, "emergency", id, detail, &result).await
+        self.record(who, "emergency", id, detail, result).await
     }
 
     /// Set the grand master, which scales every canvas.
@@ -167,7 +170,7 @@ impl EngineHandle {
     pub(super) async fn ensure_canvas(&self, id: CanvasId) -> Result<(), EngineError> {
         match self.inner.store.canvas(id.0).await? {
             Some(_) => Ok(()),
-            None => Err(EngineError::UnknownCanvas(id)),
+            None => Err(EngineError::Canvas(CanvasError::Unknown(id))),
         }
     }
 
@@ -178,21 +181,18 @@ impl EngineHandle {
         action: &str,
         id: CanvasId,
         detail: String,
-        result: &Result<CanvasState, EngineError>,
+        result: Result<CanvasState, EngineError>,
     ) -> Result<CanvasState, EngineError> {
         let target = format!("canvas:{id}");
         self.audit(who, action, &target, &detail, result.as_ref().err())
             .await;
-        match result {
-            Ok(state) => {
-                let _ = self
-                    .inner
-                    .events
-                    .send(EngineEvent::CanvasChanged(state.clone()));
-                Ok(state.clone())
-            }
-            Err(e) => Err(clone_error(e)),
+        if let Ok(state) = &result {
+            let _ = self
+                .inner
+                .events
+                .send(EngineEvent::CanvasChanged(state.clone()));
         }
+        result
     }
 
     pub(super) async fn audit(

@@ -13,7 +13,7 @@ use crate::error::EngineError;
 use crate::live::{Live, mailbox, scene_spec};
 use crate::memo::Memo;
 use crate::output::UniverseMap;
-use crate::scenes::{self, SceneError};
+use crate::scenes::{self, SceneFileError};
 use crate::schedule::{Plan, Scheduler, Site};
 use crate::store::{self, CanvasRecord, LiveField, NewAudit, SceneRecord, Store, UserRecord};
 use actix::prelude::*;
@@ -154,7 +154,7 @@ async fn setup_from_record(
     let emergency = store.emergency(record.id).await?;
     let cues = crate::cues::restore(store, record.live_cues.as_deref()).await?;
     let cid = uuid::Uuid::parse_str(&record.cid)
-        .map_err(|e| EngineError::Internal(format!("canvas {} has a bad cid: {e}", record.id)))?;
+        .map_err(|e| EngineError::internal(format!("canvas {} has a bad cid", record.id), e))?;
     Ok((
         CanvasSetup {
             id: CanvasId(record.id),
@@ -191,7 +191,7 @@ fn scene_dto(record: &SceneRecord) -> Result<Scene, EngineError> {
 fn canvas_dto(record: &CanvasRecord) -> Result<Canvas, EngineError> {
     let spec = canvas_spec(record)?;
     let universes = UniverseMap::new(spec.pixels.get(), &spec.output)
-        .map_err(|e| EngineError::Internal(e.to_string()))?
+        .map_err(|e| EngineError::internal(format!("stored canvas {}", record.id), e))?
         .range();
     Ok(Canvas {
         id: CanvasId(record.id),
@@ -371,39 +371,9 @@ impl EngineHandle {
         let fault = directory::InjectFault { id, restart_delay };
         match self.inner.directory.send(fault).await {
             Ok(true) => Ok(()),
-            Ok(false) => Err(EngineError::UnknownCanvas(id)),
+            Ok(false) => Err(EngineError::Canvas(crate::CanvasError::Unknown(id))),
             Err(e) => Err(mailbox(e)),
         }
-    }
-}
-
-/// The result is audited and returned; errors are not `Clone` because of the store
-/// error inside, so they are rebuilt with the same meaning.
-fn clone_error(e: &EngineError) -> EngineError {
-    match e {
-        EngineError::UnknownCanvas(id) => EngineError::UnknownCanvas(*id),
-        EngineError::UnknownScene(s) => EngineError::UnknownScene(s.clone()),
-        EngineError::UnknownUser(id) => EngineError::UnknownUser(*id),
-        EngineError::UnknownSchedule(id) => EngineError::UnknownSchedule(*id),
-        EngineError::UnknownCueList(id) => EngineError::UnknownCueList(*id),
-        EngineError::UnknownCue(s) => EngineError::UnknownCue(s.clone()),
-        EngineError::UnknownVenue(id) => EngineError::UnknownVenue(*id),
-        EngineError::UnknownEvent(id) => EngineError::UnknownEvent(*id),
-        EngineError::UnknownSession(id) => EngineError::UnknownSession(*id),
-        EngineError::UnknownIncident(id) => EngineError::UnknownIncident(*id),
-        EngineError::Booking(r) => EngineError::Booking(r.clone()),
-        EngineError::Unavailable(s) => EngineError::Unavailable(s.clone()),
-        EngineError::CueRefused(s) => EngineError::CueRefused(s.clone()),
-        EngineError::Invalid(s) => EngineError::Invalid(s.clone()),
-        EngineError::Forbidden(s) => EngineError::Forbidden(s.clone()),
-        EngineError::Room(r) => EngineError::Room(r.clone()),
-        EngineError::NotInRoom(s) => EngineError::NotInRoom(*s),
-        EngineError::InvalidScene(s) => EngineError::InvalidScene(s.clone()),
-        EngineError::Conflict(s) => EngineError::Conflict(s.clone()),
-        EngineError::BadCredentials => EngineError::BadCredentials,
-        EngineError::Restarting(id) => EngineError::Restarting(*id),
-        EngineError::Store(s) => EngineError::Internal(s.to_string()),
-        EngineError::Internal(s) => EngineError::Internal(s.clone()),
     }
 }
 
@@ -424,8 +394,8 @@ async fn seed(store: &Store, config: &EngineConfig) -> Result<(), EngineError> {
     {
         if dir.is_dir() {
             let files = scenes::load_dir(dir).map_err(|errors| {
-                let all: Vec<String> = errors.iter().map(SceneError::to_string).collect();
-                EngineError::Invalid(format!("scene files are broken:\n{}", all.join("\n")))
+                let all: Vec<String> = errors.iter().map(SceneFileError::to_string).collect();
+                EngineError::invalid(format!("scene files are broken:\n{}", all.join("\n")))
             })?;
             for (_, spec) in files {
                 store
@@ -437,8 +407,8 @@ async fn seed(store: &Store, config: &EngineConfig) -> Result<(), EngineError> {
         }
     }
     if config.seed_demo_venue && store.list_canvases().await?.is_empty() {
-        let canvases = crate::venue::demo_canvases()
-            .map_err(|e| EngineError::Internal(format!("demo venue: {e}")))?;
+        let canvases =
+            crate::venue::demo_canvases().map_err(|e| EngineError::internal("demo venue", e))?;
         for spec in canvases {
             store
                 .insert_canvas(

@@ -2,6 +2,8 @@
 //! operators, and the preview and timeline the scheduler's own plan answers.
 
 use super::*;
+use crate::CueListError;
+use crate::ScheduleError;
 use crate::schedule::{self as sched, PlanEntry, Rule};
 use crate::store::ScheduleRecord;
 use chrono::{DateTime, Utc};
@@ -64,7 +66,7 @@ pub(super) async fn load(store: &Store, plan: &mut sched::Plan) -> Result<(), En
 impl EngineHandle {
     /// Parse and check an entry: its timing compiles, and what it names exists.
     async fn check_entry(&self, spec: ScheduleSpec) -> Result<(ScheduleSpec, Rule), EngineError> {
-        let rule = Rule::new(&spec, &self.inner.venue).map_err(|e| EngineError::Invalid(e.0))?;
+        let rule = Rule::new(&spec, &self.inner.venue).map_err(|e| EngineError::invalid(e.0))?;
         if let Targets::Canvases(ids) = &spec.targets {
             for id in ids {
                 self.ensure_canvas(*id).await?;
@@ -72,7 +74,7 @@ impl EngineHandle {
         }
         self.check_play(&spec.play).await?;
         if spec.stop.fade_ms() > MAX_FADE_MS {
-            return Err(EngineError::Invalid(format!(
+            return Err(EngineError::invalid(format!(
                 "stop.fade_ms must be at most {MAX_FADE_MS}, got {}",
                 spec.stop.fade_ms()
             )));
@@ -82,8 +84,8 @@ impl EngineHandle {
             limelight_shared::schedule::StopMode::FinishCueList { .. }
         ) && !matches!(spec.play, Play::CueList { .. })
         {
-            return Err(EngineError::Invalid(
-                "stop mode finish_cue_list needs a cue list to play".into(),
+            return Err(EngineError::invalid(
+                "stop mode finish_cue_list needs a cue list to play",
             ));
         }
         Ok((spec, rule))
@@ -95,7 +97,7 @@ impl EngineHandle {
             Play::Scene { scene, .. } => self.inner.live.scene(scene.as_str()).await.map(|_| ()),
             Play::CueList { cue_list } => match self.inner.store.cue_list(cue_list.0).await? {
                 Some(_) => Ok(()),
-                None => Err(EngineError::UnknownCueList(cue_list.0)),
+                None => Err(EngineError::CueList(CueListError::Unknown(*cue_list))),
             },
         }
     }
@@ -125,7 +127,7 @@ impl EngineHandle {
             .as_ref()
             .map(Self::entry_dto)
             .transpose()?
-            .ok_or(EngineError::UnknownSchedule(id.0))
+            .ok_or(EngineError::Schedule(ScheduleError::Unknown(id)))
     }
 
     /// Add an entry; it plays from now on.
@@ -153,7 +155,7 @@ impl EngineHandle {
             .store
             .update_schedule(id.0, spec.name.as_str(), &json(&spec))
             .await?
-            .ok_or(EngineError::UnknownSchedule(id.0))?;
+            .ok_or(EngineError::Schedule(ScheduleError::Unknown(id)))?;
         self.put_entry(PlanEntry { id, spec, rule }).await?;
         Self::entry_dto(&record)
     }
@@ -161,7 +163,7 @@ impl EngineHandle {
     /// Remove an entry; what it played stops as if it had ended.
     pub async fn delete_schedule(&self, id: ScheduleId) -> Result<(), EngineError> {
         if !self.inner.store.delete_schedule(id.0).await? {
-            return Err(EngineError::UnknownSchedule(id.0));
+            return Err(EngineError::Schedule(ScheduleError::Unknown(id)));
         }
         self.inner
             .scheduler
@@ -209,7 +211,7 @@ impl EngineHandle {
             if let Some(f) = fade_ms
                 && f > MAX_FADE_MS
             {
-                return Err(EngineError::Invalid(format!(
+                return Err(EngineError::invalid(format!(
                     "fade_ms must be at most {MAX_FADE_MS}, got {f}"
                 )));
             }
@@ -224,7 +226,7 @@ impl EngineHandle {
         };
         let result = work.await;
         let detail = serde_json::json!({ "fade_ms": fade_ms }).to_string();
-        self.record(who, "release_to_schedule", id, detail, &result)
+        self.record(who, "release_to_schedule", id, detail, result)
             .await
     }
 
@@ -244,7 +246,7 @@ impl EngineHandle {
             .await
             .map_err(mailbox)
             .and_then(|r| r);
-        self.record(who, "start_next_entry", id, "{}".into(), &result)
+        self.record(who, "start_next_entry", id, "{}".into(), result)
             .await
     }
 
@@ -273,10 +275,10 @@ impl EngineHandle {
         to: DateTime<Utc>,
     ) -> Result<Timeline, EngineError> {
         if to <= from {
-            return Err(EngineError::Invalid("`to` must be after `from`".into()));
+            return Err(EngineError::invalid("`to` must be after `from`"));
         }
         if to - from > chrono::Duration::days(MAX_TIMELINE_DAYS) {
-            return Err(EngineError::Invalid(format!(
+            return Err(EngineError::invalid(format!(
                 "a timeline covers at most {MAX_TIMELINE_DAYS} days"
             )));
         }

@@ -202,7 +202,7 @@ impl RoomActor {
                     act.answer_entering();
                     for look in act.looks.drain(..) {
                         let _ = look.send(Err(EngineError::Unavailable(
-                            "the room could not be loaded; retry".into(),
+                            "the room could not be loaded; retry"
                         )));
                     }
                     ctx.run_later(Duration::from_secs(1), |act, ctx| act.load(ctx));
@@ -275,7 +275,7 @@ impl RoomActor {
                     tracing::error!(session = %act.session, error = %e, "room batch failed");
                     for reply in replies {
                         let _ = reply.send(Err(EngineError::Unavailable(
-                            "the room could not store this; nothing changed, retry".into(),
+                            "the room could not store this; nothing changed, retry",
                         )));
                     }
                     // What was decided is not stored: start again from the rows.
@@ -499,14 +499,18 @@ impl Handler<Act> for RoomActor {
             && !self.members.contains_key(&member)
         {
             let session = self.session.0;
-            return Box::pin(async move { Err(EngineError::NotInRoom(session)) });
+            return Box::pin(async move {
+                Err(EngineError::Room(RoomRefusal::NotInRoom(SessionId(
+                    session,
+                ))))
+            });
         }
         let (tx, rx) = oneshot::channel();
         self.queue.push((msg.speaker, msg.command, tx));
         self.kick(ctx);
         Box::pin(async move {
             rx.await
-                .unwrap_or_else(|_| Err(EngineError::Internal("the room stopped".into())))
+                .unwrap_or_else(|_| Err(EngineError::broken("the room stopped")))
         })
     }
 }
@@ -528,7 +532,7 @@ impl Handler<Look> for RoomActor {
         }
         Box::pin(async move {
             rx.await
-                .unwrap_or_else(|_| Err(EngineError::Internal("the room stopped".into())))
+                .unwrap_or_else(|_| Err(EngineError::broken("the room stopped")))
         })
     }
 }

@@ -89,6 +89,9 @@ pub enum RoomRefusal {
     /// Only moderators may do this.
     #[error("only staff may moderate a room")]
     NotModerator,
+    /// The connection has not joined the session's room.
+    #[error("join the room of session {0} first")]
+    NotInRoom(limelight_shared::ids::SessionId),
 }
 
 /// What a command made or changed.

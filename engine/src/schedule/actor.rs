@@ -10,6 +10,8 @@
 
 use super::messages::*;
 use super::plan::{Override, Plan, Step, fade_in};
+use crate::CanvasError;
+use crate::ScheduleError;
 use crate::canvas::LiveCommand;
 use crate::clock::{Clock, WallClock};
 use crate::error::EngineError;
@@ -294,7 +296,7 @@ impl Scheduler {
         if self.plan.canvases().any(|c| c == canvas) {
             Ok(())
         } else {
-            Err(EngineError::UnknownCanvas(canvas))
+            Err(EngineError::Canvas(CanvasError::Unknown(canvas)))
         }
     }
 
@@ -355,11 +357,11 @@ fn same_look(a: Option<&Play>, b: Option<&Play>) -> bool {
 }
 
 fn stopped() -> EngineError {
-    EngineError::Internal("the scheduler stopped".into())
+    EngineError::broken("the scheduler stopped")
 }
 
 fn override_record(canvas: CanvasId, o: &Override) -> Result<OverrideRecord, EngineError> {
-    let json = |e: serde_json::Error| EngineError::Internal(format!("override: {e}"));
+    let json = |e: serde_json::Error| EngineError::internal("writing an override", e);
     Ok(OverrideRecord {
         canvas_id: canvas.0,
         play: serde_json::to_string(&o.play).map_err(json)?,
@@ -549,10 +551,9 @@ impl Handler<Advance> for Scheduler {
         }
         let now = self.wall.now();
         let Some((play, _, end)) = self.plan.next_scheduled(msg.canvas, now) else {
-            return AtomicResponse::new(Box::pin(fut::ready(Err(EngineError::Conflict(format!(
-                "nothing is scheduled on canvas {} in the next eight days",
-                msg.canvas
-            ))))));
+            return AtomicResponse::new(Box::pin(fut::ready(Err(
+                ScheduleError::NothingScheduled(msg.canvas).into(),
+            ))));
         };
         let seconds = (end - now).num_seconds().max(1);
         let o = Override {

@@ -18,3 +18,17 @@ pub use messages::*;
 pub use plan::{Override, Plan, PlanEntry};
 pub use rule::Rule;
 pub use sun::Site;
+
+use limelight_shared::ids::{CanvasId, ScheduleId};
+pub use rule::RuleError;
+
+/// Why a scheduler call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ScheduleError {
+    /// No schedule entry with that id.
+    #[error("no schedule entry with id {0}")]
+    Unknown(ScheduleId),
+    /// Nothing is scheduled on the canvas in the days ahead.
+    #[error("nothing is scheduled on canvas {0} in the next eight days")]
+    NothingScheduled(CanvasId),
+}
