@@ -8,13 +8,13 @@
 //! cause for the log.
 
 use crate::accounts::AccountError;
-use crate::booking::LedgerRefusal;
+use crate::calendar::CalendarError;
 use crate::canvas::CanvasError;
-use crate::cues::CueListError;
-use crate::events::CalendarError;
-use crate::room::RoomRefusal;
-use crate::scenes::SceneError;
+use crate::cue_list::CueListError;
+use crate::scene::file::SceneError;
 use crate::schedule::ScheduleError;
+use crate::session::booking::LedgerRefusal;
+use crate::session::room::RoomRefusal;
 use crate::store::StoreError;
 use std::borrow::Cow;
 use std::error::Error as StdError;

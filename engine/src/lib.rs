@@ -3,76 +3,80 @@
 //! about HTTP.
 //!
 //! # Layout
-//! - [`clock`] (public): the `Clock` trait and `FrameClock` (absolute deadlines, skip-don't-burst).
+//! - [`clock`] (public): the `Clock` and `WallClock` traits, their system and manual
+//!   versions, and `FrameClock` (absolute deadlines, skip-don't-burst).
+//! - `realtime`: real-time scheduling of the threads that render and send.
 //! - `render`: effects, blend modes, looks and crossfades (plain Rust).
-//! - `canvas`: the canvas actor (`actor.rs`), its messages and its plain state.
+//! - `canvas`: one canvas: its actor, messages, plain state, inbox and cue
+//!   playback; `canvas/directory/` starts, supervises and restarts the canvas
+//!   actors; `canvas/control.rs` is live control shared by the API's calls and the
+//!   scheduler (stored, then applied; one lane per canvas).
 //! - `output`: the `Output` trait and the thread that runs one (newest frame
 //!   wins), the sACN output (universes, E1.31 encoder, sender) and a recording
 //!   output for tests.
-//! - `directory`: the supervisor that starts, restarts and stops canvas actors.
-//! - `realtime`: real-time scheduling of the threads that render and send.
-//! - `library`: parsed scenes in memory, for triggering without a database trip.
-//! - `live`: live control shared by the API's calls and the scheduler (stored, then
-//!   applied; one lane per canvas).
-//! - `cues`: cue lists made ready to play, stored playheads, and the recorder that
-//!   publishes and stores what each canvas's cue playback does.
+//! - `scene`: scene files in `scenes/` (TOML with a format version) and JSON
+//!   bodies, their errors, and the parsed scenes kept in memory.
+//! - `cue_list`: cue lists made ready to play, stored playheads, what keeps a list
+//!   in use, and the recorder that publishes and stores what cue playback does.
 //! - `schedule`: the scheduler: recurrence, sun times, priorities, overrides, the
 //!   plan behind previews and timelines, and the actor that fires each change.
-//! - `events`: venues, events, sessions and incidents: checks and conversions.
-//! - `booking`: each session's booking ledger, its batched transactions, its
-//!   actor, and its waitlist.
-//! - `room`: each session's live room (chat, polls, Q&A, presence): plain state,
-//!   actor, the relay to connections, and storage.
-//! - `sessions`: the directory that starts and stops each session's ledger and room
-//!   actors on demand.
-//! - `scenes`: scene files in `scenes/` (TOML with a format version) and their errors.
-//! - `venue`: the demo venue seeded into an empty database.
-//! - `store`: diesel storage on SQLite or PostgreSQL (one writer and reader
-//!   connections on SQLite), and migrations.
+//! - `calendar`: venues, events, sessions and incidents: checks and conversions.
+//! - `session`: each session's booking ledger (with its waitlist, batched
+//!   transactions and actor) and live room (chat, polls, Q&A, presence), and the
+//!   directory that starts and stops them on demand.
 //! - `accounts`: password hashing, the permission table and the staff rule, and the
 //!   principal cache that answers who a token's user is without a database trip.
+//! - `venue`: the demo venue seeded into an empty database.
+//! - `store`: diesel storage on SQLite or PostgreSQL (one writer and reader
+//!   connections on SQLite), migrations; all SQL lives here, one module per table
+//!   group.
 //! - `memo`: hot reads (canvas, scene and cue-list lists) kept in memory until a
 //!   write clears them.
-//! - `handle`: `EngineHandle`, the typed async facade the API calls (one file per
-//!   area: accounts, canvases, content, live control, cues, schedule).
-//! - `error`: `EngineError`, what the facade's calls can fail with.
+//! - `published`: `EngineEvent`, what the engine tells consoles.
+//! - `handle`: `EngineHandle`, the typed async facade the API calls: `start.rs` is
+//!   the composition root, `dto.rs` turns stored records into wire types, and one
+//!   file per area (accounts, alerts, bookings, calendar, canvases, content,
+//!   cue lists, live control, rooms, schedule).
+//! - `error`: `EngineError`, gathering each domain's error (`CanvasError`,
+//!   `SceneError`, `CueListError`, `ScheduleError`, `CalendarError`,
+//!   `LedgerRefusal`, `RoomRefusal`, `AccountError`, `StoreError`) with `Invalid`
+//!   values and `Internal` faults that keep their cause.
 //!
 //! Everything else is private to the crate; what the API needs is re-exported here.
 
 mod accounts;
-mod booking;
+mod calendar;
 mod canvas;
 pub mod clock;
-mod cues;
-mod directory;
+mod cue_list;
 mod error;
-mod events;
 mod handle;
-mod library;
-mod live;
 mod memo;
 mod output;
+mod published;
 mod realtime;
 mod render;
-mod room;
-mod scenes;
+mod scene;
 mod schedule;
-mod sessions;
+mod session;
 mod store;
 mod venue;
 
 pub use accounts::{AccountError, Permission, Principal};
-pub use booking::LedgerRefusal;
-pub use canvas::cues::CueRefusal;
+pub use calendar::CalendarError;
+pub use canvas::playback::CueRefusal;
 pub use canvas::{CanvasError, PreviewFrame};
-pub use cues::{CueListError, CueListUser};
+pub use cue_list::{CueListError, CueListUser};
 pub use error::{EngineError, Internal, Invalid, chain as error_chain};
-pub use events::CalendarError;
-pub use handle::{EngineConfig, EngineEvent, EngineHandle};
+pub use handle::{EngineConfig, EngineHandle};
+pub use published::EngineEvent;
 pub use realtime::MAX_PRIORITY;
-pub use room::{Delivery, DeliveryKind, Feedback, Relay, RoomCommand, RoomDone, RoomRefusal};
-pub use scenes::{SceneError, SceneFileError, SceneRef, load_dir as load_scene_dir};
+pub use scene::file::{SceneError, SceneFileError, SceneRef, load_dir as load_scene_dir};
 pub use schedule::{ScheduleError, Site};
+pub use session::booking::LedgerRefusal;
+pub use session::room::{
+    Delivery, DeliveryKind, Feedback, Relay, RoomCommand, RoomDone, RoomRefusal,
+};
 pub use store::{Direction, Store, StoreError, migrate};
 
 /// The scheduler's plan, for this crate's benchmarks (`benches/schedule.rs`); not

@@ -8,9 +8,9 @@
 //! own thread, which is precise to tens of microseconds. Commands that arrive during
 //! that sleep wait in the inbox and still make the frame.
 
-use super::cues::CueRefusal;
 use super::inbox::Inbox;
 use super::messages::{CanvasFailed, CueReport, GetState, RunCue, TakeCommands};
+use super::playback::CueRefusal;
 use super::state::{CanvasSetup, CanvasState, LiveCommand};
 use crate::clock::{Clock, FrameClock, Tick, phase_offset};
 use crate::output::OutputTx;

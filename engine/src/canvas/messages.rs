@@ -13,7 +13,7 @@ pub struct TakeCommands;
 /// A command to the cue playback, applied now (after the commands waiting in the
 /// inbox); answers with the state after it, or why it was refused.
 #[derive(Debug, Message)]
-#[rtype(result = "Result<CanvasState, super::cues::CueRefusal>")]
+#[rtype(result = "Result<CanvasState, super::playback::CueRefusal>")]
 pub struct RunCue(pub super::CueOp);
 
 /// A cue fired on a canvas, or its cue playback changed.
@@ -22,7 +22,7 @@ pub struct CueReport {
     /// The canvas.
     pub canvas: CanvasId,
     /// What happened.
-    pub note: super::cues::CueNote,
+    pub note: super::playback::CueNote,
 }
 
 /// What the canvas shows now.

@@ -1,12 +1,16 @@
 //! A canvas: one LED surface with its own frame clock. The actor (`actor.rs`) owns
 //! the timing and messaging; everything it renders comes from the plain state in
 //! `state.rs`; live commands reach it through its `inbox.rs`; its cue playback
-//! is `cues.rs`.
+//! is `playback.rs`. Above the canvases, `directory/` starts, supervises and
+//! restarts them, and `control.rs` is the live control that stores each change
+//! before a canvas takes it, one lane per canvas.
 
 mod actor;
-pub mod cues;
+pub mod control;
+pub mod directory;
 mod inbox;
 mod messages;
+pub mod playback;
 mod state;
 
 pub use actor::{CanvasActor, PreviewFrame};
@@ -16,8 +20,8 @@ pub use messages::InjectRenderFault;
 pub use messages::{CanvasFailed, CueReport, GetState, RunCue, TakeCommands};
 pub use state::{CanvasSetup, CueOp, LiveCommand};
 
-use cues::CueRefusal;
 use limelight_shared::ids::CanvasId;
+use playback::CueRefusal;
 
 /// Why a canvas could not take a command.
 #[derive(Debug, thiserror::Error)]

@@ -2,7 +2,7 @@
 //! the render of one frame into output bytes. The actor only adds timing and
 //! messaging around it.
 
-use super::cues::{CueNote, CueOutput, CueProgram, CueRefusal, CueRunner, Position, Show};
+use super::playback::{CueNote, CueOutput, CueProgram, CueRefusal, CueRunner, Position, Show};
 use crate::render::{Look, Px, Stage, px};
 use limelight_shared::canvas::{CanvasSpec, CanvasState as CanvasStateDto};
 use limelight_shared::cues::{CueAction, CueNumber};
@@ -501,7 +501,7 @@ mod tests {
 
     #[test]
     fn a_change_after_the_cue_list_waits_until_the_list_has_played_out() {
-        use super::super::cues::{Cue, CueProgram};
+        use super::super::playback::{Cue, CueProgram};
         use limelight_shared::cues::ContinueMode;
         let cue = |n: &str, scene, fade, post_wait, continue_mode| Cue {
             number: CueNumber::try_from(n.to_owned()).unwrap_or_else(|e| unreachable!("{e}")),

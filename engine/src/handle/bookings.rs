@@ -3,10 +3,10 @@
 
 use super::*;
 use crate::AccountError;
-use crate::booking::{
+use crate::session::booking::{
     Answer, Ask, Command, Keyed, LedgerActor, LedgerRefusal, Outcome, Question, Reply, Submit,
 };
-use crate::sessions::LedgerOf;
+use crate::session::directory::LedgerOf;
 use limelight_shared::booking::WaitlistTier;
 use limelight_shared::booking::{
     Availability, Booking, BookingState, JoinWaitlist, MAX_IDEMPOTENCY_KEY_LEN, MAX_PARTY,

@@ -3,8 +3,10 @@
 //! room actor, started on demand by the session directory.
 
 use super::*;
-use crate::room::{Act, Enter, Exit, Look, Relay, RoomActor, RoomCommand, RoomDone, Speaker};
-use crate::sessions::RoomOf;
+use crate::session::directory::RoomOf;
+use crate::session::room::{
+    Act, Enter, Exit, Look, Relay, RoomActor, RoomCommand, RoomDone, Speaker,
+};
 use limelight_shared::ids::SessionId;
 use limelight_shared::room::RoomSnapshot;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -13,10 +13,10 @@ use super::plan::{Override, Plan, Step, fade_in};
 use crate::CanvasError;
 use crate::ScheduleError;
 use crate::canvas::LiveCommand;
+use crate::canvas::control::LiveControl;
 use crate::clock::{Clock, WallClock};
 use crate::error::EngineError;
-use crate::handle::EngineEvent;
-use crate::live::Live;
+use crate::published::EngineEvent;
 use crate::store::{LiveField, OverrideRecord, Store};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
@@ -63,7 +63,7 @@ pub struct Scheduler {
     events: broadcast::Sender<EngineEvent>,
     jobs: mpsc::UnboundedSender<Job>,
     jobs_rx: Option<mpsc::UnboundedReceiver<Job>>,
-    live: Live,
+    live: LiveControl,
     /// What each canvas was last told to play.
     applied: HashMap<CanvasId, Option<Play>>,
     /// Changes to fire, in time order, up to `horizon`.
@@ -91,7 +91,7 @@ impl Scheduler {
         plan: Plan,
         applied: HashMap<CanvasId, Option<Play>>,
         store: Store,
-        live: Live,
+        live: LiveControl,
         clock: Arc<dyn Clock>,
         wall: Arc<dyn WallClock>,
         events: broadcast::Sender<EngineEvent>,
@@ -374,7 +374,7 @@ fn override_record(canvas: CanvasId, o: &Override) -> Result<OverrideRecord, Eng
 /// Carry jobs to the canvases, one at a time and in order.
 async fn worker(
     mut jobs: mpsc::UnboundedReceiver<Job>,
-    live: Live,
+    live: LiveControl,
     clock: Arc<dyn Clock>,
     events: broadcast::Sender<EngineEvent>,
 ) {
@@ -432,7 +432,7 @@ fn cause_label(cause: Cause) -> &'static str {
 }
 
 /// Put a job's play on its canvas: the state after it when applied now.
-async fn apply(live: &Live, job: &Job) -> Result<Option<CanvasState>, EngineError> {
+async fn apply(live: &LiveControl, job: &Job) -> Result<Option<CanvasState>, EngineError> {
     let fade = Duration::from_millis(u64::from(job.fade_ms));
     let (field, command) = match &job.play {
         Some(Play::Scene { scene, curve, .. }) => {
@@ -447,9 +447,9 @@ async fn apply(live: &Live, job: &Job) -> Result<Option<CanvasState>, EngineErro
             )
         }
         Some(Play::CueList { cue_list }) => {
-            let list = crate::cues::program(live.store(), *cue_list).await?;
+            let list = crate::cue_list::program(live.store(), *cue_list).await?;
             (
-                LiveField::Cues(crate::cues::StoredPlayhead::top(&list).json()),
+                LiveField::Cues(crate::cue_list::StoredPlayhead::top(&list).json()),
                 LiveCommand::RunCues(Arc::new(list)),
             )
         }

@@ -3,7 +3,7 @@
 //! - `sun.rs`: the venue's location and sun times (NOAA's equations).
 //! - `rule.rs`: an entry's start, end and recurrence, compiled into occurrences.
 //! - `actor.rs`: the scheduler actor, which fires each change on time; `messages.rs`.
-//! - `plan.rs`: entries and overrides resolved per canvas (plain Rust): what plays at
+//! - `plan/`: entries and overrides resolved per canvas (plain Rust): what plays at
 //!   any instant, and every change over a range. Preview, timeline and the actor all
 //!   use it.
 

@@ -6,10 +6,10 @@
 //! writer) or `with_read_conn!` (a reader connection on SQLite).
 
 mod audit;
+pub(crate) mod calendar;
 mod canvases;
 mod cue_lists;
 mod documents;
-pub(crate) mod events;
 mod scenes;
 mod schedules;
 pub mod schema;
@@ -17,9 +17,9 @@ mod settings;
 mod users;
 
 pub use audit::NewAudit;
+pub use calendar::{BookingRecord, EventRecord, IncidentRecord, Rows, SessionRecord, VenueRecord};
 pub use canvases::{CanvasRecord, LiveField};
 pub use cue_lists::CueListRecord;
-pub use events::{BookingRecord, EventRecord, IncidentRecord, Rows, SessionRecord, VenueRecord};
 pub use scenes::SceneRecord;
 pub use schedules::{OverrideRecord, ScheduleRecord};
 pub use users::UserRecord;

@@ -11,10 +11,10 @@
 use crate::SceneError;
 use crate::SceneRef;
 use crate::canvas::CueReport;
-use crate::canvas::cues::{Cue, CueProgram, Position};
+use crate::canvas::control::{LiveControl, scene_spec};
+use crate::canvas::playback::{Cue, CueProgram, Position};
 use crate::error::EngineError;
-use crate::handle::EngineEvent;
-use crate::live::{Live, scene_spec};
+use crate::published::EngineEvent;
 use crate::store::{self, CueListRecord, LiveField, Store};
 use limelight_shared::canvas::CanvasState;
 use limelight_shared::cues::{CueEvent, CueListSpec, CueNumber, Playhead};
@@ -167,7 +167,7 @@ pub(crate) fn show_field(state: &CanvasState) -> LiveField {
 /// Tell consoles what each canvas's cue playback did, and store what it shows.
 pub(crate) async fn recorder(
     mut reports: mpsc::UnboundedReceiver<CueReport>,
-    live: Live,
+    live: LiveControl,
     events: broadcast::Sender<EngineEvent>,
 ) {
     let mut batch = Vec::new();
@@ -196,7 +196,7 @@ pub(crate) async fn recorder(
 }
 
 async fn store_show(
-    live: &Live,
+    live: &LiveControl,
     canvas: CanvasId,
     events: &broadcast::Sender<EngineEvent>,
 ) -> Result<(), EngineError> {

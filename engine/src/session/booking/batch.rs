@@ -10,7 +10,7 @@
 
 use super::ledger::{Answer, Command, Entry, Ledger, Notice, Remembered, Terms, Write};
 use super::waitlist::Waiter;
-use crate::store::events::LIVE;
+use crate::store::calendar::LIVE;
 use crate::store::schema::{
     bookings, events, idempotency_keys, seat_claims, sessions, waitlist_entries,
 };

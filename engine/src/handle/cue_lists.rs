@@ -3,7 +3,7 @@
 use super::*;
 use crate::CueListError;
 use crate::canvas::CueOp;
-use crate::cues::{self as cue_lists, cue_spec};
+use crate::cue_list::{self as cue_lists, cue_spec};
 use crate::store::CueListRecord;
 use limelight_shared::cues::{CueCommand, CueList, CueListSpec};
 use limelight_shared::ids::CueListId;

@@ -5,9 +5,9 @@
 //! a room with nobody in it.
 
 use crate::EngineEvent;
-use crate::booking::actor::{IdleFor, LedgerActor, Reload};
 use crate::clock::WallClock;
-use crate::room::{RoomActor, RoomIdleFor};
+use crate::session::booking::actor::{IdleFor, LedgerActor, Reload};
+use crate::session::room::{RoomActor, RoomIdleFor};
 use crate::store::Store;
 use actix::prelude::*;
 use limelight_shared::ids::SessionId;

@@ -2,7 +2,7 @@
 //! places down the line.
 
 use super::{Entry, Ledger, LedgerRefusal, Write};
-use crate::booking::waitlist::Waiter;
+use crate::session::booking::waitlist::Waiter;
 use chrono::{DateTime, Utc};
 use limelight_shared::booking::{
     Booking, BookingState, WaitlistEntry, WaitlistState, WaitlistTier,

@@ -2,15 +2,15 @@
 
 use super::messages::*;
 use crate::CanvasError;
-use crate::canvas::cues::CueRefusal;
+use crate::canvas::playback::CueRefusal;
 use crate::canvas::{
     CanvasActor, CanvasFailed, CueReport, GetState, Inbox, LiveCommand, PreviewFrame, RunCue,
     TakeCommands,
 };
 use crate::clock::Clock;
 use crate::error::EngineError;
-use crate::handle::EngineEvent;
 use crate::output::{OutputConfig, OutputHandle, UniverseMap, spawn_output};
+use crate::published::EngineEvent;
 use crate::store::Store;
 use actix::prelude::*;
 use limelight_shared::canvas::CanvasState;

@@ -3,7 +3,7 @@
 
 use super::*;
 use crate::CalendarError;
-use crate::events::{
+use crate::calendar::{
     check_event, check_session, check_venue, event_dto, event_row, incident_dto, incident_row,
     session_dto, session_row, venue_dto, venue_row,
 };
@@ -44,7 +44,7 @@ impl EngineHandle {
     fn reload_ledgers(&self, session: Option<SessionId>) {
         self.inner
             .sessions
-            .do_send(crate::sessions::ReloadLedgers(session));
+            .do_send(crate::session::directory::ReloadLedgers(session));
     }
 
     /// A page of venues.

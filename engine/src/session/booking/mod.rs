@@ -1,6 +1,6 @@
 //! Booking: each session's ledger and waitlist (plain Rust), the batch that stores
 //! a group of its commands in one transaction, and the actor that owns it.
-//! [`crate::sessions`] starts, supervises and stops the actors.
+//! [`crate::session::directory`] starts, supervises and stops the actors.
 
 pub mod actor;
 pub mod batch;

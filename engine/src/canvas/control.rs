@@ -8,9 +8,9 @@ use crate::CanvasError;
 use crate::SceneError;
 use crate::SceneRef;
 use crate::canvas::LiveCommand;
-use crate::directory::{self, Directory};
+use crate::canvas::directory::{self, Directory};
 use crate::error::EngineError;
-use crate::library::{Lookup, SceneLibrary};
+use crate::scene::library::{Lookup, SceneLibrary};
 use crate::store::{self, LiveField, SceneRecord, Store};
 use actix::prelude::*;
 use limelight_shared::canvas::CanvasState;
@@ -22,7 +22,7 @@ use std::time::Duration;
 
 /// Live control. Cheap to clone.
 #[derive(Debug, Clone)]
-pub struct Live {
+pub struct LiveControl {
     inner: Arc<Inner>,
 }
 
@@ -34,7 +34,7 @@ struct Inner {
     library: SceneLibrary,
 }
 
-impl Live {
+impl LiveControl {
     /// Live control over the canvases of `directory`.
     pub fn new(store: Store, directory: Addr<Directory>) -> Self {
         Self {

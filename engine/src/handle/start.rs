@@ -1,0 +1,208 @@
+//! The composition root: `EngineHandle::start` opens storage, seeds an empty
+//! database, builds every actor and wires them together; and how a canvas's setup
+//! is rebuilt from its stored record (at start and after a restart).
+
+use super::*;
+
+/// Settings key of the grand master.
+pub(super) const GRAND_MASTER_KEY: &str = "grand_master";
+/// Events a slow subscriber may fall behind by before it misses some.
+pub(super) const EVENT_BUFFER: usize = 1024;
+
+/// What the engine needs to start.
+#[derive(Debug, Clone)]
+pub struct EngineConfig {
+    /// `postgres://…`, or a SQLite file path (`sqlite://` optional).
+    pub database_url: String,
+    /// Scene files seeded into an empty database.
+    pub scenes_dir: Option<PathBuf>,
+    /// Seed the demo venue's canvases into an empty database.
+    pub seed_demo_venue: bool,
+    /// Local address sACN is sent from.
+    pub sacn_bind: SocketAddr,
+    /// Multicast time-to-live.
+    pub multicast_ttl: u32,
+    /// Interface for multicast; the system's choice when absent.
+    pub multicast_interface: Option<Ipv4Addr>,
+    /// `SCHED_FIFO` priority of the threads that render and send frames (1-99), or
+    /// 0 for normal scheduling.
+    pub frame_priority: u8,
+    /// Where the venue is and its time zone, for schedules.
+    pub venue: Site,
+    /// Monotonic time for frames, fades, cue waits and timers (the system's
+    /// monotonic clock outside tests).
+    pub clock: Arc<dyn Clock>,
+    /// Civil time for the schedule and for holds (the system's clock outside tests).
+    pub wall_clock: Arc<dyn WallClock>,
+    /// How long a session's actors stay without use before they stop.
+    pub session_idle: std::time::Duration,
+}
+
+impl EngineHandle {
+    /// Open storage (migrating it), seed an empty database, and start every canvas.
+    /// Must be called inside an actix system.
+    pub async fn start(config: EngineConfig) -> Result<Self, EngineError> {
+        let store = Store::open(&config.database_url).await?;
+        seed(&store, &config).await?;
+        let grand_master = stored_grand_master(&store).await?;
+        let (events, _) = broadcast::channel(EVENT_BUFFER);
+        let (cue_reports, cue_reports_rx) = tokio::sync::mpsc::unbounded_channel();
+        let clock = config.clock.clone();
+        let directory = Directory::new(
+            store.clone(),
+            clock.clone(),
+            OutputDefaults {
+                bind: config.sacn_bind,
+                multicast_ttl: config.multicast_ttl,
+                multicast_interface: config.multicast_interface,
+                frame_priority: config.frame_priority,
+            },
+            events.clone(),
+            cue_reports,
+            grand_master,
+        )
+        .start();
+        let live = LiveControl::new(store.clone(), directory.clone());
+        actix::spawn(crate::cue_list::recorder(
+            cue_reports_rx,
+            live.clone(),
+            events.clone(),
+        ));
+        let records = store.list_canvases().await?;
+        let mut applied = HashMap::new();
+        for record in &records {
+            let (setup, cid) = setup_from_record(&store, record.clone()).await?;
+            applied.insert(setup.id, shown(record));
+            directory
+                .send(directory::StartCanvas { setup, cid })
+                .await
+                .map_err(mailbox)??;
+        }
+        let mut plan = Plan::new(config.venue);
+        plan.set_canvases(records.iter().map(|r| CanvasId(r.id)));
+        schedule::load(&store, &mut plan).await?;
+        let scheduler = Scheduler::new(
+            plan,
+            applied,
+            store.clone(),
+            live.clone(),
+            clock,
+            config.wall_clock.clone(),
+            events.clone(),
+        );
+        // The scheduler's own thread: its planning never waits behind API work.
+        let scheduler = Scheduler::start_in_arbiter(&Arbiter::new().handle(), |_| scheduler);
+        let sessions = crate::session::directory::SessionDirectory::new(
+            store.clone(),
+            config.wall_clock.clone(),
+            events.clone(),
+            config.session_idle,
+        );
+        let sessions = crate::session::directory::SessionDirectory::start_in_arbiter(
+            &Arbiter::new().handle(),
+            |_| sessions,
+        );
+        Ok(Self {
+            inner: Arc::new(Inner {
+                store,
+                directory,
+                events,
+                live,
+                scheduler,
+                venue: config.venue,
+                sessions,
+                principals: Principals::new(config.clock),
+                canvases: Memo::default(),
+                scenes: Memo::default(),
+                cue_lists: Memo::default(),
+            }),
+        })
+    }
+}
+
+/// Build a canvas's setup from its stored record; `None` if it is gone.
+pub(crate) async fn load_setup(
+    store: &Store,
+    id: CanvasId,
+) -> Result<Option<(CanvasSetup, [u8; 16])>, EngineError> {
+    let Some(record) = store.canvas(id.0).await? else {
+        return Ok(None);
+    };
+    setup_from_record(store, record).await.map(Some)
+}
+
+pub(super) async fn setup_from_record(
+    store: &Store,
+    record: CanvasRecord,
+) -> Result<(CanvasSetup, [u8; 16]), EngineError> {
+    let spec = canvas_spec(&record)?;
+    let scene = match &record.live_scene {
+        // A scene deleted since is simply not shown.
+        Some(name) => store
+            .scene_by_name(name)
+            .await?
+            .map(|r| scene_spec(&r).map(Arc::new))
+            .transpose()?,
+        None => None,
+    };
+    let emergency = store.emergency(record.id).await?;
+    let cues = crate::cue_list::restore(store, record.live_cues.as_deref()).await?;
+    let cid = uuid::Uuid::parse_str(&record.cid)
+        .map_err(|e| EngineError::internal(format!("canvas {} has a bad cid", record.id), e))?;
+    Ok((
+        CanvasSetup {
+            id: CanvasId(record.id),
+            spec,
+            scene,
+            master: Percent::try_from(record.live_master).unwrap_or_default(),
+            blackout: record.live_blackout,
+            emergency,
+            grand_master: Percent::default(),
+            restarts: 0,
+            cues,
+        },
+        cid.into_bytes(),
+    ))
+}
+
+/// The stored grand master; full when never set.
+pub(super) async fn stored_grand_master(store: &Store) -> Result<Percent, EngineError> {
+    Ok(store
+        .setting(GRAND_MASTER_KEY)
+        .await?
+        .and_then(|v| v.parse::<f64>().ok())
+        .and_then(|v| Percent::try_from(v).ok())
+        .unwrap_or_default())
+}
+
+/// Seed an empty database with the scene files and, if asked, the demo canvases.
+pub(super) async fn seed(store: &Store, config: &EngineConfig) -> Result<(), EngineError> {
+    if store.count_scenes().await? == 0
+        && let Some(dir) = &config.scenes_dir
+    {
+        if dir.is_dir() {
+            let files = file::load_dir(dir).map_err(SceneError::BrokenFiles)?;
+            for (_, spec) in files {
+                store
+                    .insert_scene(spec.name.as_str(), &json(&spec), "file")
+                    .await?;
+            }
+        } else {
+            tracing::warn!(dir = %dir.display(), "scene directory not found; no scenes seeded");
+        }
+    }
+    if config.seed_demo_venue && store.list_canvases().await?.is_empty() {
+        let canvases =
+            crate::venue::demo_canvases().map_err(|e| EngineError::internal("demo venue", e))?;
+        for spec in canvases {
+            store
+                .insert_canvas(
+                    spec.name.as_str(),
+                    &json(&spec),
+                    &uuid::Uuid::new_v4().to_string(),
+                )
+                .await?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,39 @@
+//! What the engine publishes for consoles: one [`EngineEvent`] per change worth
+//! hearing about, on a broadcast channel any part of the engine may send on.
+
+use limelight_shared::canvas::CanvasState;
+use limelight_shared::ids::CanvasId;
+use limelight_shared::values::Percent;
+
+/// Something consoles should hear about.
+#[derive(Debug, Clone)]
+pub enum EngineEvent {
+    /// A canvas's live state changed.
+    CanvasChanged(CanvasState),
+    /// The grand master changed.
+    GrandMaster(Percent),
+    /// The scheduler changed what plays on a canvas (an entry, an override, a release).
+    ScheduleChanged(limelight_shared::schedule::Change),
+    /// An override was taken or released.
+    OverrideChanged {
+        /// The canvas.
+        canvas: CanvasId,
+        /// The override now in force, if any.
+        info: Option<limelight_shared::schedule::OverrideInfo>,
+    },
+    /// A cue fired on a canvas, or its cue playback changed.
+    Cue(limelight_shared::cues::CueEvent),
+    /// A canvas failed and is being restarted.
+    CanvasRestarted {
+        /// The canvas.
+        id: CanvasId,
+        /// What failed.
+        reason: String,
+    },
+    /// Places were offered to a waitlist entry (for its attendee).
+    WaitlistOffer(limelight_shared::booking::WaitlistEntry),
+    /// A booking was made (for its attendee).
+    BookingConfirmed(limelight_shared::booking::Booking),
+    /// An emergency event or a critical incident (for staff).
+    SystemAlert(limelight_shared::ws::Alert),
+}

@@ -1,0 +1,63 @@
+//! Console WebSockets: connect, stall, resume, and wait for a kind of message.
+
+use crate::*;
+use anyhow::{Context, Result, anyhow};
+use serde_json::Value;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// A console's WebSocket.
+pub type Ws =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// Open a console WebSocket with `token`.
+pub async fn connect(app: &Client, token: &str) -> Result<Ws> {
+    let base = app.base.trim_start_matches("http://");
+    let url = format!("ws://{base}/api/v1/ws?token={token}");
+    Ok(tokio_tungstenite::connect_async(url).await?.0)
+}
+
+/// A WebSocket whose owner stops reading: a tiny receive buffer, so the server's
+/// writes back up after a few kilobytes.
+pub async fn connect_stalled(app: &Client, token: &str) -> Result<Ws> {
+    let base = app.base.trim_start_matches("http://");
+    let addr: SocketAddr = base.parse()?;
+    let socket = socket2::Socket::new(socket2::Domain::IPV4, socket2::Type::STREAM, None)?;
+    socket.set_recv_buffer_size(4096)?;
+    socket.connect(&addr.into())?;
+    socket.set_nonblocking(true)?;
+    let stream = tokio::net::TcpStream::from_std(socket.into())?;
+    let url = format!("ws://{base}/api/v1/ws?token={token}");
+    let stream = tokio_tungstenite::MaybeTlsStream::Plain(stream);
+    Ok(tokio_tungstenite::client_async(url, stream).await?.0)
+}
+
+/// Give a socket from [`connect_stalled`] a full-size receive buffer again, so
+/// that it can catch up at loopback speed once it reads.
+pub fn resume(ws: &Ws) -> Result<()> {
+    if let tokio_tungstenite::MaybeTlsStream::Plain(stream) = ws.get_ref() {
+        socket2::SockRef::from(stream).set_recv_buffer_size(1 << 20)?;
+    }
+    Ok(())
+}
+
+/// The next JSON message of type `kind`, passing over others.
+pub async fn next_of(ws: &mut Ws, kind: &str) -> Result<Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    // One deadline for the whole wait: the messages passed over (pings among them)
+    // do not extend it.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .with_context(|| format!("no {kind} message in time"))?
+            .ok_or_else(|| anyhow!("socket closed"))??;
+        if let Message::Text(text) = msg {
+            let v: Value = serde_json::from_str(&text)?;
+            if v["type"] == kind {
+                return Ok(v);
+            }
+        }
+    }
+}
