@@ -5,8 +5,7 @@ use crate::schedule::OverrideScope;
 use crate::values::Percent;
 use serde::{Deserialize, Serialize};
 
-/// Longest fade, in milliseconds (one hour).
-pub const MAX_FADE_MS: u32 = 3_600_000;
+pub use crate::values::MAX_FADE_MS;
 
 /// Put a scene on a canvas, crossfading from what shows now.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

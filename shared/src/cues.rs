@@ -13,10 +13,10 @@
 //! One cue runs at a time on a canvas: a GO, go-to, back or panic cancels whatever
 //! an earlier cue was still waiting to do.
 
-use crate::control::MAX_FADE_MS;
 use crate::ids::{CanvasId, CueListId};
 use crate::scene::{FadeCurve, SceneName};
 use crate::schedule::OverrideScope;
+use crate::values::MAX_FADE_MS;
 use crate::values::RangeError;
 use serde::{Deserialize, Deserializer, Serialize};
 use std::fmt;

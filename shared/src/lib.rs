@@ -7,14 +7,17 @@
 //! # Layout
 //! - [`ids`]: identifiers (`CanvasId`, `SceneId`, `UserId`, `ScheduleId`, `CueListId`,
 //!   `VenueId`, `EventId`, `SessionId`, `IncidentId`).
-//! - [`values`]: validated scalars (`Fps`, `Universe`, `Priority`, `Percent`, `Opacity`, `Rgb`).
+//! - [`values`]: validated scalars (`Fps`, `Universe`, `Priority`, `EntryPriority`,
+//!   `PixelCount`, `PixelsPerUniverse`, `Percent`, `Opacity`, `Rgb`, ...) and the
+//!   limits several documents share (`MAX_FADE_MS`).
 //! - [`scene`]: scene documents (layers, effects, blend modes, regions, fade curves).
 //! - [`canvas`]: canvas configuration, output configuration and live canvas state.
 //! - [`control`]: live-control command bodies shared by REST and WebSocket.
 //! - [`schedule`]: schedule entries, overrides, previews and timelines.
 //! - [`cues`]: cue lists, cue commands, playheads and cue events.
 //! - [`events`]: venues, events, sessions with seat maps, incidents, list queries.
-//! - [`booking`]: holds, bookings and availability of a session.
+//! - [`booking`]: holds, bookings, waitlists and availability of a session.
+//! - [`room`]: a session's live room: presence, chat, polls and Q&A.
 //! - [`users`]: roles, users and login.
 //! - [`audit`]: audit-log entries and pages.
 //! - [`ws`]: the operator WebSocket protocol.

@@ -167,10 +167,7 @@ crate::openapi::schema_with!(
                     "A scene, faded in over `fade_ms` (default 0) along `curve`",
                     vec![("scene", of::<SceneName>())],
                     vec![
-                        (
-                            "fade_ms",
-                            integer(0, i64::from(crate::control::MAX_FADE_MS)),
-                        ),
+                        ("fade_ms", integer(0, i64::from(crate::values::MAX_FADE_MS))),
                         ("curve", of::<FadeCurve>()),
                     ],
                 ),
@@ -225,10 +222,10 @@ impl TryFrom<PlayBody> for Play {
         match (b.scene, b.cue_list) {
             (Some(scene), None) => {
                 let fade_ms = b.fade_ms.unwrap_or(0);
-                if fade_ms > crate::control::MAX_FADE_MS {
+                if fade_ms > crate::values::MAX_FADE_MS {
                     return Err(RangeError(format!(
                         "fade_ms must be at most {}, got {fade_ms}",
-                        crate::control::MAX_FADE_MS
+                        crate::values::MAX_FADE_MS
                     )));
                 }
                 Ok(Play::Scene {

@@ -4,6 +4,10 @@
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// Longest fade, in milliseconds (one hour): scenes, cues, schedule entries and
+/// live commands share it.
+pub const MAX_FADE_MS: u32 = 3_600_000;
+
 /// Why a value was refused.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RangeError(pub String);

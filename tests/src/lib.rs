@@ -6,10 +6,12 @@
 //!
 //! One module per kind of helper: `env` (databases and secrets), `server` (a
 //! running Limelight), `client` (HTTP calls), `receiver` (an E1.31 receiver), `ws`
-//! (console WebSockets), `process` (Limelight as a child process).
+//! (console WebSockets), `metrics` (reading `/metrics` as deltas), `process`
+//! (Limelight as a child process).
 
 mod client;
 mod env;
+mod metrics;
 pub mod process;
 mod receiver;
 mod server;
@@ -17,6 +19,7 @@ mod ws;
 
 pub use client::*;
 pub use env::*;
+pub use metrics::metric;
 pub use receiver::*;
 pub use server::*;
 pub use ws::*;

@@ -5,7 +5,7 @@
 use anyhow::{Result, bail};
 use chrono::Utc;
 use futures_util::SinkExt;
-use limelight_tests::{DataPacket, Receiver, TestApp, TestEnv, Ws, connect, next_of};
+use limelight_tests::{DataPacket, Receiver, TestApp, TestEnv, Ws, connect, metric, next_of};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
 use tokio_tungstenite::tungstenite::Message;
@@ -548,7 +548,7 @@ async fn edits_and_restarts_keep_the_playhead_on_the_same_cue() -> Result<()> {
         (&json!("2"), &json!("3"))
     );
 
-    let fired = schedule_changes(&app.metrics().await?);
+    let fired = metric(&app.metrics().await?, "limelight_schedule_changes_total");
     let env = app.stop().await;
     let app = TestApp::spawn_in(env).await?;
     let admin = app.admin().await?;
@@ -558,9 +558,9 @@ async fn edits_and_restarts_keep_the_playhead_on_the_same_cue() -> Result<()> {
         let p = rx.next_data(Duration::from_secs(1)).await?;
         assert_eq!(p.slots.get(..3), Some(&B[..]));
     }
-    // The metrics registry is the process's: the count carries over from the first run.
+    // The recorder is the process's: the count carries over from the first run.
     assert_eq!(
-        schedule_changes(&app.metrics().await?),
+        metric(&app.metrics().await?, "limelight_schedule_changes_total"),
         fired,
         "a change was fired again"
     );
@@ -575,13 +575,4 @@ async fn edits_and_restarts_keep_the_playhead_on_the_same_cue() -> Result<()> {
     assert_eq!((status, &state["cues"]["current"]), (200, &json!("3")));
     until_rgb(&mut rx, A, Duration::from_secs(1)).await?;
     Ok(())
-}
-
-/// Changes the scheduler fired, every cause, according to `/metrics`.
-fn schedule_changes(metrics: &str) -> u64 {
-    metrics
-        .lines()
-        .filter(|l| l.starts_with("limelight_schedule_changes_total{"))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum()
 }

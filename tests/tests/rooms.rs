@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result, ensure};
 use futures_util::{SinkExt, StreamExt};
-use limelight_tests::{TestApp, Ws, connect, connect_stalled, next_of, resume};
+use limelight_tests::{TestApp, Ws, connect, connect_stalled, metric, next_of, resume};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use tokio_tungstenite::tungstenite::Message;
@@ -298,13 +298,6 @@ async fn a_thousand_clients_voting_at_once_give_a_tally_of_the_distinct_voters()
 }
 
 /// A counter's value summed over its labels.
-fn counter(metrics: &str, name: &str) -> u64 {
-    metrics
-        .lines()
-        .filter(|l| l.starts_with(name))
-        .filter_map(|l| l.rsplit(' ').next()?.parse::<u64>().ok())
-        .sum()
-}
 
 #[actix_rt::test]
 async fn a_stalled_client_delays_nobody_and_is_resynchronised_with_a_snapshot() -> Result<()> {
@@ -321,7 +314,7 @@ async fn a_stalled_client_delays_nobody_and_is_resynchronised_with_a_snapshot() 
         json!({"type": "join_room", "request_id": "j", "session": session}),
     )
     .await?;
-    let resyncs_before = counter(&app.metrics().await?, "limelight_room_resyncs_total");
+    let resyncs_before = metric(&app.metrics().await?, "limelight_room_resyncs_total");
 
     // Watchers read every message in their own tasks.
     let (ready_tx, mut ready) = tokio::sync::mpsc::channel::<()>(WATCHERS);
@@ -400,7 +393,7 @@ async fn a_stalled_client_delays_nobody_and_is_resynchronised_with_a_snapshot() 
         others.push(watcher.await??);
     }
     // The stalled member was marked behind instead of holding anyone up.
-    let resyncs = counter(&app.metrics().await?, "limelight_room_resyncs_total");
+    let resyncs = metric(&app.metrics().await?, "limelight_room_resyncs_total");
     ensure!(resyncs > resyncs_before, "nobody was marked behind");
 
     // Once it reads again it catches up through a fresh snapshot: the room as it

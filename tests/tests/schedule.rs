@@ -4,7 +4,7 @@
 
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Utc};
-use limelight_tests::{Receiver, TestApp, TestEnv, connect, next_of};
+use limelight_tests::{Receiver, TestApp, TestEnv, connect, metric, next_of};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
 
@@ -453,6 +453,7 @@ async fn after_a_restart_the_running_entry_is_taken_up_not_replayed() -> Result<
     app.solid_scene(&admin, "Running", "#135790").await?;
     let mut rx = Receiver::bind().await?;
     let canvas = app.canvas_to(&admin, "Wall", 10, 40, &rx).await?;
+    let resumed_at_start = resumes(&app.metrics().await?);
     let now = Utc::now();
     let running = entry_at(
         "Running",
@@ -479,7 +480,8 @@ async fn after_a_restart_the_running_entry_is_taken_up_not_replayed() -> Result<
     until_rgb(&mut rx, [0x13, 0x57, 0x90], Duration::from_secs(3)).await?;
     let resumed_before = resumes(&app.metrics().await?);
     assert_eq!(
-        resumed_before, 1,
+        resumed_before - resumed_at_start,
+        1,
         "the entry was taken up when it was created"
     );
 
@@ -505,11 +507,7 @@ async fn after_a_restart_the_running_entry_is_taken_up_not_replayed() -> Result<
 
 /// Changes the scheduler took up (cause `resume`) according to `/metrics`.
 fn resumes(metrics: &str) -> u64 {
-    metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("limelight_schedule_changes_total{cause=\"resume\"} "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0)
+    metric(metrics, "limelight_schedule_changes_total{cause=\"resume\"")
 }
 
 #[actix_rt::test]

@@ -453,7 +453,7 @@ impl Session {
                 session,
                 text,
             } => {
-                self.in_room(request_id, session, RoomCommand::Ask(text))
+                self.in_room(request_id, session, RoomCommand::GetReply(text))
                     .await?
             }
             ClientMessage::Upvote {

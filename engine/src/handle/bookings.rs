@@ -4,9 +4,9 @@
 use super::*;
 use crate::AccountError;
 use crate::session::booking::{
-    Answer, Ask, Command, Keyed, LedgerActor, LedgerRefusal, Outcome, Question, Reply, Submit,
+    Answer, Command, GetReply, Keyed, LedgerActor, LedgerRefusal, Outcome, Question, Reply, Submit,
 };
-use crate::session::directory::LedgerOf;
+use crate::session::directory::GetLedger;
 use limelight_shared::booking::WaitlistTier;
 use limelight_shared::booking::{
     Availability, Booking, BookingState, JoinWaitlist, MAX_IDEMPOTENCY_KEY_LEN, MAX_PARTY,
@@ -58,7 +58,7 @@ impl EngineHandle {
     async fn ledger(&self, session: SessionId) -> Result<Addr<LedgerActor>, EngineError> {
         self.inner
             .sessions
-            .send(LedgerOf(session))
+            .send(GetLedger(session))
             .await
             .map_err(mailbox)
     }
@@ -250,7 +250,7 @@ impl EngineHandle {
     async fn ask(&self, session: SessionId, q: Question) -> Result<Reply, EngineError> {
         self.ledger(session)
             .await?
-            .send(Ask(q))
+            .send(GetReply(q))
             .await
             .map_err(mailbox)?
     }

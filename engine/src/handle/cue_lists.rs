@@ -176,7 +176,7 @@ impl EngineHandle {
         let state = self
             .inner
             .directory
-            .send(directory::CueControl { id, op })
+            .send(directory::ControlCue { id, op })
             .await
             .map_err(mailbox)??;
         self.inner

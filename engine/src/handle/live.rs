@@ -12,7 +12,7 @@ impl EngineHandle {
     pub async fn states(&self) -> Result<Vec<CanvasState>, EngineError> {
         self.inner
             .directory
-            .send(directory::ListStates)
+            .send(directory::GetStates)
             .await
             .map_err(mailbox)
     }

@@ -3,9 +3,9 @@
 //! room actor, started on demand by the session directory.
 
 use super::*;
-use crate::session::directory::RoomOf;
+use crate::session::directory::GetRoom;
 use crate::session::room::{
-    Act, Enter, Exit, Look, Relay, RoomActor, RoomCommand, RoomDone, Speaker,
+    Act, Enter, Exit, GetRoomSnapshot, Relay, RoomActor, RoomCommand, RoomDone, Speaker,
 };
 use limelight_shared::ids::SessionId;
 use limelight_shared::room::RoomSnapshot;
@@ -30,7 +30,7 @@ impl EngineHandle {
     async fn room(&self, session: SessionId) -> Result<Addr<RoomActor>, EngineError> {
         self.inner
             .sessions
-            .send(RoomOf(session))
+            .send(GetRoom(session))
             .await
             .map_err(mailbox)
     }
@@ -96,7 +96,7 @@ impl EngineHandle {
         self.session(session, published_only).await?;
         self.room(session)
             .await?
-            .send(Look)
+            .send(GetRoomSnapshot)
             .await
             .map_err(mailbox)?
     }

@@ -6,8 +6,8 @@
 
 use crate::EngineEvent;
 use crate::clock::WallClock;
-use crate::session::booking::actor::{IdleFor, LedgerActor, Reload};
-use crate::session::room::{RoomActor, RoomIdleFor};
+use crate::session::booking::actor::{GetLedgerIdle, LedgerActor, Reload};
+use crate::session::room::{GetRoomIdle, RoomActor};
 use crate::store::Store;
 use actix::prelude::*;
 use limelight_shared::ids::SessionId;
@@ -19,12 +19,12 @@ use tokio::sync::broadcast;
 /// The ledger of a session, started if it is not running.
 #[derive(Debug, Message)]
 #[rtype(result = "Addr<LedgerActor>")]
-pub struct LedgerOf(pub SessionId);
+pub struct GetLedger(pub SessionId);
 
 /// The ledger of a session if it is running.
 #[derive(Debug, Message)]
 #[rtype(result = "Option<Addr<LedgerActor>>")]
-pub struct RunningLedger(pub SessionId);
+pub struct GetRunningLedger(pub SessionId);
 
 /// Make running ledgers rebuild from the database before their next answer: one
 /// session's, or every one (an event changed).
@@ -35,12 +35,12 @@ pub struct ReloadLedgers(pub Option<SessionId>);
 /// The room of a session, started if it is not running.
 #[derive(Debug, Message)]
 #[rtype(result = "Addr<RoomActor>")]
-pub struct RoomOf(pub SessionId);
+pub struct GetRoom(pub SessionId);
 
 /// How many ledgers run.
 #[derive(Debug, Message)]
 #[rtype(result = "usize")]
-pub struct CountLedgers;
+pub struct GetLedgerCount;
 
 /// The session actors of this process.
 #[derive(Debug)]
@@ -79,12 +79,12 @@ impl SessionDirectory {
         let ledgers: Vec<_> = self
             .ledgers
             .iter()
-            .map(|(id, addr)| (*id, addr.send(IdleFor(idle_after))))
+            .map(|(id, addr)| (*id, addr.send(GetLedgerIdle(idle_after))))
             .collect();
         let rooms: Vec<_> = self
             .rooms
             .iter()
-            .map(|(id, addr)| (*id, addr.send(RoomIdleFor(idle_after))))
+            .map(|(id, addr)| (*id, addr.send(GetRoomIdle(idle_after))))
             .collect();
         let fut = async move {
             let (mut idle_ledgers, mut idle_rooms) = (Vec::new(), Vec::new());
@@ -126,10 +126,10 @@ impl Actor for SessionDirectory {
     }
 }
 
-impl Handler<LedgerOf> for SessionDirectory {
-    type Result = MessageResult<LedgerOf>;
+impl Handler<GetLedger> for SessionDirectory {
+    type Result = MessageResult<GetLedger>;
 
-    fn handle(&mut self, msg: LedgerOf, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: GetLedger, _: &mut Context<Self>) -> Self::Result {
         let addr = self
             .ledgers
             .entry(msg.0)
@@ -146,10 +146,10 @@ impl Handler<LedgerOf> for SessionDirectory {
     }
 }
 
-impl Handler<RoomOf> for SessionDirectory {
-    type Result = MessageResult<RoomOf>;
+impl Handler<GetRoom> for SessionDirectory {
+    type Result = MessageResult<GetRoom>;
 
-    fn handle(&mut self, msg: RoomOf, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: GetRoom, _: &mut Context<Self>) -> Self::Result {
         let addr = self
             .rooms
             .entry(msg.0)
@@ -165,10 +165,10 @@ impl Handler<RoomOf> for SessionDirectory {
     }
 }
 
-impl Handler<RunningLedger> for SessionDirectory {
-    type Result = MessageResult<RunningLedger>;
+impl Handler<GetRunningLedger> for SessionDirectory {
+    type Result = MessageResult<GetRunningLedger>;
 
-    fn handle(&mut self, msg: RunningLedger, _: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: GetRunningLedger, _: &mut Context<Self>) -> Self::Result {
         MessageResult(self.ledgers.get(&msg.0).cloned())
     }
 }
@@ -185,10 +185,10 @@ impl Handler<ReloadLedgers> for SessionDirectory {
     }
 }
 
-impl Handler<CountLedgers> for SessionDirectory {
+impl Handler<GetLedgerCount> for SessionDirectory {
     type Result = usize;
 
-    fn handle(&mut self, _: CountLedgers, _: &mut Context<Self>) -> usize {
+    fn handle(&mut self, _: GetLedgerCount, _: &mut Context<Self>) -> usize {
         self.ledgers.len()
     }
 }

@@ -335,10 +335,10 @@ impl Handler<Control> for Directory {
     }
 }
 
-impl Handler<CueControl> for Directory {
+impl Handler<ControlCue> for Directory {
     type Result = ResponseFuture<Result<CanvasState, EngineError>>;
 
-    fn handle(&mut self, msg: CueControl, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, msg: ControlCue, _: &mut Self::Context) -> Self::Result {
         let id = msg.id;
         let addr = match self.canvases.get(&id) {
             None => {
@@ -410,10 +410,10 @@ impl Handler<SetGrandMaster> for Directory {
     }
 }
 
-impl Handler<ListStates> for Directory {
+impl Handler<GetStates> for Directory {
     type Result = ResponseFuture<Vec<CanvasState>>;
 
-    fn handle(&mut self, _: ListStates, _: &mut Self::Context) -> Self::Result {
+    fn handle(&mut self, _: GetStates, _: &mut Self::Context) -> Self::Result {
         let addrs: Vec<_> = self.canvases.values().map(|e| e.addr.clone()).collect();
         Box::pin(async move {
             let mut states = Vec::with_capacity(addrs.len());

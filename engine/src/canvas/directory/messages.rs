@@ -36,7 +36,7 @@ pub struct Control {
 /// A command to a canvas's cue playback, applied now.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<CanvasState, EngineError>")]
-pub struct CueControl {
+pub struct ControlCue {
     /// The canvas.
     pub id: CanvasId,
     /// The command.
@@ -75,7 +75,7 @@ pub struct SetGrandMaster(pub Percent);
 /// The state of every running canvas, by id.
 #[derive(Debug, Message)]
 #[rtype(result = "Vec<CanvasState>")]
-pub struct ListStates;
+pub struct GetStates;
 
 /// The preview channel of a canvas.
 #[derive(Debug, Message)]

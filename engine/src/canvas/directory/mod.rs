@@ -10,6 +10,6 @@ pub use actor::{Directory, OutputDefaults};
 #[cfg(feature = "fault-injection")]
 pub use messages::InjectFault;
 pub use messages::{
-    Control, ControlAt, CueControl, DropTimed, GetPreview, ListStates, RemoveCanvas,
-    SetGrandMaster, Settle, Shutdown, StartCanvas,
+    Control, ControlAt, ControlCue, DropTimed, GetPreview, GetStates, RemoveCanvas, SetGrandMaster,
+    Settle, Shutdown, StartCanvas,
 };

@@ -56,10 +56,10 @@ pub enum Reply {
     Waitlist(Vec<WaitlistEntry>, usize),
 }
 
-/// Ask the ledger; answered from its state after the last committed batch.
+/// A question for the ledger; answered from its state after the last committed batch.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<Reply, EngineError>")]
-pub struct Ask(pub Question);
+pub struct GetReply(pub Question);
 
 /// Forget the ledger and rebuild it from the database before the next batch (the
 /// session's or its event's terms changed).
@@ -70,7 +70,7 @@ pub struct Reload;
 /// Whether the ledger has been idle for `0` and has no hold or offer to expire.
 #[derive(Debug, Message)]
 #[rtype(result = "bool")]
-pub struct IdleFor(pub std::time::Duration);
+pub struct GetLedgerIdle(pub std::time::Duration);
 
 type Reply1 = oneshot::Sender<Result<Answer, EngineError>>;
 type Reply2 = oneshot::Sender<Result<Reply, EngineError>>;
@@ -275,10 +275,10 @@ impl Handler<Submit> for LedgerActor {
     }
 }
 
-impl Handler<Ask> for LedgerActor {
+impl Handler<GetReply> for LedgerActor {
     type Result = ResponseFuture<Result<Reply, EngineError>>;
 
-    fn handle(&mut self, msg: Ask, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, msg: GetReply, ctx: &mut Context<Self>) -> Self::Result {
         self.last_used = Instant::now();
         if let (false, Some(ledger)) = (self.busy, &self.ledger) {
             let reply = answer(ledger, msg.0);
@@ -309,10 +309,10 @@ impl Handler<Reload> for LedgerActor {
     }
 }
 
-impl Handler<IdleFor> for LedgerActor {
+impl Handler<GetLedgerIdle> for LedgerActor {
     type Result = bool;
 
-    fn handle(&mut self, msg: IdleFor, _: &mut Context<Self>) -> bool {
+    fn handle(&mut self, msg: GetLedgerIdle, _: &mut Context<Self>) -> bool {
         !self.busy
             && self.queue.is_empty()
             && self.last_used.elapsed() >= msg.0

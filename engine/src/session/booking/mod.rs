@@ -7,6 +7,6 @@ pub mod batch;
 pub mod ledger;
 pub mod waitlist;
 
-pub use actor::{Ask, LedgerActor, Question, Reply, Submit};
+pub use actor::{GetReply, LedgerActor, Question, Reply, Submit};
 pub use batch::Keyed;
 pub use ledger::{Answer, Command, LedgerRefusal, Outcome};

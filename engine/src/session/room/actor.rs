@@ -77,12 +77,12 @@ pub struct Act {
 /// The room as it is now.
 #[derive(Debug, Message)]
 #[rtype(result = "Result<RoomSnapshot, EngineError>")]
-pub struct Look;
+pub struct GetRoomSnapshot;
 
 /// Whether the room has been empty and unused for `0`.
 #[derive(Debug, Message)]
 #[rtype(result = "bool")]
-pub struct RoomIdleFor(pub Duration);
+pub struct GetRoomIdle(pub Duration);
 
 struct Member {
     user: UserId,
@@ -515,10 +515,10 @@ impl Handler<Act> for RoomActor {
     }
 }
 
-impl Handler<Look> for RoomActor {
+impl Handler<GetRoomSnapshot> for RoomActor {
     type Result = ResponseFuture<Result<RoomSnapshot, EngineError>>;
 
-    fn handle(&mut self, _: Look, ctx: &mut Context<Self>) -> Self::Result {
+    fn handle(&mut self, _: GetRoomSnapshot, ctx: &mut Context<Self>) -> Self::Result {
         self.last_used = Instant::now();
         if let Some(room) = &self.room {
             let snapshot = room.snapshot(self.present());
@@ -537,10 +537,10 @@ impl Handler<Look> for RoomActor {
     }
 }
 
-impl Handler<RoomIdleFor> for RoomActor {
+impl Handler<GetRoomIdle> for RoomActor {
     type Result = bool;
 
-    fn handle(&mut self, msg: RoomIdleFor, _: &mut Context<Self>) -> bool {
+    fn handle(&mut self, msg: GetRoomIdle, _: &mut Context<Self>) -> bool {
         self.members.is_empty()
             && self.queue.is_empty()
             && !self.busy
@@ -609,13 +609,13 @@ mod tests {
             })
             .await?;
         }
-        assert_eq!(room.send(Look).await??.present, 2);
+        assert_eq!(room.send(GetRoomSnapshot).await??.present, 2);
         // Presence goes out on the next tick; after it the room broadcasts
         // nothing, so only the sweep can notice the ended connection.
         actix_rt::time::sleep(Duration::from_millis(300)).await;
         held(&connections.ended).insert(1);
         actix_rt::time::sleep(SWEEP_PERIOD + Duration::from_millis(300)).await;
-        assert_eq!(room.send(Look).await??.present, 1);
+        assert_eq!(room.send(GetRoomSnapshot).await??.present, 1);
         Ok(())
     }
 

@@ -8,6 +8,6 @@ pub mod relay;
 pub mod state;
 pub mod storage;
 
-pub use actor::{Act, Enter, Exit, Look, RoomActor, RoomIdleFor};
+pub use actor::{Act, Enter, Exit, GetRoomIdle, GetRoomSnapshot, RoomActor};
 pub use relay::{Delivery, DeliveryKind, Feedback, Relay};
 pub use state::{RoomCommand, RoomDone, RoomRefusal, Speaker};

@@ -37,7 +37,7 @@ pub enum RoomCommand {
         choices: Vec<u32>,
     },
     /// Ask a question.
-    Ask(String),
+    GetReply(String),
     /// Upvote a question.
     Upvote(String),
     /// Create a poll (moderators).
@@ -278,7 +278,7 @@ impl Room {
         match command {
             RoomCommand::Say(body) => self.say(who, &body, now),
             RoomCommand::Vote { poll, choices } => self.vote(who.user, &poll, choices),
-            RoomCommand::Ask(body) => {
+            RoomCommand::GetReply(body) => {
                 let q = Question {
                     id: uuid::Uuid::new_v4().to_string(),
                     user: who.user,
@@ -649,9 +649,11 @@ mod tests {
         let mut room = Room::new(SessionId(1));
         let mut ids = Vec::new();
         for user in 1..=2 {
-            if let RoomDone::Question(q) =
-                room.apply(&who(user), RoomCommand::Ask(format!("q{user}")), t(user))?
-            {
+            if let RoomDone::Question(q) = room.apply(
+                &who(user),
+                RoomCommand::GetReply(format!("q{user}")),
+                t(user),
+            )? {
                 ids.push(q.id);
             }
         }
