@@ -49,16 +49,22 @@ pub struct Detached(tokio::runtime::Handle);
 /// The runtime whose blocking pool runs SQLite calls: one for the process, so a
 /// connection never depends on the runtime of whichever thread opened it.
 fn sqlite_runtime() -> Result<tokio::runtime::Handle, std::io::Error> {
-    static RUNTIME: std::sync::OnceLock<tokio::runtime::Runtime> = std::sync::OnceLock::new();
-    if let Some(rt) = RUNTIME.get() {
-        return Ok(rt.handle().clone());
+    // Built inside `get_or_init`, so threads opening stores at once build one
+    // runtime between them: a second one, dropped on an async thread, would panic.
+    static RUNTIME: std::sync::OnceLock<Result<tokio::runtime::Runtime, String>> =
+        std::sync::OnceLock::new();
+    let built = RUNTIME.get_or_init(|| {
+        tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("sqlite")
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())
+    });
+    match built {
+        Ok(rt) => Ok(rt.handle().clone()),
+        Err(e) => Err(std::io::Error::other(format!("the SQLite runtime: {e}"))),
     }
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .thread_name("sqlite")
-        .enable_all()
-        .build()?;
-    Ok(RUNTIME.get_or_init(|| rt).handle().clone())
 }
 
 impl diesel_async::sync_connection_wrapper::SpawnBlocking for Detached {
