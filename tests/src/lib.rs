@@ -8,6 +8,14 @@
 //! running Limelight), `client` (HTTP calls), `receiver` (an E1.31 receiver), `ws`
 //! (console WebSockets), `metrics` (reading `/metrics` as deltas), `process`
 //! (Limelight as a child process).
+//!
+//! # Real time, on purpose
+//! A few tests measure the product's timing promise on the wire and so run on real
+//! time with real UDP: the frame-rate, sequence, restart and sync tests in
+//! `tests/output.rs`, `a_scheduled_entry_reaches_the_wire_within_one_frame_of_its_due_time`
+//! and `a_wall_clock_jump_takes_up_what_plays_at_the_new_time` in `tests/schedule.rs`,
+//! and `go_protection_and_an_auto_follow_chain_show_on_the_wire_and_every_console` in
+//! `tests/cues.rs`. Their waits are deadlines on what arrives, never sleeps.
 
 mod client;
 mod env;
