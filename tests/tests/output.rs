@@ -345,16 +345,21 @@ async fn frame_threads_run_under_real_time_scheduling_when_allowed() -> Result<(
         .is_some_and(|caps| caps & (1 << CAP_SYS_NICE) != 0);
     let sender = thread_policies(&format!("sacn-{id}"))?;
     let canvases = thread_policies("actix-rt|system")?;
-    ensure!(sender.len() == 1, "one sender thread: {sender:?}");
+    // Threads are the process's: under `cargo test` another server's canvas may
+    // share this id, so every sender thread of that name must qualify.
+    ensure!(!sender.is_empty(), "no sender thread for canvas {id}");
     if allowed {
         // The configured priority (40 by default).
-        ensure!(sender[0] == (SCHED_FIFO, 40), "sender thread: {sender:?}");
+        ensure!(
+            sender.iter().all(|p| *p == (SCHED_FIFO, 40)),
+            "sender thread: {sender:?}"
+        );
         ensure!(
             canvases.contains(&(SCHED_FIFO, 40)),
             "the canvas thread runs under SCHED_FIFO: {canvases:?}"
         );
     } else {
-        ensure!(sender[0].0 != SCHED_FIFO, "{sender:?}");
+        ensure!(sender.iter().all(|p| p.0 != SCHED_FIFO), "{sender:?}");
     }
     Ok(())
 }
