@@ -124,18 +124,10 @@ impl From<crate::schedule::RuleError> for EngineError {
 }
 
 /// A fault inside the engine: what was being done, and why it failed.
+#[derive(Debug)]
 pub struct Internal {
     context: Cow<'static, str>,
     source: Option<Box<dyn StdError + Send + Sync + 'static>>,
-}
-
-impl fmt::Debug for Internal {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Internal")
-            .field("context", &self.context)
-            .field("source", &self.source)
-            .finish()
-    }
 }
 
 impl fmt::Display for Internal {

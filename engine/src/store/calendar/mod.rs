@@ -102,19 +102,9 @@ macro_rules! by_id {
         }
     };
     ($record:ident in $table:ident: get $get:ident, delete $delete:ident, $in_use:literal) => {
-        impl Store {
-            /// A row by id.
-            pub async fn $get(&self, id: i64) -> Result<Option<$record>, StoreError> {
-                with_read_conn!(self, |conn| {
-                    Ok($table::table
-                        .find(id)
-                        .select($record::as_select())
-                        .first(conn)
-                        .await
-                        .optional()?)
-                })
-            }
+        by_id!($record in $table: get $get);
 
+        impl Store {
             /// Remove a row; whether there was one.
             pub async fn $delete(&self, id: i64) -> Result<bool, StoreError> {
                 with_conn!(self, |conn| {
