@@ -1,17 +1,39 @@
-//! Time for frame clocks: a [`Clock`] trait (monotonic in production, manual in
-//! tests) and [`FrameClock`], which numbers frames by absolute deadlines.
+//! Time for the engine: a [`Clock`] trait (monotonic in production, manual in
+//! tests) that every timer of the engine waits on, a [`WallClock`] for civil time,
+//! and [`FrameClock`], which numbers frames by absolute deadlines.
+//!
+//! Every actor's timer (frame wake-ups, the scheduler, hold and offer expiry, room
+//! ticks and sweeps, restart back-off) waits with [`Clock::wait_until`], so a test
+//! that starts the engine on a [`ManualClock`] (and a [`ManualWallClock`] that
+//! follows it) moves all of them with one [`ManualClock::advance`].
 
-use std::sync::Arc;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
+
+/// A timer's future, as [`Clock::wait_until`] gives it.
+pub type Wait = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// A source of monotonic time, as the duration since the clock's origin.
 pub trait Clock: Send + Sync + std::fmt::Debug {
     /// Time since the origin.
     fn now(&self) -> Duration;
 
-    /// Block the calling thread until `deadline` (time since the origin).
+    /// Block the calling thread until `deadline` (time since the origin). For the
+    /// last, precise part of a frame's wait, on the canvas's own thread.
     fn sleep_until(&self, deadline: Duration);
+
+    /// A future that completes once the clock reads `deadline` or later: how
+    /// actors wait for their timers.
+    fn wait_until(&self, deadline: Duration) -> Wait;
+
+    /// A future that completes `by` from now.
+    fn wait(&self, by: Duration) -> Wait {
+        self.wait_until(self.now().saturating_add(by))
+    }
 }
 
 /// The system's monotonic clock.
@@ -45,6 +67,10 @@ impl Clock for MonotonicClock {
         if let Some(left) = deadline.checked_sub(self.now()) {
             std::thread::sleep(left);
         }
+    }
+
+    fn wait_until(&self, deadline: Duration) -> Wait {
+        Box::pin(tokio::time::sleep(deadline.saturating_sub(self.now())))
     }
 }
 
@@ -87,10 +113,18 @@ impl WallClock for ShiftedWallClock {
     }
 }
 
-/// A clock that moves only when told to; for tests.
+/// A clock that moves only when told to; for tests. Its timers complete when
+/// [`advance`](Self::advance) moves it past their deadline.
 #[derive(Debug, Clone, Default)]
 pub struct ManualClock {
-    nanos: Arc<AtomicU64>,
+    inner: Arc<ManualInner>,
+}
+
+#[derive(Debug, Default)]
+struct ManualInner {
+    nanos: AtomicU64,
+    /// Timers waiting for the clock to move.
+    waiting: Mutex<Vec<Waker>>,
 }
 
 impl ManualClock {
@@ -99,20 +133,148 @@ impl ManualClock {
         Self::default()
     }
 
-    /// Move the clock forward.
+    /// Move the clock forward and wake the timers waiting on it (each checks its
+    /// own deadline).
     pub fn advance(&self, by: Duration) {
         let by = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
-        self.nanos.fetch_add(by, Ordering::SeqCst);
+        self.inner.nanos.fetch_add(by, Ordering::SeqCst);
+        let woken = std::mem::take(
+            &mut *self
+                .inner
+                .waiting
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner),
+        );
+        for waker in woken {
+            waker.wake();
+        }
     }
 }
 
 impl Clock for ManualClock {
     fn now(&self) -> Duration {
-        Duration::from_nanos(self.nanos.load(Ordering::SeqCst))
+        Duration::from_nanos(self.inner.nanos.load(Ordering::SeqCst))
     }
 
     /// Returns at once: a manual clock moves only when a test moves it.
     fn sleep_until(&self, _deadline: Duration) {}
+
+    fn wait_until(&self, deadline: Duration) -> Wait {
+        Box::pin(ManualWait {
+            clock: self.clone(),
+            deadline,
+        })
+    }
+}
+
+/// A timer on a [`ManualClock`].
+struct ManualWait {
+    clock: ManualClock,
+    deadline: Duration,
+}
+
+impl Future for ManualWait {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        if self.clock.now() >= self.deadline {
+            return Poll::Ready(());
+        }
+        let mut waiting = self
+            .clock
+            .inner
+            .waiting
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        // Checked again under the lock: an advance in between has woken nobody yet.
+        if self.clock.now() >= self.deadline {
+            return Poll::Ready(());
+        }
+        if !waiting.iter().any(|w| w.will_wake(cx.waker())) {
+            waiting.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+/// Civil time that follows a [`ManualClock`]: `origin` plus the manual clock's
+/// time, so a test moves both with one advance.
+#[derive(Debug, Clone)]
+pub struct ManualWallClock {
+    clock: ManualClock,
+    origin: chrono::DateTime<chrono::Utc>,
+}
+
+impl ManualWallClock {
+    /// Civil time `origin` at the manual clock's origin.
+    pub fn new(clock: ManualClock, origin: chrono::DateTime<chrono::Utc>) -> Self {
+        Self { clock, origin }
+    }
+}
+
+impl WallClock for ManualWallClock {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Duration::from_std(self.clock.now())
+            .ok()
+            .and_then(|since| self.origin.checked_add_signed(since))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+    }
+}
+
+/// Run `f` on the actor once `clock` has moved `by`: actix's `run_later`, on the
+/// engine's clock. Cancel it with the handle.
+pub(crate) fn run_later<A, F>(
+    ctx: &mut actix::Context<A>,
+    clock: &Arc<dyn Clock>,
+    by: Duration,
+    f: F,
+) -> actix::SpawnHandle
+where
+    A: actix::Actor<Context = actix::Context<A>>,
+    F: FnOnce(&mut A, &mut actix::Context<A>) + 'static,
+{
+    use actix::{ActorFutureExt, AsyncContext};
+    let wait = actix::fut::wrap_future::<_, A>(clock.wait(by));
+    ctx.spawn(wait.map(move |(), act, ctx| f(act, ctx)))
+}
+
+/// Run `f` on the actor every `period` of `clock`, on absolute deadlines; a
+/// deadline the clock has jumped past is dropped, not caught up.
+pub(crate) fn run_every<A, F>(
+    ctx: &mut actix::Context<A>,
+    clock: Arc<dyn Clock>,
+    period: Duration,
+    f: F,
+) where
+    A: actix::Actor<Context = actix::Context<A>>,
+    F: FnMut(&mut A, &mut actix::Context<A>) + 'static,
+{
+    let first = clock.now() + period;
+    every(ctx, clock, first, period, f);
+}
+
+fn every<A, F>(
+    ctx: &mut actix::Context<A>,
+    clock: Arc<dyn Clock>,
+    due: Duration,
+    period: Duration,
+    mut f: F,
+) where
+    A: actix::Actor<Context = actix::Context<A>>,
+    F: FnMut(&mut A, &mut actix::Context<A>) + 'static,
+{
+    use actix::{ActorFutureExt, AsyncContext};
+    let wait = actix::fut::wrap_future::<_, A>(clock.wait_until(due));
+    ctx.spawn(wait.map(move |(), act, ctx| {
+        f(act, ctx);
+        let now = clock.now();
+        let next = if due + period > now {
+            due + period
+        } else {
+            now + period
+        };
+        every(ctx, clock, next, period, f);
+    }));
 }
 
 /// What a frame clock says when woken.
@@ -227,6 +389,29 @@ mod tests {
             .chain([phases[0] + period - phases[9]])
             .max();
         assert!(widest.is_some_and(|w| w <= period / 4), "{phases:?}");
+    }
+
+    #[tokio::test]
+    async fn manual_timers_complete_when_the_clock_passes_their_deadline() {
+        let clock = ManualClock::new();
+        let wall = ManualWallClock::new(clock.clone(), chrono::DateTime::UNIX_EPOCH);
+        let early = tokio::spawn(clock.wait(Duration::from_millis(100)));
+        let late = tokio::spawn(clock.wait(Duration::from_secs(5)));
+        tokio::task::yield_now().await;
+        clock.advance(Duration::from_millis(99));
+        tokio::task::yield_now().await;
+        assert!(!early.is_finished() && !late.is_finished());
+        clock.advance(Duration::from_millis(1));
+        assert!(early.await.is_ok());
+        assert!(!late.is_finished());
+        clock.advance(Duration::from_secs(5));
+        assert!(late.await.is_ok());
+        assert_eq!(
+            WallClock::now(&wall),
+            chrono::DateTime::UNIX_EPOCH + chrono::Duration::milliseconds(5_100)
+        );
+        // A deadline already passed completes at once.
+        clock.wait_until(Duration::ZERO).await;
     }
 
     #[test]

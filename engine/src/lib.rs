@@ -4,7 +4,9 @@
 //!
 //! # Layout
 //! - [`clock`] (public): the `Clock` and `WallClock` traits, their system and manual
-//!   versions, and `FrameClock` (absolute deadlines, skip-don't-burst).
+//!   versions, and `FrameClock` (absolute deadlines, skip-don't-burst). Every timer
+//!   of the engine waits on the configured `Clock`, so a `ManualClock` drives them
+//!   all in tests.
 //! - `realtime`: real-time scheduling of the threads that render and send.
 //! - `render`: effects, blend modes, looks and crossfades (plain Rust).
 //! - `canvas`: one canvas: its actor, messages, plain state, inbox and cue

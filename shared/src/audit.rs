@@ -1,4 +1,5 @@
-//! The audit log of live-control commands, and paging.
+//! The audit log of live-control commands and of the changes the schedule made,
+//! and paging.
 
 use serde::{Deserialize, Serialize};
 
@@ -10,9 +11,10 @@ pub struct AuditEntry {
     pub id: i64,
     /// When, RFC 3339.
     pub at: String,
-    /// Who: the user name.
+    /// Who: the user name, or `(schedule)` for a change the schedule made.
     pub username: String,
-    /// What: the command, e.g. `trigger_scene`.
+    /// What: the command, e.g. `trigger_scene`, or `schedule_change` (its detail
+    /// is the change as consoles hear it).
     pub action: String,
     /// On what, e.g. `canvas:3`.
     pub target: String,

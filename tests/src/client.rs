@@ -1,7 +1,7 @@
 //! An HTTP client for one Limelight server, with the calls tests make.
 
 use crate::*;
-use anyhow::{Result, anyhow, bail};
+use anyhow::{Result, anyhow, bail, ensure};
 use serde_json::{Value, json};
 use std::net::SocketAddr;
 
@@ -284,6 +284,48 @@ impl Client {
             .await?
             .text()
             .await?)
+    }
+
+    /// The changes the schedule made, from the audit log, newest first.
+    pub async fn scheduled_changes(&self, token: &str) -> Result<Vec<Value>> {
+        let log = self.get(token, "/api/v1/audit?limit=500").await?;
+        Ok(log["items"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["action"] == "schedule_change" && e["username"] == "(schedule)")
+            .cloned()
+            .collect())
+    }
+
+    /// Have the schedule take up an entry running now on a canvas of its own, and
+    /// wait until `console` hears of it. The schedule makes its changes one at a
+    /// time and in order, so every change it had queued before this one has been
+    /// made, and logged, by then. The new canvas's id.
+    pub async fn schedule_barrier(&self, token: &str, console: &mut Ws) -> Result<i64> {
+        // On the last universe, clear of the canvases tests make.
+        let output = json!({"universe": 63999, "destinations": ["127.0.0.1:9"]});
+        let canvas = self.canvas(token, "Barrier", 10, 10, output).await?;
+        self.solid_scene(token, "Barrier", "#010203").await?;
+        let start = chrono::Utc::now() - chrono::Duration::minutes(1);
+        let entry = json!({
+            "name": "Barrier", "targets": [canvas], "priority": 1,
+            "play": {"scene": "Barrier"},
+            "start": {"date": start.format("%Y-%m-%d").to_string(),
+                      "time": start.format("%H:%M:%S").to_string()},
+            "end": {"duration_s": 3600},
+            "stop": {"mode": "cut"}
+        });
+        let (status, body) = self
+            .call("POST", "/api/v1/schedule", Some(token), Some(entry))
+            .await?;
+        ensure!(status == 201, "{status} {body}");
+        loop {
+            let heard = next_of(console, "schedule_change").await?;
+            if heard["change"]["canvas"] == canvas {
+                return Ok(canvas);
+            }
+        }
     }
 
     /// Create a 10-pixel canvas on universe 1 at 10 fps whose packets go to the

@@ -6,8 +6,18 @@
 //!
 //! One module per kind of helper: `env` (databases and secrets), `server` (a
 //! running Limelight), `client` (HTTP calls), `receiver` (an E1.31 receiver), `ws`
-//! (console WebSockets), `metrics` (reading `/metrics` as deltas), `process`
-//! (Limelight as a child process).
+//! (console WebSockets), `metrics` (reading `/metrics` as deltas), `time` (manual
+//! time), `process` (Limelight as a child process).
+//!
+//! # Manual time
+//! Tests of timing the engine decides (cue waits and follows, fades, scheduled
+//! changes and overrides running out, hold and offer expiry) start the server with
+//! [`TestApp::spawn_on_manual_time`] and move its clocks themselves with
+//! [`ManualTime`]: exact to the frame, and as fast as the machine. Room ticks,
+//! sweeps and chat rate limits are tested the same way in the engine's own tests.
+//! Where a test waits, it waits for something to arrive (a packet, a console
+//! event) under a deadline that only bounds a failure; no test sleeps to let time
+//! pass.
 //!
 //! # Real time, on purpose
 //! A few tests measure the product's timing promise on the wire and so run on real
@@ -15,7 +25,9 @@
 //! `tests/output.rs`, `a_scheduled_entry_reaches_the_wire_within_one_frame_of_its_due_time`
 //! and `a_wall_clock_jump_takes_up_what_plays_at_the_new_time` in `tests/schedule.rs`,
 //! and `go_protection_and_an_auto_follow_chain_show_on_the_wire_and_every_console` in
-//! `tests/cues.rs`. Their waits are deadlines on what arrives, never sleeps.
+//! `tests/cues.rs`. The end-to-end tests that start or restart servers as a user
+//! would (bookings under load, restarts and SIGKILL) run on real time too, with the
+//! same kind of waits.
 
 mod client;
 mod env;
@@ -23,6 +35,7 @@ mod metrics;
 pub mod process;
 mod receiver;
 mod server;
+mod time;
 mod ws;
 
 pub use client::*;
@@ -30,4 +43,5 @@ pub use env::*;
 pub use metrics::metric;
 pub use receiver::*;
 pub use server::*;
+pub use time::ManualTime;
 pub use ws::*;

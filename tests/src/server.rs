@@ -5,6 +5,7 @@ use anyhow::Result;
 use limelight_api::Server;
 use limelight_api::config::Config;
 use limelight_engine::EngineConfig;
+use std::sync::Arc;
 
 /// A running server in this process and a client for it (the client's calls are
 /// reached through `Deref`).
@@ -41,6 +42,20 @@ impl TestApp {
     pub async fn spawn_with(env: TestEnv, config: Config) -> Result<Self> {
         let engine = config.engine();
         Self::spawn_engine(env, config, engine).await
+    }
+
+    /// A server on a fresh database whose engine runs on manual time (see
+    /// [`ManualTime`]): every timer of the engine (frame wake-ups, the scheduler,
+    /// hold and offer expiry, room ticks, output keep-alives) waits until the test
+    /// moves the time it is given. Civil time starts at the real time of the start.
+    pub async fn spawn_on_manual_time() -> Result<(Self, ManualTime)> {
+        let env = TestEnv::new().await?;
+        let config = env.config();
+        let mut engine = config.engine();
+        let time = ManualTime::new(chrono::Utc::now());
+        engine.clock = Arc::new(time.clock());
+        engine.wall_clock = Arc::new(time.wall_clock());
+        Ok((Self::spawn_engine(env, config, engine).await?, time))
     }
 
     /// A server whose engine has its own configuration (a wall clock a test moves).

@@ -4,9 +4,16 @@
 
 use anyhow::{Result, anyhow, bail};
 use chrono::{DateTime, Utc};
-use limelight_tests::{Receiver, TestApp, TestEnv, connect, metric, next_of};
+use limelight_tests::{Receiver, TestApp, TestEnv, connect, next_of};
 use serde_json::{Value, json};
 use std::time::{Duration, SystemTime};
+
+/// The solid colours of the override test's scenes.
+const PLANNED: [u8; 3] = [0x22, 0x44, 0x66];
+const MANUAL: [u8; 3] = [0xAA, 0x55, 0x00];
+const LATER: [u8; 3] = [0x11, 0x77, 0x33];
+/// Frame rate of the override test's canvas.
+const FPS: u32 = 40;
 
 /// A server whose venue is in Paris.
 async fn paris() -> Result<TestApp> {
@@ -282,20 +289,21 @@ async fn entries_are_managed_over_rest_and_bad_ones_change_nothing() -> Result<(
 
 #[actix_rt::test]
 async fn operators_override_the_schedule_and_hand_it_back() -> Result<()> {
-    let app = TestApp::spawn().await?;
+    // On manual time: each frame is stepped, so what shows when is exact.
+    let (app, time) = TestApp::spawn_on_manual_time().await?;
     let admin = app.admin().await?;
     let operator = app.user("otto", "operator").await?;
     app.solid_scene(&admin, "Planned", "#224466").await?;
     app.solid_scene(&admin, "Manual", "#AA5500").await?;
     app.solid_scene(&admin, "Later", "#117733").await?;
     let mut rx = Receiver::bind().await?;
-    let canvas = app.canvas_to(&admin, "Stairs", 10, 40, &rx).await?;
+    let canvas = app.canvas_to(&admin, "Stairs", 10, FPS, &rx).await?;
     let mut ws = connect(&app, &operator).await?;
     let snapshot = next_of(&mut ws, "snapshot").await?;
     assert_eq!(snapshot["overrides"], json!([]));
 
     // An entry already running: the scheduler takes it up at once.
-    let now = Utc::now();
+    let now = time.wall();
     let running = entry_at(
         "Planned",
         canvas,
@@ -308,7 +316,6 @@ async fn operators_override_the_schedule_and_hand_it_back() -> Result<()> {
         .call("POST", "/api/v1/schedule", Some(&admin), Some(running))
         .await?;
     assert_eq!(status, 201, "{body}");
-    until_rgb(&mut rx, [0x22, 0x44, 0x66], Duration::from_secs(3)).await?;
     let change = next_of(&mut ws, "schedule_change").await?;
     assert_eq!(
         (
@@ -317,8 +324,10 @@ async fn operators_override_the_schedule_and_hand_it_back() -> Result<()> {
         ),
         (Some("resume"), Some("Planned"))
     );
+    assert_eq!(time.frames_until(&mut rx, FPS, PLANNED, 1).await?, 1);
 
     // Taken by hand for two seconds, then back to the schedule on its own.
+    let taken_at = time.now();
     let (status, body) = app
         .call(
             "POST",
@@ -328,7 +337,7 @@ async fn operators_override_the_schedule_and_hand_it_back() -> Result<()> {
         )
         .await?;
     assert_eq!(status, 200, "{body}");
-    until_rgb(&mut rx, [0xAA, 0x55, 0x00], Duration::from_secs(1)).await?;
+    assert_eq!(time.frames_until(&mut rx, FPS, MANUAL, 1).await?, 1);
     let taken = next_of(&mut ws, "override_changed").await?;
     assert_eq!(
         (
@@ -341,7 +350,14 @@ async fn operators_override_the_schedule_and_hand_it_back() -> Result<()> {
         .call("GET", "/api/v1/overrides", Some(&operator), None)
         .await?;
     assert_eq!(overrides[0]["canvas"], json!(canvas), "{overrides}");
-    until_rgb(&mut rx, [0x22, 0x44, 0x66], Duration::from_secs(4)).await?;
+    // Not a frame before the two seconds are up.
+    time.frames_until(&mut rx, FPS, PLANNED, 3 * FPS as u64)
+        .await?;
+    let shown_after = time.now() - taken_at;
+    assert!(
+        shown_after >= Duration::from_secs(2) && shown_after <= Duration::from_millis(2500),
+        "back to the schedule {shown_after:?} after the override"
+    );
     let ended = next_of(&mut ws, "override_changed").await?;
     assert_eq!(ended["override"], Value::Null);
     let (_, overrides) = app
@@ -359,7 +375,7 @@ async fn operators_override_the_schedule_and_hand_it_back() -> Result<()> {
         )
         .await?;
     assert_eq!(status, 200);
-    until_rgb(&mut rx, [0xAA, 0x55, 0x00], Duration::from_secs(1)).await?;
+    assert_eq!(time.frames_until(&mut rx, FPS, MANUAL, 1).await?, 1);
     let (status, state) = app
         .call(
             "POST",
@@ -373,7 +389,7 @@ async fn operators_override_the_schedule_and_hand_it_back() -> Result<()> {
         (200, Some("Planned")),
         "{state}"
     );
-    until_rgb(&mut rx, [0x22, 0x44, 0x66], Duration::from_secs(1)).await?;
+    assert_eq!(time.frames_until(&mut rx, FPS, PLANNED, 1).await?, 1);
 
     // Start the next entry now: it is held until that occurrence's end.
     let later = entry_at(
@@ -401,7 +417,7 @@ async fn operators_override_the_schedule_and_hand_it_back() -> Result<()> {
         (200, Some("Later")),
         "{state}"
     );
-    until_rgb(&mut rx, [0x11, 0x77, 0x33], Duration::from_secs(1)).await?;
+    assert_eq!(time.frames_until(&mut rx, FPS, LATER, 1).await?, 1);
     let (_, overrides) = app
         .call("GET", "/api/v1/overrides", Some(&operator), None)
         .await?;
@@ -453,7 +469,8 @@ async fn after_a_restart_the_running_entry_is_taken_up_not_replayed() -> Result<
     app.solid_scene(&admin, "Running", "#135790").await?;
     let mut rx = Receiver::bind().await?;
     let canvas = app.canvas_to(&admin, "Wall", 10, 40, &rx).await?;
-    let resumed_at_start = resumes(&app.metrics().await?);
+    let mut console = connect(&app, &admin).await?;
+    next_of(&mut console, "snapshot").await?;
     let now = Utc::now();
     let running = entry_at(
         "Running",
@@ -477,37 +494,36 @@ async fn after_a_restart_the_running_entry_is_taken_up_not_replayed() -> Result<
     );
     app.call("POST", "/api/v1/schedule", Some(&admin), Some(past))
         .await?;
+    let taken_up = next_of(&mut console, "schedule_change").await?;
+    assert_eq!(taken_up["change"]["cause"], "resume", "{taken_up}");
     until_rgb(&mut rx, [0x13, 0x57, 0x90], Duration::from_secs(3)).await?;
-    let resumed_before = resumes(&app.metrics().await?);
+    let changes = app.scheduled_changes(&admin).await?;
     assert_eq!(
-        resumed_before - resumed_at_start,
+        changes.len(),
         1,
-        "the entry was taken up when it was created"
+        "taken up once, when it was created: {changes:?}"
     );
 
     let env = app.stop().await;
     let app = TestApp::spawn_in(env).await?;
     let admin = app.admin().await?;
-    // Back on the wire in the running entry's look, and nothing was fired again.
+    // Back on the wire in the running entry's look.
     until_rgb(&mut rx, [0x13, 0x57, 0x90], Duration::from_secs(3)).await?;
     let state = app.canvas_state(&admin, canvas).await?;
     assert_eq!(state["scene"], "Running");
-    // The metrics registry is the process's: the count carries over from the first run.
-    assert_eq!(
-        resumes(&app.metrics().await?),
-        resumed_before,
-        "a change was fired again"
-    );
+    // Nothing was fired again: after a change made behind anything the start-up
+    // could have queued, the log holds that one change more.
+    let mut console = connect(&app, &admin).await?;
+    next_of(&mut console, "snapshot").await?;
+    let barrier = app.schedule_barrier(&admin, &mut console).await?;
+    let after = app.scheduled_changes(&admin).await?;
+    assert_eq!(after.len(), 2, "a change was fired again: {after:?}");
+    assert_eq!(after[0]["target"], format!("canvas:{barrier}"));
     let (_, preview) = app
         .call("GET", "/api/v1/schedule/preview", Some(&admin), None)
         .await?;
     assert_eq!(preview["canvases"][0]["play"]["scene"], "Running");
     Ok(())
-}
-
-/// Changes the scheduler took up (cause `resume`) according to `/metrics`.
-fn resumes(metrics: &str) -> u64 {
-    metric(metrics, "limelight_schedule_changes_total{cause=\"resume\"")
 }
 
 #[actix_rt::test]

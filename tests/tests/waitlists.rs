@@ -6,6 +6,7 @@ use anyhow::{Context, Result, ensure};
 use futures_util::SinkExt;
 use limelight_tests::{TestApp, Ws, connect, next_of};
 use serde_json::{Value, json};
+use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
 
 async fn join(app: &TestApp, token: &str, session: i64, party: u32) -> Result<Value> {
@@ -173,7 +174,7 @@ async fn a_release_during_an_open_offer_goes_to_the_next_in_line() -> Result<()>
 
 #[actix_rt::test]
 async fn a_chain_of_expiring_offers_moves_down_the_line() -> Result<()> {
-    let app = TestApp::spawn().await?;
+    let (app, time) = TestApp::spawn_on_manual_time().await?;
     let admin = app.admin().await?;
     let session = app
         .bookable_session(&admin, json!({"capacity": 1, "hold_ttl_s": 1}))
@@ -190,35 +191,29 @@ async fn a_chain_of_expiring_offers_moves_down_the_line() -> Result<()> {
         waiters.push((token, ws));
     }
     cancel(&app, &owner, session, &held).await?;
-    // Each offer lapses after a second and the next in line gets it at once.
+    // Each offer lapses after a second and the next in line hears of its own
+    // at once: the ledger's timer moves the line without anyone asking.
     let mut ids = Vec::new();
     for (token, ws) in &mut waiters {
         let o = offer(ws).await?;
         ids.push(o["id"].clone());
         let (_, me) = mine(&app, token, session).await?;
         ensure!(me["state"] == "offered", "{me}");
+        time.advance(Duration::from_secs(1));
     }
     ensure!(
         ids.iter().collect::<std::collections::HashSet<_>>().len() == 4,
         "{ids:?}"
     );
-    // The last lapses too; nobody waits, so the place is the public's again.
-    let mut avail = Value::Null;
-    for _ in 0..50 {
-        let (_, a) = app
-            .call(
-                "GET",
-                &format!("/api/v1/sessions/{session}/availability"),
-                Some(&owner),
-                None,
-            )
-            .await?;
-        avail = a;
-        if avail["available"] == 1 {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    // The last has lapsed too; nobody waits, so the place is the public's again.
+    let (_, avail) = app
+        .call(
+            "GET",
+            &format!("/api/v1/sessions/{session}/availability"),
+            Some(&owner),
+            None,
+        )
+        .await?;
     ensure!(avail["available"] == 1 && avail["offered"] == 0, "{avail}");
     let (_, list) = app
         .call(

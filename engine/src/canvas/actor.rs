@@ -114,9 +114,18 @@ impl CanvasActor {
             .as_secs_f64()
     }
 
+    /// Wake [`EARLY_WAKE`] before the next deadline, or at it when that is already
+    /// past (a clock that moves in steps, in tests).
     fn schedule(&self, ctx: &mut Context<Self>) {
-        let wait = self.frames.next_deadline().saturating_sub(self.clock.now());
-        ctx.run_later(wait.saturating_sub(EARLY_WAKE), |act, ctx| act.on_tick(ctx));
+        let deadline = self.frames.next_deadline();
+        let early = deadline.saturating_sub(EARLY_WAKE);
+        let wake = if self.clock.now() < early {
+            early
+        } else {
+            deadline
+        };
+        let wait = self.clock.wait_until(wake);
+        ctx.spawn(wait.into_actor(self).map(|(), act, ctx| act.on_tick(ctx)));
     }
 
     /// Apply the commands due by `due` (clock time) at canvas time `now`. False when

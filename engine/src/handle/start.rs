@@ -94,6 +94,7 @@ impl EngineHandle {
         let scheduler = Scheduler::start_in_arbiter(&Arbiter::new().handle(), |_| scheduler);
         let sessions = crate::session::directory::SessionDirectory::new(
             store.clone(),
+            config.clock.clone(),
             config.wall_clock.clone(),
             events.clone(),
             config.session_idle,

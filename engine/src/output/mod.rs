@@ -18,10 +18,14 @@ mod universes;
 pub use sender::{OutputConfig, spawn_output};
 pub use universes::UniverseMap;
 
+use crate::clock::Clock;
 use slot::{FrameSlot, Taken};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::Duration;
+
+/// Shortest wait for a frame: a keep-alive just due is sent without spinning.
+const MIN_WAIT: Duration = Duration::from_millis(1);
 
 /// The UDP port of sACN.
 pub const SACN_PORT: u16 = 5568;
@@ -99,12 +103,13 @@ impl Drop for OutputHandle {
 }
 
 /// Run `output` for canvas `canvas` on a thread named `name`, at real-time priority
-/// `thread_priority` (0: normal scheduling).
+/// `thread_priority` (0: normal scheduling). Keep-alives are timed on `clock`.
 pub fn spawn(
     mut output: impl Output,
     canvas: i64,
     name: String,
     thread_priority: u8,
+    clock: Arc<dyn Clock>,
 ) -> std::io::Result<OutputHandle> {
     let dropped = metrics::counter!(
         "limelight_output_frames_dropped_total",
@@ -115,15 +120,22 @@ pub fn spawn(
     let join = std::thread::Builder::new().name(name).spawn(move || {
         crate::realtime::enter_frame_thread(thread_priority);
         let mut last: Option<Arc<[u8]>> = None;
+        let mut sent_at = clock.now();
         loop {
-            match frames.take(output.keepalive()) {
+            let keepalive = output.keepalive();
+            let left = keepalive.saturating_sub(clock.now().saturating_sub(sent_at));
+            match frames.take(left.max(MIN_WAIT)) {
                 Taken::Frame(rgb) => {
                     output.send(&rgb, false);
                     last = Some(rgb);
+                    sent_at = clock.now();
                 }
                 Taken::Nothing => {
-                    if let Some(rgb) = &last {
+                    if let Some(rgb) = &last
+                        && clock.now().saturating_sub(sent_at) >= keepalive
+                    {
                         output.send(rgb, true);
+                        sent_at = clock.now();
                     }
                 }
                 Taken::Stop => break,

@@ -72,6 +72,7 @@ impl Output for Recording {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::clock::{ManualClock, MonotonicClock};
     use crate::output::spawn;
 
     const WITHIN: Duration = Duration::from_secs(10);
@@ -79,7 +80,8 @@ mod tests {
     #[test]
     fn frames_reach_the_output_and_a_stop_ends_the_stream() -> std::io::Result<()> {
         let recording = Recording::new(Duration::from_secs(60));
-        let output = spawn(recording.clone(), 1, "record-1".into(), 0)?;
+        let clock = Arc::new(MonotonicClock::new());
+        let output = spawn(recording.clone(), 1, "record-1".into(), 0, clock)?;
         let tx = output.sender();
         tx.send(Arc::from(vec![1, 2, 3]));
         let recorded = recording.wait_until(WITHIN, |r| !r.frames.is_empty());
@@ -93,17 +95,33 @@ mod tests {
 
     #[test]
     fn the_last_frame_is_sent_again_when_none_comes_for_a_keepalive() -> std::io::Result<()> {
-        let recording = Recording::new(Duration::from_millis(1));
-        let output = spawn(recording.clone(), 2, "record-2".into(), 0)?;
+        let keepalive = Duration::from_millis(20);
+        let recording = Recording::new(keepalive);
+        let clock = ManualClock::new();
+        let output = spawn(
+            recording.clone(),
+            2,
+            "record-2".into(),
+            0,
+            Arc::new(clock.clone()),
+        )?;
         output.sender().send(Arc::from(vec![7, 7, 7]));
-        let recorded = recording.wait_until(WITHIN, |r| r.frames.len() >= 3);
+        recording.wait_until(WITHIN, |r| !r.frames.is_empty());
+        // Each keep-alive of the engine's clock without a frame: the last one again.
+        for sent in 2..=3 {
+            clock.advance(keepalive);
+            recording.wait_until(WITHIN, |r| r.frames.len() >= sent);
+        }
         output.stop();
-        assert_eq!(recorded.frames[0], (vec![7, 7, 7], false));
-        assert!(
-            recorded.frames[1..]
-                .iter()
-                .all(|f| *f == (vec![7, 7, 7], true)),
-            "{recorded:?}"
+        let recorded = recording.recorded();
+        assert_eq!(
+            recorded.frames,
+            [
+                (vec![7, 7, 7], false),
+                (vec![7, 7, 7], true),
+                (vec![7, 7, 7], true)
+            ],
+            "one repeat per keep-alive, none while the clock stands"
         );
         Ok(())
     }

@@ -12,9 +12,11 @@
 
 use super::encoder::Encoder;
 use super::{Output, OutputHandle, SACN_PORT, UniverseMap, multicast_group};
+use crate::clock::Clock;
 use limelight_shared::canvas::{ChannelOrder, Destination, SendMode};
 use metrics::Counter;
 use std::net::{SocketAddr, UdpSocket};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 /// Packets with Stream_Terminated sent per universe when a stream stops on purpose.
@@ -53,8 +55,9 @@ pub struct OutputConfig {
     pub thread_priority: u8,
 }
 
-/// Start the sACN output of a canvas on a thread of its own.
-pub fn spawn_output(config: OutputConfig) -> std::io::Result<OutputHandle> {
+/// Start the sACN output of a canvas on a thread of its own; its keep-alives are
+/// timed on `clock`.
+pub fn spawn_output(config: OutputConfig, clock: Arc<dyn Clock>) -> std::io::Result<OutputHandle> {
     let socket = socket2::Socket::new(
         socket2::Domain::for_address(config.bind),
         socket2::Type::DGRAM,
@@ -68,7 +71,7 @@ pub fn spawn_output(config: OutputConfig) -> std::io::Result<OutputHandle> {
     }
     let (canvas, priority) = (config.canvas, config.thread_priority);
     let sacn = Sacn::new(config, socket.into());
-    super::spawn(sacn, canvas, format!("sacn-{canvas}"), priority)
+    super::spawn(sacn, canvas, format!("sacn-{canvas}"), priority, clock)
 }
 
 /// The sACN output: one socket, the encoder, and what each universe last carried.

@@ -17,7 +17,7 @@ use crate::canvas::control::LiveControl;
 use crate::clock::{Clock, WallClock};
 use crate::error::EngineError;
 use crate::published::EngineEvent;
-use crate::store::{LiveField, OverrideRecord, Store};
+use crate::store::{LiveField, NewAudit, OverrideRecord, Store};
 use actix::prelude::*;
 use chrono::{DateTime, Utc};
 use limelight_shared::canvas::CanvasState;
@@ -282,7 +282,11 @@ impl Scheduler {
             .min()
             .map_or(MAX_SLEEP, |t| (*t - now).to_std().unwrap_or_default());
         let wait = to_next.min(to_expiry).min(MAX_SLEEP);
-        self.timer = Some(ctx.run_later(wait, |act, ctx| act.wake(ctx)));
+        let timer = self.clock.wait(wait).into_actor(self);
+        self.timer = Some(ctx.spawn(timer.map(|(), act, ctx| {
+            act.timer = None;
+            act.wake(ctx);
+        })));
     }
 
     fn publish_override(&self, canvas: CanvasId) {
@@ -375,6 +379,7 @@ fn override_record(canvas: CanvasId, o: &Override) -> Result<OverrideRecord, Eng
 async fn worker(
     mut jobs: mpsc::UnboundedReceiver<Job>,
     live: LiveControl,
+    store: Store,
     clock: Arc<dyn Clock>,
     events: broadcast::Sender<EngineEvent>,
 ) {
@@ -388,6 +393,11 @@ async fn worker(
         if result.is_ok() {
             metrics::counter!("limelight_schedule_changes_total", "cause" => cause_label(job.change.cause))
                 .increment(1);
+            // Before consoles hear of it: what a console heard is in the log. An
+            // override is the operator's command, logged as that.
+            if job.change.cause != Cause::Override {
+                audit(&store, &job.change).await;
+            }
         }
         match (result, job.due) {
             (Err(e), _) => {
@@ -409,7 +419,7 @@ async fn worker(
                 // Tell consoles once it shows, without holding up the next job.
                 let (live, events, clock) = (live.clone(), events.clone(), clock.clone());
                 actix::spawn(async move {
-                    tokio::time::sleep(due.saturating_sub(clock.now())).await;
+                    clock.wait_until(due).await;
                     let canvas = job.canvas;
                     let _ = events.send(EngineEvent::ScheduleChanged(job.change));
                     if let Ok(state) = live.settle(canvas).await {
@@ -418,6 +428,27 @@ async fn worker(
                 });
             }
         }
+    }
+}
+
+/// Who the audit log names for the schedule's own changes: not a possible user name.
+const AUDIT_NAME: &str = "(schedule)";
+
+/// Put a change the schedule made in the audit log, beside the hand-taken commands:
+/// entries starting and ending, overrides running out or handed back, and what it
+/// took up at start-up, after a clock jump or an edit.
+async fn audit(store: &Store, change: &Change) {
+    let target = format!("canvas:{}", change.canvas);
+    let detail = serde_json::to_string(change).unwrap_or_default();
+    let entry = NewAudit {
+        username: AUDIT_NAME,
+        action: "schedule_change",
+        target: &target,
+        detail: &detail,
+        error: None,
+    };
+    if let Err(e) = store.append_audit(entry).await {
+        tracing::error!(error = %e, %target, "could not write the audit log");
     }
 }
 
@@ -485,6 +516,7 @@ impl Actor for Scheduler {
             actix::spawn(worker(
                 rx,
                 self.live.clone(),
+                self.store.clone(),
                 self.clock.clone(),
                 self.events.clone(),
             ));

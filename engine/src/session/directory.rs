@@ -5,7 +5,7 @@
 //! a room with nobody in it.
 
 use crate::EngineEvent;
-use crate::clock::WallClock;
+use crate::clock::{self, Clock, WallClock};
 use crate::session::booking::actor::{GetLedgerIdle, LedgerActor, Reload};
 use crate::session::room::{GetRoomIdle, RoomActor};
 use crate::store::Store;
@@ -46,6 +46,7 @@ pub struct GetLedgerCount;
 #[derive(Debug)]
 pub struct SessionDirectory {
     store: Store,
+    clock: Arc<dyn Clock>,
     wall: Arc<dyn WallClock>,
     events: broadcast::Sender<EngineEvent>,
     ledgers: HashMap<SessionId, Addr<LedgerActor>>,
@@ -59,12 +60,14 @@ impl SessionDirectory {
     /// A directory whose actors stop after `idle_after` without use.
     pub fn new(
         store: Store,
+        clock: Arc<dyn Clock>,
         wall: Arc<dyn WallClock>,
         events: broadcast::Sender<EngineEvent>,
         idle_after: Duration,
     ) -> Self {
         Self {
             store,
+            clock,
             wall,
             events,
             ledgers: HashMap::new(),
@@ -122,7 +125,9 @@ impl Actor for SessionDirectory {
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(1 << 16);
         let every = (self.idle_after / 4).max(Duration::from_millis(50));
-        ctx.run_interval(every, |act, ctx| act.sweep_idle(ctx));
+        clock::run_every(ctx, self.clock.clone(), every, |act, ctx| {
+            act.sweep_idle(ctx)
+        });
     }
 }
 
@@ -135,9 +140,9 @@ impl Handler<GetLedger> for SessionDirectory {
             .entry(msg.0)
             .or_insert_with(|| {
                 let (store, wall) = (self.store.clone(), self.wall.clone());
-                let events = self.events.clone();
+                let (clock, events) = (self.clock.clone(), self.events.clone());
                 Supervisor::start_in_arbiter(&self.arbiter, move |_| {
-                    LedgerActor::new(msg.0, store, wall, events)
+                    LedgerActor::new(msg.0, store, clock, wall, events)
                 })
             })
             .clone();
@@ -155,8 +160,9 @@ impl Handler<GetRoom> for SessionDirectory {
             .entry(msg.0)
             .or_insert_with(|| {
                 let (store, wall) = (self.store.clone(), self.wall.clone());
+                let clock = self.clock.clone();
                 Supervisor::start_in_arbiter(&self.arbiter, move |_| {
-                    RoomActor::new(msg.0, store, wall)
+                    RoomActor::new(msg.0, store, clock, wall)
                 })
             })
             .clone();

@@ -222,7 +222,7 @@ impl Handler<StartCanvas> for Directory {
             Self::stop_entry(old);
             inbox
         });
-        let output = spawn_output(config)
+        let output = spawn_output(config, self.clock.clone())
             .map_err(|e| EngineError::internal("cannot open the sACN socket", e))?;
         msg.setup.grand_master = self.grand_master;
         let arbiter = Arbiter::new();
@@ -284,13 +284,12 @@ impl Handler<CanvasFailed> for Directory {
         let delay = Duration::ZERO;
         let store = self.store.clone();
         let id = msg.id;
+        let delayed = self.clock.wait(delay);
         // Load the stored state off the canvas threads, then start a fresh actor on
         // the same arbiter with the same sender thread (sequence numbers continue,
         // and the sender's keep-alive covers the gap).
         let load = async move {
-            if !delay.is_zero() {
-                tokio::time::sleep(delay).await;
-            }
+            delayed.await;
             crate::handle::load_setup(&store, id).await
         };
         ctx.spawn(load.into_actor(self).map(move |loaded, act, ctx| {

@@ -7,14 +7,14 @@ use super::batch::{self, BatchError, Done, Keyed};
 use super::ledger::{Answer, Ledger, Notice};
 use crate::CalendarError;
 use crate::EngineEvent;
-use crate::clock::WallClock;
+use crate::clock::{self, Clock, WallClock};
 use crate::error::EngineError;
 use crate::store::{Store, StoreError};
 use actix::prelude::*;
 use limelight_shared::booking::{Availability, Booking, WaitlistEntry};
 use limelight_shared::ids::{SessionId, UserId};
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::{broadcast, oneshot};
 
 /// Most commands in one transaction.
@@ -80,6 +80,7 @@ type Reply2 = oneshot::Sender<Result<Reply, EngineError>>;
 pub struct LedgerActor {
     session: SessionId,
     store: Store,
+    clock: Arc<dyn Clock>,
     wall: Arc<dyn WallClock>,
     events: broadcast::Sender<EngineEvent>,
     ledger: Option<Ledger>,
@@ -91,20 +92,25 @@ pub struct LedgerActor {
     /// Rebuild from the database once the running batch is done.
     reload: bool,
     timer: Option<SpawnHandle>,
-    last_used: Instant,
+    /// When it was last asked anything, on the engine's clock.
+    last_used: Duration,
 }
 
 impl LedgerActor {
     /// A ledger actor for `session`; it loads from the database on first use.
+    /// Its expiry timer waits on `clock`; expiry times are `wall` times.
     pub fn new(
         session: SessionId,
         store: Store,
+        clock: Arc<dyn Clock>,
         wall: Arc<dyn WallClock>,
         events: broadcast::Sender<EngineEvent>,
     ) -> Self {
         Self {
             session,
             store,
+            last_used: clock.now(),
+            clock,
             wall,
             events,
             ledger: None,
@@ -114,7 +120,6 @@ impl LedgerActor {
             sweep: false,
             reload: false,
             timer: None,
-            last_used: Instant::now(),
         }
     }
 
@@ -219,7 +224,7 @@ impl LedgerActor {
             return;
         };
         let wait = (at - self.wall.now()).to_std().unwrap_or_default();
-        self.timer = Some(ctx.run_later(wait, |act, ctx| {
+        self.timer = Some(clock::run_later(ctx, &self.clock, wait, |act, ctx| {
             act.timer = None;
             act.sweep = true;
             act.kick(ctx);
@@ -264,7 +269,7 @@ impl Handler<Submit> for LedgerActor {
     type Result = ResponseFuture<Result<Answer, EngineError>>;
 
     fn handle(&mut self, msg: Submit, ctx: &mut Context<Self>) -> Self::Result {
-        self.last_used = Instant::now();
+        self.last_used = self.clock.now();
         let (tx, rx) = oneshot::channel();
         self.queue.push((msg.0, tx));
         self.kick(ctx);
@@ -279,10 +284,15 @@ impl Handler<GetReply> for LedgerActor {
     type Result = ResponseFuture<Result<Reply, EngineError>>;
 
     fn handle(&mut self, msg: GetReply, ctx: &mut Context<Self>) -> Self::Result {
-        self.last_used = Instant::now();
+        self.last_used = self.clock.now();
         if let (false, Some(ledger)) = (self.busy, &self.ledger) {
-            let reply = answer(ledger, msg.0);
-            return Box::pin(async move { Ok(reply) });
+            // Exact at the moment of asking: a hold or offer whose time has come
+            // is expired first, even when its timer has not fired yet.
+            if ledger.next_expiry().is_none_or(|at| at > self.wall.now()) {
+                let reply = answer(ledger, msg.0);
+                return Box::pin(async move { Ok(reply) });
+            }
+            self.sweep = true;
         }
         let (tx, rx) = oneshot::channel();
         self.questions.push((msg.0, tx));
@@ -315,7 +325,7 @@ impl Handler<GetLedgerIdle> for LedgerActor {
     fn handle(&mut self, msg: GetLedgerIdle, _: &mut Context<Self>) -> bool {
         !self.busy
             && self.queue.is_empty()
-            && self.last_used.elapsed() >= msg.0
+            && self.clock.now().saturating_sub(self.last_used) >= msg.0
             && !self.ledger.as_ref().is_some_and(Ledger::has_pending)
     }
 }

@@ -15,7 +15,7 @@
 use super::relay::{self, Delivery, DeliveryKind, Feedback, Relay};
 use super::state::{Room, RoomCommand, RoomDone, RoomRefusal, Speaker};
 use super::storage;
-use crate::clock::WallClock;
+use crate::clock::{self, Clock, WallClock};
 use crate::error::EngineError;
 use crate::store::Store;
 use actix::prelude::*;
@@ -25,7 +25,7 @@ use limelight_shared::room::{RESULTS_PER_SECOND, RoomSnapshot};
 use limelight_shared::ws::ServerMessage;
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tokio::sync::oneshot;
 
 /// Most commands in one transaction.
@@ -99,6 +99,7 @@ type Pending = (
 pub struct RoomActor {
     session: SessionId,
     store: Store,
+    clock: Arc<dyn Clock>,
     wall: Arc<dyn WallClock>,
     room: Option<Room>,
     members: HashMap<u64, Member>,
@@ -109,8 +110,8 @@ pub struct RoomActor {
     /// Members to send a snapshot: new ones, and those whose queue was full.
     behind: Vec<u64>,
     presence_changed: bool,
-    /// When poll results last went out.
-    results_sent: Option<Instant>,
+    /// When poll results last went out, on the engine's clock.
+    results_sent: Option<Duration>,
     queue: Vec<Pending>,
     looks: Vec<oneshot::Sender<Result<RoomSnapshot, EngineError>>>,
     /// Members who entered while the room was loading: answered once their
@@ -118,9 +119,9 @@ pub struct RoomActor {
     entering: Vec<oneshot::Sender<()>>,
     busy: bool,
     loading: bool,
-    last_used: Instant,
+    last_used: Duration,
     /// When the relays were last asked for ended connections.
-    swept: Instant,
+    swept: Duration,
 }
 
 impl std::fmt::Debug for RoomActor {
@@ -148,11 +149,19 @@ fn refusal(r: RoomRefusal) -> EngineError {
 }
 
 impl RoomActor {
-    /// A room for `session`; it loads from the database when it starts.
-    pub fn new(session: SessionId, store: Store, wall: Arc<dyn WallClock>) -> Self {
+    /// A room for `session`; it loads from the database when it starts. Its
+    /// ticks run on `clock`; what is said is stamped with `wall` time.
+    pub fn new(
+        session: SessionId,
+        store: Store,
+        clock: Arc<dyn Clock>,
+        wall: Arc<dyn WallClock>,
+    ) -> Self {
+        let now = clock.now();
         Self {
             session,
             store,
+            clock,
             wall,
             room: None,
             members: HashMap::new(),
@@ -166,8 +175,8 @@ impl RoomActor {
             entering: Vec::new(),
             busy: false,
             loading: false,
-            last_used: Instant::now(),
-            swept: Instant::now(),
+            last_used: now,
+            swept: now,
         }
     }
 
@@ -205,7 +214,9 @@ impl RoomActor {
                             "the room could not be loaded; retry"
                         )));
                     }
-                    ctx.run_later(Duration::from_secs(1), |act, ctx| act.load(ctx));
+                    clock::run_later(ctx, &act.clock, Duration::from_secs(1), |act, ctx| {
+                        act.load(ctx)
+                    });
                 }
             }
         }));
@@ -365,7 +376,11 @@ impl RoomActor {
     /// (the tick sends them then).
     fn publish_results(&mut self) {
         let period = Duration::from_secs(1) / RESULTS_PER_SECOND;
-        if self.results_sent.is_some_and(|t| t.elapsed() < period) {
+        let now = self.clock.now();
+        if self
+            .results_sent
+            .is_some_and(|t| now.saturating_sub(t) < period)
+        {
             return;
         }
         let Some(room) = &mut self.room else {
@@ -375,7 +390,7 @@ impl RoomActor {
         if results.is_empty() {
             return;
         }
-        self.results_sent = Some(Instant::now());
+        self.results_sent = Some(now);
         let session = self.session;
         for poll in results {
             self.broadcast(&ServerMessage::PollResults { session, poll });
@@ -394,8 +409,9 @@ impl RoomActor {
             metrics::counter!("limelight_room_resyncs_total").increment(fell_behind.len() as u64);
             self.behind.extend(fell_behind);
         }
-        if self.swept.elapsed() >= SWEEP_PERIOD {
-            self.swept = Instant::now();
+        let now = self.clock.now();
+        if now.saturating_sub(self.swept) >= SWEEP_PERIOD {
+            self.swept = now;
             // A connection leaves its rooms when it ends (it lives as long as its
             // client answers the WebSocket heartbeat); this catches one that
             // could not. What the relays find comes back on a later tick.
@@ -447,7 +463,7 @@ impl Actor for RoomActor {
         ctx.set_mailbox_capacity(1 << 16);
         self.load(ctx);
         let every = Duration::from_secs(1) / RESULTS_PER_SECOND;
-        ctx.run_interval(every, |act, _| act.tick());
+        clock::run_every(ctx, self.clock.clone(), every, |act, _| act.tick());
     }
 }
 
@@ -467,7 +483,7 @@ impl Handler<Enter> for RoomActor {
     /// is at rest, else when the load or the batch under way has finished. So the
     /// snapshot is queued before the join's ack.
     fn handle(&mut self, msg: Enter, _: &mut Context<Self>) -> Self::Result {
-        self.last_used = Instant::now();
+        self.last_used = self.clock.now();
         self.add_member(msg.member, msg.user, msg.relay);
         if self.room.is_some() {
             self.resynchronise();
@@ -485,7 +501,7 @@ impl Handler<Exit> for RoomActor {
     type Result = ();
 
     fn handle(&mut self, msg: Exit, _: &mut Context<Self>) {
-        self.last_used = Instant::now();
+        self.last_used = self.clock.now();
         self.remove_member(msg.0);
     }
 }
@@ -494,7 +510,7 @@ impl Handler<Act> for RoomActor {
     type Result = ResponseFuture<Result<RoomDone, EngineError>>;
 
     fn handle(&mut self, msg: Act, ctx: &mut Context<Self>) -> Self::Result {
-        self.last_used = Instant::now();
+        self.last_used = self.clock.now();
         if let Some(member) = msg.member
             && !self.members.contains_key(&member)
         {
@@ -519,7 +535,7 @@ impl Handler<GetRoomSnapshot> for RoomActor {
     type Result = ResponseFuture<Result<RoomSnapshot, EngineError>>;
 
     fn handle(&mut self, _: GetRoomSnapshot, ctx: &mut Context<Self>) -> Self::Result {
-        self.last_used = Instant::now();
+        self.last_used = self.clock.now();
         if let Some(room) = &self.room {
             let snapshot = room.snapshot(self.present());
             return Box::pin(async move { Ok(snapshot) });
@@ -544,62 +560,121 @@ impl Handler<GetRoomIdle> for RoomActor {
         self.members.is_empty()
             && self.queue.is_empty()
             && !self.busy
-            && self.last_used.elapsed() >= msg.0
+            && self.clock.now().saturating_sub(self.last_used) >= msg.0
     }
 }
 
 #[cfg(test)]
 mod tests {
+    //! On a manual clock: each test moves time itself and waits for what the room
+    //! hands its relays, never for time to pass.
+
     use super::*;
-    use crate::clock::SystemWallClock;
+    use crate::clock::{ManualClock, ManualWallClock};
     use crate::store::{Direction, migrate};
     use std::collections::HashSet;
     use std::sync::{Mutex, MutexGuard, PoisonError};
+    use tokio::sync::mpsc;
+
+    type Outcome = Result<(), Box<dyn std::error::Error>>;
+
+    /// The room's tick.
+    const TICK: Duration = Duration::from_millis(100);
 
     fn held<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
         m.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// What a relay was handed.
+    #[derive(Debug, Clone, PartialEq)]
+    enum Seen {
+        Event(String),
+        Snapshot(u64),
+        Sweep,
+    }
+
     /// The connections of one thread: each takes everything until it ends, and a
-    /// sweep reports those that have ended.
-    #[derive(Default)]
+    /// sweep reports those that have ended. Every delivery is also reported to
+    /// the test.
     struct Connections {
         ended: Mutex<HashSet<u64>>,
         snapshots: Mutex<Vec<u64>>,
         feedback: Mutex<Option<Arc<Feedback>>>,
+        seen: mpsc::UnboundedSender<Seen>,
+    }
+
+    impl Connections {
+        fn new() -> (Arc<Self>, mpsc::UnboundedReceiver<Seen>) {
+            let (seen, rx) = mpsc::unbounded_channel();
+            let connections = Self {
+                ended: Mutex::default(),
+                snapshots: Mutex::default(),
+                feedback: Mutex::default(),
+                seen,
+            };
+            (Arc::new(connections), rx)
+        }
     }
 
     impl Relay for Connections {
         fn relay(&self, delivery: Delivery) {
             *held(&self.feedback) = Some(delivery.feedback.clone());
-            match delivery.kind {
-                DeliveryKind::Event(_) => {}
+            let seen = match delivery.kind {
+                DeliveryKind::Event(text) => Seen::Event(text.to_string()),
                 DeliveryKind::Snapshot { member, .. } => {
                     held(&self.snapshots).push(member);
+                    Seen::Snapshot(member)
                 }
                 DeliveryKind::Sweep => {
                     for member in held(&self.ended).iter() {
                         delivery.feedback.gone(*member);
                     }
+                    Seen::Sweep
                 }
+            };
+            let _ = self.seen.send(seen);
+        }
+    }
+
+    /// Wait for a delivery that passes `wanted`; the deadline only bounds a failure.
+    async fn until(
+        seen: &mut mpsc::UnboundedReceiver<Seen>,
+        wanted: impl Fn(&Seen) -> bool,
+    ) -> Result<Seen, String> {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+        loop {
+            match tokio::time::timeout_at(deadline, seen.recv()).await {
+                Ok(Some(s)) if wanted(&s) => return Ok(s),
+                Ok(Some(_)) => {}
+                Ok(None) | Err(_) => return Err("the awaited delivery never came".into()),
             }
         }
     }
 
-    async fn room() -> Result<(tempfile::TempDir, Addr<RoomActor>), Box<dyn std::error::Error>> {
+    fn presence(present: u64) -> impl Fn(&Seen) -> bool {
+        move |s| {
+            matches!(s, Seen::Event(text)
+                if text.contains("PRESENCE_UPDATE") && text.contains(&format!("\"present\":{present}")))
+        }
+    }
+
+    async fn room()
+    -> Result<(tempfile::TempDir, ManualClock, Addr<RoomActor>), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let url = format!("sqlite://{}", dir.path().join("rooms.db").display());
         migrate(&url, Direction::Up).await?;
         let store = Store::open(&url).await?;
-        let room = RoomActor::new(SessionId(1), store, Arc::new(SystemWallClock)).start();
-        Ok((dir, room))
+        let clock = ManualClock::new();
+        let wall = ManualWallClock::new(clock.clone(), chrono::Utc::now());
+        let room =
+            RoomActor::new(SessionId(1), store, Arc::new(clock.clone()), Arc::new(wall)).start();
+        Ok((dir, clock, room))
     }
 
     #[actix_rt::test]
-    async fn a_member_whose_connection_ended_without_leaving_is_dropped_by_the_sweep()
-    -> Result<(), Box<dyn std::error::Error>> {
-        let (_dir, room) = room().await?;
-        let connections = Arc::new(Connections::default());
+    async fn a_member_whose_connection_ended_without_leaving_is_dropped_by_the_sweep() -> Outcome {
+        let (_dir, clock, room) = room().await?;
+        let (connections, mut seen) = Connections::new();
         for member in [1, 2] {
             let (user, relay) = (UserId(member as i64), connections.clone());
             room.send(Enter {
@@ -612,21 +687,23 @@ mod tests {
         assert_eq!(room.send(GetRoomSnapshot).await??.present, 2);
         // Presence goes out on the next tick; after it the room broadcasts
         // nothing, so only the sweep can notice the ended connection.
-        actix_rt::time::sleep(Duration::from_millis(300)).await;
+        clock.advance(TICK);
+        until(&mut seen, presence(2)).await?;
         held(&connections.ended).insert(1);
-        actix_rt::time::sleep(SWEEP_PERIOD + Duration::from_millis(300)).await;
+        clock.advance(SWEEP_PERIOD);
+        until(&mut seen, |s| *s == Seen::Sweep).await?;
+        // What the sweep found is taken up on the next tick.
+        clock.advance(TICK);
+        until(&mut seen, presence(1)).await?;
         assert_eq!(room.send(GetRoomSnapshot).await??.present, 1);
         Ok(())
     }
 
     #[actix_rt::test]
-    async fn a_member_reported_behind_gets_one_snapshot_through_its_own_relay()
-    -> Result<(), Box<dyn std::error::Error>> {
-        let (_dir, room) = room().await?;
-        let (first, second) = (
-            Arc::new(Connections::default()),
-            Arc::new(Connections::default()),
-        );
+    async fn a_member_reported_behind_gets_one_snapshot_through_its_own_relay() -> Outcome {
+        let (_dir, clock, room) = room().await?;
+        let (first, _first_seen) = Connections::new();
+        let (second, mut second_seen) = Connections::new();
         for (member, relay) in [(1, first.clone()), (2, second.clone()), (3, second.clone())] {
             let user = UserId(member as i64);
             room.send(Enter {
@@ -644,7 +721,9 @@ mod tests {
         let feedback = held(&second.feedback).clone().ok_or("no delivery")?;
         feedback.behind(3);
         feedback.behind(3);
-        actix_rt::time::sleep(Duration::from_millis(300)).await;
+        while second_seen.try_recv().is_ok() {}
+        clock.advance(TICK);
+        until(&mut second_seen, |s| *s == Seen::Snapshot(3)).await?;
         assert_eq!(*held(&first.snapshots), [1]);
         assert_eq!(*held(&second.snapshots), [2, 3, 3]);
         Ok(())
