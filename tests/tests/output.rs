@@ -2,6 +2,7 @@
 
 use anyhow::{Result, ensure};
 use limelight_engine::EngineEvent;
+use limelight_engine::clock::phase_offset;
 use limelight_shared::ids::CanvasId;
 use limelight_tests::{Receiver, TestApp};
 use serde_json::json;
@@ -462,5 +463,56 @@ async fn universe_sync_follows_each_frame_and_channel_order_applies() -> Result<
         order == [100_900, 50, 51, 100_900, 50, 51, 100_900, 50, 51],
         "{order:?}"
     );
+    Ok(())
+}
+
+/// A fade curve: progress in time to progress in look.
+type Curve = fn(f64) -> f64;
+/// A fade's colour at a progress in look, 0-1 a channel.
+type Mix = fn(f64) -> [f64; 3];
+
+#[actix_rt::test]
+async fn a_crossfade_on_the_wire_follows_its_curve_frame_by_frame() -> Result<()> {
+    // On manual time: every frame of the fade is read, and each is exact.
+    const FPS: u32 = 40;
+    let (app, time) = TestApp::spawn_on_manual_time().await?;
+    let admin = app.admin().await?;
+    app.solid_scene(&admin, "Red", "#FF0000").await?;
+    app.solid_scene(&admin, "Blue", "#0000FF").await?;
+    let mut rx = Receiver::bind().await?;
+    let canvas = app.canvas_to(&admin, "Strip", 10, FPS, &rx).await?;
+    time.frames_until(&mut rx, FPS, [0, 0, 0], 2).await?;
+    // The canvas started at time zero; its frames are due at its phase plus whole
+    // periods, and the test moves time in whole periods: each fade starts one
+    // phase before the first frame that shows it.
+    let period = Duration::from_secs(1) / FPS;
+    let phase = phase_offset(canvas.unsigned_abs(), period);
+    // Black to red on an even pace, then red to blue slow at both ends.
+    let fades: [(&str, &str, Curve, Mix); 2] = [
+        ("Red", "linear", |p| p, |s| [s, 0.0, 0.0]),
+        (
+            "Blue",
+            "ease_in_out",
+            |p| p * p * (3.0 - 2.0 * p),
+            |s| [1.0 - s, 0.0, s],
+        ),
+    ];
+    for (scene, curve, shape, mix) in fades {
+        let path = format!("/api/v1/canvases/{canvas}/scene");
+        let body = json!({"scene": scene, "fade_ms": 1000, "curve": curve});
+        let (status, state) = app.call("POST", &path, Some(&admin), Some(body)).await?;
+        ensure!(status == 200, "{status} {state}");
+        for k in 0..=FPS {
+            time.advance(period);
+            let p = rx.next_data(WAIT).await?;
+            let at = (phase + period * k).as_secs_f64().min(1.0);
+            let want = mix(shape(at)).map(|c| (c * 255.0).round() as u8);
+            ensure!(
+                p.slots.get(..3) == Some(&want[..]),
+                "{scene} ({curve}) frame {k}: {:?}, not {want:?}",
+                p.slots.get(..3)
+            );
+        }
+    }
     Ok(())
 }
