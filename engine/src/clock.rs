@@ -30,6 +30,13 @@ pub trait Clock: Send + Sync + std::fmt::Debug {
     /// actors wait for their timers.
     fn wait_until(&self, deadline: Duration) -> Wait;
 
+    /// How late this clock's timers may fire: a frame clock asks to be woken this
+    /// much before a deadline and sleeps the rest with [`Clock::sleep_until`]. None
+    /// unless a clock says otherwise.
+    fn timer_slack(&self) -> Duration {
+        Duration::ZERO
+    }
+
     /// A future that completes `by` from now.
     fn wait(&self, by: Duration) -> Wait {
         self.wait_until(self.now().saturating_add(by))
@@ -71,6 +78,11 @@ impl Clock for MonotonicClock {
 
     fn wait_until(&self, deadline: Duration) -> Wait {
         Box::pin(tokio::time::sleep(deadline.saturating_sub(self.now())))
+    }
+
+    /// Tokio's timers fire on millisecond ticks and can be up to a tick late.
+    fn timer_slack(&self) -> Duration {
+        Duration::from_micros(1500)
     }
 }
 
@@ -342,6 +354,13 @@ impl FrameClock {
         self.deadline(self.last.map_or(0, |f| f + 1))
     }
 
+    /// The frame a wake-up at `now` renders: the newest one due then, or the next
+    /// one if none is due yet.
+    pub fn frame_at(&self, now: Duration) -> u64 {
+        let next = self.last.map_or(0, |f| f + 1);
+        self.due(now).map_or(next, |due| due.max(next))
+    }
+
     /// The newest frame due at `now`, if any.
     fn due(&self, now: Duration) -> Option<u64> {
         let elapsed = now.checked_sub(self.start)?;
@@ -468,6 +487,18 @@ mod tests {
                 skipped: 0
             }
         );
+    }
+
+    #[test]
+    fn between_frames_the_frame_that_shows_a_change_is_the_next_one() {
+        let mut fc = FrameClock::new(Duration::from_millis(10), 40);
+        // Before the first frame: frame 0.
+        assert_eq!(fc.frame_at(Duration::ZERO), 0);
+        let _ = fc.tick(Duration::from_millis(10));
+        // Frame 0 rendered: until frame 1 is due, a change shows on frame 1...
+        assert_eq!(fc.frame_at(Duration::from_millis(20)), 1);
+        // ...and on a late wake-up, on the newest frame due, which renders next.
+        assert_eq!(fc.frame_at(Duration::from_millis(90)), 3);
     }
 
     #[test]

@@ -43,6 +43,12 @@ pub fn resume(ws: &Ws) -> Result<()> {
 
 /// The next JSON message of type `kind`, passing over others.
 pub async fn next_of(ws: &mut Ws, kind: &str) -> Result<Value> {
+    next_where(ws, kind, |v| v["type"] == kind).await
+}
+
+/// The next JSON message that passes `wanted`, passing over others; `what` names
+/// it in the error.
+pub async fn next_where(ws: &mut Ws, what: &str, wanted: impl Fn(&Value) -> bool) -> Result<Value> {
     use futures_util::StreamExt;
     use tokio_tungstenite::tungstenite::Message;
     // One deadline for the whole wait: the messages passed over (pings among them)
@@ -51,11 +57,11 @@ pub async fn next_of(ws: &mut Ws, kind: &str) -> Result<Value> {
     loop {
         let msg = tokio::time::timeout_at(deadline, ws.next())
             .await
-            .with_context(|| format!("no {kind} message in time"))?
+            .with_context(|| format!("no {what} message in time"))?
             .ok_or_else(|| anyhow!("socket closed"))??;
         if let Message::Text(text) = msg {
             let v: Value = serde_json::from_str(&text)?;
-            if v["type"] == kind {
+            if wanted(&v) {
                 return Ok(v);
             }
         }

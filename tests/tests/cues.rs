@@ -4,7 +4,7 @@
 
 use anyhow::{Result, bail};
 use futures_util::SinkExt;
-use limelight_tests::{DataPacket, Receiver, TestApp, TestEnv, Ws, connect, next_of};
+use limelight_tests::{DataPacket, Receiver, TestApp, TestEnv, Ws, connect, next_of, next_where};
 use serde_json::{Value, json};
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -479,15 +479,37 @@ async fn a_scheduled_cue_list_plays_out_before_the_schedule_moves_on() -> Result
     assert_eq!(change["change"]["cause"], "start", "{change}");
     // Cue 1 on the first frame due at or after the instant.
     assert_eq!(time.frames_until(&mut rx, FPS, A, 2).await?, 1);
-    // The entry ends at 2 s, but the list plays on: B exactly 2.5 s after A, and
-    // C's fade from 1 s after B. Black only once that fade has ended.
+    // The entry ends at 2 s, but the list plays on: every frame to then is A, and
+    // the end is with the canvas once the console hears of it.
     let frames = |ms: u64| ms * u64::from(FPS) / 1000;
-    assert_eq!(time.frames_until(&mut rx, FPS, B, 200).await?, frames(2500));
+    let period = Duration::from_secs(1) / FPS;
+    let mut since_a = 0;
+    while time.wall() < due + chrono::Duration::seconds(2) {
+        time.advance(period);
+        let p = rx.next_data(Duration::from_secs(5)).await?;
+        assert_eq!(p.slots.get(..3), Some(&A[..]), "frame {since_a} after A");
+        since_a += 1;
+    }
+    let mut actions = Vec::new();
+    loop {
+        let m = next_where(&mut ws, "the entry's end", |v| {
+            v["type"] == "cue" || v["type"] == "schedule_change"
+        })
+        .await?;
+        if m["type"] == "cue" {
+            actions.push(m["event"]["action"].as_str().unwrap_or_default().to_owned());
+        } else if m["change"]["cause"] == "end" {
+            break;
+        }
+    }
+    // B exactly 2.5 s after A, and C's fade from 1 s after B. Black only once that
+    // fade has ended.
+    since_a += time.frames_until(&mut rx, FPS, B, 200).await?;
+    assert_eq!(since_a, frames(2500));
     assert_eq!(
         time.frames_until(&mut rx, FPS, BLACK, 200).await?,
         frames(1500)
     );
-    let mut actions = Vec::new();
     while actions.last().map(String::as_str) != Some("finished") {
         actions.push(cue_event(&mut ws).await?.0);
     }

@@ -2,7 +2,6 @@
 
 use anyhow::{Result, ensure};
 use limelight_engine::EngineEvent;
-use limelight_engine::clock::phase_offset;
 use limelight_shared::ids::CanvasId;
 use limelight_tests::{Receiver, TestApp};
 use serde_json::json;
@@ -482,11 +481,9 @@ async fn a_crossfade_on_the_wire_follows_its_curve_frame_by_frame() -> Result<()
     let mut rx = Receiver::bind().await?;
     let canvas = app.canvas_to(&admin, "Strip", 10, FPS, &rx).await?;
     time.frames_until(&mut rx, FPS, [0, 0, 0], 2).await?;
-    // The canvas started at time zero; its frames are due at its phase plus whole
-    // periods, and the test moves time in whole periods: each fade starts one
-    // phase before the first frame that shows it.
+    // A fade starts on the first frame that shows it: frame k of the fade is k
+    // periods into it.
     let period = Duration::from_secs(1) / FPS;
-    let phase = phase_offset(canvas.unsigned_abs(), period);
     // Black to red on an even pace, then red to blue slow at both ends.
     let fades: [(&str, &str, Curve, Mix); 2] = [
         ("Red", "linear", |p| p, |s| [s, 0.0, 0.0]),
@@ -505,7 +502,7 @@ async fn a_crossfade_on_the_wire_follows_its_curve_frame_by_frame() -> Result<()
         for k in 0..=FPS {
             time.advance(period);
             let p = rx.next_data(WAIT).await?;
-            let at = (phase + period * k).as_secs_f64().min(1.0);
+            let at = (period * k).as_secs_f64().min(1.0);
             let want = mix(shape(at)).map(|c| (c * 255.0).round() as u8);
             ensure!(
                 p.slots.get(..3) == Some(&want[..]),

@@ -3,10 +3,11 @@
 //! reschedules itself. It runs on an arbiter (thread) of its own, so neither API
 //! traffic nor another canvas can delay it.
 //!
-//! Actix timers fire on millisecond ticks and can be up to a tick late, so the actor
-//! asks to be woken [`EARLY_WAKE`] before each deadline and sleeps the rest on its
-//! own thread, which is precise to tens of microseconds. Commands that arrive during
-//! that sleep wait in the inbox and still make the frame.
+//! The system clock's timers fire on millisecond ticks and can be up to a tick late,
+//! so the actor asks to be woken the clock's timer slack (1.5 ms) before each
+//! deadline and sleeps the rest on its own thread, which is precise to tens of
+//! microseconds. Commands that arrive during that sleep wait in the inbox and still
+//! make the frame. A manual clock has no slack: its timers fire at the deadline.
 
 use super::inbox::Inbox;
 use super::messages::{CanvasFailed, CueReport, GetState, RunCue, TakeCommands};
@@ -21,9 +22,6 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, watch};
-
-/// How long before a deadline the actor is woken, to sleep the rest precisely.
-pub const EARLY_WAKE: Duration = Duration::from_micros(1500);
 
 /// The newest rendered frame of a canvas, for live previews.
 #[derive(Debug, Clone)]
@@ -106,6 +104,15 @@ impl CanvasActor {
         }
     }
 
+    /// Canvas time of the frame that first shows what is done now: the newest
+    /// frame due, or the next one. Commands taken between frames apply at it, as
+    /// they would have had that frame taken them, so a fade or a cue's waits start
+    /// on the frame that shows their start however the command and the frame raced.
+    fn showing(&self) -> f64 {
+        self.frames
+            .frame_time(self.frames.frame_at(self.clock.now()))
+    }
+
     /// Canvas time now, in seconds.
     fn now(&self) -> f64 {
         self.clock
@@ -114,11 +121,11 @@ impl CanvasActor {
             .as_secs_f64()
     }
 
-    /// Wake [`EARLY_WAKE`] before the next deadline, or at it when that is already
-    /// past (a clock that moves in steps, in tests).
+    /// Wake the clock's timer slack before the next deadline, or at it when that is
+    /// already past.
     fn schedule(&self, ctx: &mut Context<Self>) {
         let deadline = self.frames.next_deadline();
-        let early = deadline.saturating_sub(EARLY_WAKE);
+        let early = deadline.saturating_sub(self.clock.timer_slack());
         let wake = if self.clock.now() < early {
             early
         } else {
@@ -229,9 +236,9 @@ impl Handler<TakeCommands> for CanvasActor {
     type Result = MessageResult<TakeCommands>;
 
     fn handle(&mut self, _: TakeCommands, ctx: &mut Self::Context) -> Self::Result {
-        let now = self.now();
-        self.take_commands(ctx, self.clock.now(), now);
-        MessageResult(self.state.snapshot(now))
+        let t = self.showing();
+        self.take_commands(ctx, self.clock.now(), t);
+        MessageResult(self.state.snapshot(t))
     }
 }
 
@@ -239,7 +246,7 @@ impl Handler<RunCue> for CanvasActor {
     type Result = MessageResult<RunCue>;
 
     fn handle(&mut self, msg: RunCue, ctx: &mut Self::Context) -> Self::Result {
-        let now = self.now();
+        let now = self.showing();
         if !self.take_commands(ctx, self.clock.now(), now) {
             return MessageResult(Err(CueRefusal::Restarting));
         }
