@@ -9,6 +9,7 @@
 //! - `body`: the one parser of JSON bodies (REST and WebSocket) and its extractor.
 //! - `routes/`: one module per resource; handlers are thin.
 //! - `ws/`: the operator WebSocket, one session task per connection.
+//! - `console`: the operator console's page and files (`api/console/`), built in.
 //! - [`metrics`]: the Prometheus recorder and metric names.
 //! - `openapi`: the OpenAPI document generated from the route table, and its
 //!   reference page.
@@ -20,6 +21,7 @@ pub mod auth;
 mod body;
 pub mod cli;
 pub mod config;
+mod console;
 pub mod error;
 pub mod metrics;
 mod openapi;
@@ -32,7 +34,8 @@ pub use routes::{openapi_json, route_table};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServerHandle, ServiceResponse};
-use actix_web::middleware::{ErrorHandlerResponse, ErrorHandlers};
+use actix_web::http::header;
+use actix_web::middleware::{self, ErrorHandlerResponse, ErrorHandlers};
 use actix_web::{App, HttpResponse, HttpServer, web};
 use anyhow::Context;
 use auth::Tokens;
@@ -131,10 +134,22 @@ impl Server {
                     ApiError::new(ErrorCode::ValidationFailed, e.to_string()).into()
                 }))
                 .configure(routes::configure)
+                .configure(console::configure)
                 .default_service(web::to(|| async {
                     Err::<HttpResponse, _>(ApiError::new(ErrorCode::NotFound, "no such route"))
                 }))
                 .wrap(ErrorHandlers::new().default_handler(json_errors))
+                // On every answer; a page sets its own policy first.
+                .wrap(
+                    middleware::DefaultHeaders::new()
+                        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+                        .add((header::X_FRAME_OPTIONS, "DENY"))
+                        .add((header::REFERRER_POLICY, "no-referrer"))
+                        .add((
+                            header::CONTENT_SECURITY_POLICY,
+                            "default-src 'none'; frame-ancestors 'none'",
+                        )),
+                )
                 .wrap_fn(|req, srv| {
                     use actix_web::dev::Service;
                     use tracing::Instrument;

@@ -26,6 +26,7 @@
 //! - `session`: each session's booking ledger (with its waitlist, batched
 //!   transactions and actor) and live room (chat, polls, Q&A, presence), and the
 //!   directory that starts and stops them on demand.
+//! - `consoles`: who has an operator console open, published to every console.
 //! - `accounts`: password hashing, the permission table and the staff rule, and the
 //!   principal cache that answers who a token's user is without a database trip.
 //! - `venue`: the demo venue seeded into an empty database.
@@ -50,6 +51,7 @@ mod accounts;
 mod calendar;
 mod canvas;
 pub mod clock;
+mod consoles;
 mod cue_list;
 mod error;
 mod handle;
@@ -68,6 +70,7 @@ pub use accounts::{AccountError, Permission, Principal};
 pub use calendar::CalendarError;
 pub use canvas::playback::CueRefusal;
 pub use canvas::{CanvasError, PreviewFrame};
+pub use consoles::ConsoleOpen;
 pub use cue_list::{CueListError, CueListUser};
 pub use error::{EngineError, Internal, Invalid, chain as error_chain};
 pub use handle::{EngineConfig, EngineHandle};

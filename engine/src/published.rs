@@ -36,4 +36,6 @@ pub enum EngineEvent {
     BookingConfirmed(limelight_shared::booking::Booking),
     /// An emergency event or a critical incident (for staff).
     SystemAlert(limelight_shared::ws::Alert),
+    /// Consoles were opened or closed: who has one open now.
+    ConsolesChanged(Vec<limelight_shared::ws::ConsoleUser>),
 }

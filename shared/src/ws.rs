@@ -26,6 +26,9 @@
 //! | 9..17 | frame number, u64 big-endian |
 //! | 17..21 | pixel count, u32 big-endian |
 //! | 21.. | RGB bytes, 3 per pixel, after masters (what the output sends) |
+//!
+//! A subscription with `max_pixels` gets frames of a larger canvas averaged over
+//! runs of neighbouring pixels, so the pixel count is then at most `max_pixels`.
 
 use crate::booking::{Booking, WaitlistEntry};
 use crate::canvas::CanvasState;
@@ -47,6 +50,8 @@ pub const PREVIEW_FORMAT_VERSION: u8 = 1;
 pub const PREVIEW_HEADER_LEN: usize = 21;
 /// Highest preview rate a client may ask for.
 pub const MAX_PREVIEW_FPS: u32 = 30;
+/// Fewest pixels a client may ask previews to be averaged down to.
+pub const MIN_PREVIEW_PIXELS: u32 = 16;
 
 /// Messages from a console to the server.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -140,6 +145,10 @@ pub enum ClientMessage {
         /// Preview frames per second per canvas (1-30, default 15).
         #[serde(default)]
         fps: Option<u32>,
+        /// Most pixels a preview frame may carry (at least 16): a larger canvas is
+        /// sent averaged over runs of neighbouring pixels. Every pixel when absent.
+        #[serde(default)]
+        max_pixels: Option<u32>,
     },
     /// Ask for a fresh snapshot.
     GetSnapshot {
@@ -247,6 +256,14 @@ pub enum ServerMessage {
         /// Canvases held by hand against the schedule.
         #[serde(default)]
         overrides: Vec<OverrideInfo>,
+        /// Who has a console open, this one included.
+        #[serde(default)]
+        consoles: Vec<ConsoleUser>,
+    },
+    /// Consoles were opened or closed: who has one open now.
+    Consoles {
+        /// Each user with a console open.
+        consoles: Vec<ConsoleUser>,
     },
     /// The schedule changed what plays on a canvas (an entry started or ended, an
     /// override was taken or released, or the scheduler took up what should play).
@@ -372,6 +389,18 @@ pub enum ServerMessage {
         /// Explanation.
         message: String,
     },
+}
+
+/// A user with the operator console open.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ConsoleUser {
+    /// Who.
+    pub username: String,
+    /// Their role.
+    pub role: Role,
+    /// How many consoles they have open.
+    pub consoles: u32,
 }
 
 /// A system alert for operators.

@@ -293,7 +293,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 }
 
 /// 405 for a path that exists, with the methods it has.
-fn method_not_allowed(allow: &str) -> actix_web::HttpResponse {
+pub(crate) fn method_not_allowed(allow: &str) -> actix_web::HttpResponse {
     let mut res = actix_web::ResponseError::error_response(&ApiError::new(
         ErrorCode::MethodNotAllowed,
         format!("this path answers {allow}"),

@@ -10,6 +10,7 @@ mod session;
 
 use crate::auth::{Tokens, bearer};
 use crate::error::ApiError;
+use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use limelight_engine::EngineHandle;
 use limelight_shared::error::ErrorCode;
@@ -18,8 +19,29 @@ use std::collections::HashMap;
 /// Largest message a console may send.
 const MAX_FRAME_BYTES: usize = 64 * 1024;
 
+/// The subprotocol a browser offers, with its token as `bearer.<token>` beside it.
+pub const SUBPROTOCOL: &str = "limelight.v1";
+
+/// The token offered as a subprotocol `bearer.<token>`, and whether
+/// [`SUBPROTOCOL`] was offered with it.
+fn offered(req: &HttpRequest) -> (Option<String>, bool) {
+    let mut token = None;
+    let mut ours = false;
+    for value in req.headers().get_all(header::SEC_WEBSOCKET_PROTOCOL) {
+        for item in value.to_str().unwrap_or_default().split(',').map(str::trim) {
+            if item == SUBPROTOCOL {
+                ours = true;
+            } else if let Some(t) = item.strip_prefix("bearer.") {
+                token = Some(t.to_owned());
+            }
+        }
+    }
+    (token, ours)
+}
+
 /// `GET /api/v1/ws`: upgrade to the operator protocol. The token comes as
-/// `Authorization: Bearer` or, for browsers, `?token=`.
+/// `Authorization: Bearer`; from a browser, as the subprotocol `bearer.<token>`
+/// beside `limelight.v1` (so it is in no URL), or as `?token=`.
 pub async fn connect(
     req: HttpRequest,
     body: web::Payload,
@@ -29,17 +51,31 @@ pub async fn connect(
     let from_query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .ok()
         .and_then(|q| q.get("token").cloned());
+    let (from_protocol, ours) = offered(&req);
     let token = bearer(&req)
         .map(str::to_owned)
+        .or(from_protocol)
         .or(from_query)
-        .ok_or_else(|| ApiError::new(ErrorCode::Unauthorized, "a token is needed (?token=)"))?;
+        .ok_or_else(|| {
+            ApiError::new(
+                ErrorCode::Unauthorized,
+                "a token is needed (Authorization: Bearer, the subprotocol bearer.<token>, or ?token=)",
+            )
+        })?;
     let principal = tokens.principal(&engine, &token).await?;
-    let (response, _, stream) = actix_ws::handle(&req, body).map_err(|e| {
+    let (mut response, _, stream) = actix_ws::handle(&req, body).map_err(|e| {
         ApiError::new(
             ErrorCode::BadMessage,
             format!("not a WebSocket upgrade: {e}"),
         )
     })?;
+    if ours {
+        // A browser refuses an upgrade that does not name one of its offers.
+        response.headers_mut().insert(
+            header::SEC_WEBSOCKET_PROTOCOL,
+            header::HeaderValue::from_static(SUBPROTOCOL),
+        );
+    }
     let stream = stream
         .max_frame_size(MAX_FRAME_BYTES)
         .aggregate_continuations()

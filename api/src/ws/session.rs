@@ -20,8 +20,8 @@ use limelight_shared::control::TriggerScene;
 use limelight_shared::error::ErrorCode;
 use limelight_shared::ids::{CanvasId, SessionId};
 use limelight_shared::ws::{
-    ClientMessage, MAX_PREVIEW_FPS, PREVIEW_FORMAT_VERSION, PREVIEW_HEADER_LEN, PROTOCOL_VERSION,
-    ServerMessage,
+    ClientMessage, MAX_PREVIEW_FPS, MIN_PREVIEW_PIXELS, PREVIEW_FORMAT_VERSION, PREVIEW_HEADER_LEN,
+    PROTOCOL_VERSION, ServerMessage,
 };
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -40,6 +40,35 @@ const DEFAULT_PREVIEW_FPS: u32 = 15;
 /// The console fell too far behind.
 struct Backlogged;
 
+/// A binary preview frame (layout in `limelight_shared::ws`): `rgb` as it is, or
+/// averaged over runs of neighbouring pixels down to at most `max_pixels`.
+fn preview_bytes(canvas: CanvasId, frame: u64, rgb: &[u8], max_pixels: Option<u32>) -> Vec<u8> {
+    let pixels = rgb.len() / 3;
+    let run = max_pixels.map_or(1, |most| pixels.div_ceil(most.max(1) as usize).max(1));
+    let sent = pixels.div_ceil(run);
+    let mut bytes = Vec::with_capacity(PREVIEW_HEADER_LEN + sent * 3);
+    bytes.push(PREVIEW_FORMAT_VERSION);
+    bytes.extend_from_slice(&canvas.0.to_be_bytes());
+    bytes.extend_from_slice(&frame.to_be_bytes());
+    bytes.extend_from_slice(&u32::try_from(sent).unwrap_or(u32::MAX).to_be_bytes());
+    if run == 1 {
+        bytes.extend_from_slice(&rgb[..pixels * 3]);
+        return bytes;
+    }
+    for group in rgb[..pixels * 3].chunks(run * 3) {
+        let n = (group.len() / 3) as u32;
+        let mut sum = [0u32; 3];
+        for px in group.chunks_exact(3) {
+            for (s, c) in sum.iter_mut().zip(px) {
+                *s += u32::from(*c);
+            }
+        }
+        // Rounded to the nearest level.
+        bytes.extend(sum.map(|s| ((s + n / 2) / n) as u8));
+    }
+    bytes
+}
+
 struct Preview {
     canvas: CanvasId,
     frames: watch::Receiver<Option<PreviewFrame>>,
@@ -51,6 +80,8 @@ pub struct Session {
     principal: Principal,
     previews: Vec<Preview>,
     preview_period: Duration,
+    /// Most pixels a preview frame carries; every pixel when none.
+    preview_pixels: Option<u32>,
     last_seen: Instant,
     /// Staff hear canvas, schedule and cue events and alerts.
     staff: bool,
@@ -74,6 +105,7 @@ impl Session {
             principal,
             previews: Vec::new(),
             preview_period: Duration::from_secs(1) / DEFAULT_PREVIEW_FPS,
+            preview_pixels: None,
             last_seen: Instant::now(),
             rooms: Vec::new(),
             relay: WorkerRelay::current(),
@@ -85,6 +117,10 @@ impl Session {
     pub async fn run(mut self, mut stream: AggregatedMessageStream) {
         metrics::gauge!("limelight_ws_connections_open").increment(1.0);
         let mut events = self.engine.subscribe();
+        // Staff connections are consoles: counted while they last.
+        let _console = self
+            .staff
+            .then(|| self.engine.console_opened(&self.principal));
         let out = self.out.clone();
         let reason = self.serve(&out, &mut stream, &mut events).await;
         for session in std::mem::take(&mut self.rooms) {
@@ -204,6 +240,7 @@ impl Session {
                 canvases,
                 grand_master,
                 overrides,
+                consoles: self.engine.consoles(),
             },
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                 let e = ApiError::from(e);
@@ -227,14 +264,15 @@ impl Session {
             let Some(frame) = preview.frames.borrow_and_update().clone() else {
                 continue;
             };
-            let mut bytes = Vec::with_capacity(PREVIEW_HEADER_LEN + frame.rgb.len());
-            bytes.push(PREVIEW_FORMAT_VERSION);
-            bytes.extend_from_slice(&preview.canvas.0.to_be_bytes());
-            bytes.extend_from_slice(&frame.frame.to_be_bytes());
-            let pixels = u32::try_from(frame.rgb.len() / 3).unwrap_or(u32::MAX);
-            bytes.extend_from_slice(&pixels.to_be_bytes());
-            bytes.extend_from_slice(&frame.rgb);
-            let _ = send(out, Message::Binary(Bytes::from(bytes)));
+            let _ = send(
+                out,
+                Message::Binary(Bytes::from(preview_bytes(
+                    preview.canvas,
+                    frame.frame,
+                    &frame.rgb,
+                    self.preview_pixels,
+                ))),
+            );
         }
     }
 
@@ -377,6 +415,7 @@ impl Session {
                 request_id,
                 canvases,
                 fps,
+                max_pixels,
             } => {
                 staff(who)?;
                 let fps = fps.unwrap_or(DEFAULT_PREVIEW_FPS);
@@ -384,6 +423,12 @@ impl Session {
                     return Err(ApiError::new(
                         ErrorCode::ValidationFailed,
                         format!("fps must be between 1 and {MAX_PREVIEW_FPS}, got {fps}"),
+                    ));
+                }
+                if let Some(n) = max_pixels.filter(|n| *n < MIN_PREVIEW_PIXELS) {
+                    return Err(ApiError::new(
+                        ErrorCode::ValidationFailed,
+                        format!("max_pixels must be at least {MIN_PREVIEW_PIXELS}, got {n}"),
                     ));
                 }
                 let mut previews = Vec::with_capacity(canvases.len());
@@ -394,6 +439,7 @@ impl Session {
                 }
                 self.previews = previews;
                 self.preview_period = Duration::from_secs(1) / fps;
+                self.preview_pixels = max_pixels;
                 ack(request_id, None)
             }
             // The snapshot itself went out first (see `on_text`).
@@ -525,6 +571,7 @@ fn to_message(event: EngineEvent) -> ServerMessage {
         EngineEvent::WaitlistOffer(entry) => ServerMessage::WaitlistOffer { entry },
         EngineEvent::BookingConfirmed(booking) => ServerMessage::BookingConfirmed { booking },
         EngineEvent::SystemAlert(alert) => ServerMessage::SystemAlert { alert },
+        EngineEvent::ConsolesChanged(consoles) => ServerMessage::Consoles { consoles },
     }
 }
 
@@ -540,4 +587,42 @@ fn push(out: &Outbox, message: &ServerMessage) -> Result<(), Backlogged> {
 
 fn send(out: &Outbox, message: Message) -> Result<(), Backlogged> {
     out.try_send(message).map_err(|_| Backlogged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn header(bytes: &[u8]) -> (i64, u64, u32) {
+        let field = |r: std::ops::Range<usize>| bytes.get(r).unwrap_or_default().to_vec();
+        let id = i64::from_be_bytes(field(1..9).try_into().unwrap_or_default());
+        let frame = u64::from_be_bytes(field(9..17).try_into().unwrap_or_default());
+        let pixels = u32::from_be_bytes(field(17..21).try_into().unwrap_or_default());
+        (id, frame, pixels)
+    }
+
+    #[test]
+    fn a_preview_carries_every_pixel_unless_asked_for_fewer() {
+        let rgb: Vec<u8> = (0..30).collect();
+        let full = preview_bytes(CanvasId(7), 42, &rgb, None);
+        assert_eq!(header(&full), (7, 42, 10));
+        assert_eq!(full[PREVIEW_HEADER_LEN..], rgb[..]);
+        // Under the limit: as it is.
+        let same = preview_bytes(CanvasId(7), 42, &rgb, Some(16));
+        assert_eq!(same, full);
+    }
+
+    #[test]
+    fn a_large_canvas_is_averaged_down_to_the_limit() {
+        // 40 pixels, at most 16: runs of 3, the last one of a single pixel.
+        let rgb: Vec<u8> = (0..40u8).flat_map(|i| [i, 255 - i, 10]).collect();
+        let small = preview_bytes(CanvasId(1), 1, &rgb, Some(16));
+        let (_, _, pixels) = header(&small);
+        assert_eq!(pixels, 14);
+        let body = &small[PREVIEW_HEADER_LEN..];
+        assert_eq!(body.len(), 14 * 3);
+        // Pixels 0, 1, 2 average to 1; the last run is pixel 39 alone.
+        assert_eq!(body[..3], [1, 254, 10]);
+        assert_eq!(body[39..], [39, 216, 10]);
+    }
 }

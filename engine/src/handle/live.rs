@@ -26,6 +26,17 @@ impl EngineHandle {
             .ok_or(EngineError::Canvas(CanvasError::Unknown(id)))
     }
 
+    /// Count an operator console of `who` as open until the answer is dropped;
+    /// every console hears who has one open.
+    pub fn console_opened(&self, who: &Principal) -> crate::ConsoleOpen {
+        self.inner.consoles.open(who)
+    }
+
+    /// Each user with a console open, and how many.
+    pub fn consoles(&self) -> Vec<limelight_shared::ws::ConsoleUser> {
+        self.inner.consoles.list()
+    }
+
     /// The grand master.
     pub async fn grand_master(&self) -> Result<Percent, EngineError> {
         stored_grand_master(&self.inner.store).await

@@ -58,6 +58,8 @@ struct Inner {
     sessions: Addr<crate::session::directory::SessionDirectory>,
     /// Who each user id is, for authenticated requests.
     principals: Principals,
+    /// Who has a console open.
+    consoles: std::sync::Arc<crate::consoles::Consoles>,
     /// Hot reads answered from memory; each write through this handle clears its own.
     canvases: Memo<Vec<Canvas>>,
     scenes: Memo<Vec<Scene>>,

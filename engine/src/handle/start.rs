@@ -43,7 +43,7 @@ impl EngineHandle {
     /// Must be called inside an actix system.
     pub async fn start(config: EngineConfig) -> Result<Self, EngineError> {
         let store = Store::open(&config.database_url).await?;
-        seed(&store, &config).await?;
+        let demo = seed(&store, &config).await?;
         let grand_master = stored_grand_master(&store).await?;
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let (cue_reports, cue_reports_rx) = tokio::sync::mpsc::unbounded_channel();
@@ -103,7 +103,9 @@ impl EngineHandle {
             &Arbiter::new().handle(),
             |_| sessions,
         );
-        Ok(Self {
+        let consoles = Arc::new(crate::consoles::Consoles::new(events.clone()));
+        let wall_clock = config.wall_clock.clone();
+        let handle = Self {
             inner: Arc::new(Inner {
                 store,
                 directory,
@@ -113,11 +115,45 @@ impl EngineHandle {
                 venue: config.venue,
                 sessions,
                 principals: Principals::new(config.clock),
+                consoles,
                 canvases: Memo::default(),
                 scenes: Memo::default(),
                 cue_lists: Memo::default(),
             }),
-        })
+        };
+        if demo {
+            handle.seed_demo_show(wall_clock.now()).await?;
+        }
+        Ok(handle)
+    }
+
+    /// The demo venue's show: a cue list, and a daily schedule that puts a moving
+    /// look on every demo canvas all day, so a fresh start shows something at once.
+    /// Made through the same calls as the API's, so it is checked the same way.
+    async fn seed_demo_show(&self, now: chrono::DateTime<chrono::Utc>) -> Result<(), EngineError> {
+        let canvases: Vec<(CanvasId, String)> = self
+            .list_canvases()
+            .await?
+            .iter()
+            .map(|c| (c.id, c.spec.name.as_str().to_owned()))
+            .collect();
+        let bad = |e: serde_json::Error| EngineError::internal("the demo show", e);
+        // Without its scene files (another scene directory, say) the show is left
+        // out: the venue starts all the same.
+        if let Err(e) = self
+            .create_cue_list(crate::venue::demo_cue_list().map_err(bad)?)
+            .await
+        {
+            tracing::warn!(error = %e, "the demo cue list was not seeded");
+        }
+        for entry in crate::venue::demo_schedule(&canvases, now).map_err(bad)? {
+            let name = entry.name.to_string();
+            if let Err(e) = self.create_schedule(entry).await {
+                tracing::warn!(entry = %name, error = %e, "a demo schedule entry was not seeded");
+            }
+        }
+        tracing::info!("seeded the demo show: a cue list and a daily schedule");
+        Ok(())
     }
 }
 
@@ -176,8 +212,9 @@ pub(super) async fn stored_grand_master(store: &Store) -> Result<Percent, Engine
         .unwrap_or_default())
 }
 
-/// Seed an empty database with the scene files and, if asked, the demo canvases.
-pub(super) async fn seed(store: &Store, config: &EngineConfig) -> Result<(), EngineError> {
+/// Seed an empty database: the scene files, and the demo venue's canvases when
+/// configured. True when the demo canvases were seeded now (the demo show follows).
+pub(super) async fn seed(store: &Store, config: &EngineConfig) -> Result<bool, EngineError> {
     if store.count_scenes().await? == 0
         && let Some(dir) = &config.scenes_dir
     {
@@ -192,7 +229,8 @@ pub(super) async fn seed(store: &Store, config: &EngineConfig) -> Result<(), Eng
             tracing::warn!(dir = %dir.display(), "scene directory not found; no scenes seeded");
         }
     }
-    if config.seed_demo_venue && store.list_canvases().await?.is_empty() {
+    let demo = config.seed_demo_venue && store.list_canvases().await?.is_empty();
+    if demo {
         let canvases =
             crate::venue::demo_canvases().map_err(|e| EngineError::internal("demo venue", e))?;
         for spec in canvases {
@@ -205,5 +243,5 @@ pub(super) async fn seed(store: &Store, config: &EngineConfig) -> Result<(), Eng
                 .await?;
         }
     }
-    Ok(())
+    Ok(demo)
 }

@@ -1,0 +1,243 @@
+// The console in a real browser against a real Limelight: what an operator does
+// with a mouse and a keyboard, checked in the E1.31 on the wire and in the page.
+
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { ADMIN_PASSWORD, Receiver, Server, browser, logIn, page, shot } from './harness.mjs';
+
+const RED = [255, 0, 0];
+const AMBER = [255, 170, 0];
+const CUES = [
+  [0x11, 0x22, 0x33],
+  [0x44, 0x55, 0x66],
+  [0x77, 0x88, 0x99],
+];
+
+let chrome;
+let server;
+let rx;
+let admin;
+let strip;
+const errors = [];
+
+before(async () => {
+  chrome = await browser();
+  server = await Server.start();
+  rx = await Receiver.bind();
+  admin = await server.admin();
+  await server.solidScene(admin, 'Red', '#FF0000');
+  await server.solidScene(admin, 'Amber', '#FFAA00');
+  for (const [i, rgb] of CUES.entries()) {
+    const hex = `#${rgb.map((c) => c.toString(16).padStart(2, '0')).join('')}`;
+    await server.solidScene(admin, `Cue${i + 1}`, hex);
+  }
+  strip = await server.canvasTo(admin, 'Test Strip', rx);
+  await server.ok('POST', '/api/v1/cue-lists', admin, {
+    name: 'Show',
+    go_protection_ms: 0,
+    cues: CUES.map((_, i) => ({ number: i + 1, scene: `Cue${i + 1}` })),
+  });
+});
+
+after(async () => {
+  await chrome?.close();
+  await server?.stop();
+  rx?.close();
+});
+
+test('the page comes with strict security headers and no inline script', async () => {
+  const res = await fetch(`${server.url}/`);
+  assert.equal(res.status, 200);
+  const csp = res.headers.get('content-security-policy');
+  assert.match(csp, /script-src 'self'/);
+  assert.doesNotMatch(csp, /unsafe-inline/);
+  assert.match(csp, /frame-ancestors 'none'/);
+  assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+  assert.equal(res.headers.get('x-frame-options'), 'DENY');
+  const js = await fetch(`${server.url}/console/console.js`);
+  assert.equal(js.headers.get('content-type'), 'text/javascript; charset=utf-8');
+  assert.equal((await fetch(`${server.url}/`, { method: 'POST' })).status, 405);
+});
+
+test('an attendee is refused with a clear message and a wrong password is told', async () => {
+  await server.ok('POST', '/api/v1/auth/signup', null, { username: 'guest', password: 'guest-guest-password' });
+  const p = await page(chrome, server, errors);
+  await p.getByLabel('Username').fill('guest');
+  await p.getByLabel('Password').fill('guest-guest-password');
+  await p.getByRole('button', { name: 'Log in' }).click();
+  await p.getByRole('alert').filter({ hasText: 'attendee accounts cannot use it' }).waitFor();
+  await p.getByLabel('Password').fill('wrong');
+  await p.getByLabel('Username').fill('admin');
+  await p.getByRole('button', { name: 'Log in' }).click();
+  await p.getByRole('alert').filter({ hasText: 'Wrong username or password' }).waitFor();
+  // The token is kept in no URL.
+  assert.doesNotMatch(p.url(), /token/);
+  await shot(p, 'login');
+  await p.context().close();
+});
+
+test('log in, trigger a scene by clicking, and see it on the wire', async () => {
+  const p = await page(chrome, server, errors);
+  await logIn(p, 'admin', ADMIN_PASSWORD);
+  const tile = p.getByRole('region', { name: 'Test Strip', exact: true });
+  await tile.waitFor();
+  await shot(p, 'live');
+  await p.getByRole('button', { name: 'Scenes' }).click();
+  await p.getByRole('checkbox', { name: 'Test Strip' }).check();
+  await shot(p, 'scenes');
+  await p.getByRole('button', { name: 'Trigger Amber' }).click();
+  await rx.untilRgb(AMBER);
+  assert.doesNotMatch(p.url(), /token/);
+  await p.context().close();
+});
+
+test('GO through a cue list, by button and by the space bar, and see each cue on the wire', async () => {
+  const p = await page(chrome, server, errors);
+  await logIn(p, 'admin', ADMIN_PASSWORD);
+  await p.getByRole('button', { name: 'Cues' }).click();
+  await p.getByLabel('Canvas').selectOption({ label: 'Test Strip' });
+  await p.getByLabel('Cue list').selectOption({ label: 'Show' });
+  await p.getByRole('button', { name: 'Load list' }).click();
+  await rx.untilRgb(CUES[0]);
+  await p.getByRole('button', { name: 'GO', exact: true }).click();
+  await rx.untilRgb(CUES[1]);
+  await p.getByLabel('Cue playback').focus();
+  await p.keyboard.press('Space');
+  await rx.untilRgb(CUES[2]);
+  await shot(p, 'cues');
+  // At the end of the list a GO is refused, and the console says why.
+  await p.getByRole('button', { name: 'GO', exact: true }).click();
+  await p.getByText(/GO refused/).first().waitFor();
+  await p.context().close();
+});
+
+test('dragging the master sets the level on the wire', async () => {
+  await server.ok('POST', `/api/v1/canvases/${strip}/scene`, admin, { scene: 'Red' });
+  await rx.untilRgb(RED);
+  const p = await page(chrome, server, errors);
+  await logIn(p, 'admin', ADMIN_PASSWORD);
+  const tile = p.getByRole('region', { name: 'Test Strip', exact: true });
+  const master = tile.getByRole('slider', { name: 'Master' });
+  const box = await master.boundingBox();
+  const y = box.y + box.height / 2;
+  // From the right end to two fifths of the way along, in small steps.
+  await p.mouse.move(box.x + box.width - 2, y);
+  await p.mouse.down();
+  for (let i = 1; i <= 20; i++) {
+    await p.mouse.move(box.x + box.width - 2 - (i * (box.width * 0.6)) / 20, y);
+  }
+  await p.mouse.up();
+  const level = Number(await master.inputValue());
+  assert.ok(level > 30 && level < 50, `the fader is at ${level}`);
+  const want = Math.round((255 * level) / 100);
+  const seen = await rx.until((pk) => Math.abs(pk.slots[0] - want) <= 1 && pk.slots[1] === 0);
+  assert.equal(seen.slots[2], 0);
+  const state = await server.ok('GET', `/api/v1/canvases/${strip}/state`, admin);
+  assert.equal(Math.round(state.master), level);
+  await server.ok('POST', `/api/v1/canvases/${strip}/master`, admin, { level: 100 });
+  await p.context().close();
+});
+
+test('two consoles see each other, and blackout shows dark in the preview', async () => {
+  const operatorPassword = await server.user(admin, 'otto', 'operator');
+  const a = await page(chrome, server, errors);
+  const b = await page(chrome, server, errors);
+  await logIn(a, 'admin', ADMIN_PASSWORD);
+  await logIn(b, 'otto', operatorPassword);
+  // Each console lists who else is connected.
+  await a.getByRole('button', { name: 'Status' }).click();
+  await a.getByRole('listitem').filter({ hasText: 'otto (operator)' }).waitFor();
+  await shot(a, 'status');
+  await a.getByRole('button', { name: 'Live' }).click();
+  const inA = a.getByRole('region', { name: 'Test Strip', exact: true });
+  const inB = b.getByRole('region', { name: 'Test Strip', exact: true });
+  await inA.getByRole('button', { name: 'Blackout' }).click();
+  await inB.getByRole('button', { name: 'Blackout' }).and(b.locator('[aria-pressed="true"]')).waitFor();
+  await rx.untilRgb([0, 0, 0]);
+  // The preview is drawn from the binary frames: dark now.
+  await b.waitForFunction((name) => {
+    const tile = [...document.querySelectorAll('section.tile')].find((t) => t.getAttribute('aria-label') === name);
+    return tile && tile.querySelector('canvas').dataset.first === '0,0,0';
+  }, 'Test Strip');
+  await shot(b, 'blackout');
+  await inB.getByRole('button', { name: 'Blackout' }).click();
+  await inA.getByRole('button', { name: 'Blackout' }).and(a.locator('[aria-pressed="false"]')).waitFor();
+  await a.context().close();
+  await b.context().close();
+});
+
+test('a marketing user sees no live-control button', async () => {
+  const password = await server.user(admin, 'mia', 'marketing');
+  const p = await page(chrome, server, errors);
+  await logIn(p, 'mia', password);
+  await p.getByRole('region', { name: 'Test Strip', exact: true }).waitFor();
+  for (const name of ['Blackout', 'Emergency', 'Panic all']) {
+    assert.equal(await p.getByRole('button', { name }).count(), 0, `${name} is shown`);
+  }
+  assert.equal(await p.getByRole('slider', { name: 'Master' }).count(), 0);
+  await p.getByRole('button', { name: 'Scenes' }).click();
+  assert.equal(await p.getByRole('button', { name: /^Trigger/ }).count(), 0);
+  await shot(p, 'marketing');
+  // The server refuses all the same.
+  const token = await server.login('mia', password);
+  const refused = await server.call('POST', `/api/v1/canvases/${strip}/blackout`, token, { on: true });
+  assert.equal(refused.status, 403);
+  await p.context().close();
+});
+
+test('after the server is killed and started again the console reconnects by itself', async () => {
+  const p = await page(chrome, server, errors);
+  await logIn(p, 'admin', ADMIN_PASSWORD);
+  await server.kill();
+  await p.getByRole('status').filter({ hasText: 'Reconnecting' }).waitFor();
+  await server.spawn();
+  const back = Date.now();
+  await p.getByRole('status').filter({ hasText: 'Connected' }).waitFor({ timeout: 5000 });
+  const took = Date.now() - back;
+  assert.ok(took < 2000, `reconnected ${took} ms after the server was back`);
+  // And shows the true state again: a change made now reaches it.
+  await server.ok('POST', `/api/v1/canvases/${strip}/blackout`, admin, { on: true });
+  const tile = p.getByRole('region', { name: 'Test Strip', exact: true });
+  await tile.getByRole('button', { name: 'Blackout' }).and(p.locator('[aria-pressed="true"]')).waitFor();
+  await server.ok('POST', `/api/v1/canvases/${strip}/blackout`, admin, { on: false });
+  await shot(p, 'reconnected');
+  await p.context().close();
+});
+
+
+test('a fresh start is a working demo: five canvases, each with a moving look', async () => {
+  const demo = await Server.start({ demo: true });
+  try {
+    const p = await page(chrome, demo, errors);
+    await logIn(p, 'admin', ADMIN_PASSWORD);
+    const names = ['Exterior Facade', 'Canopy', 'Interior Strips', 'Video Wall', 'Main Stairs'];
+    for (const name of names) {
+      await p.getByRole('region', { name, exact: true }).waitFor();
+    }
+    // Every preview changes from what it first drew: the looks move.
+    await p.waitForFunction(() =>
+      [...document.querySelectorAll('section.tile canvas')].every((c) => Number(c.dataset.frame) > 2),
+    );
+    const first = await p.evaluate(() =>
+      [...document.querySelectorAll('section.tile canvas')].map((c) => c.toDataURL()),
+    );
+    assert.equal(first.length, 5);
+    await p.waitForFunction(
+      (before) =>
+        [...document.querySelectorAll('section.tile canvas')].every((c, i) => c.toDataURL() !== before[i]),
+      first,
+      { timeout: 10_000 },
+    );
+    await p.getByRole('button', { name: 'Schedule' }).click();
+    await p.getByRole('region', { name: 'Canopy timeline' }).waitFor();
+    await shot(p, 'schedule');
+    await shot(p, 'demo');
+    await p.context().close();
+  } finally {
+    await demo.stop();
+  }
+});
+
+test('the pages raised no JavaScript error', () => {
+  assert.deepEqual(errors, []);
+});
