@@ -53,28 +53,29 @@ export class Server {
       LIMELIGHT_SCENES_DIR: path.join(root, 'scenes'),
       LIMELIGHT_SEED_DEMO_VENUE: String(this.demo),
       LIMELIGHT_SACN_MULTICAST_INTERFACE: '127.0.0.1',
-      LIMELIGHT_LOG: 'warn',
+      LIMELIGHT_LOG: 'info',
     };
     this.child = spawn(binary, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
-    for (const stream of [this.child.stdout, this.child.stderr]) {
-      stream.on('data', (d) => this.log.push(String(d)));
-    }
-    const deadline = Date.now() + 30_000;
-    while (Date.now() < deadline) {
-      if (this.child.exitCode !== null) {
-        throw new Error(`limelight exited with ${this.child.exitCode}:\n${this.log.join('')}`);
+    // Up once it says so; the deadline only bounds a failure.
+    const child = this.child;
+    const from = this.log.length;
+    await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => fail(new Error('limelight did not come up')), 30_000);
+      const fail = (e) => {
+        clearTimeout(timer);
+        reject(new Error(`${e.message}:\n${this.log.join('')}`));
+      };
+      child.once('exit', (code) => fail(new Error(`limelight exited with ${code}`)));
+      for (const stream of [child.stdout, child.stderr]) {
+        stream.on('data', (d) => {
+          this.log.push(String(d));
+          if (this.log.slice(from).join('').includes('Limelight is up')) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
       }
-      try {
-        const res = await fetch(`${this.url}/healthz`);
-        if (res.ok) {
-          return;
-        }
-      } catch {
-        // Not listening yet.
-      }
-      await sleep(50);
-    }
-    throw new Error(`limelight did not come up:\n${this.log.join('')}`);
+    });
   }
 
   /** SIGKILL, and wait until the process is gone. */
