@@ -44,8 +44,10 @@ export class Server {
   }
 
   async spawn() {
+    // The harness's own settings are not the server's: it refuses unknown ones.
+    const { LIMELIGHT_BIN: _bin, LIMELIGHT_SCREENSHOTS: _shots, ...inherited } = process.env;
     const env = {
-      ...process.env,
+      ...inherited,
       LIMELIGHT_HTTP_ADDR: `127.0.0.1:${this.port}`,
       LIMELIGHT_DATA_DIR: this.dir,
       LIMELIGHT_ADMIN_PASSWORD: ADMIN_PASSWORD,
