@@ -366,24 +366,32 @@ function drawPreview(tile, rgb, pixels) {
  * last value always) and ignores the server's echoes until it settles.
  */
 function fader(input, sendValue) {
-  const state = { dragging: false, settledAt: 0, timer: null, lastSent: 0, queued: null };
+  const period = 1000 / FADER_RATE;
+  const state = { dragging: false, settledAt: 0, timer: null, lastSent: -Infinity, sentValue: null, queued: null };
+  // The one place a value leaves: never sooner than `period` after the last.
   const flush = () => {
     state.timer = null;
     if (state.queued === null) {
       return;
     }
+    const early = state.lastSent + period - performance.now();
+    if (early > 0) {
+      state.timer = setTimeout(flush, early);
+      return;
+    }
     const value = state.queued;
     state.queued = null;
+    if (value === state.sentValue) {
+      return;
+    }
     state.lastSent = performance.now();
+    state.sentValue = value;
     sendValue(value);
   };
   const change = () => {
     state.queued = Number(input.value);
-    const wait = 1000 / FADER_RATE - (performance.now() - state.lastSent);
-    if (wait <= 0) {
-      flush();
-    } else if (!state.timer) {
-      state.timer = setTimeout(flush, wait);
+    if (!state.timer) {
+      state.timer = setTimeout(flush, Math.max(0, state.lastSent + period - performance.now()));
     }
   };
   input.addEventListener('pointerdown', () => {
@@ -407,6 +415,9 @@ function fader(input, sendValue) {
         return;
       }
       input.value = String(value);
+      // Moved elsewhere: the next value of this fader goes out even if it is
+      // the one it last sent.
+      state.sentValue = null;
     },
   };
 }
@@ -581,15 +592,29 @@ function drawPresence() {
 
 // ---- scenes --------------------------------------------------------------
 
+/** Object URLs of the thumbnails shown, given back when the list is drawn again. */
+let thumbnails = [];
+
 async function loadScenes() {
   scenes = await api('GET', '/api/v1/scenes');
+  for (const url of thumbnails) {
+    URL.revokeObjectURL(url);
+  }
+  thumbnails = [];
   const list = $('scene-list');
   list.replaceChildren(
     ...scenes.map((s) => {
       const li = document.createElement('li');
+      li.setAttribute('aria-label', s.name);
+      const img = document.createElement('img');
+      img.className = 'thumb';
+      img.alt = `${s.name}, over four seconds`;
+      img.width = 64;
+      img.height = 16;
+      loadThumbnail(img, s.id);
       const name = document.createElement('span');
       name.textContent = s.name;
-      li.append(name);
+      li.append(img, name);
       if (can.live()) {
         const b = document.createElement('button');
         b.type = 'button';
@@ -600,6 +625,23 @@ async function loadScenes() {
       return li;
     }),
   );
+}
+
+/** A scene's thumbnail: a row of 64 pixels for each quarter second, drawn by the server. */
+async function loadThumbnail(img, id) {
+  try {
+    const res = await fetch(`/api/v1/scenes/${id}/thumbnail?width=64&height=16&seconds=4`, {
+      headers: { Authorization: `Bearer ${session.token}` },
+    });
+    if (!res.ok) {
+      return;
+    }
+    const url = URL.createObjectURL(await res.blob());
+    thumbnails.push(url);
+    img.src = url;
+  } catch {
+    // No thumbnail: the name still stands.
+  }
 }
 
 function drawTriggerTargets() {
@@ -723,38 +765,108 @@ async function loadSchedule() {
     'GET',
     `/api/v1/schedule/timeline?from=${encodeURIComponent(now.toISOString())}&to=${encodeURIComponent(week.toISOString())}`,
   );
-  const box = $('timeline');
+  drawTimeline(timeline);
+  if (!$('preview-at').value) {
+    const local = new Date(now.getTime() - now.getTimezoneOffset() * 60000);
+    $('preview-at').value = local.toISOString().slice(0, 16);
+  }
+}
+
+/**
+ * The timeline: per canvas a bar over the range, a segment for each stretch of one
+ * thing playing (dark gaps left empty), a tick at each midnight; the changes as a
+ * list beside it for reading.
+ */
+function drawTimeline(timeline) {
+  const from = Date.parse(timeline.from);
+  const to = Date.parse(timeline.to);
+  const span = Math.max(1, to - from);
   const byCanvas = new Map();
   for (const p of timeline.initial) {
-    byCanvas.set(p.canvas, [{ at: timeline.from, play: p.play }]);
+    byCanvas.set(p.canvas, [{ at: from, play: p.play }]);
   }
   for (const ch of timeline.changes) {
     if (!byCanvas.has(ch.canvas)) {
       byCanvas.set(ch.canvas, []);
     }
-    byCanvas.get(ch.canvas).push({ at: ch.at, play: ch.play });
+    byCanvas.get(ch.canvas).push({ at: Date.parse(ch.at), play: ch.play });
   }
-  box.replaceChildren(
+  const days = [];
+  const midnight = new Date(from);
+  midnight.setHours(24, 0, 0, 0);
+  for (let t = midnight.getTime(); t < to; t += 24 * 3600 * 1000) {
+    days.push(t);
+  }
+  const at = (t) => `${((t - from) / span) * 100}%`;
+  $('timeline').replaceChildren(
     ...[...byCanvas].map(([canvas, changes]) => {
       const row = document.createElement('section');
       row.className = 'timeline-row';
       row.setAttribute('aria-label', `${canvasName(canvas)} timeline`);
       const h = document.createElement('h3');
       h.textContent = canvasName(canvas);
+      const bar = document.createElement('div');
+      bar.className = 'timeline-bar';
+      for (const day of days) {
+        const tick = document.createElement('span');
+        tick.className = 'timeline-day';
+        tick.style.left = at(day);
+        tick.textContent = new Date(day).toLocaleDateString(undefined, { weekday: 'short', day: 'numeric' });
+        bar.append(tick);
+      }
+      changes.forEach((ch, i) => {
+        const end = i + 1 < changes.length ? changes[i + 1].at : to;
+        if (!ch.play || end <= ch.at) {
+          return;
+        }
+        const seg = document.createElement('span');
+        seg.className = 'timeline-segment';
+        seg.style.left = at(Math.max(ch.at, from));
+        seg.style.width = `${((end - Math.max(ch.at, from)) / span) * 100}%`;
+        seg.style.background = `hsl(${hue(playText(ch.play))} 55% 42%)`;
+        const text = `${playText(ch.play)}: ${new Date(ch.at).toLocaleString()} to ${new Date(end).toLocaleString()}`;
+        seg.title = text;
+        seg.setAttribute('aria-label', text);
+        seg.textContent = playText(ch.play);
+        bar.append(seg);
+      });
+      const now = document.createElement('span');
+      now.className = 'timeline-now';
+      now.style.left = at(Date.now());
+      bar.append(now);
+      const details = document.createElement('details');
+      const summary = document.createElement('summary');
+      summary.textContent = `${changes.length} changes`;
       const ol = document.createElement('ol');
-      for (const ch of changes.slice(0, 50)) {
+      for (const ch of changes.slice(0, 100)) {
         const li = document.createElement('li');
         li.textContent = `${new Date(ch.at).toLocaleString()} → ${playText(ch.play)}`;
         ol.append(li);
       }
-      row.append(h, ol);
+      details.append(summary, ol);
+      row.append(h);
+      if (can.live()) {
+        const next = document.createElement('button');
+        next.type = 'button';
+        next.textContent = 'Start the next entry now';
+        next.addEventListener('click', () =>
+          command({ type: 'start_next_entry', canvas }, `${canvasName(canvas)} next entry`),
+        );
+        h.append(' ', next);
+      }
+      row.append(bar, details);
       return row;
     }),
   );
-  if (!$('preview-at').value) {
-    const local = new Date(now.getTime() - now.getTimezoneOffset() * 60000);
-    $('preview-at').value = local.toISOString().slice(0, 16);
+}
+
+/** A steady hue for a name, so one scene has one colour on every row. */
+function hue(name) {
+  let h = 0;
+  for (const c of name) {
+    h = (h * 31 + c.codePointAt(0)) % 360;
   }
+  return h;
 }
 
 function playText(play) {
@@ -792,6 +904,13 @@ async function showPreview() {
 
 function drawOverrides() {
   const list = $('override-list');
+  if (live.overrides.size === 0) {
+    const li = document.createElement('li');
+    li.className = 'muted';
+    li.textContent = 'None: every canvas follows the schedule.';
+    list.replaceChildren(li);
+    return;
+  }
   list.replaceChildren(
     ...[...live.overrides.values()].map((o) => {
       const li = document.createElement('li');

@@ -9,7 +9,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 /// What the console's pages may load: their own files, and connections back to
 /// the server. No inline script, no framing.
 pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; script-src 'self'; \
-     style-src 'self'; img-src 'self' data:; connect-src 'self'; \
+     style-src 'self'; img-src 'self' data: blob:; connect-src 'self'; \
      frame-ancestors 'none'; base-uri 'none'; form-action 'self'";
 
 /// A file of the console: its name under `/console/`, type and bytes.

@@ -84,6 +84,22 @@ test('log in, trigger a scene by clicking, and see it on the wire', async () => 
   await shot(p, 'live');
   await p.getByRole('button', { name: 'Scenes' }).click();
   await p.getByRole('checkbox', { name: 'Test Strip' }).check();
+  // Each scene has a thumbnail the server rendered: Amber's is amber all over.
+  const thumb = p.getByRole('img', { name: 'Amber, over four seconds' });
+  await thumb.waitFor();
+  await p.waitForFunction(() => {
+    const img = [...document.querySelectorAll('img.thumb')].find((i) => i.alt.startsWith('Amber,'));
+    return img && img.complete && img.naturalWidth === 64 && img.naturalHeight === 16;
+  });
+  const corners = await thumb.evaluate((img) => {
+    const c = document.createElement('canvas');
+    c.width = img.naturalWidth;
+    c.height = img.naturalHeight;
+    const ctx = c.getContext('2d');
+    ctx.drawImage(img, 0, 0);
+    return [[0, 0], [63, 15]].map(([x, y]) => [...ctx.getImageData(x, y, 1, 1).data.slice(0, 3)]);
+  });
+  assert.deepEqual(corners, [AMBER, AMBER]);
   await shot(p, 'scenes');
   await p.getByRole('button', { name: 'Trigger Amber' }).click();
   await rx.untilRgb(AMBER);
@@ -164,6 +180,107 @@ test('two consoles see each other, and blackout shows dark in the preview', asyn
   await inA.getByRole('button', { name: 'Blackout' }).and(a.locator('[aria-pressed="false"]')).waitFor();
   await a.context().close();
   await b.context().close();
+});
+
+test('emergency takes a confirming second click, both ways', async () => {
+  const p = await page(chrome, server, errors);
+  await logIn(p, 'admin', ADMIN_PASSWORD);
+  const tile = p.getByRole('region', { name: 'Test Strip', exact: true });
+  const emergency = tile.getByRole('button', { name: 'Emergency', exact: true });
+  await emergency.click();
+  const confirmOn = tile.getByRole('button', { name: 'Confirm: switch emergency on' });
+  await confirmOn.waitFor();
+  // One click changes nothing.
+  assert.equal((await server.ok('GET', `/api/v1/canvases/${strip}/state`, admin)).emergency, false);
+  await shot(p, 'emergency-confirm');
+  await confirmOn.click();
+  await emergency.and(p.locator('[aria-pressed="true"]')).waitFor();
+  // The canvas's emergency look (white unless configured) is on the wire.
+  await rx.untilRgb([255, 255, 255]);
+  await shot(p, 'emergency');
+  await emergency.click();
+  await tile.getByRole('button', { name: 'Confirm: switch emergency off' }).click();
+  await emergency.and(p.locator('[aria-pressed="false"]')).waitFor();
+  assert.equal((await server.ok('GET', `/api/v1/canvases/${strip}/state`, admin)).emergency, false);
+  await p.context().close();
+});
+
+test('a critical incident is a banner that stays until acknowledged, and is listed as open', async () => {
+  const p = await page(chrome, server, errors);
+  await logIn(p, 'admin', ADMIN_PASSWORD);
+  await server.ok('POST', '/api/v1/incidents', admin, {
+    title: 'Smoke in hall B',
+    status: 'open',
+    priority: 'critical',
+  });
+  const banner = p.getByRole('alert').filter({ hasText: 'Critical incident: Smoke in hall B' });
+  await banner.waitFor();
+  await shot(p, 'alert');
+  // Moving between views and waiting leaves it standing.
+  await p.getByRole('button', { name: 'Status' }).click();
+  await p.getByRole('listitem').filter({ hasText: 'Smoke in hall B (critical)' }).waitFor();
+  await p.getByRole('button', { name: 'Live' }).click();
+  await p.waitForTimeout(1000);
+  assert.equal(await banner.count(), 1);
+  await banner.getByRole('button', { name: 'Acknowledge' }).click();
+  await banner.waitFor({ state: 'detached' });
+  await p.context().close();
+});
+
+test('the grand master sends at most 20 changes a second and reaches the wire; panic all goes dark', async () => {
+  await server.ok('POST', `/api/v1/canvases/${strip}/scene`, admin, { scene: 'Red' });
+  await rx.untilRgb(RED);
+  const p = await page(chrome, server, errors);
+  // What the page sends, timed in the page itself.
+  await p.addInitScript(() => {
+    window.sentGrandMaster = [];
+    const send = WebSocket.prototype.send;
+    WebSocket.prototype.send = function (data) {
+      if (typeof data === 'string' && data.includes('"grand_master"')) {
+        window.sentGrandMaster.push({ at: performance.now(), level: JSON.parse(data).level });
+      }
+      return send.call(this, data);
+    };
+  });
+  await p.reload();
+  await logIn(p, 'admin', ADMIN_PASSWORD);
+  const sentSoFar = () => p.evaluate(() => window.sentGrandMaster.splice(0));
+  const gm = p.getByRole('slider', { name: 'Grand master' });
+  await gm.focus();
+  await p.keyboard.press('Home');
+  await rx.untilRgb([0, 0, 0]);
+  // Fifty steps up as fast as the keyboard goes.
+  await sentSoFar();
+  for (let i = 0; i < 50; i++) {
+    await p.keyboard.press('ArrowRight');
+  }
+  await rx.until((pk) => Math.abs(pk.slots[0] - 128) <= 1 && pk.slots[1] === 0);
+  await p.waitForTimeout(200);
+  const sent = await sentSoFar();
+  const span = (sent.at(-1).at - sent[0].at) / 1000;
+  assert.ok(sent.length < 50, `${sent.length} changes sent for 50 steps`);
+  assert.ok(sent.length <= Math.ceil(span * 20) + 1, `${sent.length} changes in ${span.toFixed(2)} s`);
+  assert.equal(sent.at(-1).level, 50, 'the last value is always sent');
+  assert.equal((await server.ok('GET', '/api/v1/grand-master', admin)).level, 50);
+  await p.keyboard.press('End');
+  await rx.untilRgb(RED);
+  await p.getByRole('button', { name: 'Panic all' }).click();
+  await rx.untilRgb([0, 0, 0], 4000);
+  await p.getByText('Panic: every canvas fades to black').waitFor();
+  await p.context().close();
+});
+
+test('logging out forgets the token: a reload asks to log in again', async () => {
+  const p = await page(chrome, server, errors);
+  await logIn(p, 'admin', ADMIN_PASSWORD);
+  assert.ok(await p.evaluate(() => sessionStorage.getItem('limelight.session')));
+  await p.getByRole('button', { name: 'Log out' }).click();
+  await p.getByRole('button', { name: 'Log in' }).waitFor();
+  assert.equal(await p.evaluate(() => sessionStorage.getItem('limelight.session')), null);
+  await p.reload();
+  await p.getByRole('button', { name: 'Log in' }).waitFor();
+  assert.equal(await p.getByRole('region', { name: 'Test Strip', exact: true }).count(), 0);
+  await p.context().close();
 });
 
 test('a marketing user sees no live-control button', async () => {

@@ -34,8 +34,19 @@ impl ServerProcess {
     /// Start `binary` on `env`'s database and data directory, configured only through
     /// `LIMELIGHT_*` variables as an operator would, and wait until it listens.
     pub async fn start(binary: &str, env: &TestEnv) -> Result<Self> {
+        Self::start_with(binary, env, &[]).await
+    }
+
+    /// [`ServerProcess::start`] with `settings` (`LIMELIGHT_*` name and value) on
+    /// top, e.g. `("LIMELIGHT_SEED_DEMO_VENUE", "true")` for the demo venue.
+    pub async fn start_with(
+        binary: &str,
+        env: &TestEnv,
+        settings: &[(&str, &str)],
+    ) -> Result<Self> {
         let dir = env.dir.path();
-        let mut child = Command::new(binary)
+        let mut command = Command::new(binary);
+        command
             .arg("serve")
             .current_dir(dir)
             .env_clear()
@@ -51,10 +62,12 @@ impl ServerProcess {
             .env("LIMELIGHT_SACN_BIND", "127.0.0.1:0")
             .env("LIMELIGHT_SACN_MULTICAST_INTERFACE", "127.0.0.1")
             .env("LIMELIGHT_SACN_MULTICAST_TTL", "0")
+            .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
-            .kill_on_drop(true)
+            .kill_on_drop(true);
+        let mut child = command
             .spawn()
             .with_context(|| format!("cannot start {binary}"))?;
         let stdout = child.stdout.take().context("no stdout")?;
@@ -79,6 +92,11 @@ impl ServerProcess {
             child,
             client: Client::new(addr),
         })
+    }
+
+    /// The process id, for reading its CPU time from `/proc`.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
     /// SIGKILL: the process gets no chance to finish anything it was doing.

@@ -804,3 +804,100 @@ async fn the_api_reference_is_a_page_of_the_served_document() -> Result<()> {
     }
     Ok(())
 }
+
+#[actix_rt::test]
+async fn a_scene_thumbnail_is_a_png_of_the_scene_over_time() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let marketing = app.user("thumbs", "marketing").await?;
+    let id = app
+        .created(
+            "/api/v1/scenes",
+            &admin,
+            json!({"name": "thumb", "layers": [
+                {"effect": "solid", "color": "#102030"},
+                {"effect": "chase", "color": "#FFFFFF", "background": "#000000",
+                 "width": 1, "speed": 4, "region": {"start": 8, "len": 8}}]}),
+        )
+        .await?;
+    let res = app
+        .http
+        .get(app.url(&format!(
+            "/api/v1/scenes/{id}/thumbnail?width=16&height=4&seconds=1"
+        )))
+        .bearer_auth(&marketing)
+        .send()
+        .await?;
+    ensure!(res.status() == 200, "{}", res.status());
+    ensure!(Client::header(&res, "content-type").as_deref() == Some("image/png"));
+    let bytes = res.bytes().await?;
+    let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info()?;
+    let mut rgb = vec![0; reader.output_buffer_size().unwrap_or(0)];
+    let info = reader.next_frame(&mut rgb)?;
+    ensure!(
+        (info.width, info.height, info.color_type) == (16, 4, png::ColorType::Rgb),
+        "{info:?}"
+    );
+    let pixel = |row: usize, col: usize| &rgb[(row * 16 + col) * 3..][..3];
+    // Left half: the solid base. Right half: the chase's region, its head one pixel
+    // further along on each row (4 pixels a second, rows a quarter second apart).
+    for row in 0..4 {
+        ensure!(pixel(row, 0) == [0x10, 0x20, 0x30], "row {row}");
+        for col in 8..16 {
+            let lit = col - 8 == row;
+            ensure!(
+                pixel(row, col) == if lit { [255, 255, 255] } else { [0, 0, 0] },
+                "row {row} column {col}: {:?}",
+                pixel(row, col)
+            );
+        }
+    }
+
+    for (query, status, wanted) in [
+        ("?width=7", 422, "validation_failed"),
+        ("?height=0", 422, "validation_failed"),
+        ("?seconds=-1", 422, "validation_failed"),
+        ("?width=wide", 422, "validation_failed"),
+        ("?colour=red", 422, "validation_failed"),
+    ] {
+        let (got, err) = app
+            .call(
+                "GET",
+                &format!("/api/v1/scenes/{id}/thumbnail{query}"),
+                Some(&admin),
+                None,
+            )
+            .await?;
+        ensure!(
+            got == status && code(&err) == wanted,
+            "{query}: {got} {err}"
+        );
+    }
+    // A region at the far end of the numbers is cut, not rendered.
+    let far = app
+        .created(
+            "/api/v1/scenes",
+            &admin,
+            json!({"name": "far", "layers": [{"effect": "solid", "color": "#00FF00",
+                   "region": {"start": 4_294_967_295_u64, "len": 4_294_967_295_u64}}]}),
+        )
+        .await?;
+    let res = app
+        .http
+        .get(app.url(&format!(
+            "/api/v1/scenes/{far}/thumbnail?width=512&height=128"
+        )))
+        .bearer_auth(&admin)
+        .send()
+        .await?;
+    ensure!(res.status() == 200, "{}", res.status());
+    let (got, err) = app
+        .call("GET", "/api/v1/scenes/999999/thumbnail", Some(&admin), None)
+        .await?;
+    ensure!(got == 404 && code(&err) == "unknown_scene", "{got} {err}");
+    let (got, _) = app
+        .call("GET", &format!("/api/v1/scenes/{id}/thumbnail"), None, None)
+        .await?;
+    ensure!(got == 401);
+    Ok(())
+}

@@ -172,6 +172,7 @@ fn table() -> Vec<Row> {
         r(M::POST, "/api/v1/scenes", scenes::create).doc("scenes", "Create a scene (marketing, admin)").created::<Scene>().example(serde_json::json!({"name": "orange", "layers": [{"effect": "solid", "color": "#FF8000"}]})),
         r(M::GET, "/api/v1/scenes/{id}", scenes::get).doc("scenes", "A scene").ok::<Scene>(),
         r(M::PUT, "/api/v1/scenes/{id}", scenes::update).doc("scenes", "Replace a scene (marketing, admin)").ok::<Scene>(),
+        r(M::GET, "/api/v1/scenes/{id}/thumbnail", scenes::thumbnail).doc("scenes", "The scene rendered on a strip: a row of `width` pixels per instant over `seconds`, top first, as a PNG").answers(Answer::Other(200, "image/png", "A PNG of `height` rows of `width` pixels")),
         r(M::DELETE, "/api/v1/scenes/{id}", scenes::delete).doc("scenes", "Remove a scene (marketing, admin)").no_content(),
         r(M::GET, "/api/v1/schedule", schedule::list).doc("schedule", "All schedule entries").ok_list::<ScheduleEntry>(),
         r(M::POST, "/api/v1/schedule", schedule::create).doc("schedule", "Add a schedule entry (marketing, admin); invalid rules are refused with 422").created::<ScheduleEntry>().example(serde_json::json!({"name": "Evenings", "targets": "all", "priority": 10, "play": {"scene": "canopy-sunset", "fade_ms": 3000}, "start": {"date": "2026-03-01", "sun": "sunset", "offset_minutes": -15}, "end": {"time": "23:30"}, "rrule": "FREQ=DAILY", "stop": {"mode": "fade_out", "fade_ms": 5000}})),
@@ -233,7 +234,7 @@ fn table() -> Vec<Row> {
             .doc("system", "This reference, as a page")
             .answers(Answer::Other(200, "text/html", "The API reference")),
         r(M::GET, "/api/v1/openapi.json", health::openapi).doc("system", "This document").answers(Answer::Other(200, "application/json", "This document")),
-        r(M::GET, "/api/v1/ws", crate::ws::connect).doc("live", "Operator WebSocket (token as Authorization header or ?token=); protocol in the README").answers(Answer::Empty(101, "Switching to the WebSocket protocol")),
+        r(M::GET, "/api/v1/ws", crate::ws::connect).doc("live", "Operator WebSocket (token as the subprotocol `bearer.<token>` beside `limelight.v1`, as an Authorization header, or as ?token=); protocol in the README").answers(Answer::Empty(101, "Switching to the WebSocket protocol")),
         r(M::GET, "/healthz", health::healthz).doc("system", "Liveness").ok::<health::Health>(),
         r(M::GET, "/readyz", health::readyz).doc("system", "Readiness: the database answers").ok::<health::Health>(),
         r(M::GET, "/metrics", health::metrics).doc("system", "Prometheus metrics").answers(Answer::Other(200, "text/plain", "Prometheus text format")),

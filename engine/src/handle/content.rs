@@ -67,4 +67,18 @@ impl EngineHandle {
             Err(EngineError::Scene(SceneError::Unknown(SceneRef::Id(id))))
         }
     }
+
+    /// A scene's thumbnail as RGB rows (see [`crate::ThumbnailSize`]), rendered on
+    /// the blocking pool: never on a frame clock, and never holding up the
+    /// connections of the task that asked.
+    pub async fn scene_thumbnail(
+        &self,
+        id: SceneId,
+        size: crate::ThumbnailSize,
+    ) -> Result<Vec<u8>, EngineError> {
+        let scene = Arc::new(self.scene(id).await?.spec);
+        tokio::task::spawn_blocking(move || crate::render::thumbnail(scene, size))
+            .await
+            .map_err(|e| EngineError::internal("rendering a thumbnail", e))
+    }
 }

@@ -7,10 +7,12 @@
 mod blend;
 mod effects;
 mod look;
+mod thumbnail;
 
 pub use blend::blend_into;
 pub use effects::render_effect;
 pub use look::{Look, Stage};
+pub use thumbnail::{ThumbnailSize, thumbnail};
 
 /// One pixel while rendering: red, green, blue in 0..=1.
 pub type Px = [f32; 3];
