@@ -963,6 +963,82 @@ async function loadStatus() {
   }
 }
 
+// ---- users (admins) ------------------------------------------------------
+
+const ROLES = ['operator', 'marketing', 'admin'];
+
+async function loadUsers() {
+  const users = await api('GET', '/api/v1/users');
+  const items = users.items || users;
+  $('users').tBodies[0].replaceChildren(
+    ...items
+      .filter((u) => u.role !== 'attendee')
+      .map((u) => {
+        const tr = document.createElement('tr');
+        const name = document.createElement('th');
+        name.textContent = u.username;
+        const role = document.createElement('td');
+        const select = document.createElement('select');
+        select.setAttribute('aria-label', `Role of ${u.username}`);
+        for (const r of ROLES) {
+          const o = document.createElement('option');
+          o.value = r;
+          o.textContent = r;
+          select.append(o);
+        }
+        select.value = u.role;
+        select.addEventListener('change', () =>
+          userCall('PATCH', `/api/v1/users/${u.id}`, { role: select.value }, `${u.username} is now ${select.value}`),
+        );
+        role.append(select);
+        const since = document.createElement('td');
+        since.textContent = new Date(u.created_at).toLocaleDateString();
+        const actions = document.createElement('td');
+        const remove = document.createElement('button');
+        remove.type = 'button';
+        remove.textContent = `Remove ${u.username}`;
+        remove.addEventListener('click', () => {
+          if (remove.dataset.confirm) {
+            userCall('DELETE', `/api/v1/users/${u.id}`, undefined, `${u.username} removed`);
+          } else {
+            remove.dataset.confirm = '1';
+            remove.textContent = `Confirm: remove ${u.username}`;
+            remove.classList.add('danger');
+          }
+        });
+        actions.append(remove);
+        tr.append(name, role, since, actions);
+        return tr;
+      }),
+  );
+}
+
+/** A change to the users; the list is read again whatever the answer. */
+async function userCall(method, path, body, what) {
+  try {
+    await api(method, path, body);
+    toast(what, 'ok');
+  } catch (e) {
+    toast(`${what}: refused: ${e.message}`, 'error');
+  }
+  await loadUsers().catch((e) => toast(e.message, 'error'));
+}
+
+async function addUser(event) {
+  event.preventDefault();
+  const username = $('user-name').value.trim();
+  const password = $('user-password').value;
+  const role = $('user-role').value;
+  try {
+    await api('POST', '/api/v1/users', { username, password, role });
+    toast(`${username} added as ${role}`, 'ok');
+    $('user-form').reset();
+  } catch (e) {
+    toast(`Adding ${username}: ${e.message}`, 'error');
+  }
+  await loadUsers().catch((e) => toast(e.message, 'error'));
+}
+
 // ---- views and roles -----------------------------------------------------
 
 function applyRole(root) {
@@ -983,7 +1059,7 @@ function show(view) {
   for (const v of document.querySelectorAll('.view')) {
     v.hidden = v.id !== `view-${view}`;
   }
-  const loads = { scenes: loadScenes, cues: loadCueLists, schedule: loadSchedule, status: loadStatus };
+  const loads = { scenes: loadScenes, cues: loadCueLists, schedule: loadSchedule, status: loadStatus, users: loadUsers };
   if (loads[view]) {
     loads[view]().catch((e) => toast(e.message, 'error'));
   }
@@ -1005,6 +1081,7 @@ function start() {
 
 function wire() {
   $('login-form').addEventListener('submit', logIn);
+  $('user-form').addEventListener('submit', addUser);
   $('logout').addEventListener('click', () => endSession('Logged out.'));
   for (const tab of document.querySelectorAll('.tab')) {
     tab.addEventListener('click', () => show(tab.dataset.view));

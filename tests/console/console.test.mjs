@@ -142,6 +142,11 @@ test('dragging the master sets the level on the wire', async () => {
   for (let i = 1; i <= 20; i++) {
     await p.mouse.move(box.x + box.width - 2 - (i * (box.width * 0.6)) / 20, y);
   }
+  // Held still mid-drag, the fader does not jump to a change made elsewhere.
+  const held = Number(await master.inputValue());
+  await server.ok('POST', `/api/v1/canvases/${strip}/master`, admin, { level: 95 });
+  await p.waitForTimeout(300);
+  assert.equal(Number(await master.inputValue()), held, 'the fader jumped while dragged');
   await p.mouse.up();
   const level = Number(await master.inputValue());
   assert.ok(level > 30 && level < 50, `the fader is at ${level}`);
@@ -281,6 +286,43 @@ test('logging out forgets the token: a reload asks to log in again', async () =>
   await p.getByRole('button', { name: 'Log in' }).waitFor();
   assert.equal(await p.getByRole('region', { name: 'Test Strip', exact: true }).count(), 0);
   await p.context().close();
+});
+
+test('an admin adds a user and changes its role in the console; an operator cannot', async () => {
+  const p = await page(chrome, server, errors);
+  await logIn(p, 'admin', ADMIN_PASSWORD);
+  await p.getByRole('button', { name: 'Users' }).click();
+  await p.getByLabel('New user').fill('nadia');
+  await p.getByLabel('Initial passphrase').fill('nadia-initial-password');
+  await p.getByLabel('Role', { exact: true }).selectOption('marketing');
+  await p.getByRole('button', { name: 'Add user' }).click();
+  const role = p.getByRole('combobox', { name: 'Role of nadia' });
+  await role.waitFor();
+  assert.equal(await role.inputValue(), 'marketing');
+  await role.selectOption('operator');
+  await p.getByText('nadia is now operator').waitFor();
+  const users = await server.ok('GET', '/api/v1/users', admin);
+  assert.equal((users.items || users).find((u) => u.username === 'nadia').role, 'operator');
+  await shot(p, 'users');
+  // Admins see the audit log's latest entries.
+  await server.ok('POST', `/api/v1/canvases/${strip}/master`, admin, { level: 100 });
+  await p.getByRole('button', { name: 'Status' }).click();
+  await p.getByRole('table', { name: 'Audit log' }).getByRole('row').filter({ hasText: 'master' }).first().waitFor();
+  await p.context().close();
+
+  const q = await page(chrome, server, errors);
+  await logIn(q, 'nadia', 'nadia-initial-password');
+  assert.equal(await q.getByRole('button', { name: 'Users' }).count(), 0);
+  await q.getByRole('button', { name: 'Status' }).click();
+  assert.equal(await q.getByRole('heading', { name: 'Audit log' }).count(), 0);
+  const token = await server.login('nadia', 'nadia-initial-password');
+  const refused = await server.call('POST', '/api/v1/users', token, {
+    username: 'sneaky',
+    password: 'sneaky-password',
+    role: 'admin',
+  });
+  assert.equal(refused.status, 403);
+  await q.context().close();
 });
 
 test('a marketing user sees no live-control button', async () => {
