@@ -1082,7 +1082,15 @@ function start() {
 function wire() {
   $('login-form').addEventListener('submit', logIn);
   $('user-form').addEventListener('submit', addUser);
-  $('logout').addEventListener('click', () => endSession('Logged out.'));
+  $('logout').addEventListener('click', async () => {
+    // The server ends the token too, so a copy of it is worth nothing.
+    try {
+      await api('POST', '/api/v1/auth/logout');
+    } catch {
+      // Unreachable or already ended: the tab forgets it all the same.
+    }
+    endSession('Logged out.');
+  });
   for (const tab of document.querySelectorAll('.tab')) {
     tab.addEventListener('click', () => show(tab.dataset.view));
   }

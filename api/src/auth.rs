@@ -24,6 +24,20 @@ struct Claims {
     iat: i64,
     /// Expires at (seconds since the epoch).
     exp: i64,
+    /// The token's own id, by which logging out ends it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    jti: Option<String>,
+}
+
+/// What a valid token says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verified {
+    /// Its user.
+    pub user: UserId,
+    /// Its id (tokens issued before ids were given have none).
+    pub id: Option<String>,
+    /// When it expires.
+    pub expires_at: chrono::DateTime<chrono::Utc>,
 }
 
 /// Issues and checks tokens.
@@ -63,6 +77,7 @@ impl Tokens {
             name: name.to_owned(),
             iat: now.timestamp(),
             exp: expires.timestamp(),
+            jti: Some(uuid::Uuid::new_v4().to_string()),
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|e| {
@@ -72,8 +87,8 @@ impl Tokens {
         Ok((token, expires))
     }
 
-    /// The user id in a valid, unexpired token.
-    fn verify(&self, token: &str) -> Result<UserId, ApiError> {
+    /// What a valid, unexpired token says (whether it was ended is not asked).
+    fn verify(&self, token: &str) -> Result<Verified, ApiError> {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.leeway = 0;
         validation.set_required_spec_claims(&["exp", "sub"]);
@@ -85,12 +100,32 @@ impl Tokens {
                 _ => ApiError::new(ErrorCode::Unauthorized, "token is not valid"),
             })
             .and_then(|data| {
-                data.claims
-                    .sub
-                    .parse()
-                    .map(UserId)
-                    .map_err(|_| ApiError::new(ErrorCode::Unauthorized, "token is not valid"))
+                let invalid = || ApiError::new(ErrorCode::Unauthorized, "token is not valid");
+                let user = data.claims.sub.parse().map(UserId).map_err(|_| invalid())?;
+                let expires_at =
+                    chrono::DateTime::from_timestamp(data.claims.exp, 0).ok_or_else(invalid)?;
+                Ok(Verified {
+                    user,
+                    id: data.claims.jti,
+                    expires_at,
+                })
             })
+    }
+
+    /// What a valid, unexpired token that was not ended by logging out says.
+    pub fn check(&self, engine: &EngineHandle, token: &str) -> Result<Verified, ApiError> {
+        let verified = self.verify(token)?;
+        if verified
+            .id
+            .as_deref()
+            .is_some_and(|id| engine.token_revoked(id))
+        {
+            return Err(ApiError::new(
+                ErrorCode::Unauthorized,
+                "this token was ended by logging out; log in again",
+            ));
+        }
+        Ok(verified)
     }
 
     /// The principal a token stands for. A deleted user's tokens stop working and
@@ -100,7 +135,7 @@ impl Tokens {
         engine: &EngineHandle,
         token: &str,
     ) -> Result<Principal, ApiError> {
-        let id = self.verify(token)?;
+        let id = self.check(engine, token)?.user;
         engine.principal(id).await.map_err(refused)
     }
 }
@@ -172,8 +207,8 @@ impl FromRequest for Auth {
                 "an Authorization: Bearer token is needed",
             ))));
         };
-        let id = match tokens.verify(token) {
-            Ok(id) => id,
+        let id = match tokens.check(engine, token) {
+            Ok(verified) => verified.user,
             Err(e) => return Box::pin(ready(Err(e))),
         };
         if let Some(known) = engine.known_principal(id) {
@@ -203,7 +238,10 @@ mod tests {
     fn tokens_from_another_secret_or_expired_are_refused() -> Result<(), ApiError> {
         let tokens = Tokens::new(b"one secret that is long enough", 5);
         let (token, _) = tokens.issue(UserId(7), "ops")?;
-        assert_eq!(tokens.verify(&token)?, UserId(7));
+        let verified = tokens.verify(&token)?;
+        assert_eq!(verified.user, UserId(7));
+        let (again, _) = tokens.issue(UserId(7), "ops")?;
+        assert!(verified.id.is_some() && verified.id != tokens.verify(&again)?.id);
         let other = Tokens::new(b"another secret entirely........", 5);
         assert_eq!(
             other.verify(&token).map_err(|e| e.code).err(),
@@ -216,6 +254,7 @@ mod tests {
                 name: "ops".into(),
                 iat: 0,
                 exp: 1,
+                jti: None,
             },
             &EncodingKey::from_secret(b"one secret that is long enough"),
         )

@@ -278,13 +278,16 @@ test('the grand master sends at most 20 changes a second and reaches the wire; p
 test('logging out forgets the token: a reload asks to log in again', async () => {
   const p = await page(chrome, server, errors);
   await logIn(p, 'admin', ADMIN_PASSWORD);
-  assert.ok(await p.evaluate(() => sessionStorage.getItem('limelight.session')));
+  const saved = JSON.parse(await p.evaluate(() => sessionStorage.getItem('limelight.session')));
+  assert.ok(saved.token);
   await p.getByRole('button', { name: 'Log out' }).click();
   await p.getByRole('button', { name: 'Log in' }).waitFor();
   assert.equal(await p.evaluate(() => sessionStorage.getItem('limelight.session')), null);
   await p.reload();
   await p.getByRole('button', { name: 'Log in' }).waitFor();
   assert.equal(await p.getByRole('region', { name: 'Test Strip', exact: true }).count(), 0);
+  // The server ended the token: a copy of it opens nothing.
+  assert.equal((await server.call('GET', '/api/v1/auth/me', saved.token)).status, 401);
   await p.context().close();
 });
 

@@ -901,3 +901,48 @@ async fn a_scene_thumbnail_is_a_png_of_the_scene_over_time() -> Result<()> {
     ensure!(got == 401);
     Ok(())
 }
+
+#[actix_rt::test]
+async fn logging_out_ends_that_token_everywhere_and_across_a_restart() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let ended = app.admin().await?;
+    let other = app.admin().await?;
+    let (status, _) = app
+        .call("POST", "/api/v1/auth/logout", Some(&ended), None)
+        .await?;
+    ensure!(status == 204, "{status}");
+    let (status, err) = app
+        .call("GET", "/api/v1/auth/me", Some(&ended), None)
+        .await?;
+    ensure!(
+        status == 401
+            && code(&err) == "unauthorized"
+            && err["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("logging out")),
+        "{status} {err}"
+    );
+    ensure!(
+        limelight_tests::connect(&app, &ended).await.is_err(),
+        "the WebSocket takes an ended token"
+    );
+    // The user's other token goes on.
+    let (status, _) = app
+        .call("GET", "/api/v1/auth/me", Some(&other), None)
+        .await?;
+    ensure!(status == 200);
+    let (status, _) = app.call("POST", "/api/v1/auth/logout", None, None).await?;
+    ensure!(status == 401);
+
+    // Stored: a restart on the same database still refuses it.
+    let app = TestApp::spawn_in(app.stop().await).await?;
+    let (status, _) = app
+        .call("GET", "/api/v1/auth/me", Some(&ended), None)
+        .await?;
+    ensure!(status == 401, "{status} after a restart");
+    let (status, _) = app
+        .call("GET", "/api/v1/auth/me", Some(&other), None)
+        .await?;
+    ensure!(status == 200);
+    Ok(())
+}

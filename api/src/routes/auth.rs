@@ -1,9 +1,9 @@
 //! Login.
 
-use crate::auth::{Auth, Tokens};
+use crate::auth::{Auth, Tokens, bearer};
 use crate::body::Json;
 use crate::error::ApiError;
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use limelight_engine::EngineHandle;
 use limelight_shared::users::{LoginRequest, LoginResponse, Role};
 
@@ -42,4 +42,20 @@ pub async fn signup(
 /// `GET /api/v1/auth/me`: who the token belongs to (any role).
 pub async fn me(auth: Auth, engine: web::Data<EngineHandle>) -> Result<HttpResponse, ApiError> {
     Ok(HttpResponse::Ok().json(engine.user(auth.0.id).await?))
+}
+
+/// `POST /api/v1/auth/logout`: end the token the request carries, here and on
+/// every node, before it would expire. The user's other tokens keep working.
+pub async fn logout(
+    _auth: Auth,
+    req: HttpRequest,
+    engine: web::Data<EngineHandle>,
+    tokens: web::Data<Tokens>,
+) -> Result<HttpResponse, ApiError> {
+    let token = bearer(&req).unwrap_or_default();
+    let verified = tokens.check(&engine, token)?;
+    if let Some(id) = verified.id {
+        engine.revoke_token(&id, verified.expires_at).await?;
+    }
+    Ok(HttpResponse::NoContent().finish())
 }

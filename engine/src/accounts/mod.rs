@@ -4,14 +4,17 @@
 //! - [`permissions`]: the permission table, and who is staff.
 //! - [`principals`]: who a user id is, answered from memory and forgotten the moment
 //!   the user changes.
+//! - [`revoked`]: the tokens ended by logging out.
 
 pub(crate) mod passwords;
 mod permissions;
 mod principals;
+mod revoked;
 
 pub use permissions::Permission;
 pub use principals::Principal;
 pub(crate) use principals::Principals;
+pub(crate) use revoked::RevokedTokens;
 
 use limelight_shared::ids::UserId;
 

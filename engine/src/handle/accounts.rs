@@ -149,4 +149,62 @@ impl EngineHandle {
         self.create_user("admin", &password, Role::Admin).await?;
         Ok(generated.then_some(password))
     }
+
+    /// End token `id` (its `jti`), which expires at `expires_at`: stored first, so
+    /// a restart and the other nodes know it too.
+    pub async fn revoke_token(
+        &self,
+        id: &str,
+        expires_at: chrono::DateTime<chrono::Utc>,
+    ) -> Result<(), EngineError> {
+        self.inner
+            .store
+            .revoke_token(id, expires_at.naive_utc())
+            .await?;
+        self.inner.revoked.insert(id.to_owned(), expires_at);
+        Ok(())
+    }
+
+    /// Whether token `id` was ended by logging out, from memory. When what is in
+    /// memory is stale, the stored list is read again in the background (so a
+    /// logout on another node applies here within a few seconds).
+    pub fn token_revoked(&self, id: &str) -> bool {
+        if self.inner.revoked.begin_read() {
+            match tokio::runtime::Handle::try_current() {
+                Ok(runtime) => {
+                    let handle = self.clone();
+                    runtime.spawn(async move {
+                        if let Err(e) = handle.read_revoked_tokens_now().await {
+                            tracing::warn!(error = %e, "cannot read the ended tokens");
+                        }
+                    });
+                }
+                Err(_) => self.inner.revoked.read_failed(),
+            }
+        }
+        self.inner.revoked.contains(id)
+    }
+
+    /// Read the ended tokens from the store (at start).
+    pub(super) async fn read_revoked_tokens(&self) -> Result<(), EngineError> {
+        if self.inner.revoked.begin_read() {
+            self.read_revoked_tokens_now().await?;
+        }
+        Ok(())
+    }
+
+    async fn read_revoked_tokens_now(&self) -> Result<(), EngineError> {
+        match self.inner.store.revoked_tokens().await {
+            Ok(stored) => {
+                self.inner
+                    .revoked
+                    .replace(stored.into_iter().map(|(id, at)| (id, at.and_utc())));
+                Ok(())
+            }
+            Err(e) => {
+                self.inner.revoked.read_failed();
+                Err(e.into())
+            }
+        }
+    }
 }

@@ -5,7 +5,7 @@
 //! restart or a failed canvas comes back with it), apply it to the canvas actor,
 //! write the audit log, and publish an [`EngineEvent`] for consoles.
 
-use crate::accounts::{Principals, passwords as users};
+use crate::accounts::{Principals, RevokedTokens, passwords as users};
 use crate::canvas::control::{LiveControl, mailbox, scene_spec};
 use crate::canvas::directory::{self, Directory, OutputDefaults};
 use crate::canvas::{CanvasSetup, LiveCommand, PreviewFrame};
@@ -58,6 +58,8 @@ struct Inner {
     sessions: Addr<crate::session::directory::SessionDirectory>,
     /// Who each user id is, for authenticated requests.
     principals: Principals,
+    /// Tokens ended by logging out.
+    revoked: RevokedTokens,
     /// Who has a console open.
     consoles: std::sync::Arc<crate::consoles::Consoles>,
     /// Hot reads answered from memory; each write through this handle clears its own.

@@ -114,13 +114,15 @@ impl EngineHandle {
                 scheduler,
                 venue: config.venue,
                 sessions,
-                principals: Principals::new(config.clock),
+                principals: Principals::new(config.clock.clone()),
+                revoked: RevokedTokens::new(config.clock),
                 consoles,
                 canvases: Memo::default(),
                 scenes: Memo::default(),
                 cue_lists: Memo::default(),
             }),
         };
+        handle.read_revoked_tokens().await?;
         if demo {
             handle.seed_demo_show(wall_clock.now()).await?;
         }

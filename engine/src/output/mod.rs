@@ -125,17 +125,20 @@ pub fn spawn(
             let keepalive = output.keepalive();
             let left = keepalive.saturating_sub(clock.now().saturating_sub(sent_at));
             match frames.take(left.max(MIN_WAIT)) {
+                // The keep-alive counts from when a frame was taken, not from
+                // when its send returned: the clock may move while it is sent.
                 Taken::Frame(rgb) => {
+                    sent_at = clock.now();
                     output.send(&rgb, false);
                     last = Some(rgb);
-                    sent_at = clock.now();
                 }
                 Taken::Nothing => {
+                    let now = clock.now();
                     if let Some(rgb) = &last
-                        && clock.now().saturating_sub(sent_at) >= keepalive
+                        && now.saturating_sub(sent_at) >= keepalive
                     {
+                        sent_at = now;
                         output.send(rgb, true);
-                        sent_at = clock.now();
                     }
                 }
                 Taken::Stop => break,

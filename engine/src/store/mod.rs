@@ -10,6 +10,7 @@ pub(crate) mod calendar;
 mod canvases;
 mod cue_lists;
 mod documents;
+mod revoked_tokens;
 mod scenes;
 mod schedules;
 pub mod schema;

@@ -145,6 +145,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    revoked_tokens (id) {
+        id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     room_messages (id) {
         id -> Text,
         session_id -> Int8,
@@ -289,6 +296,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     polls,
     question_votes,
     questions,
+    revoked_tokens,
     room_messages,
     scenes,
     schedule_overrides,
