@@ -108,9 +108,38 @@ def _whole(value):
     return value if isinstance(value, int) and not isinstance(value, bool) else None
 
 
+def _placed(geometry):
+    """How many pixels a geometry places; None when it cannot be told."""
+    if not isinstance(geometry, dict):
+        return None
+    kind = geometry.get("kind")
+    if kind == "matrix":
+        width, height = _whole(geometry.get("width")), _whole(geometry.get("height"))
+        return width * height if width is not None and height is not None else None
+    if kind == "strips" and isinstance(geometry.get("strips"), list):
+        counts = [_whole(s.get("pixels")) if isinstance(s, dict) else None for s in geometry["strips"]]
+        return None if None in counts else sum(counts)
+    if kind == "points" and isinstance(geometry.get("points"), list):
+        return len(geometry["points"])
+    return None
+
+
 def _canvas(body):
-    """A canvas's universes must end at or before 63999."""
+    """A geometry gives the pixel count (a `pixels` beside it must agree), and a
+    canvas's universes must end at or before 63999."""
+    placed = _placed(body.get("geometry"))
+    if placed is not None:
+        if placed > 1_000_000:
+            body.pop("geometry")
+            body.setdefault("pixels", 170)
+        elif "pixels" in body:
+            body["pixels"] = placed
+    elif body.get("geometry") is None and body.get("pixels") is None:
+        body.pop("geometry", None)
+        body["pixels"] = 170
     output, pixels = body.get("output"), _whole(body.get("pixels"))
+    if pixels is None:
+        pixels = _placed(body.get("geometry"))
     if not isinstance(output, dict) or pixels is None:
         return
     if output.get("packing") == "channel":

@@ -12,6 +12,7 @@
 //!   limits several documents share (`MAX_FADE_MS`).
 //! - [`scene`]: scene documents (layers, effects, blend modes, regions, fade curves).
 //! - [`canvas`]: canvas configuration, output configuration and live canvas state.
+//! - [`geometry`]: pixel maps (matrix, strips, points) and each pixel's position.
 //! - [`control`]: live-control command bodies shared by REST and WebSocket.
 //! - [`schedule`]: schedule entries, overrides, previews and timelines.
 //! - [`cues`]: cue lists, cue commands, playheads and cue events.
@@ -32,6 +33,7 @@ pub mod control;
 pub mod cues;
 pub mod error;
 pub mod events;
+pub mod geometry;
 pub mod ids;
 mod openapi;
 pub mod room;

@@ -48,6 +48,16 @@ mod build {
             .into()
     }
 
+    /// Exactly `len` numbers between `min` and `max`.
+    pub(crate) fn numbers(len: usize, min: f64, max: f64, description: &str) -> RefOr<Schema> {
+        ArrayBuilder::new()
+            .items(number(min, max))
+            .min_items(Some(len))
+            .max_items(Some(len))
+            .description(Some(description))
+            .into()
+    }
+
     /// What Rust's `char::is_whitespace` is, as a regex class body.
     const WHITESPACE: &str = r"\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000";
     /// What Rust's `char::is_control` is, as a regex class body.

@@ -205,6 +205,10 @@ mod layer_schema {
             .schema_type(Type::Number)
             .exclusive_minimum(Some(0))
             .maximum(Some(1000));
+        let angle = ObjectBuilder::new()
+            .schema_type(Type::Number)
+            .minimum(Some(-360))
+            .maximum(Some(360));
         let speed = || or_null(of::<Speed>());
         let background = || or_null(of::<Rgb>());
         OneOfBuilder::new()
@@ -216,9 +220,9 @@ mod layer_schema {
             ))
             .item(variant(
                 "gradient",
-                "Colour stops spread along the pixels; speed scrolls them (canvas lengths/s, default 0)",
+                "Colour stops spread along the pixels; speed scrolls them (canvas lengths/s, default 0); on a canvas with a geometry they run across x, or at `angle` degrees (90: top to bottom)",
                 vec![("colors", colors.into())],
-                vec![("speed", speed())],
+                vec![("speed", speed()), ("angle", or_null(angle))],
             ))
             .item(variant(
                 "chase",
@@ -291,6 +295,10 @@ pub enum Effect {
         colors: Vec<Rgb>,
         /// Scroll speed in canvas lengths per second (0 holds still).
         speed: Speed,
+        /// Direction in degrees on a canvas with a geometry (0 runs left to right,
+        /// 90 top to bottom); none runs across x there, and along the wiring on a
+        /// canvas without one.
+        angle: Option<f64>,
     },
     /// A block of `width` pixels running along the canvas at `speed` pixels per second.
     Chase {
@@ -421,6 +429,8 @@ struct RawLayer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     density: Option<Fraction>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    angle: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     opacity: Option<Opacity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     blend: Option<BlendMode>,
@@ -442,7 +452,7 @@ impl TryFrom<RawLayer> for LayerSpec {
         };
         let allowed: &[&str] = match kind {
             EffectKind::Solid => &["color"],
-            EffectKind::Gradient => &["colors", "speed"],
+            EffectKind::Gradient => &["colors", "speed", "angle"],
             EffectKind::Chase => &["color", "background", "width", "speed"],
             EffectKind::Rainbow => &["speed", "scale"],
             EffectKind::Sparkle => &["color", "background", "density", "speed"],
@@ -455,6 +465,7 @@ impl TryFrom<RawLayer> for LayerSpec {
             ("speed", raw.speed.is_some()),
             ("scale", raw.scale.is_some()),
             ("density", raw.density.is_some()),
+            ("angle", raw.angle.is_some()),
         ];
         if let Some((field, _)) = present
             .iter()
@@ -482,9 +493,17 @@ impl TryFrom<RawLayer> for LayerSpec {
                         colors.len()
                     )));
                 }
+                if let Some(angle) = raw.angle
+                    && !(angle.is_finite() && (-360.0..=360.0).contains(&angle))
+                {
+                    return Err(RangeError(format!(
+                        "gradient angle must be -360 to 360 degrees, got {angle}"
+                    )));
+                }
                 Effect::Gradient {
                     colors,
                     speed: speed(0.0)?,
+                    angle: raw.angle,
                 }
             }
             EffectKind::Chase => {
@@ -543,15 +562,21 @@ impl From<LayerSpec> for RawLayer {
             speed: None,
             scale: None,
             density: None,
+            angle: None,
             opacity: Some(layer.opacity),
             blend: Some(layer.blend),
             region: layer.region,
         };
         match layer.effect {
             Effect::Solid { color } => raw.color = Some(color),
-            Effect::Gradient { colors, speed } => {
+            Effect::Gradient {
+                colors,
+                speed,
+                angle,
+            } => {
                 raw.colors = Some(colors);
                 raw.speed = Some(speed);
+                raw.angle = angle;
             }
             Effect::Chase {
                 color,

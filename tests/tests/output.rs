@@ -513,3 +513,130 @@ async fn a_crossfade_on_the_wire_follows_its_curve_frame_by_frame() -> Result<()
     }
     Ok(())
 }
+
+/// The slots of pixel `i` in a packet.
+fn pixel(slots: &[u8], i: usize) -> [u8; 3] {
+    [slots[i * 3], slots[i * 3 + 1], slots[i * 3 + 2]]
+}
+
+#[actix_rt::test]
+async fn on_a_matrix_canvas_effects_run_in_canvas_coordinates_whatever_the_wiring() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    app.created(
+        "/api/v1/scenes",
+        &admin,
+        json!({"name": "across", "layers": [{"effect": "rainbow", "speed": 0}]}),
+    )
+    .await?;
+    app.created(
+        "/api/v1/scenes",
+        &admin,
+        json!({"name": "down", "layers": [{"effect": "gradient", "angle": 90,
+               "colors": ["#000000", "#FFFFFF"]}]}),
+    )
+    .await?;
+    for serpentine in [false, true] {
+        let mut rx = Receiver::bind().await?;
+        let (status, canvas) = app
+            .call(
+                "POST",
+                "/api/v1/canvases",
+                Some(&admin),
+                Some(json!({"name": format!("matrix {serpentine}"), "fps": 40,
+                    "geometry": {"kind": "matrix", "width": 8, "height": 4, "origin": "top_left",
+                                 "order": "rows", "serpentine": serpentine},
+                    "output": {"universe": if serpentine { 2 } else { 1 },
+                               "destinations": [rx.dest()?]}})),
+            )
+            .await?;
+        ensure!(status == 201, "{status} {canvas}");
+        ensure!(
+            canvas["pixels"] == 32,
+            "the geometry gives the count: {canvas}"
+        );
+        ensure!(canvas["geometry"]["width"] == 8, "{canvas}");
+        let id = canvas["id"].as_i64().unwrap_or_default();
+        // Where the wire's pixel i is on the matrix.
+        let cell = |i: usize| {
+            let (row, step) = (i / 8, i % 8);
+            let x = if serpentine && row % 2 == 1 {
+                7 - step
+            } else {
+                step
+            };
+            (x, row)
+        };
+
+        let (status, body) = app.trigger(&admin, id, "across").await?;
+        ensure!(status == 200, "{status} {body}");
+        let p = rx
+            .until(Duration::from_secs(5), |p| {
+                p.slots.len() >= 96 && pixel(&p.slots, 0) == [255, 0, 0]
+            })
+            .await?;
+        // A rainbow across x: every pixel of a column has the column's colour.
+        for i in 0..32 {
+            let (x, _) = cell(i);
+            let top = (0..8).find(|j| cell(*j).0 == x).unwrap_or_default();
+            ensure!(
+                pixel(&p.slots, i) == pixel(&p.slots, top),
+                "serpentine {serpentine}: pixel {i} at column {x}"
+            );
+        }
+        ensure!(pixel(&p.slots, 1) != pixel(&p.slots, 0));
+
+        let (status, body) = app.trigger(&admin, id, "down").await?;
+        ensure!(status == 200, "{status} {body}");
+        let p = rx
+            .until(Duration::from_secs(5), |p| {
+                p.slots.len() >= 96 && pixel(&p.slots, 0) == [0, 0, 0]
+            })
+            .await?;
+        // A gradient at 90 degrees: black on the top row, white on the bottom one,
+        // whichever way the rows are wired.
+        for i in 0..32 {
+            let want = match cell(i).1 {
+                0 => [0, 0, 0],
+                1 => [85, 85, 85],
+                2 => [170, 170, 170],
+                _ => [255, 255, 255],
+            };
+            ensure!(
+                pixel(&p.slots, i) == want,
+                "pixel {i}: {:?}",
+                pixel(&p.slots, i)
+            );
+        }
+    }
+
+    // A count that disagrees with the geometry, or a geometry out of range, is refused.
+    for (body, says) in [
+        (
+            json!({"name": "wrong", "pixels": 30,
+                   "geometry": {"kind": "matrix", "width": 8, "height": 4},
+                   "output": {"universe": 100}}),
+            "must match the geometry's 32 pixels",
+        ),
+        (
+            json!({"name": "flat", "geometry": {"kind": "matrix", "width": 0, "height": 4},
+                   "output": {"universe": 100}}),
+            "geometry.width",
+        ),
+        (
+            json!({"name": "none", "output": {"universe": 100}}),
+            "needs pixels or a geometry",
+        ),
+    ] {
+        let (status, err) = app
+            .call("POST", "/api/v1/canvases", Some(&admin), Some(body))
+            .await?;
+        ensure!(
+            status == 422
+                && err["code"] == "validation_failed"
+                && err["message"].as_str().is_some_and(|m| m.contains(says)),
+            "{status} {err}"
+        );
+    }
+    Ok(())
+}

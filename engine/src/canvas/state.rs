@@ -120,7 +120,13 @@ impl CanvasState {
             name: setup.spec.name.as_str().to_owned(),
             pixels,
             emergency_color: px(setup.spec.emergency_color),
-            stage: Stage::new(setup.scene.map(|s| Look::new(s, 0.0))),
+            stage: Stage::new(setup.scene.map(|s| Look::new(s, 0.0))).with_map(
+                setup
+                    .spec
+                    .geometry
+                    .as_ref()
+                    .map(|g| Arc::from(g.positions())),
+            ),
             master: setup.master,
             grand_master: setup.grand_master,
             blackout: setup.blackout,
@@ -379,6 +385,7 @@ mod tests {
                 keepalive_ms: Default::default(),
             },
             emergency_color: limelight_shared::values::Rgb::WHITE,
+            geometry: None,
         };
         CanvasState::new(CanvasSetup {
             id: CanvasId(1),

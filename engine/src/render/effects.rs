@@ -1,31 +1,54 @@
 //! The effects. Each draws into a slice of pixels at a time in seconds; positions are
 //! relative to the slice, so an effect fills a region as it would a whole canvas.
 
-use super::{Px, mix, px};
+use super::{Position, Px, mix, px};
 use limelight_shared::scene::Effect;
 
 /// Draw `effect` at time `t` (seconds since the look started) into `out`.
-pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px]) {
+///
+/// `at` holds each pixel's position when the canvas has a geometry: a rainbow then
+/// runs across x and a gradient with an angle along that direction. Without one,
+/// or for effects that follow the wiring (chase, sparkle), pixels go in wire order.
+pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px], at: Option<&[Position]>) {
     let n = out.len();
     if n == 0 {
         return;
     }
+    let at = at.filter(|a| a.len() == n);
     match effect {
         Effect::Solid { color } => out.fill(px(*color)),
-        Effect::Gradient { colors, speed } => {
+        Effect::Gradient {
+            colors,
+            speed,
+            angle,
+        } => {
             let stops: Vec<Px> = colors.iter().map(|c| px(*c)).collect();
             let scroll = t * speed.get();
             let moving = speed.get() != 0.0;
+            // Where each pixel is along the gradient, 0..=1.
+            let along = match (at, angle) {
+                (Some(at), Some(deg)) => {
+                    let (sin, cos) = deg.to_radians().sin_cos();
+                    Some(spread(at, |[x, y]| {
+                        f64::from(*x) * cos + f64::from(*y) * sin
+                    }))
+                }
+                (Some(at), None) => Some(spread(at, |[x, _]| f64::from(*x))),
+                _ => None,
+            };
             for (i, p) in out.iter_mut().enumerate() {
                 *p = if moving {
                     // A moving gradient wraps round, so it has no seam.
-                    let x = wrap01(i as f64 / n as f64 + scroll);
-                    sample_cyclic(&stops, x)
+                    let x = match &along {
+                        Some(u) => u[i],
+                        None => i as f64 / n as f64,
+                    };
+                    sample_cyclic(&stops, wrap01(x + scroll))
                 } else {
-                    let x = if n == 1 {
-                        0.0
-                    } else {
-                        i as f64 / (n - 1) as f64
+                    let x = match &along {
+                        Some(u) => u[i],
+                        None if n == 1 => 0.0,
+                        None => i as f64 / (n - 1) as f64,
                     };
                     sample(&stops, x)
                 };
@@ -52,9 +75,20 @@ pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px]) {
         }
         Effect::Rainbow { speed, scale } => {
             let turn = wrap01(t * speed.get());
-            let step = scale / n as f64;
-            for (i, p) in out.iter_mut().enumerate() {
-                *p = hue_to_rgb(wrap01(i as f64 * step + turn));
+            match at {
+                Some(at) => {
+                    // Across x: pixels above one another share a colour.
+                    let across = spread(at, |[x, _]| f64::from(*x));
+                    for (p, x) in out.iter_mut().zip(across) {
+                        *p = hue_to_rgb(wrap01(x * scale + turn));
+                    }
+                }
+                None => {
+                    let step = scale / n as f64;
+                    for (i, p) in out.iter_mut().enumerate() {
+                        *p = hue_to_rgb(wrap01(i as f64 * step + turn));
+                    }
+                }
             }
         }
         Effect::Sparkle {
@@ -73,6 +107,23 @@ pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px]) {
                 *p = if r < threshold { fg } else { bg };
             }
         }
+    }
+}
+
+/// `value` of each position, scaled to 0..=1 over the lowest and highest (all 0
+/// when they are the same).
+fn spread(at: &[Position], value: impl Fn(&Position) -> f64) -> Vec<f64> {
+    let values: Vec<f64> = at.iter().map(value).collect();
+    let (lo, hi) = values
+        .iter()
+        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+            (lo.min(*v), hi.max(*v))
+        });
+    let range = hi - lo;
+    if range.is_finite() && range > 0.0 {
+        values.iter().map(|v| (v - lo) / range).collect()
+    } else {
+        vec![0.0; values.len()]
     }
 }
 
@@ -154,6 +205,7 @@ mod tests {
             },
             0.0,
             &mut out,
+            None,
         );
         assert!(out.iter().all(|p| bytes(*p) == [255, 128, 0]));
     }
@@ -164,8 +216,9 @@ mod tests {
         let effect = Effect::Gradient {
             colors: vec![Rgb::new(0, 0, 0), Rgb::new(255, 255, 255)],
             speed: speed(0.0),
+            angle: None,
         };
-        render_effect(&effect, 0.0, &mut out);
+        render_effect(&effect, 0.0, &mut out, None);
         assert_eq!(bytes(out[0]), [0, 0, 0]);
         assert_eq!(bytes(out[1]), [128, 128, 128]);
         assert_eq!(bytes(out[2]), [255, 255, 255]);
@@ -181,7 +234,7 @@ mod tests {
         };
         let lit = |t: f64| {
             let mut out = vec![[0.0; 3]; 20];
-            render_effect(&effect, t, &mut out);
+            render_effect(&effect, t, &mut out, None);
             out.iter()
                 .enumerate()
                 .filter(|(_, p)| p[0] > 0.5)
@@ -194,6 +247,55 @@ mod tests {
         assert_eq!(lit(2.0), vec![0, 19]);
     }
 
+    /// A `width` x `height` matrix, wired in rows from the top left.
+    fn grid(width: u16, height: u16) -> Vec<Position> {
+        (0..height)
+            .flat_map(|y| (0..width).map(move |x| [f32::from(x), f32::from(y)]))
+            .collect()
+    }
+
+    #[test]
+    fn on_a_matrix_a_rainbow_runs_across_x() {
+        let at = grid(3, 2);
+        let mut out = vec![[0.0; 3]; 6];
+        let effect = Effect::Rainbow {
+            speed: speed(0.0),
+            scale: 1.0,
+        };
+        render_effect(&effect, 0.0, &mut out, Some(&at));
+        // Columns share a colour; the first column is red.
+        for x in 0..3 {
+            assert_eq!(bytes(out[x]), bytes(out[x + 3]), "column {x}");
+        }
+        assert_eq!(bytes(out[0]), [255, 0, 0]);
+        assert_ne!(bytes(out[1]), bytes(out[0]));
+    }
+
+    #[test]
+    fn a_gradient_with_an_angle_runs_that_way() {
+        let at = grid(2, 3);
+        let down = Effect::Gradient {
+            colors: vec![Rgb::new(0, 0, 0), Rgb::new(255, 255, 255)],
+            speed: speed(0.0),
+            angle: Some(90.0),
+        };
+        let mut out = vec![[0.0; 3]; 6];
+        render_effect(&down, 0.0, &mut out, Some(&at));
+        let rows: Vec<[u8; 3]> = out.iter().map(|p| bytes(*p)).collect();
+        assert_eq!(rows[0..2], [[0, 0, 0], [0, 0, 0]]);
+        assert_eq!(rows[2..4], [[128, 128, 128], [128, 128, 128]]);
+        assert_eq!(rows[4..6], [[255, 255, 255], [255, 255, 255]]);
+        // Without an angle a gradient on a map runs across x.
+        let across = Effect::Gradient {
+            colors: vec![Rgb::new(0, 0, 0), Rgb::new(255, 255, 255)],
+            speed: speed(0.0),
+            angle: None,
+        };
+        render_effect(&across, 0.0, &mut out, Some(&at));
+        assert_eq!(bytes(out[0]), bytes(out[2]));
+        assert_eq!(bytes(out[1]), [255, 255, 255]);
+    }
+
     #[test]
     fn rainbow_spans_the_wheel() {
         let mut out = vec![[0.0; 3]; 6];
@@ -204,6 +306,7 @@ mod tests {
             },
             0.0,
             &mut out,
+            None,
         );
         assert_eq!(bytes(out[0]), [255, 0, 0]);
         assert_eq!(bytes(out[2]), [0, 255, 0]);
@@ -220,13 +323,13 @@ mod tests {
         };
         let mut a = vec![[0.0; 3]; 10_000];
         let mut b = a.clone();
-        render_effect(&effect, 1.23, &mut a);
-        render_effect(&effect, 1.23, &mut b);
+        render_effect(&effect, 1.23, &mut a, None);
+        render_effect(&effect, 1.23, &mut b, None);
         assert_eq!(a, b);
         let lit = a.iter().filter(|p| p[0] > 0.5).count();
         assert!((1_700..2_300).contains(&lit), "{lit} lit of 10000");
         let mut c = vec![[0.0; 3]; 10_000];
-        render_effect(&effect, 1.33, &mut c);
+        render_effect(&effect, 1.33, &mut c, None);
         assert_ne!(a, c, "a new pattern each generation");
     }
 }

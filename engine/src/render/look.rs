@@ -1,6 +1,6 @@
 //! Looks (a scene started at some time) and the stage, which crossfades between them.
 
-use super::{Px, blend_into, mix, render_effect};
+use super::{Position, Px, blend_into, mix, render_effect};
 use limelight_shared::scene::{FadeCurve, SceneSpec};
 use std::sync::Arc;
 
@@ -23,7 +23,14 @@ impl Look {
     }
 
     /// Render the layers at `now` into `out`; `scratch` is reused between layers.
-    pub fn render(&self, now: f64, out: &mut [Px], scratch: &mut Vec<Px>) {
+    /// `map` holds each pixel's position on the canvas, when it has a geometry.
+    pub fn render(
+        &self,
+        now: f64,
+        out: &mut [Px],
+        scratch: &mut Vec<Px>,
+        map: Option<&[Position]>,
+    ) {
         out.fill([0.0; 3]);
         let t = (now - self.started).max(0.0);
         for layer in self.scene.layers.as_slice() {
@@ -39,7 +46,8 @@ impl Look {
             }
             scratch.clear();
             scratch.resize(end - start, [0.0; 3]);
-            render_effect(&layer.effect, t, scratch);
+            let at = map.and_then(|m| m.get(start..end));
+            render_effect(&layer.effect, t, scratch, at);
             blend_into(
                 &mut out[start..end],
                 scratch,
@@ -84,6 +92,8 @@ pub struct Stage {
     current: Option<Look>,
     fade: Option<Fade>,
     from_buf: Vec<Px>,
+    /// Each pixel's position, when the canvas has a geometry.
+    map: Option<Arc<[Position]>>,
 }
 
 impl Stage {
@@ -93,7 +103,14 @@ impl Stage {
             current: look,
             fade: None,
             from_buf: Vec::new(),
+            map: None,
         }
+    }
+
+    /// Render on a canvas whose pixels are at `map` (wire order).
+    pub fn with_map(mut self, map: Option<Arc<[Position]>>) -> Self {
+        self.map = map;
+        self
     }
 
     /// The look faded to (or on stage).
@@ -148,7 +165,7 @@ impl Stage {
     /// Render the stage at `now` into `out`.
     pub fn render(&mut self, now: f64, out: &mut [Px], scratch: &mut Vec<Px>) {
         match &self.current {
-            Some(look) => look.render(now, out, scratch),
+            Some(look) => look.render(now, out, scratch, self.map.as_deref()),
             None => out.fill([0.0; 3]),
         }
         let Some(fade) = &self.fade else { return };
@@ -164,7 +181,9 @@ impl Stage {
         self.from_buf.resize(out.len(), [0.0; 3]);
         match &fade.from {
             Outgoing::Black => self.from_buf.fill([0.0; 3]),
-            Outgoing::Live(look) => look.render(now, &mut self.from_buf, scratch),
+            Outgoing::Live(look) => {
+                look.render(now, &mut self.from_buf, scratch, self.map.as_deref());
+            }
             Outgoing::Frozen(frame) => {
                 self.from_buf.fill([0.0; 3]);
                 let n = frame.len().min(self.from_buf.len());

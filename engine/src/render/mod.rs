@@ -17,6 +17,9 @@ pub use thumbnail::{ThumbnailSize, thumbnail};
 /// One pixel while rendering: red, green, blue in 0..=1.
 pub type Px = [f32; 3];
 
+/// Where a pixel is on its canvas, `[x, y]` (x to the right, y downwards).
+pub type Position = [f32; 2];
+
 /// A colour from its wire form to rendering form.
 pub fn px(c: limelight_shared::values::Rgb) -> Px {
     [
