@@ -145,7 +145,8 @@ test('dragging the master sets the level on the wire', async () => {
   // Held still mid-drag, the fader does not jump to a change made elsewhere.
   const held = Number(await master.inputValue());
   await server.ok('POST', `/api/v1/canvases/${strip}/master`, admin, { level: 95 });
-  await p.waitForTimeout(300);
+  // The tile has heard the change (its level reads 95 %), and the fader stays.
+  await tile.locator('.tile-master-value').filter({ hasText: '95 %' }).waitFor();
   assert.equal(Number(await master.inputValue()), held, 'the fader jumped while dragged');
   await p.mouse.up();
   const level = Number(await master.inputValue());
@@ -225,7 +226,12 @@ test('a critical incident is a banner that stays until acknowledged, and is list
   await p.getByRole('button', { name: 'Status' }).click();
   await p.getByRole('listitem').filter({ hasText: 'Smoke in hall B (critical)' }).waitFor();
   await p.getByRole('button', { name: 'Live' }).click();
-  await p.waitForTimeout(1000);
+  // Later events come and go; the banner stays.
+  await server.ok('POST', `/api/v1/canvases/${strip}/blackout`, admin, { on: true });
+  const tile = p.getByRole('region', { name: 'Test Strip', exact: true });
+  await tile.getByRole('button', { name: 'Blackout' }).and(p.locator('[aria-pressed="true"]')).waitFor();
+  await server.ok('POST', `/api/v1/canvases/${strip}/blackout`, admin, { on: false });
+  await tile.getByRole('button', { name: 'Blackout' }).and(p.locator('[aria-pressed="false"]')).waitFor();
   assert.equal(await banner.count(), 1);
   await banner.getByRole('button', { name: 'Acknowledge' }).click();
   await banner.waitFor({ state: 'detached' });
@@ -260,7 +266,7 @@ test('the grand master sends at most 20 changes a second and reaches the wire; p
     await p.keyboard.press('ArrowRight');
   }
   await rx.until((pk) => Math.abs(pk.slots[0] - 128) <= 1 && pk.slots[1] === 0);
-  await p.waitForTimeout(200);
+  await p.waitForFunction(() => window.sentGrandMaster.at(-1)?.level === 50);
   const sent = await sentSoFar();
   const span = (sent.at(-1).at - sent[0].at) / 1000;
   assert.ok(sent.length < 50, `${sent.length} changes sent for 50 steps`);
