@@ -300,6 +300,7 @@ function onSnapshot(m) {
     canvases: [...live.canvases.keys()],
     fps: PREVIEW_FPS,
     max_pixels: PREVIEW_PIXELS,
+    format: 2,
   }).catch(() => {});
 }
 
@@ -320,43 +321,59 @@ function canvasName(id) {
 
 function onPreview(buffer) {
   const view = new DataView(buffer);
-  if (view.byteLength < 21 || view.getUint8(0) !== 1) {
+  if (view.byteLength < 25 || view.getUint8(0) !== 2) {
     return;
   }
   const id = Number(view.getBigInt64(1));
-  const pixels = view.getUint32(17);
+  const width = view.getUint32(17);
+  const height = view.getUint32(21);
   const tile = tiles.get(id);
-  if (!tile) {
+  if (!tile || width < 1 || height < 1 || view.byteLength < 25 + width * height * 4) {
     return;
   }
-  const rgb = new Uint8Array(buffer, 21, Math.min(pixels * 3, view.byteLength - 21));
-  drawPreview(tile, rgb, pixels);
+  const rgba = new Uint8ClampedArray(buffer, 25, width * height * 4);
+  drawPreview(tile, rgba, width, height);
 }
 
-/** A strip of `pixels` drawn as rows, at most 64 pixels wide, scaled to the tile. */
-function drawPreview(tile, rgb, pixels) {
-  const width = Math.max(1, Math.min(pixels, 64));
-  const height = Math.max(1, Math.ceil(pixels / width));
-  if (!tile.image || tile.image.width !== width || tile.image.height !== height) {
-    tile.image = new ImageData(width, height);
-    tile.scratch.width = width;
-    tile.scratch.height = height;
+/**
+ * A canvas's raster (RGBA cells, transparent where no pixel is) drawn where its
+ * pixels are, as large as the tile allows without stretching. A canvas with no
+ * geometry is one row: it is drawn wrapped into rows of at most 64 pixels.
+ */
+function drawPreview(tile, rgba, width, height) {
+  let cells = rgba;
+  let w = width;
+  let h = height;
+  if (height === 1 && width > 64) {
+    w = 64;
+    h = Math.ceil(width / 64);
+    cells = new Uint8ClampedArray(w * h * 4);
+    cells.set(rgba);
   }
-  const data = tile.image.data;
-  data.fill(0);
-  for (let i = 0; i < pixels && i * 3 + 2 < rgb.length; i++) {
-    data[i * 4] = rgb[i * 3];
-    data[i * 4 + 1] = rgb[i * 3 + 1];
-    data[i * 4 + 2] = rgb[i * 3 + 2];
-    data[i * 4 + 3] = 255;
+  if (!tile.image || tile.image.width !== w || tile.image.height !== h) {
+    tile.image = new ImageData(w, h);
+    tile.scratch.width = w;
+    tile.scratch.height = h;
   }
+  tile.image.data.set(cells);
   tile.scratch.getContext('2d').putImageData(tile.image, 0, 0);
-  const ctx = tile.preview.getContext('2d');
+  const canvas = tile.preview;
+  const scale = Math.min(canvas.width / w, canvas.height / h);
+  const dw = Math.max(1, Math.round(w * scale));
+  const dh = Math.max(1, Math.round(h * scale));
+  const ctx = canvas.getContext('2d');
   ctx.imageSmoothingEnabled = false;
-  ctx.clearRect(0, 0, tile.preview.width, tile.preview.height);
-  ctx.drawImage(tile.scratch, 0, 0, tile.preview.width, tile.preview.height);
-  tile.preview.dataset.frame = String((Number(tile.preview.dataset.frame) || 0) + 1);
-  tile.preview.dataset.first = `${rgb[0] || 0},${rgb[1] || 0},${rgb[2] || 0}`;
+  ctx.clearRect(0, 0, canvas.width, canvas.height);
+  ctx.drawImage(tile.scratch, (canvas.width - dw) >> 1, (canvas.height - dh) >> 1, dw, dh);
+  canvas.dataset.frame = String((Number(canvas.dataset.frame) || 0) + 1);
+  canvas.dataset.raster = `${width}x${height}`;
+  // The first cell a pixel is in, for tests and the curious.
+  for (let i = 0; i < rgba.length; i += 4) {
+    if (rgba[i + 3] !== 0) {
+      canvas.dataset.first = `${rgba[i]},${rgba[i + 1]},${rgba[i + 2]}`;
+      break;
+    }
+  }
 }
 
 // ---- faders --------------------------------------------------------------

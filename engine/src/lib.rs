@@ -76,7 +76,7 @@ pub use error::{EngineError, Internal, Invalid, chain as error_chain};
 pub use handle::{EngineConfig, EngineHandle};
 pub use published::EngineEvent;
 pub use realtime::MAX_PRIORITY;
-pub use render::ThumbnailSize;
+pub use render::{Raster, ThumbnailSize};
 pub use scene::file::{SceneError, SceneFileError, SceneRef, load_dir as load_scene_dir};
 pub use schedule::{ScheduleError, Site};
 pub use session::booking::LedgerRefusal;

@@ -2,6 +2,7 @@
 //! a blend mode and an optional pixel region. The same schema is read from TOML files
 //! (with a `format` version) and from JSON bodies.
 
+use crate::geometry::MAX_COORDINATE;
 use crate::values::{Fraction, Opacity, RangeError, Rgb, Speed};
 use serde::{Deserialize, Serialize};
 
@@ -380,20 +381,143 @@ pub enum BlendMode {
     Max,
 }
 
-/// A run of pixels: `len` pixels from `start` (0-based).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+/// Where a layer draws: a run of pixels in wire order, or a rectangle in canvas
+/// coordinates (every pixel whose position is inside it).
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+#[serde(untagged, try_from = "RawRegion")]
+pub enum Region {
+    /// `len` pixels from `start` (0-based), in wire order.
+    Run {
+        /// First pixel.
+        start: u32,
+        /// Number of pixels.
+        len: u32,
+    },
+    /// The pixels at `x <= px < x + width` and `y <= py < y + height`.
+    Rect {
+        /// Left edge.
+        x: f64,
+        /// Top edge.
+        y: f64,
+        /// Width, above 0.
+        width: f64,
+        /// Height, above 0.
+        height: f64,
+    },
+}
+
+impl Region {
+    /// Whether a pixel at `[x, y]` is inside a rectangle (a run says nothing of
+    /// positions: always false).
+    pub fn contains(&self, [px, py]: [f64; 2]) -> bool {
+        match *self {
+            Region::Run { .. } => false,
+            Region::Rect {
+                x,
+                y,
+                width,
+                height,
+            } => px >= x && px < x + width && py >= y && py < y + height,
+        }
+    }
+}
+
+/// A region as written: the fields of either form.
+#[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Region {
-    /// First pixel.
-    #[cfg_attr(feature = "openapi", schema(value_type = u64, maximum = 4_294_967_295_u64))]
-    pub start: u32,
-    /// Number of pixels.
-    #[cfg_attr(
-        feature = "openapi",
-        schema(value_type = u64, minimum = 1, maximum = 4_294_967_295_u64)
-    )]
-    pub len: u32,
+struct RawRegion {
+    start: Option<u32>,
+    len: Option<u32>,
+    x: Option<f64>,
+    y: Option<f64>,
+    width: Option<f64>,
+    height: Option<f64>,
+}
+
+impl TryFrom<RawRegion> for Region {
+    type Error = RangeError;
+
+    fn try_from(r: RawRegion) -> Result<Self, RangeError> {
+        let form = "a region is {\"start\", \"len\"} or {\"x\", \"y\", \"width\", \"height\"}";
+        match r {
+            RawRegion {
+                start: Some(start),
+                len: Some(len),
+                x: None,
+                y: None,
+                width: None,
+                height: None,
+            } => {
+                if len == 0 {
+                    return Err(RangeError("region len must be at least 1".into()));
+                }
+                Ok(Region::Run { start, len })
+            }
+            RawRegion {
+                start: None,
+                len: None,
+                x: Some(x),
+                y: Some(y),
+                width: Some(width),
+                height: Some(height),
+            } => {
+                for (name, v) in [("x", x), ("y", y)] {
+                    if !(v.is_finite() && v.abs() <= MAX_COORDINATE) {
+                        return Err(RangeError(format!(
+                            "region {name} must be within ±{MAX_COORDINATE}, got {v}"
+                        )));
+                    }
+                }
+                for (name, v) in [("width", width), ("height", height)] {
+                    if !(v.is_finite() && v > 0.0 && v <= 2.0 * MAX_COORDINATE) {
+                        return Err(RangeError(format!(
+                            "region {name} must be above 0 and at most {}, got {v}",
+                            2.0 * MAX_COORDINATE
+                        )));
+                    }
+                }
+                Ok(Region::Rect {
+                    x,
+                    y,
+                    width,
+                    height,
+                })
+            }
+            _ => Err(RangeError(form.into())),
+        }
+    }
+}
+
+crate::openapi::schema!(Region, "Region", region_schema());
+
+#[cfg(feature = "openapi")]
+fn region_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use crate::openapi::{integer, number};
+    let side = || number(f64::MIN_POSITIVE, 2.0 * MAX_COORDINATE);
+    crate::openapi::exclusive(
+        "Where a layer draws: a run of pixels in wire order, or a rectangle in canvas coordinates",
+        &[],
+        &[
+            (
+                "`len` pixels from `start` (0-based), in wire order",
+                vec![
+                    ("start", integer(0, i64::from(u32::MAX))),
+                    ("len", integer(1, i64::from(u32::MAX))),
+                ],
+                vec![],
+            ),
+            (
+                "The pixels at x <= px < x + width and y <= py < y + height",
+                vec![
+                    ("x", number(-MAX_COORDINATE, MAX_COORDINATE)),
+                    ("y", number(-MAX_COORDINATE, MAX_COORDINATE)),
+                    ("width", side()),
+                    ("height", side()),
+                ],
+                vec![],
+            ),
+        ],
+    )
 }
 
 /// How a crossfade moves from the old look to the new.
@@ -537,11 +661,6 @@ impl TryFrom<RawLayer> for LayerSpec {
                 speed: speed(10.0)?,
             },
         };
-        if let Some(region) = raw.region
-            && region.len == 0
-        {
-            return Err(RangeError("region len must be at least 1".into()));
-        }
         Ok(LayerSpec {
             effect,
             opacity: raw.opacity.unwrap_or_default(),
@@ -664,5 +783,52 @@ mod tests {
             err(r##"{"name":"","layers":[{"effect":"solid","color":"#000000"}]}"##)
                 .contains("name must be")
         );
+    }
+
+    #[test]
+    fn a_region_is_a_run_or_a_rectangle_and_nothing_in_between() {
+        let region = |json: &str| serde_json::from_str::<Region>(json).map_err(|e| e.to_string());
+        assert_eq!(
+            region(r#"{"start": 3, "len": 4}"#),
+            Ok(Region::Run { start: 3, len: 4 })
+        );
+        let rect = region(r#"{"x": 0, "y": 0, "width": 4, "height": 2}"#);
+        assert_eq!(
+            rect,
+            Ok(Region::Rect {
+                x: 0.0,
+                y: 0.0,
+                width: 4.0,
+                height: 2.0
+            })
+        );
+        let rect = rect.unwrap_or(Region::Run { start: 0, len: 1 });
+        assert!(rect.contains([3.0, 1.0]));
+        assert!(!rect.contains([4.0, 1.0]) && !rect.contains([0.0, 2.0]));
+        // Both forms round-trip as written.
+        assert_eq!(
+            serde_json::to_value(rect).ok(),
+            Some(serde_json::json!({"x": 0.0, "y": 0.0, "width": 4.0, "height": 2.0}))
+        );
+        for (json, says) in [
+            (r#"{"start": 3}"#, "a region is"),
+            (r#"{"start": 3, "len": 4, "x": 1}"#, "a region is"),
+            (r#"{"start": 3, "len": 0}"#, "len must be at least 1"),
+            (
+                r#"{"x": 0, "y": 0, "width": 0, "height": 2}"#,
+                "width must be above 0",
+            ),
+            (
+                r#"{"x": 1e9, "y": 0, "width": 1, "height": 2}"#,
+                "x must be within",
+            ),
+            (
+                r#"{"x": 0, "y": 0, "width": 1, "height": 2, "z": 1}"#,
+                "unknown field",
+            ),
+        ] {
+            let err = region(json).err().unwrap_or_default();
+            assert!(err.contains(says), "{json}: {err}");
+        }
     }
 }

@@ -29,6 +29,22 @@
 //!
 //! A subscription with `max_pixels` gets frames of a larger canvas averaged over
 //! runs of neighbouring pixels, so the pixel count is then at most `max_pixels`.
+//!
+//! A subscription with `"format": 2` gets each canvas drawn where its pixels are:
+//! the canvas's raster (a matrix's own grid; strips and points on cells as far
+//! apart as their pixels; one row when the canvas has no geometry):
+//!
+//! | bytes | field |
+//! |---|---|
+//! | 0 | preview format version (2) |
+//! | 1..9 | canvas id, i64 big-endian |
+//! | 9..17 | frame number, u64 big-endian |
+//! | 17..21 | raster width in cells, u32 big-endian |
+//! | 21..25 | raster height in cells, u32 big-endian |
+//! | 25.. | RGBA bytes, 4 per cell, row-major from the top left; alpha 255 where a pixel is, 0 where none is |
+//!
+//! With `max_pixels`, square blocks of cells are averaged so that width x height
+//! is at most `max_pixels`.
 
 use crate::booking::{Booking, WaitlistEntry};
 use crate::canvas::CanvasState;
@@ -48,6 +64,10 @@ pub const PROTOCOL_VERSION: u32 = 1;
 pub const PREVIEW_FORMAT_VERSION: u8 = 1;
 /// Length of the binary preview header.
 pub const PREVIEW_HEADER_LEN: usize = 21;
+/// Version of the binary preview layout drawn on the canvas's raster.
+pub const PREVIEW_RASTER_FORMAT_VERSION: u8 = 2;
+/// Length of the raster preview header.
+pub const PREVIEW_RASTER_HEADER_LEN: usize = 25;
 /// Highest preview rate a client may ask for.
 pub const MAX_PREVIEW_FPS: u32 = 30;
 /// Fewest pixels a client may ask previews to be averaged down to.
@@ -149,6 +169,11 @@ pub enum ClientMessage {
         /// sent averaged over runs of neighbouring pixels. Every pixel when absent.
         #[serde(default)]
         max_pixels: Option<u32>,
+        /// Preview layout: 1 (pixels in wire order, the default) or 2 (the
+        /// canvas's raster, RGBA).
+        #[serde(default)]
+        #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2))]
+        format: Option<u8>,
     },
     /// Ask for a fresh snapshot.
     GetSnapshot {

@@ -393,7 +393,7 @@ async fn open(base: &str, token: &str) -> Result<Ws> {
 async fn subscribe(ws: &mut Ws, canvases: &[i64]) -> Result<()> {
     ws.send(Message::text(
         json!({"type": "subscribe_preview", "request_id": "previews", "canvases": canvases,
-               "fps": PREVIEW_FPS, "max_pixels": PREVIEW_PIXELS})
+               "fps": PREVIEW_FPS, "max_pixels": PREVIEW_PIXELS, "format": 2})
         .to_string(),
     ))
     .await?;

@@ -396,6 +396,20 @@ test('a fresh start is a working demo: five canvases, each with a moving look', 
       first,
       { timeout: 10_000 },
     );
+    // Each canvas is drawn on its geometry: the facade's 170 x 40 matrix and the
+    // video wall's 128 x 72 averaged in blocks to at most 2048 cells.
+    const rasters = await p.evaluate(() =>
+      Object.fromEntries(
+        [...document.querySelectorAll('section.tile')].map((t) => [
+          t.getAttribute('aria-label'),
+          t.querySelector('canvas').dataset.raster,
+        ]),
+      ),
+    );
+    assert.equal(rasters['Exterior Facade'], '85x20');
+    assert.equal(rasters['Video Wall'], '43x24');
+    assert.match(rasters['Main Stairs'], /^\d+x\d+$/);
+    await shot(p, 'demo-live');
     await p.getByRole('button', { name: 'Schedule' }).click();
     await p.getByRole('region', { name: 'Canopy timeline' }).waitFor();
     await shot(p, 'schedule');

@@ -203,3 +203,139 @@ async fn a_console_that_cannot_keep_up_is_dropped_and_slows_nothing() -> Result<
     rx.next_data(Duration::from_secs(2)).await?;
     Ok(())
 }
+
+/// The next binary frame on `ws`.
+async fn next_binary(ws: &mut limelight_tests::Ws) -> Result<Vec<u8>> {
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await?
+            .ok_or_else(|| anyhow!("closed"))??
+        {
+            Message::Binary(b) => return Ok(b.to_vec()),
+            _ => continue,
+        }
+    }
+}
+
+#[actix_rt::test]
+async fn raster_previews_put_each_pixel_where_the_geometry_places_it() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx = Receiver::bind().await?;
+    // A serpentine 8 x 4 matrix: the wire's second row runs right to left.
+    let (status, canvas) = app
+        .call(
+            "POST",
+            "/api/v1/canvases",
+            Some(&admin),
+            Some(json!({"name": "Grid", "fps": 40,
+                "geometry": {"kind": "matrix", "width": 8, "height": 4, "serpentine": true},
+                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {canvas}");
+    let id = canvas["id"].as_i64().unwrap_or_default();
+    app.created(
+        "/api/v1/scenes",
+        &admin,
+        json!({"name": "ramp", "layers": [
+            {"effect": "gradient", "colors": ["#000000", "#FFFFFF"]},
+            {"effect": "solid", "color": "#FF0000",
+             "region": {"x": 0, "y": 0, "width": 2, "height": 2}}]}),
+    )
+    .await?;
+    let (status, body) = app.trigger(&admin, id, "ramp").await?;
+    ensure!(status == 200, "{status} {body}");
+    let wire = rx
+        .until(Duration::from_secs(5), |p| {
+            p.slots.len() >= 96 && p.slots[..3] == [255, 0, 0]
+        })
+        .await?
+        .slots;
+
+    let operator = app.user("op", "operator").await?;
+    let mut ws = connect(&app, &operator).await?;
+    next_of(&mut ws, "snapshot").await?;
+    ws.send(Message::Text(
+        json!({"type": "subscribe_preview", "request_id": "p", "canvases": [id], "format": 2})
+            .to_string()
+            .into(),
+    ))
+    .await?;
+    next_of(&mut ws, "ack").await?;
+    let frame = next_binary(&mut ws).await?;
+    ensure!(frame[0] == 2 && i64::from_be_bytes(frame[1..9].try_into()?) == id);
+    let (w, h) = (
+        u32::from_be_bytes(frame[17..21].try_into()?),
+        u32::from_be_bytes(frame[21..25].try_into()?),
+    );
+    ensure!((w, h) == (8, 4) && frame.len() == 25 + 32 * 4, "{w}x{h}");
+    let cells = &frame[25..];
+    for i in 0..32 {
+        let (row, step) = (i / 8, i % 8);
+        let x = if row % 2 == 1 { 7 - step } else { step };
+        let cell = &cells[(row * 8 + x) * 4..][..4];
+        ensure!(
+            cell[..3] == wire[i * 3..i * 3 + 3] && cell[3] == 255,
+            "pixel {i} at ({x}, {row}): preview {cell:?}, wire {:?}",
+            &wire[i * 3..i * 3 + 3]
+        );
+    }
+    // The red rectangle is the top-left 2 x 2 cells; the ramp runs across x.
+    ensure!(cells[..4] == [255, 0, 0, 255] && cells[(8 + 1) * 4..][..4] == [255, 0, 0, 255]);
+    ensure!(cells[7 * 4] == 255 && cells[2 * 4] < cells[5 * 4]);
+
+    // Strips in an L: cells where no pixel is are transparent.
+    let (status, strips) = app
+        .call(
+            "POST",
+            "/api/v1/canvases",
+            Some(&admin),
+            Some(json!({"name": "Corner", "fps": 40,
+                "geometry": {"kind": "strips", "strips": [
+                    {"from": [0, 0], "to": [4, 0], "pixels": 5},
+                    {"from": [0, 1], "to": [0, 4], "pixels": 4}]},
+                "output": {"universe": 9, "destinations": ["127.0.0.1:9"]}})),
+        )
+        .await?;
+    ensure!(status == 201 && strips["pixels"] == 9, "{status} {strips}");
+    let corner = strips["id"].as_i64().unwrap_or_default();
+    app.solid_scene(&admin, "white", "#FFFFFF").await?;
+    let (status, body) = app.trigger(&admin, corner, "white").await?;
+    ensure!(status == 200, "{status} {body}");
+    ws.send(Message::Text(
+        json!({"type": "subscribe_preview", "request_id": "q", "canvases": [corner], "format": 2})
+            .to_string()
+            .into(),
+    ))
+    .await?;
+    next_of(&mut ws, "ack").await?;
+    let frame = loop {
+        let f = next_binary(&mut ws).await?;
+        if f[25..].chunks(4).any(|c| c == [255, 255, 255, 255]) {
+            break f;
+        }
+    };
+    ensure!(
+        frame[17..25] == [0, 0, 0, 5, 0, 0, 0, 5],
+        "{:?}",
+        &frame[17..25]
+    );
+    let lit: Vec<bool> = frame[25..].chunks(4).map(|c| c[3] == 255).collect();
+    let expected: Vec<bool> = (0..25).map(|c| c < 5 || c % 5 == 0).collect();
+    ensure!(lit == expected, "{lit:?}");
+
+    // An unknown layout is refused.
+    ws.send(Message::Text(
+        json!({"type": "subscribe_preview", "request_id": "r", "canvases": [corner], "format": 3})
+            .to_string()
+            .into(),
+    ))
+    .await?;
+    let err = next_of(&mut ws, "error").await?;
+    ensure!(
+        err["request_id"] == "r" && err["code"] == "validation_failed",
+        "{err}"
+    );
+    Ok(())
+}

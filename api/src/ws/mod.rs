@@ -5,6 +5,7 @@
 //! worker thread that serves the connection (`relay.rs`).
 
 mod outbound;
+mod preview;
 mod relay;
 mod session;
 

@@ -8,6 +8,7 @@
 //! slow attendee never slows a room.
 
 use super::outbound::{self, Outbox};
+use super::preview::{self, RasterCache};
 use super::relay::WorkerRelay;
 use crate::auth::Permission;
 use crate::error::ApiError;
@@ -20,8 +21,8 @@ use limelight_shared::control::TriggerScene;
 use limelight_shared::error::ErrorCode;
 use limelight_shared::ids::{CanvasId, SessionId};
 use limelight_shared::ws::{
-    ClientMessage, MAX_PREVIEW_FPS, MIN_PREVIEW_PIXELS, PREVIEW_FORMAT_VERSION, PREVIEW_HEADER_LEN,
-    PROTOCOL_VERSION, ServerMessage,
+    ClientMessage, MAX_PREVIEW_FPS, MIN_PREVIEW_PIXELS, PREVIEW_FORMAT_VERSION,
+    PREVIEW_RASTER_FORMAT_VERSION, PROTOCOL_VERSION, ServerMessage,
 };
 use std::rc::Rc;
 use std::time::{Duration, Instant};
@@ -40,38 +41,10 @@ const DEFAULT_PREVIEW_FPS: u32 = 15;
 /// The console fell too far behind.
 struct Backlogged;
 
-/// A binary preview frame (layout in `limelight_shared::ws`): `rgb` as it is, or
-/// averaged over runs of neighbouring pixels down to at most `max_pixels`.
-fn preview_bytes(canvas: CanvasId, frame: u64, rgb: &[u8], max_pixels: Option<u32>) -> Vec<u8> {
-    let pixels = rgb.len() / 3;
-    let run = max_pixels.map_or(1, |most| pixels.div_ceil(most.max(1) as usize).max(1));
-    let sent = pixels.div_ceil(run);
-    let mut bytes = Vec::with_capacity(PREVIEW_HEADER_LEN + sent * 3);
-    bytes.push(PREVIEW_FORMAT_VERSION);
-    bytes.extend_from_slice(&canvas.0.to_be_bytes());
-    bytes.extend_from_slice(&frame.to_be_bytes());
-    bytes.extend_from_slice(&u32::try_from(sent).unwrap_or(u32::MAX).to_be_bytes());
-    if run == 1 {
-        bytes.extend_from_slice(&rgb[..pixels * 3]);
-        return bytes;
-    }
-    for group in rgb[..pixels * 3].chunks(run * 3) {
-        let n = (group.len() / 3) as u32;
-        let mut sum = [0u32; 3];
-        for px in group.chunks_exact(3) {
-            for (s, c) in sum.iter_mut().zip(px) {
-                *s += u32::from(*c);
-            }
-        }
-        // Rounded to the nearest level.
-        bytes.extend(sum.map(|s| ((s + n / 2) / n) as u8));
-    }
-    bytes
-}
-
 struct Preview {
     canvas: CanvasId,
     frames: watch::Receiver<Option<PreviewFrame>>,
+    raster: RasterCache,
 }
 
 /// State of one connection.
@@ -82,6 +55,8 @@ pub struct Session {
     preview_period: Duration,
     /// Most pixels a preview frame carries; every pixel when none.
     preview_pixels: Option<u32>,
+    /// Previews drawn on each canvas's raster (format 2) rather than in wire order.
+    preview_on_raster: bool,
     last_seen: Instant,
     /// Staff hear canvas, schedule and cue events and alerts.
     staff: bool,
@@ -106,6 +81,7 @@ impl Session {
             previews: Vec::new(),
             preview_period: Duration::from_secs(1) / DEFAULT_PREVIEW_FPS,
             preview_pixels: None,
+            preview_on_raster: false,
             last_seen: Instant::now(),
             rooms: Vec::new(),
             relay: WorkerRelay::current(),
@@ -264,15 +240,13 @@ impl Session {
             let Some(frame) = preview.frames.borrow_and_update().clone() else {
                 continue;
             };
-            let _ = send(
-                out,
-                Message::Binary(Bytes::from(preview_bytes(
-                    preview.canvas,
-                    frame.frame,
-                    &frame.rgb,
-                    self.preview_pixels,
-                ))),
-            );
+            let bytes = if self.preview_on_raster {
+                let raster = preview.raster.get(&frame.raster, self.preview_pixels);
+                preview::on_raster(preview.canvas, frame.frame, &frame.rgb, &raster)
+            } else {
+                preview::wire_order(preview.canvas, frame.frame, &frame.rgb, self.preview_pixels)
+            };
+            let _ = send(out, Message::Binary(Bytes::from(bytes)));
         }
     }
 
@@ -416,6 +390,7 @@ impl Session {
                 canvases,
                 fps,
                 max_pixels,
+                format,
             } => {
                 staff(who)?;
                 let fps = fps.unwrap_or(DEFAULT_PREVIEW_FPS);
@@ -431,15 +406,33 @@ impl Session {
                         format!("max_pixels must be at least {MIN_PREVIEW_PIXELS}, got {n}"),
                     ));
                 }
+                let on_raster = match format.unwrap_or(PREVIEW_FORMAT_VERSION) {
+                    PREVIEW_FORMAT_VERSION => false,
+                    PREVIEW_RASTER_FORMAT_VERSION => true,
+                    other => {
+                        return Err(ApiError::new(
+                            ErrorCode::ValidationFailed,
+                            format!(
+                                "format must be {PREVIEW_FORMAT_VERSION} or \
+                                 {PREVIEW_RASTER_FORMAT_VERSION}, got {other}"
+                            ),
+                        ));
+                    }
+                };
                 let mut previews = Vec::with_capacity(canvases.len());
                 for canvas in canvases {
                     let mut frames = self.engine.preview(canvas).await?;
                     frames.mark_changed();
-                    previews.push(Preview { canvas, frames });
+                    previews.push(Preview {
+                        canvas,
+                        frames,
+                        raster: RasterCache::default(),
+                    });
                 }
                 self.previews = previews;
                 self.preview_period = Duration::from_secs(1) / fps;
                 self.preview_pixels = max_pixels;
+                self.preview_on_raster = on_raster;
                 ack(request_id, None)
             }
             // The snapshot itself went out first (see `on_text`).
@@ -587,42 +580,4 @@ fn push(out: &Outbox, message: &ServerMessage) -> Result<(), Backlogged> {
 
 fn send(out: &Outbox, message: Message) -> Result<(), Backlogged> {
     out.try_send(message).map_err(|_| Backlogged)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn header(bytes: &[u8]) -> (i64, u64, u32) {
-        let field = |r: std::ops::Range<usize>| bytes.get(r).unwrap_or_default().to_vec();
-        let id = i64::from_be_bytes(field(1..9).try_into().unwrap_or_default());
-        let frame = u64::from_be_bytes(field(9..17).try_into().unwrap_or_default());
-        let pixels = u32::from_be_bytes(field(17..21).try_into().unwrap_or_default());
-        (id, frame, pixels)
-    }
-
-    #[test]
-    fn a_preview_carries_every_pixel_unless_asked_for_fewer() {
-        let rgb: Vec<u8> = (0..30).collect();
-        let full = preview_bytes(CanvasId(7), 42, &rgb, None);
-        assert_eq!(header(&full), (7, 42, 10));
-        assert_eq!(full[PREVIEW_HEADER_LEN..], rgb[..]);
-        // Under the limit: as it is.
-        let same = preview_bytes(CanvasId(7), 42, &rgb, Some(16));
-        assert_eq!(same, full);
-    }
-
-    #[test]
-    fn a_large_canvas_is_averaged_down_to_the_limit() {
-        // 40 pixels, at most 16: runs of 3, the last one of a single pixel.
-        let rgb: Vec<u8> = (0..40u8).flat_map(|i| [i, 255 - i, 10]).collect();
-        let small = preview_bytes(CanvasId(1), 1, &rgb, Some(16));
-        let (_, _, pixels) = header(&small);
-        assert_eq!(pixels, 14);
-        let body = &small[PREVIEW_HEADER_LEN..];
-        assert_eq!(body.len(), 14 * 3);
-        // Pixels 0, 1, 2 average to 1; the last run is pixel 39 alone.
-        assert_eq!(body[..3], [1, 254, 10]);
-        assert_eq!(body[39..], [39, 216, 10]);
-    }
 }

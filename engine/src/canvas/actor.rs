@@ -15,6 +15,7 @@ use super::playback::CueRefusal;
 use super::state::{CanvasSetup, CanvasState, LiveCommand};
 use crate::clock::{Clock, FrameClock, Tick, phase_offset};
 use crate::output::OutputTx;
+use crate::render::Raster;
 use actix::prelude::*;
 use limelight_shared::ids::CanvasId;
 use metrics::{Counter, Histogram};
@@ -30,6 +31,8 @@ pub struct PreviewFrame {
     pub frame: u64,
     /// RGB bytes after masters, 3 a pixel.
     pub rgb: Arc<[u8]>,
+    /// The raster the pixels fall on, for drawing them where they are.
+    pub raster: Arc<Raster>,
 }
 
 struct Metrics {
@@ -176,6 +179,7 @@ impl CanvasActor {
             self.preview.send_replace(Some(PreviewFrame {
                 frame,
                 rgb: frame_bytes,
+                raster: self.state.raster().clone(),
             }));
             self.state.count_frame(skipped);
             self.metrics.frames.increment(1);

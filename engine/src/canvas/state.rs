@@ -3,7 +3,7 @@
 //! messaging around it.
 
 use super::playback::{CueNote, CueOutput, CueProgram, CueRefusal, CueRunner, Position, Show};
-use crate::render::{Look, Px, Stage, px};
+use crate::render::{Layout, Look, Px, Raster, Scratch, Stage, px};
 use limelight_shared::canvas::{CanvasSpec, CanvasState as CanvasStateDto};
 use limelight_shared::cues::{CueAction, CueNumber};
 use limelight_shared::ids::CanvasId;
@@ -100,7 +100,7 @@ pub struct CanvasState {
     frames_skipped: u64,
     restarts: u32,
     buf: Vec<Px>,
-    scratch: Vec<Px>,
+    scratch: Scratch,
     cues: Option<CueRunner>,
     /// A change held until the cue list has played out.
     deferred: Option<LiveCommand>,
@@ -112,6 +112,11 @@ pub struct CanvasState {
 }
 
 impl CanvasState {
+    /// The raster the canvas's pixels fall on.
+    pub fn raster(&self) -> &Arc<Raster> {
+        self.stage.layout().raster()
+    }
+
     /// State as set up; the stored scene shows at once (no fade on start).
     pub fn new(setup: CanvasSetup) -> Self {
         let pixels = setup.spec.pixels.get() as usize;
@@ -120,13 +125,8 @@ impl CanvasState {
             name: setup.spec.name.as_str().to_owned(),
             pixels,
             emergency_color: px(setup.spec.emergency_color),
-            stage: Stage::new(setup.scene.map(|s| Look::new(s, 0.0))).with_map(
-                setup
-                    .spec
-                    .geometry
-                    .as_ref()
-                    .map(|g| Arc::from(g.positions())),
-            ),
+            stage: Stage::new(setup.scene.map(|s| Look::new(s, 0.0)))
+                .with_layout(Layout::new(setup.spec.geometry.as_ref(), pixels)),
             master: setup.master,
             grand_master: setup.grand_master,
             blackout: setup.blackout,
@@ -135,7 +135,7 @@ impl CanvasState {
             frames_skipped: 0,
             restarts: setup.restarts,
             buf: vec![[0.0; 3]; pixels],
-            scratch: Vec::new(),
+            scratch: Scratch::default(),
             cues: setup
                 .cues
                 .map(|(program, position)| CueRunner::new(program, position)),

@@ -1,7 +1,7 @@
 //! Looks (a scene started at some time) and the stage, which crossfades between them.
 
-use super::{Position, Px, blend_into, mix, render_effect};
-use limelight_shared::scene::{FadeCurve, SceneSpec};
+use super::{Layout, Position, Px, blend_into, mix, render_effect};
+use limelight_shared::scene::{FadeCurve, Region, SceneSpec};
 use std::sync::Arc;
 
 /// A scene on stage since `started` (seconds on the canvas clock).
@@ -22,40 +22,80 @@ impl Look {
         &self.scene
     }
 
-    /// Render the layers at `now` into `out`; `scratch` is reused between layers.
-    /// `map` holds each pixel's position on the canvas, when it has a geometry.
-    pub fn render(
-        &self,
-        now: f64,
-        out: &mut [Px],
-        scratch: &mut Vec<Px>,
-        map: Option<&[Position]>,
-    ) {
+    /// Render the layers at `now` into `out`, for a canvas laid out as `layout`;
+    /// `scratch` is reused between layers and frames.
+    pub fn render(&self, now: f64, out: &mut [Px], scratch: &mut Scratch, layout: &Layout) {
         out.fill([0.0; 3]);
         let t = (now - self.started).max(0.0);
         for layer in self.scene.layers.as_slice() {
-            let (start, end) = match layer.region {
-                Some(r) => {
-                    let start = (r.start as usize).min(out.len());
-                    (start, start.saturating_add(r.len as usize).min(out.len()))
+            let (opacity, blend) = (layer.opacity.get() as f32, layer.blend);
+            match layer.region {
+                None => {
+                    let Scratch { layer: buf, .. } = scratch;
+                    buf.clear();
+                    buf.resize(out.len(), [0.0; 3]);
+                    render_effect(&layer.effect, t, buf, layout.positions());
+                    blend_into(out, buf, blend, opacity);
                 }
-                None => (0, out.len()),
-            };
-            if start == end {
-                continue;
+                Some(Region::Run { start, len }) => {
+                    let start = (start as usize).min(out.len());
+                    let end = start.saturating_add(len as usize).min(out.len());
+                    if start == end {
+                        continue;
+                    }
+                    let Scratch { layer: buf, .. } = scratch;
+                    buf.clear();
+                    buf.resize(end - start, [0.0; 3]);
+                    let at = layout.positions().and_then(|m| m.get(start..end));
+                    render_effect(&layer.effect, t, buf, at);
+                    blend_into(&mut out[start..end], buf, blend, opacity);
+                }
+                Some(rect @ Region::Rect { .. }) => {
+                    let Scratch {
+                        layer: buf,
+                        under,
+                        picked,
+                        at,
+                    } = scratch;
+                    picked.clear();
+                    at.clear();
+                    for i in 0..out.len() {
+                        let p = layout.position(i);
+                        if rect.contains(p) {
+                            picked.push(i);
+                            at.push([p[0] as f32, p[1] as f32]);
+                        }
+                    }
+                    if picked.is_empty() {
+                        continue;
+                    }
+                    buf.clear();
+                    buf.resize(picked.len(), [0.0; 3]);
+                    let at = layout.positions().map(|_| at.as_slice());
+                    render_effect(&layer.effect, t, buf, at);
+                    under.clear();
+                    under.extend(picked.iter().map(|&i| out[i]));
+                    blend_into(under, buf, blend, opacity);
+                    for (&i, p) in picked.iter().zip(under.iter()) {
+                        out[i] = *p;
+                    }
+                }
             }
-            scratch.clear();
-            scratch.resize(end - start, [0.0; 3]);
-            let at = map.and_then(|m| m.get(start..end));
-            render_effect(&layer.effect, t, scratch, at);
-            blend_into(
-                &mut out[start..end],
-                scratch,
-                layer.blend,
-                layer.opacity.get() as f32,
-            );
         }
     }
+}
+
+/// Buffers a render reuses from frame to frame.
+#[derive(Debug, Clone, Default)]
+pub struct Scratch {
+    /// One layer's pixels.
+    layer: Vec<Px>,
+    /// The pixels under a rectangle.
+    under: Vec<Px>,
+    /// Which pixels a rectangle holds.
+    picked: Vec<usize>,
+    /// Where they are.
+    at: Vec<Position>,
 }
 
 /// What a fade starts from.
@@ -92,8 +132,8 @@ pub struct Stage {
     current: Option<Look>,
     fade: Option<Fade>,
     from_buf: Vec<Px>,
-    /// Each pixel's position, when the canvas has a geometry.
-    map: Option<Arc<[Position]>>,
+    /// Where the canvas's pixels are.
+    layout: Layout,
 }
 
 impl Stage {
@@ -103,14 +143,19 @@ impl Stage {
             current: look,
             fade: None,
             from_buf: Vec::new(),
-            map: None,
+            layout: Layout::strip(0),
         }
     }
 
-    /// Render on a canvas whose pixels are at `map` (wire order).
-    pub fn with_map(mut self, map: Option<Arc<[Position]>>) -> Self {
-        self.map = map;
+    /// Render on a canvas laid out as `layout`.
+    pub fn with_layout(mut self, layout: Layout) -> Self {
+        self.layout = layout;
         self
+    }
+
+    /// Where the canvas's pixels are.
+    pub fn layout(&self) -> &Layout {
+        &self.layout
     }
 
     /// The look faded to (or on stage).
@@ -144,7 +189,7 @@ impl Stage {
         let from = if self.fade_progress(now).is_some() {
             // Interrupting a fade: what the audience sees now becomes the start point.
             let mut frozen = vec![[0.0; 3]; pixels];
-            let mut scratch = Vec::new();
+            let mut scratch = Scratch::default();
             self.render(now, &mut frozen, &mut scratch);
             Outgoing::Frozen(frozen)
         } else {
@@ -163,9 +208,9 @@ impl Stage {
     }
 
     /// Render the stage at `now` into `out`.
-    pub fn render(&mut self, now: f64, out: &mut [Px], scratch: &mut Vec<Px>) {
+    pub fn render(&mut self, now: f64, out: &mut [Px], scratch: &mut Scratch) {
         match &self.current {
-            Some(look) => look.render(now, out, scratch, self.map.as_deref()),
+            Some(look) => look.render(now, out, scratch, &self.layout),
             None => out.fill([0.0; 3]),
         }
         let Some(fade) = &self.fade else { return };
@@ -182,7 +227,7 @@ impl Stage {
         match &fade.from {
             Outgoing::Black => self.from_buf.fill([0.0; 3]),
             Outgoing::Live(look) => {
-                look.render(now, &mut self.from_buf, scratch, self.map.as_deref());
+                look.render(now, &mut self.from_buf, scratch, &self.layout);
             }
             Outgoing::Frozen(frame) => {
                 self.from_buf.fill([0.0; 3]);
@@ -193,5 +238,37 @@ impl Stage {
         for (o, f) in out.iter_mut().zip(&self.from_buf) {
             *o = mix(*f, *o, w);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use limelight_shared::geometry::Geometry;
+
+    #[test]
+    fn a_rectangle_region_paints_the_pixels_inside_it_whatever_the_wiring() {
+        // 4 x 2, serpentine: the second row runs right to left on the wire.
+        let geometry: Option<Geometry> = serde_json::from_str(
+            r#"{"kind": "matrix", "width": 4, "height": 2, "serpentine": true}"#,
+        )
+        .ok();
+        let scene: Option<SceneSpec> = serde_json::from_str(
+            r##"{"name": "r", "layers": [
+                {"effect": "solid", "color": "#0000FF"},
+                {"effect": "solid", "color": "#FF0000",
+                 "region": {"x": 2, "y": 0, "width": 2, "height": 2}}]}"##,
+        )
+        .ok();
+        let Some(scene) = scene else {
+            unreachable!("the test scene parses")
+        };
+        let layout = Layout::new(geometry.as_ref(), 8);
+        let mut out = vec![[0.0; 3]; 8];
+        Look::new(Arc::new(scene), 0.0).render(0.0, &mut out, &mut Scratch::default(), &layout);
+        let red = |i: usize| out[i] == [1.0, 0.0, 0.0];
+        // Row 0 on the wire: x = 0, 1, 2, 3; row 1: x = 3, 2, 1, 0.
+        let reds: Vec<bool> = (0..8).map(red).collect();
+        assert_eq!(reds, [false, false, true, true, true, true, false, false]);
     }
 }

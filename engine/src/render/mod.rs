@@ -6,12 +6,14 @@
 
 mod blend;
 mod effects;
+mod layout;
 mod look;
 mod thumbnail;
 
 pub use blend::blend_into;
 pub use effects::render_effect;
-pub use look::{Look, Stage};
+pub use layout::{Layout, Raster};
+pub use look::{Look, Scratch, Stage};
 pub use thumbnail::{ThumbnailSize, thumbnail};
 
 /// One pixel while rendering: red, green, blue in 0..=1.

@@ -1,8 +1,8 @@
 //! A scene's thumbnail: the scene rendered on a strip over a few seconds, one row
 //! of pixels per instant, as the library shows it.
 
-use super::{Look, Px};
-use limelight_shared::scene::SceneSpec;
+use super::{Layout, Look, Px, Scratch};
+use limelight_shared::scene::{Region, SceneSpec};
 use std::sync::Arc;
 
 /// What a thumbnail shows: `width` columns (the strip), `rows` instants spread over
@@ -32,16 +32,21 @@ pub fn thumbnail(scene: Arc<SceneSpec>, size: ThumbnailSize) -> Vec<u8> {
         .layers
         .as_slice()
         .iter()
-        .filter_map(|l| l.region.map(|r| r.start as usize + r.len as usize))
+        .filter_map(|l| match l.region? {
+            Region::Run { start, len } => Some(start as usize + len as usize),
+            // Along a strip, a rectangle holds the pixels from x to x + width.
+            Region::Rect { x, width, .. } => Some((x + width).max(0.0).ceil() as usize),
+        })
         .fold(width, usize::max)
         .min(THUMBNAIL_MAX_STRIP);
     let look = Look::new(scene, 0.0);
+    let layout = Layout::strip(pixels);
     let mut frame: Vec<Px> = vec![[0.0; 3]; pixels];
-    let mut scratch = Vec::new();
+    let mut scratch = Scratch::default();
     let mut out = Vec::with_capacity(width * rows * 3);
     for row in 0..rows {
         let t = size.seconds * row as f64 / rows as f64;
-        look.render(t, &mut frame, &mut scratch, None);
+        look.render(t, &mut frame, &mut scratch, &layout);
         for column in 0..width {
             let run = &frame[column * pixels / width
                 ..((column + 1) * pixels / width).max(column * pixels / width + 1)];
