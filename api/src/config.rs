@@ -41,8 +41,15 @@ pub struct Config {
     /// Seed the demo venue's five canvases into an empty database
     /// (`LIMELIGHT_SEED_DEMO_VENUE`).
     pub seed_demo_venue: bool,
-    /// Largest request body accepted, in bytes (`LIMELIGHT_MAX_BODY_BYTES`).
+    /// Largest request body accepted, in bytes (`LIMELIGHT_MAX_BODY_BYTES`);
+    /// uploads, which stream to disk, have their own limit.
     pub max_body_bytes: usize,
+    /// Largest upload taken, in bytes: tus's `Tus-Max-Size`
+    /// (`LIMELIGHT_TUS_MAX_SIZE`).
+    pub tus_max_size: u64,
+    /// Hours an unfinished upload is kept after its last chunk
+    /// (`LIMELIGHT_UPLOAD_TTL_HOURS`).
+    pub upload_ttl_hours: u32,
     /// HTTP worker threads; one per core when absent (`LIMELIGHT_HTTP_WORKERS`).
     pub http_workers: Option<usize>,
     /// Keep each HTTP worker on a core of its own, in turn over the cores the
@@ -122,6 +129,8 @@ impl Default for Config {
             scenes_dir: PathBuf::from("scenes"),
             seed_demo_venue: true,
             max_body_bytes: 1024 * 1024,
+            tus_max_size: 2 << 30,
+            upload_ttl_hours: 24,
             http_workers: None,
             http_pin_workers: false,
             // Below the kernel's interrupt threads (50), above everything else.
@@ -208,6 +217,12 @@ impl Config {
                 ),
             });
         }
+        if config.upload_ttl_hours == 0 {
+            return Err(ConfigError::Env {
+                name: "upload_ttl_hours".into(),
+                message: "must be at least 1".into(),
+            });
+        }
         if config.token_ttl_minutes == 0 {
             return Err(ConfigError::Env {
                 name: "token_ttl_minutes".into(),
@@ -237,6 +252,8 @@ impl Config {
             "LIMELIGHT_SCENES_DIR" => self.scenes_dir = PathBuf::from(value),
             "LIMELIGHT_SEED_DEMO_VENUE" => self.seed_demo_venue = parse(name, &value)?,
             "LIMELIGHT_MAX_BODY_BYTES" => self.max_body_bytes = parse(name, &value)?,
+            "LIMELIGHT_TUS_MAX_SIZE" => self.tus_max_size = parse(name, &value)?,
+            "LIMELIGHT_UPLOAD_TTL_HOURS" => self.upload_ttl_hours = parse(name, &value)?,
             "LIMELIGHT_HTTP_WORKERS" => self.http_workers = Some(parse(name, &value)?),
             "LIMELIGHT_HTTP_PIN_WORKERS" => self.http_pin_workers = parse(name, &value)?,
             "LIMELIGHT_FRAME_PRIORITY" => self.frame_priority = parse(name, &value)?,
@@ -280,6 +297,9 @@ impl Config {
             clock: std::sync::Arc::new(limelight_engine::clock::MonotonicClock::new()),
             wall_clock: std::sync::Arc::new(limelight_engine::clock::SystemWallClock),
             session_idle: std::time::Duration::from_secs(600),
+            content_dir: self.data_dir.join("content"),
+            max_upload: self.tus_max_size,
+            upload_ttl: std::time::Duration::from_secs(u64::from(self.upload_ttl_hours) * 3600),
         }
     }
 }

@@ -4,8 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use limelight_engine::{
-    AccountError, CalendarError, CanvasError, CueListError, CueRefusal, EngineError, RoomRefusal,
-    SceneError, ScheduleError, StoreError,
+    AccountError, CalendarError, CanvasError, ContentError, CueListError, CueRefusal, EngineError,
+    RoomRefusal, SceneError, ScheduleError, StoreError,
 };
 use limelight_shared::error::{ErrorBody, ErrorCode};
 use std::fmt;
@@ -70,6 +70,16 @@ impl ApiError {
             | ErrorCode::PollClosed
             | ErrorCode::NotInRoom => StatusCode::CONFLICT,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            ErrorCode::UnknownUpload | ErrorCode::UnknownAsset => StatusCode::NOT_FOUND,
+            ErrorCode::UploadExpired => StatusCode::GONE,
+            ErrorCode::OffsetMismatch => StatusCode::CONFLICT,
+            ErrorCode::UploadBusy => StatusCode::LOCKED,
+            ErrorCode::TusVersion => StatusCode::PRECONDITION_FAILED,
+            // tus's own status for a checksum that does not match.
+            ErrorCode::ChecksumMismatch => {
+                StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST)
+            }
+            ErrorCode::InvalidMedia => StatusCode::UNPROCESSABLE_ENTITY,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::SlowConsumer => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -153,6 +163,20 @@ impl From<EngineError> for ApiError {
                 AccountError::BadCredentials => ErrorCode::Unauthorized,
                 AccountError::LastAdmin => ErrorCode::Conflict,
                 AccountError::StaffOnly(_) => ErrorCode::Forbidden,
+            },
+            EngineError::Content(c) => match c {
+                ContentError::UnknownUpload(_) => ErrorCode::UnknownUpload,
+                ContentError::UploadExpired(_) => ErrorCode::UploadExpired,
+                ContentError::OffsetMismatch { .. } => ErrorCode::OffsetMismatch,
+                ContentError::Busy(_) => ErrorCode::UploadBusy,
+                ContentError::TooLarge { .. } | ContentError::PastTheEnd(_) => {
+                    ErrorCode::PayloadTooLarge
+                }
+                ContentError::UnsupportedType(_) => ErrorCode::UnsupportedMediaType,
+                ContentError::InvalidMedia(_) => ErrorCode::InvalidMedia,
+                ContentError::ChecksumMismatch => ErrorCode::ChecksumMismatch,
+                ContentError::UnknownAsset(_) => ErrorCode::UnknownAsset,
+                ContentError::Io(_) => return internal(&e),
             },
             EngineError::Invalid(_) => ErrorCode::ValidationFailed,
             EngineError::Store(StoreError::Conflict(_)) => ErrorCode::Conflict,

@@ -10,6 +10,7 @@
 use crate::accounts::AccountError;
 use crate::calendar::CalendarError;
 use crate::canvas::CanvasError;
+use crate::content::ContentError;
 use crate::cue_list::CueListError;
 use crate::scene::file::SceneError;
 use crate::schedule::ScheduleError;
@@ -44,6 +45,9 @@ pub enum EngineError {
     /// A session room said no; nothing changed.
     #[error(transparent)]
     Room(#[from] RoomRefusal),
+    /// An upload or asset is unknown, expired, busy, or its bytes are refused.
+    #[error(transparent)]
+    Content(#[from] ContentError),
     /// A user is unknown, a password is wrong, or the role may not do this.
     #[error(transparent)]
     Accounts(#[from] AccountError),

@@ -26,6 +26,8 @@
 //! - `session`: each session's booking ledger (with its waitlist, batched
 //!   transactions and actor) and live room (chat, polls, Q&A, presence), and the
 //!   directory that starts and stops them on demand.
+//! - `content`: assets and their resumable uploads: sniffing, the content
+//!   directory (uploads in progress, versions by SHA-256), an upload's life.
 //! - `consoles`: who has an operator console open, published to every console.
 //! - `accounts`: password hashing, the permission table and the staff rule, and the
 //!   principal cache that answers who a token's user is without a database trip.
@@ -38,10 +40,10 @@
 //! - `published`: `EngineEvent`, what the engine tells consoles.
 //! - `handle`: `EngineHandle`, the typed async facade the API calls: `start.rs` is
 //!   the composition root, `dto.rs` turns stored records into wire types, and one
-//!   file per area (accounts, alerts, bookings, calendar, canvases, content,
-//!   cue lists, live control, rooms, schedule).
+//!   file per area (accounts, alerts, assets, bookings, calendar, canvases,
+//!   cue lists, live control, rooms, scenes, schedule).
 //! - `error`: `EngineError`, gathering each domain's error (`CanvasError`,
-//!   `SceneError`, `CueListError`, `ScheduleError`, `CalendarError`,
+//!   `SceneError`, `CueListError`, `ScheduleError`, `CalendarError`, `ContentError`,
 //!   `LedgerRefusal`, `RoomRefusal`, `AccountError`, `StoreError`) with `Invalid`
 //!   values and `Internal` faults that keep their cause.
 //!
@@ -52,6 +54,7 @@ mod calendar;
 mod canvas;
 pub mod clock;
 mod consoles;
+mod content;
 mod cue_list;
 mod error;
 mod handle;
@@ -71,6 +74,7 @@ pub use calendar::CalendarError;
 pub use canvas::playback::CueRefusal;
 pub use canvas::{CanvasError, PreviewFrame};
 pub use consoles::ConsoleOpen;
+pub use content::{ContentError, UploadMeta, UploadStatus, UploadWriter};
 pub use cue_list::{CueListError, CueListUser};
 pub use error::{EngineError, Internal, Invalid, chain as error_chain};
 pub use handle::{EngineConfig, EngineHandle};

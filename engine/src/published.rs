@@ -38,4 +38,11 @@ pub enum EngineEvent {
     SystemAlert(limelight_shared::ws::Alert),
     /// Consoles were opened or closed: who has one open now.
     ConsolesChanged(Vec<limelight_shared::ws::ConsoleUser>),
+    /// An upload moved on (for its uploader).
+    UploadProgress {
+        /// Who is uploading.
+        user: limelight_shared::ids::UserId,
+        /// Where it stands.
+        upload: limelight_shared::content::Upload,
+    },
 }

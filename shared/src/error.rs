@@ -88,6 +88,22 @@ pub enum ErrorCode {
     /// The cue playback cannot do this now (GO protection, end of the list, no
     /// list loaded).
     CueRefused,
+    /// No upload with that id.
+    UnknownUpload,
+    /// The upload passed its `Upload-Expires` and was removed.
+    UploadExpired,
+    /// The chunk does not start where the upload stands (`Upload-Offset`).
+    OffsetMismatch,
+    /// Another request is writing this upload; try again when it ends.
+    UploadBusy,
+    /// The request does not speak tus 1.0.0 (`Tus-Resumable`).
+    TusVersion,
+    /// The chunk's `Upload-Checksum` does not match its bytes.
+    ChecksumMismatch,
+    /// The bytes are not a whole image or video of a kind Limelight reads, or it is too large.
+    InvalidMedia,
+    /// No asset (or no such version of it) with that id.
+    UnknownAsset,
     /// The request clashes with existing state (a duplicate name, say).
     Conflict,
     /// The method is not allowed on this route.
@@ -144,6 +160,14 @@ impl ErrorCode {
         ErrorCode::NotInRoom,
         ErrorCode::RateLimited,
         ErrorCode::CueRefused,
+        ErrorCode::UnknownUpload,
+        ErrorCode::UploadExpired,
+        ErrorCode::OffsetMismatch,
+        ErrorCode::UploadBusy,
+        ErrorCode::TusVersion,
+        ErrorCode::ChecksumMismatch,
+        ErrorCode::InvalidMedia,
+        ErrorCode::UnknownAsset,
         ErrorCode::Conflict,
         ErrorCode::MethodNotAllowed,
         ErrorCode::SlowConsumer,
@@ -213,12 +237,20 @@ mod all_codes {
             ErrorCode::NotInRoom => 36,
             ErrorCode::RateLimited => 37,
             ErrorCode::CueRefused => 38,
-            ErrorCode::Conflict => 39,
-            ErrorCode::MethodNotAllowed => 40,
-            ErrorCode::SlowConsumer => 41,
-            ErrorCode::BadMessage => 42,
-            ErrorCode::Unavailable => 43,
-            ErrorCode::Internal => 44,
+            ErrorCode::UnknownUpload => 39,
+            ErrorCode::UploadExpired => 40,
+            ErrorCode::OffsetMismatch => 41,
+            ErrorCode::UploadBusy => 42,
+            ErrorCode::TusVersion => 43,
+            ErrorCode::ChecksumMismatch => 44,
+            ErrorCode::InvalidMedia => 45,
+            ErrorCode::UnknownAsset => 46,
+            ErrorCode::Conflict => 47,
+            ErrorCode::MethodNotAllowed => 48,
+            ErrorCode::SlowConsumer => 49,
+            ErrorCode::BadMessage => 50,
+            ErrorCode::Unavailable => 51,
+            ErrorCode::Internal => 52,
         }
     }
 
@@ -227,6 +259,6 @@ mod all_codes {
         for (i, code) in ErrorCode::ALL.iter().enumerate() {
             assert_eq!(place(*code), i, "{code:?}");
         }
-        assert_eq!(ErrorCode::ALL.len(), 45);
+        assert_eq!(ErrorCode::ALL.len(), 53);
     }
 }

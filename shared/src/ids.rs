@@ -29,6 +29,10 @@ id_type!(
     SceneId
 );
 id_type!(
+    /// A piece of content (an image or a video), with its versions.
+    AssetId
+);
+id_type!(
     /// A user account.
     UserId
 );

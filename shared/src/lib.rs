@@ -6,12 +6,13 @@
 //!
 //! # Layout
 //! - [`ids`]: identifiers (`CanvasId`, `SceneId`, `UserId`, `ScheduleId`, `CueListId`,
-//!   `VenueId`, `EventId`, `SessionId`, `IncidentId`).
+//!   `VenueId`, `EventId`, `SessionId`, `IncidentId`, `AssetId`).
 //! - [`values`]: validated scalars (`Fps`, `Universe`, `Priority`, `EntryPriority`,
 //!   `PixelCount`, `PixelsPerUniverse`, `Percent`, `Opacity`, `Rgb`, ...) and the
 //!   limits several documents share (`MAX_FADE_MS`).
 //! - [`scene`]: scene documents (layers, effects, blend modes, regions, fade curves).
 //! - [`canvas`]: canvas configuration, output configuration and live canvas state.
+//! - [`content`]: assets with their versions and review status, and uploads.
 //! - [`geometry`]: pixel maps (matrix, strips, points) and each pixel's position.
 //! - [`control`]: live-control command bodies shared by REST and WebSocket.
 //! - [`schedule`]: schedule entries, overrides, previews and timelines.
@@ -29,6 +30,7 @@
 pub mod audit;
 pub mod booking;
 pub mod canvas;
+pub mod content;
 pub mod control;
 pub mod cues;
 pub mod error;

@@ -290,6 +290,11 @@ pub enum ServerMessage {
         /// Each user with a console open.
         consoles: Vec<ConsoleUser>,
     },
+    /// One of your uploads moved on: bytes received, or the asset it became.
+    UploadProgress {
+        /// Where it stands.
+        upload: crate::content::Upload,
+    },
     /// The schedule changed what plays on a canvas (an entry started or ended, an
     /// override was taken or released, or the scheduler took up what should play).
     ScheduleChange {

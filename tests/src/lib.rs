@@ -7,7 +7,8 @@
 //! One module per kind of helper: `env` (databases and secrets), `server` (a
 //! running Limelight), `client` (HTTP calls), `receiver` (an E1.31 receiver), `ws`
 //! (console WebSockets), `metrics` (reading `/metrics` as deltas), `time` (manual
-//! time), `process` (Limelight as a child process).
+//! time), `process` (Limelight as a child process), `tus` (a raw tus 1.0 client,
+//! images made to order).
 //!
 //! # Manual time
 //! Tests of timing the engine decides (cue waits and follows, fades, scheduled
@@ -36,6 +37,7 @@ pub mod process;
 mod receiver;
 mod server;
 mod time;
+mod tus;
 mod ws;
 
 pub use client::*;
@@ -44,4 +46,5 @@ pub use metrics::metric;
 pub use receiver::*;
 pub use server::*;
 pub use time::ManualTime;
+pub use tus::*;
 pub use ws::*;

@@ -230,3 +230,65 @@ async fn a_server_killed_during_a_booking_load_loses_no_acknowledged_booking() -
     ensure!(sold == CAPACITY, "{sold} sold of {CAPACITY}");
     Ok(())
 }
+
+#[actix_rt::test]
+async fn a_server_killed_mid_upload_keeps_every_acknowledged_byte_and_no_stray_file() -> Result<()>
+{
+    use limelight_tests::{Tus, png_image, sha256_hex};
+    let env = limelight_tests::TestEnv::new().await?;
+    let server = ServerProcess::start(SERVER, &env).await?;
+    let token = server.user("mk", "marketing").await?;
+    let tus = Tus::of(&server, &token)?;
+    let bytes = png_image(96, 64, |x, y| [(x * 2) as u8, (y * 3) as u8, (x + y) as u8])?;
+    let path = tus.created(bytes.len() as u64, "").await?;
+    let half = bytes.len() / 2;
+    let acked = tus.patch(&path, 0, &bytes[..half]).await?;
+    ensure!(
+        acked.status == 204 && acked.offset()? == half as u64,
+        "{}",
+        acked.status
+    );
+    // More bytes are on their way, unacknowledged, when the server is killed.
+    let quarter = half / 2;
+    let cut = {
+        let tus = tus.clone();
+        let (path, more) = (path.clone(), bytes[half..half + quarter].to_vec());
+        tokio::spawn(async move { tus.cut_patch(&path, half as u64, &more, 2 * quarter).await })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    server.kill().await?;
+    let _ = cut.await;
+
+    // A file no row names, as a crash between file and row would leave.
+    let stray = env.dir.path().join("content/assets/ff/ff00");
+    std::fs::create_dir_all(stray.parent().context("a parent")?)?;
+    std::fs::write(&stray, b"left behind")?;
+
+    let server = ServerProcess::start(SERVER, &env).await?;
+    let token = server.login("mk", "mk-password").await?;
+    let tus = Tus::of(&server, &token)?;
+    ensure!(!stray.exists(), "the stray file was removed at start");
+    let head = tus.head(&path).await?;
+    let offset = head.offset()?;
+    ensure!(
+        (half as u64..=(half + quarter) as u64).contains(&offset),
+        "offset {offset}: nothing acknowledged is lost"
+    );
+    let done = tus.patch(&path, offset, &bytes[offset as usize..]).await?;
+    ensure!(done.status == 204, "{} {}", done.status, done.body);
+    let (_, upload) = server.call("GET", &path, Some(&token), None).await?;
+    let (status, asset) = server
+        .call(
+            "GET",
+            &format!("/api/v1/assets/{}", upload["asset"]),
+            Some(&token),
+            None,
+        )
+        .await?;
+    ensure!(status == 200, "{status} {asset}");
+    ensure!(
+        asset["versions"][0]["sha256"] == sha256_hex(&bytes),
+        "{asset}"
+    );
+    Ok(())
+}

@@ -137,6 +137,13 @@ impl Describe for web::Path<i64> {
     }
 }
 
+impl Describe for web::Path<String> {
+    fn describe(op: &mut Op) {
+        op.path.push(Type::String);
+        op.errors.insert(404);
+    }
+}
+
 impl Describe for web::Path<(i64, String)> {
     fn describe(op: &mut Op) {
         op.path.extend([Type::Integer, Type::String]);

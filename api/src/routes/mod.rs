@@ -3,6 +3,7 @@
 //!
 //! The routes are one table: the router and the OpenAPI document are both made from it.
 
+mod assets;
 mod audit;
 mod auth;
 mod bookings;
@@ -14,6 +15,7 @@ mod live;
 mod rooms;
 mod scenes;
 mod schedule;
+mod uploads;
 mod users;
 mod waitlists;
 
@@ -26,6 +28,7 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 use limelight_shared::audit::{AuditEntry, Page};
 use limelight_shared::booking::{Availability, Booking, WaitlistEntry, WaitlistPage};
 use limelight_shared::canvas::{Canvas, CanvasState};
+use limelight_shared::content::{Asset, Upload};
 use limelight_shared::control::GrandMaster;
 use limelight_shared::cues::CueList;
 use limelight_shared::error::ErrorCode;
@@ -175,6 +178,14 @@ fn table() -> Vec<Row> {
         r(M::PUT, "/api/v1/scenes/{id}", scenes::update).doc("scenes", "Replace a scene (marketing, admin)").ok::<Scene>(),
         r(M::GET, "/api/v1/scenes/{id}/thumbnail", scenes::thumbnail).doc("scenes", "The scene rendered on a strip: a row of `width` pixels per instant over `seconds`, top first, as a PNG").answers(Answer::Other(200, "image/png", "A PNG of `height` rows of `width` pixels")),
         r(M::DELETE, "/api/v1/scenes/{id}", scenes::delete).doc("scenes", "Remove a scene (marketing, admin)").no_content(),
+        r(M::OPTIONS, "/api/v1/uploads", uploads::options).doc("content", "What the tus server speaks: Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm").answers(Answer::Empty(204, "The tus headers")),
+        r(M::POST, "/api/v1/uploads", uploads::create).doc("content", "Create a tus upload (marketing, admin): Upload-Length, Upload-Metadata (name, filename, filetype, asset to add a version to); a body of application/offset+octet-stream carries its first bytes. 201 with Location and Upload-Expires; 413 over Tus-Max-Size, 415 for a type that is not an image").refuses(&[412, 413, 415, 422]).answers(Answer::Empty(201, "Created: Location names the upload")),
+        r(M::HEAD, "/api/v1/uploads/{id}", uploads::head).doc("content", "Where a tus upload stands: Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires; 410 once expired").refuses(&[410, 412]).answers(Answer::Empty(200, "The upload's headers")),
+        r(M::PATCH, "/api/v1/uploads/{id}", uploads::patch).doc("content", "The next bytes of a tus upload from Upload-Offset (application/offset+octet-stream, optional Upload-Checksum: sha256). 409 at a wrong offset, 410 once expired, 415 for another content type or a file that is not an image, 422 for an image that cannot be read, 460 for a checksum that does not match").refuses(&[409, 410, 412, 413, 415, 422, 423, 460]).answers(Answer::Empty(204, "Kept: Upload-Offset says how far")),
+        r(M::DELETE, "/api/v1/uploads/{id}", uploads::delete).doc("content", "End a tus upload and remove its bytes").refuses(&[410, 412]).no_content(),
+        r(M::GET, "/api/v1/uploads/{id}", uploads::get).doc("content", "A tus upload as JSON, with the asset it became once complete").refuses(&[410]).ok::<Upload>(),
+        r(M::GET, "/api/v1/assets", assets::list).doc("content", "Every asset with its versions (staff)").ok_list::<Asset>(),
+        r(M::GET, "/api/v1/assets/{id}", assets::get).doc("content", "An asset with its versions (staff)").ok::<Asset>(),
         r(M::GET, "/api/v1/schedule", schedule::list).doc("schedule", "All schedule entries").ok_list::<ScheduleEntry>(),
         r(M::POST, "/api/v1/schedule", schedule::create).doc("schedule", "Add a schedule entry (marketing, admin); invalid rules are refused with 422").created::<ScheduleEntry>().example(serde_json::json!({"name": "Evenings", "targets": "all", "priority": 10, "play": {"scene": "canopy-sunset", "fade_ms": 3000}, "start": {"date": "2026-03-01", "sun": "sunset", "offset_minutes": -15}, "end": {"time": "23:30"}, "rrule": "FREQ=DAILY", "stop": {"mode": "fade_out", "fade_ms": 5000}})),
         r(M::GET, "/api/v1/schedule/preview", schedule::preview).doc("schedule", "What plays on every canvas at an instant (now by default)").ok::<Preview>(),

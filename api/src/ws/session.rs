@@ -524,8 +524,8 @@ impl Session {
     }
 
     /// What this connection hears of an engine event: staff hear canvas,
-    /// schedule and cue events and alerts; everyone hears their own offers and
-    /// bookings.
+    /// schedule and cue events and alerts; everyone hears their own offers,
+    /// bookings and uploads.
     fn to_message(&self, event: EngineEvent) -> Option<ServerMessage> {
         let mine = |user| user == self.principal.id;
         match event {
@@ -534,6 +534,9 @@ impl Session {
             }
             EngineEvent::BookingConfirmed(booking) => {
                 mine(booking.user).then_some(ServerMessage::BookingConfirmed { booking })
+            }
+            EngineEvent::UploadProgress { user, upload } => {
+                mine(user).then_some(ServerMessage::UploadProgress { upload })
             }
             event if self.staff => Some(to_message(event)),
             _ => None,
@@ -565,6 +568,7 @@ fn to_message(event: EngineEvent) -> ServerMessage {
         EngineEvent::BookingConfirmed(booking) => ServerMessage::BookingConfirmed { booking },
         EngineEvent::SystemAlert(alert) => ServerMessage::SystemAlert { alert },
         EngineEvent::ConsolesChanged(consoles) => ServerMessage::Consoles { consoles },
+        EngineEvent::UploadProgress { upload, .. } => ServerMessage::UploadProgress { upload },
     }
 }
 

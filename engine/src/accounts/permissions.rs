@@ -7,6 +7,7 @@
 //! | `LiveControl`: scene, blackout, masters, emergency, grand master | yes | yes | | |
 //! | `EditScenes`: scenes create/update/delete | yes | | yes | |
 //! | `EditSchedule`: schedule entries | yes | | yes | |
+//! | `ManageContent`: uploads, assets and their versions | yes | | yes | |
 //! | `ManageEvents`: venues, events, sessions, incidents, a session's bookings | yes | yes | yes | |
 //! | `Read`: canvases, live state, scenes, incidents, WebSocket | yes | yes | yes | |
 //! | `Browse`: venues, published events and sessions, availability | yes | yes | yes | yes |
@@ -31,6 +32,8 @@ pub enum Permission {
     EditScenes,
     /// Write schedule entries.
     EditSchedule,
+    /// Upload content and add versions to assets.
+    ManageContent,
     /// Read canvases, state and scenes.
     Read,
     /// Write venues, events, sessions and incidents; see any session's bookings.
@@ -52,7 +55,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
         ),
         Role::Marketing => matches!(
             permission,
-            EditScenes | EditSchedule | Read | ManageEvents | Browse | Book
+            EditScenes | EditSchedule | ManageContent | Read | ManageEvents | Browse | Book
         ),
         Role::Attendee => matches!(permission, Browse | Book),
     }

@@ -60,6 +60,8 @@ struct Inner {
     principals: Principals,
     /// Tokens ended by logging out.
     revoked: RevokedTokens,
+    /// Uploads in progress and the content directory.
+    uploads: crate::content::Uploads,
     /// Who has a console open.
     consoles: std::sync::Arc<crate::consoles::Consoles>,
     /// Hot reads answered from memory; each write through this handle clears its own.
@@ -70,14 +72,15 @@ struct Inner {
 
 mod accounts;
 mod alerts;
+mod assets;
 mod bookings;
 mod calendar;
 mod canvases;
-mod content;
 mod cue_lists;
 mod dto;
 mod live;
 mod rooms;
+mod scenes;
 mod schedule;
 mod start;
 

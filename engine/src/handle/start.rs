@@ -4,6 +4,17 @@
 
 use super::*;
 
+/// Remove expired uploads now and then, for as long as the engine runs.
+async fn sweep_uploads(uploads: crate::content::Uploads) {
+    let mut tick = tokio::time::interval(UPLOAD_SWEEP_EVERY);
+    loop {
+        tick.tick().await;
+        if let Err(e) = uploads.sweep().await {
+            tracing::warn!(error = %e, "expired uploads could not be removed");
+        }
+    }
+}
+
 /// Settings key of the grand master.
 pub(super) const GRAND_MASTER_KEY: &str = "grand_master";
 /// Events a slow subscriber may fall behind by before it misses some.
@@ -36,7 +47,16 @@ pub struct EngineConfig {
     pub wall_clock: Arc<dyn WallClock>,
     /// How long a session's actors stay without use before they stop.
     pub session_idle: std::time::Duration,
+    /// Where uploads and asset files are kept.
+    pub content_dir: PathBuf,
+    /// The largest upload taken, in bytes.
+    pub max_upload: u64,
+    /// How long an upload lives after its last chunk before it is removed.
+    pub upload_ttl: std::time::Duration,
 }
+
+/// How often expired uploads are looked for.
+const UPLOAD_SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl EngineHandle {
     /// Open storage (migrating it), seed an empty database, and start every canvas.
@@ -104,6 +124,18 @@ impl EngineHandle {
             |_| sessions,
         );
         let consoles = Arc::new(crate::consoles::Consoles::new(events.clone()));
+        let folders = crate::content::Folders::open(&config.content_dir)
+            .map_err(|e| EngineError::internal("the content directory", e))?;
+        let uploads = crate::content::Uploads::new(
+            store.clone(),
+            folders,
+            config.wall_clock.clone(),
+            events.clone(),
+            config.max_upload,
+            config.upload_ttl,
+        );
+        uploads.recover().await?;
+        actix::spawn(sweep_uploads(uploads.clone()));
         let wall_clock = config.wall_clock.clone();
         let handle = Self {
             inner: Arc::new(Inner {
@@ -116,6 +148,7 @@ impl EngineHandle {
                 sessions,
                 principals: Principals::new(config.clock.clone()),
                 revoked: RevokedTokens::new(config.clock),
+                uploads,
                 consoles,
                 canvases: Memo::default(),
                 scenes: Memo::default(),

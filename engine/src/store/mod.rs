@@ -8,6 +8,7 @@
 mod audit;
 pub(crate) mod calendar;
 mod canvases;
+mod content;
 mod cue_lists;
 mod documents;
 mod revoked_tokens;
@@ -20,6 +21,7 @@ mod users;
 pub use audit::NewAudit;
 pub use calendar::{BookingRecord, EventRecord, IncidentRecord, Rows, SessionRecord, VenueRecord};
 pub use canvases::{CanvasRecord, LiveField};
+pub use content::{AssetRecord, NewVersion, UploadRecord, VersionRecord};
 pub use cue_lists::CueListRecord;
 pub use scenes::SceneRecord;
 pub use schedules::{OverrideRecord, ScheduleRecord};

@@ -1,6 +1,37 @@
 // @generated automatically by Diesel CLI.
 
 diesel::table! {
+    asset_versions (id) {
+        id -> Int8,
+        asset_id -> Int8,
+        version -> Int4,
+        kind -> Text,
+        media_type -> Text,
+        size -> Int8,
+        sha256 -> Text,
+        width -> Int4,
+        height -> Int4,
+        duration_ms -> Nullable<Int8>,
+        fps -> Nullable<Float8>,
+        uploaded_by -> Int8,
+        uploaded_at -> Timestamp,
+        status -> Text,
+        reason -> Nullable<Text>,
+        decided_by -> Nullable<Int8>,
+        decided_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    assets (id) {
+        id -> Int8,
+        name -> Text,
+        created_by -> Int8,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     audit_log (id) {
         id -> Int8,
         at -> Timestamp,
@@ -230,12 +261,28 @@ diesel::table! {
 }
 
 diesel::table! {
+    uploads (id) {
+        id -> Text,
+        owner -> Int8,
+        length -> Int8,
+        received -> Int8,
+        metadata -> Text,
+        target_asset -> Nullable<Int8>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        asset_id -> Nullable<Int8>,
+        version -> Nullable<Int4>,
+    }
+}
+
+diesel::table! {
     users (id) {
         id -> Int8,
         username -> Text,
         password_hash -> Text,
         role -> Text,
         created_at -> Timestamp,
+        approver -> Bool,
     }
 }
 
@@ -266,6 +313,7 @@ diesel::table! {
     }
 }
 
+diesel::joinable!(asset_versions -> assets (asset_id));
 diesel::joinable!(bookings -> sessions (session_id));
 diesel::joinable!(emergency_states -> canvases (canvas_id));
 diesel::joinable!(events -> venues (venue_id));
@@ -284,6 +332,8 @@ diesel::joinable!(waitlist_entries -> bookings (offer_id));
 diesel::joinable!(waitlist_entries -> sessions (session_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    asset_versions,
+    assets,
     audit_log,
     bookings,
     canvases,
@@ -304,6 +354,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     seat_claims,
     sessions,
     settings,
+    uploads,
     users,
     venues,
     waitlist_entries,

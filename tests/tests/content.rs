@@ -1,0 +1,389 @@
+//! Content through the real server: tus uploads (cut, resumed, refused) and the
+//! assets they become.
+
+use anyhow::{Result, ensure};
+use limelight_tests::{
+    TestApp, Tus, connect, next_where, png_header_claiming, png_image, sha256_hex, tus_metadata,
+};
+use std::time::Duration;
+
+/// A 64 x 48 PNG with a different colour on every pixel: big enough to cut in two.
+fn picture() -> Result<Vec<u8>> {
+    png_image(64, 48, |x, y| {
+        [(x * 4) as u8, (y * 5) as u8, ((x ^ y) * 3) as u8]
+    })
+}
+
+#[actix_rt::test]
+async fn a_tus_upload_cut_mid_file_resumes_from_head_and_becomes_a_pending_asset() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let marketing = app.user("mk", "marketing").await?;
+    let tus = Tus::new(app.server.addr(), &marketing);
+
+    let options = tus.options().await?;
+    ensure!(options.status == 204, "{}", options.status);
+    ensure!(options.header("tus-version").as_deref() == Some("1.0.0"));
+    ensure!(options.header("tus-max-size").as_deref() == Some("2147483648"));
+    ensure!(
+        options
+            .header("tus-extension")
+            .is_some_and(|e| e.contains("creation")
+                && e.contains("termination")
+                && e.contains("expiration")),
+        "{:?}",
+        options.header("tus-extension")
+    );
+
+    let bytes = picture()?;
+    let meta = tus_metadata(&[
+        ("name", "Sponsor banner"),
+        ("filename", "banner.png"),
+        ("filetype", "image/png"),
+    ]);
+    let created = tus.create(bytes.len() as u64, &meta).await?;
+    ensure!(created.status == 201, "{} {}", created.status, created.body);
+    ensure!(created.header("tus-resumable").as_deref() == Some("1.0.0"));
+    ensure!(
+        created
+            .header("upload-expires")
+            .is_some_and(|e| e.ends_with(" GMT"))
+    );
+    let path = created.header("location").unwrap_or_default();
+    ensure!(path.starts_with("/api/v1/uploads/"), "{path}");
+
+    // The connection drops a third of the way through a chunk of two thirds.
+    let third = bytes.len() / 3;
+    tus.cut_patch(&path, 0, &bytes[..third], 2 * third).await?;
+    // The server keeps what came once it sees the connection gone.
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    let mut head = tus.head(&path).await?;
+    while head.offset()? < third as u64 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        head = tus.head(&path).await?;
+    }
+    ensure!(head.status == 200, "{} {}", head.status, head.body);
+    ensure!(head.header("upload-length") == Some(bytes.len().to_string()));
+    ensure!(head.header("upload-metadata").as_deref() == Some(meta.as_str()));
+    ensure!(head.header("cache-control").as_deref() == Some("no-store"));
+    let kept = head.offset()?;
+    ensure!(
+        kept == third as u64,
+        "kept {kept} of the {third} bytes that came"
+    );
+
+    // A chunk from the wrong offset changes nothing.
+    let wrong = tus
+        .patch(&path, kept + 10, &bytes[kept as usize + 10..])
+        .await?;
+    ensure!(
+        wrong.status == 409 && wrong.code() == "offset_mismatch",
+        "{} {}",
+        wrong.status,
+        wrong.body
+    );
+    ensure!(tus.head(&path).await?.offset()? == kept);
+
+    // Resumed from HEAD's offset, the rest completes it.
+    let done = tus.patch(&path, kept, &bytes[kept as usize..]).await?;
+    ensure!(done.status == 204, "{} {}", done.status, done.body);
+    ensure!(done.offset()? == bytes.len() as u64);
+    let (status, upload) = app.call("GET", &path, Some(&marketing), None).await?;
+    ensure!(
+        status == 200 && upload["offset"] == bytes.len(),
+        "{status} {upload}"
+    );
+    let asset = upload["asset"].as_i64().unwrap_or_default();
+    ensure!(asset > 0 && upload["version"] == 1, "{upload}");
+
+    let (status, body) = app
+        .call(
+            "GET",
+            &format!("/api/v1/assets/{asset}"),
+            Some(&marketing),
+            None,
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    let v = &body["versions"][0];
+    ensure!(
+        body["name"] == "Sponsor banner" && body["live_version"].is_null(),
+        "{body}"
+    );
+    ensure!(
+        v["sha256"] == sha256_hex(&bytes) && v["size"] == bytes.len(),
+        "{v}"
+    );
+    ensure!(
+        v["media_type"] == "image/png" && v["kind"] == "image",
+        "{v}"
+    );
+    ensure!(v["width"] == 64 && v["height"] == 48, "{v}");
+    ensure!(v["status"] == "pending" && v["uploaded_by"] == "mk", "{v}");
+    let (status, all) = app
+        .call("GET", "/api/v1/assets", Some(&marketing), None)
+        .await?;
+    ensure!(
+        status == 200 && all.as_array().map(Vec::len) == Some(1),
+        "{status} {all}"
+    );
+
+    // The bytes are stored once, under their hash.
+    let sha = sha256_hex(&bytes);
+    let stored = app
+        .env
+        .dir
+        .path()
+        .join("content/assets")
+        .join(&sha[..2])
+        .join(&sha);
+    ensure!(std::fs::read(&stored)? == bytes, "{}", stored.display());
+    let uploads_dir = app.env.dir.path().join("content/uploads");
+    ensure!(
+        std::fs::read_dir(&uploads_dir)?.next().is_none(),
+        "the upload's own file is gone"
+    );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_second_upload_to_an_asset_is_its_next_version_and_progress_reaches_the_uploaders_console()
+-> Result<()> {
+    let app = TestApp::spawn().await?;
+    let marketing = app.user("mk", "marketing").await?;
+    let tus = Tus::new(app.server.addr(), &marketing);
+    let first = png_image(4, 4, |_, _| [255, 0, 0])?;
+    let path = tus
+        .created(first.len() as u64, &tus_metadata(&[("name", "Logo")]))
+        .await?;
+    ensure!(tus.patch(&path, 0, &first).await?.status == 204);
+    let (_, upload) = app.call("GET", &path, Some(&marketing), None).await?;
+    let asset = upload["asset"].as_i64().unwrap_or_default();
+
+    let mut ws = connect(&app, &marketing).await?;
+    let second = png_image(4, 4, |_, _| [0, 0, 255])?;
+    let meta = tus_metadata(&[("asset", &asset.to_string())]);
+    let path = tus.created(second.len() as u64, &meta).await?;
+    ensure!(tus.patch(&path, 0, &second).await?.status == 204);
+    let event = next_where(&mut ws, "the upload's progress", |m| {
+        m["type"] == "upload_progress" && m["upload"]["asset"] == asset
+    })
+    .await?;
+    ensure!(
+        event["upload"]["version"] == 2 && event["upload"]["offset"] == second.len(),
+        "{event}"
+    );
+
+    let (_, body) = app
+        .call(
+            "GET",
+            &format!("/api/v1/assets/{asset}"),
+            Some(&marketing),
+            None,
+        )
+        .await?;
+    let versions = body["versions"].as_array().cloned().unwrap_or_default();
+    ensure!(versions.len() == 2 && body["name"] == "Logo", "{body}");
+    ensure!(versions[1]["sha256"] == sha256_hex(&second), "{body}");
+
+    // Adding a version to an asset that does not exist is refused at creation.
+    let missing = tus.create(10, &tus_metadata(&[("asset", "999")])).await?;
+    ensure!(
+        missing.status == 404 && missing.code() == "unknown_asset",
+        "{} {}",
+        missing.status,
+        missing.body
+    );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn bad_uploads_are_refused_before_harm() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let marketing = app.user("mk", "marketing").await?;
+    let tus = Tus::new(app.server.addr(), &marketing);
+    let uploads_dir = app.env.dir.path().join("content/uploads");
+
+    // A PNG declaring 100,000 x 100,000 pixels: refused from its first bytes.
+    let claim = png_header_claiming(100_000, 100_000);
+    let path = tus.created(1 << 20, "").await?;
+    let huge = tus.patch(&path, 0, &claim).await?;
+    ensure!(
+        huge.status == 422 && huge.code() == "invalid_media",
+        "{} {}",
+        huge.status,
+        huge.body
+    );
+    ensure!(huge.body.contains("100000 x 100000"), "{}", huge.body);
+    ensure!(
+        tus.head(&path).await?.status == 404,
+        "the refused upload is gone"
+    );
+
+    // A truncated PNG: refused when its last byte comes, and removed.
+    let whole = picture()?;
+    let cut = &whole[..whole.len() - 40];
+    let path = tus.created(cut.len() as u64, "").await?;
+    let truncated = tus.patch(&path, 0, cut).await?;
+    ensure!(
+        truncated.status == 422 && truncated.code() == "invalid_media",
+        "{} {}",
+        truncated.status,
+        truncated.body
+    );
+    ensure!(tus.head(&path).await?.status == 404);
+
+    // Not an image at all: 415 from the first bytes; so is a declared non-image type.
+    let path = tus.created(100, "").await?;
+    let html = tus.patch(&path, 0, &[b'<'; 100]).await?;
+    ensure!(
+        html.status == 415 && html.code() == "unsupported_media_type",
+        "{} {}",
+        html.status,
+        html.body
+    );
+    let declared = tus
+        .create(100, &tus_metadata(&[("filetype", "text/html")]))
+        .await?;
+    ensure!(
+        declared.status == 415,
+        "{} {}",
+        declared.status,
+        declared.body
+    );
+
+    // A chunk sent as anything but application/offset+octet-stream: 415.
+    let path = tus.created(whole.len() as u64, "").await?;
+    let typed = tus
+        .patch_with(
+            &path,
+            0,
+            &whole[..10],
+            &[("Content-Type", "application/json")],
+        )
+        .await?;
+    ensure!(typed.status == 415, "{} {}", typed.status, typed.body);
+
+    // Over Tus-Max-Size: 413; no tus version: 412 with Tus-Version.
+    let big = tus.create(3 << 30, "").await?;
+    ensure!(
+        big.status == 413 && big.code() == "payload_too_large",
+        "{} {}",
+        big.status,
+        big.body
+    );
+    let (status, _) = app
+        .call_raw(
+            "POST",
+            "/api/v1/uploads",
+            Some(&marketing),
+            "application/offset+octet-stream",
+            Vec::new(),
+        )
+        .await?;
+    ensure!(status == 412, "{status}");
+
+    // More bytes than the upload's length: 413, and nothing is kept.
+    let small = tus.created(8, "").await?;
+    let over = tus.patch(&small, 0, &whole[..16]).await?;
+    ensure!(over.status == 413, "{} {}", over.status, over.body);
+    ensure!(tus.head(&small).await?.offset()? == 0);
+
+    // A checksum that does not match: 460, and the chunk is not kept.
+    let path = tus.created(whole.len() as u64, "").await?;
+    let bad_sum = tus
+        .patch_with(
+            &path,
+            0,
+            &whole[..100],
+            &[(
+                "Upload-Checksum",
+                "sha256 AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=",
+            )],
+        )
+        .await?;
+    ensure!(
+        bad_sum.status == 460 && bad_sum.code() == "checksum_mismatch",
+        "{} {}",
+        bad_sum.status,
+        bad_sum.body
+    );
+    ensure!(tus.head(&path).await?.offset()? == 0);
+    use base64::Engine as _;
+    let good = base64::engine::general_purpose::STANDARD.encode(sha2_digest(&whole[..100]));
+    let summed = tus
+        .patch_with(
+            &path,
+            0,
+            &whole[..100],
+            &[("Upload-Checksum", &format!("sha256 {good}"))],
+        )
+        .await?;
+    ensure!(
+        summed.status == 204 && summed.offset()? == 100,
+        "{} {}",
+        summed.status,
+        summed.body
+    );
+
+    // Unknown uploads: 404; another user's upload is unknown to them too.
+    let unknown = tus
+        .head("/api/v1/uploads/00000000000000000000000000000000")
+        .await?;
+    ensure!(unknown.status == 404, "{}", unknown.status);
+    let other = Tus::new(app.server.addr(), &app.user("mk2", "marketing").await?);
+    ensure!(other.head(&path).await?.status == 404);
+    // Operators may not upload.
+    let operator = Tus::new(app.server.addr(), &app.user("op", "operator").await?);
+    ensure!(operator.create(10, "").await?.status == 403);
+
+    // Ended uploads are gone with their bytes.
+    ensure!(tus.delete(&path).await?.status == 204);
+    ensure!(tus.head(&path).await?.status == 404);
+    ensure!(
+        !uploads_dir
+            .join(path.rsplit('/').next().unwrap_or_default())
+            .exists()
+    );
+    Ok(())
+}
+
+fn sha2_digest(bytes: &[u8]) -> Vec<u8> {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).to_vec()
+}
+
+#[actix_rt::test]
+async fn an_abandoned_upload_expires_answers_410_and_its_bytes_are_removed() -> Result<()> {
+    let (app, time) = TestApp::spawn_on_manual_time().await?;
+    let marketing = app.user("mk", "marketing").await?;
+    let tus = Tus::new(app.server.addr(), &marketing);
+    let bytes = picture()?;
+    let path = tus.created(bytes.len() as u64, "").await?;
+    ensure!(tus.patch(&path, 0, &bytes[..100]).await?.status == 204);
+    let file = app
+        .env
+        .dir
+        .path()
+        .join("content/uploads")
+        .join(path.rsplit('/').next().unwrap_or_default());
+    ensure!(std::fs::metadata(&file)?.len() == 100);
+
+    time.advance(Duration::from_secs(25 * 3600));
+    ensure!(tus.head(&path).await?.status == 410);
+    let (status, body) = app.call("GET", &path, Some(&marketing), None).await?;
+    ensure!(
+        status == 410 && body["code"] == "upload_expired",
+        "{status} {body}"
+    );
+    ensure!(tus.patch(&path, 100, &bytes[100..]).await?.status == 410);
+    // The sweep removes its bytes.
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    while file.exists() {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the expired upload's file is still there"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    Ok(())
+}
