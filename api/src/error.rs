@@ -80,6 +80,7 @@ impl ApiError {
                 StatusCode::from_u16(460).unwrap_or(StatusCode::BAD_REQUEST)
             }
             ErrorCode::InvalidMedia => StatusCode::UNPROCESSABLE_ENTITY,
+            ErrorCode::NotApproved => StatusCode::CONFLICT,
             ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             ErrorCode::SlowConsumer => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
@@ -176,6 +177,8 @@ impl From<EngineError> for ApiError {
                 ContentError::InvalidMedia(_) => ErrorCode::InvalidMedia,
                 ContentError::ChecksumMismatch => ErrorCode::ChecksumMismatch,
                 ContentError::UnknownAsset(_) => ErrorCode::UnknownAsset,
+                ContentError::NotApproved(_) => ErrorCode::NotApproved,
+                ContentError::NothingToReview(_) | ContentError::InUse(..) => ErrorCode::Conflict,
                 ContentError::Io(_) => return internal(&e),
             },
             EngineError::Invalid(_) => ErrorCode::ValidationFailed,

@@ -96,6 +96,7 @@ mod tests {
 
     fn principal(id: i64, name: &str, role: Role) -> Principal {
         Principal {
+            approver: false,
             id: UserId(id),
             username: name.to_owned(),
             role,

@@ -38,6 +38,14 @@ pub enum EngineEvent {
     SystemAlert(limelight_shared::ws::Alert),
     /// Consoles were opened or closed: who has one open now.
     ConsolesChanged(Vec<limelight_shared::ws::ConsoleUser>),
+    /// An asset came, or one of its versions was approved, rejected, rolled back
+    /// to, or it was removed (`None` then).
+    AssetChanged {
+        /// Its id.
+        id: limelight_shared::ids::AssetId,
+        /// The asset now.
+        asset: Option<limelight_shared::content::Asset>,
+    },
     /// An upload moved on (for its uploader).
     UploadProgress {
         /// Who is uploading.

@@ -101,3 +101,30 @@ pub struct Upload {
     /// The version of that asset it became.
     pub version: Option<u32>,
 }
+
+/// Which version a review step is about (`POST /assets/{id}/approve`,
+/// `/rollback`); the newest pending one to approve, the approved one before the
+/// live one to roll back to, when none is named.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct VersionChoice {
+    /// The version.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 4_294_967_295_u64))]
+    pub version: Option<u32>,
+}
+
+/// A rejection (`POST /assets/{id}/reject`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct Rejection {
+    /// Why, for the uploader (1-500 characters).
+    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
+    pub reason: String,
+    /// The version; the newest pending one when none is named.
+    #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 4_294_967_295_u64))]
+    pub version: Option<u32>,
+}

@@ -104,6 +104,9 @@ pub enum ErrorCode {
     InvalidMedia,
     /// No asset (or no such version of it) with that id.
     UnknownAsset,
+    /// The scene plays content that is not approved (pending, rejected, or no
+    /// version approved yet).
+    NotApproved,
     /// The request clashes with existing state (a duplicate name, say).
     Conflict,
     /// The method is not allowed on this route.
@@ -168,6 +171,7 @@ impl ErrorCode {
         ErrorCode::ChecksumMismatch,
         ErrorCode::InvalidMedia,
         ErrorCode::UnknownAsset,
+        ErrorCode::NotApproved,
         ErrorCode::Conflict,
         ErrorCode::MethodNotAllowed,
         ErrorCode::SlowConsumer,
@@ -245,12 +249,13 @@ mod all_codes {
             ErrorCode::ChecksumMismatch => 44,
             ErrorCode::InvalidMedia => 45,
             ErrorCode::UnknownAsset => 46,
-            ErrorCode::Conflict => 47,
-            ErrorCode::MethodNotAllowed => 48,
-            ErrorCode::SlowConsumer => 49,
-            ErrorCode::BadMessage => 50,
-            ErrorCode::Unavailable => 51,
-            ErrorCode::Internal => 52,
+            ErrorCode::NotApproved => 47,
+            ErrorCode::Conflict => 48,
+            ErrorCode::MethodNotAllowed => 49,
+            ErrorCode::SlowConsumer => 50,
+            ErrorCode::BadMessage => 51,
+            ErrorCode::Unavailable => 52,
+            ErrorCode::Internal => 53,
         }
     }
 
@@ -259,6 +264,6 @@ mod all_codes {
         for (i, code) in ErrorCode::ALL.iter().enumerate() {
             assert_eq!(place(*code), i, "{code:?}");
         }
-        assert_eq!(ErrorCode::ALL.len(), 53);
+        assert_eq!(ErrorCode::ALL.len(), 54);
     }
 }

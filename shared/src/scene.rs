@@ -3,6 +3,7 @@
 //! (with a `format` version) and from JSON bodies.
 
 use crate::geometry::MAX_COORDINATE;
+use crate::ids::AssetId;
 use crate::values::{Fraction, Opacity, RangeError, Rgb, Speed};
 use serde::{Deserialize, Serialize};
 
@@ -145,7 +146,9 @@ crate::openapi::schema_with!(
     LayerSpec,
     "Layer",
     layer_schema::layer(),
-    [Rgb, Speed, Fraction, Opacity, BlendMode, Region]
+    [
+        Rgb, Speed, Fraction, Opacity, BlendMode, Region, AssetId, Fit
+    ]
 );
 
 /// A layer's schema: one closed object per effect, each listing only the fields
@@ -153,8 +156,8 @@ crate::openapi::schema_with!(
 #[cfg(feature = "openapi")]
 mod layer_schema {
     use super::{
-        BlendMode, Fraction, LayerSpec, MAX_GRADIENT_COLORS, MAX_LAYERS, Opacity, Region, Rgb,
-        Speed,
+        AssetId, BlendMode, Fit, Fraction, LayerSpec, MAX_GRADIENT_COLORS, MAX_LAYERS, Opacity,
+        Region, Rgb, Speed,
     };
     use crate::openapi::{of, or_null};
     use utoipa::openapi::RefOr;
@@ -240,6 +243,16 @@ mod layer_schema {
                 "The colour wheel along the canvas, `scale` times (default 1), turning `speed` times/s (default 0.1)",
                 vec![],
                 vec![("speed", speed()), ("scale", or_null(scale))],
+            ))
+            .item(variant(
+                "image",
+                "A picture from the content library (an approved version plays: the asset's live one, or the `version` pinned), fitted to the layer's area by `fit` (default contain) and placed by `position` ([0, 0] top left to [1, 1] bottom right, default centre)",
+                vec![("asset", of::<AssetId>())],
+                vec![
+                    ("version", or_null(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(u32::MAX)))),
+                    ("fit", or_null(of::<Fit>())),
+                    ("position", or_null(crate::openapi::numbers(2, 0.0, 1.0, "[x, y] from [0, 0] (top left) to [1, 1] (bottom right)"))),
+                ],
             ))
             .item(variant(
                 "sparkle",
@@ -331,6 +344,35 @@ pub enum Effect {
         /// New sparkle patterns per second.
         speed: Speed,
     },
+    /// A picture from the content library, fitted to the layer's area (the whole
+    /// canvas, or its region's rectangle) on the canvas's pixel map.
+    Image {
+        /// The asset.
+        asset: AssetId,
+        /// A version pinned; the asset's live version when none is.
+        version: Option<u32>,
+        /// How the picture fills the area.
+        fit: Fit,
+        /// Where a picture that does not fill the area sits in it, `[x, y]` from
+        /// `[0, 0]` (top left) to `[1, 1]` (bottom right); the centre by default.
+        position: [f64; 2],
+    },
+}
+
+/// How a picture fills its area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum Fit {
+    /// Scaled to the area, whatever its proportions.
+    Stretch,
+    /// Scaled to fit inside, proportions kept; the rest of the area shows through.
+    #[default]
+    Contain,
+    /// Scaled to cover the whole area, proportions kept; the overflow is cut.
+    Cover,
+    /// One picture pixel to one cell of the pixel map.
+    None,
 }
 
 impl Effect {
@@ -342,6 +384,7 @@ impl Effect {
             Effect::Chase { .. } => EffectKind::Chase,
             Effect::Rainbow { .. } => EffectKind::Rainbow,
             Effect::Sparkle { .. } => EffectKind::Sparkle,
+            Effect::Image { .. } => EffectKind::Image,
         }
     }
 }
@@ -361,6 +404,8 @@ pub enum EffectKind {
     Rainbow,
     /// See [`Effect::Sparkle`].
     Sparkle,
+    /// See [`Effect::Image`].
+    Image,
 }
 
 /// How a layer combines with the layers below it.
@@ -555,6 +600,14 @@ struct RawLayer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     angle: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    asset: Option<AssetId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    version: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fit: Option<Fit>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    position: Option<[f64; 2]>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     opacity: Option<Opacity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     blend: Option<BlendMode>,
@@ -573,6 +626,7 @@ impl TryFrom<RawLayer> for LayerSpec {
             EffectKind::Chase => "chase",
             EffectKind::Rainbow => "rainbow",
             EffectKind::Sparkle => "sparkle",
+            EffectKind::Image => "image",
         };
         let allowed: &[&str] = match kind {
             EffectKind::Solid => &["color"],
@@ -580,6 +634,7 @@ impl TryFrom<RawLayer> for LayerSpec {
             EffectKind::Chase => &["color", "background", "width", "speed"],
             EffectKind::Rainbow => &["speed", "scale"],
             EffectKind::Sparkle => &["color", "background", "density", "speed"],
+            EffectKind::Image => &["asset", "version", "fit", "position"],
         };
         let present = [
             ("color", raw.color.is_some()),
@@ -590,6 +645,10 @@ impl TryFrom<RawLayer> for LayerSpec {
             ("scale", raw.scale.is_some()),
             ("density", raw.density.is_some()),
             ("angle", raw.angle.is_some()),
+            ("asset", raw.asset.is_some()),
+            ("version", raw.version.is_some()),
+            ("fit", raw.fit.is_some()),
+            ("position", raw.position.is_some()),
         ];
         if let Some((field, _)) = present
             .iter()
@@ -660,6 +719,23 @@ impl TryFrom<RawLayer> for LayerSpec {
                 density: raw.density.unwrap_or_default(),
                 speed: speed(10.0)?,
             },
+            EffectKind::Image => {
+                let position = raw.position.unwrap_or([0.5, 0.5]);
+                if !position.iter().all(|p| (0.0..=1.0).contains(p)) {
+                    return Err(RangeError(format!(
+                        "image position must be two numbers from 0 to 1, got {position:?}"
+                    )));
+                }
+                if raw.version == Some(0) {
+                    return Err(RangeError("image version must be at least 1".into()));
+                }
+                Effect::Image {
+                    asset: raw.asset.ok_or_else(|| need("asset"))?,
+                    version: raw.version,
+                    fit: raw.fit.unwrap_or_default(),
+                    position,
+                }
+            }
         };
         Ok(LayerSpec {
             effect,
@@ -682,6 +758,10 @@ impl From<LayerSpec> for RawLayer {
             scale: None,
             density: None,
             angle: None,
+            asset: None,
+            version: None,
+            fit: None,
+            position: None,
             opacity: Some(layer.opacity),
             blend: Some(layer.blend),
             region: layer.region,
@@ -722,6 +802,17 @@ impl From<LayerSpec> for RawLayer {
                 raw.background = Some(background);
                 raw.density = Some(density);
                 raw.speed = Some(speed);
+            }
+            Effect::Image {
+                asset,
+                version,
+                fit,
+                position,
+            } => {
+                raw.asset = Some(asset);
+                raw.version = version;
+                raw.fit = Some(fit);
+                raw.position = Some(position);
             }
         }
         raw

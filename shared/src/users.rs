@@ -96,6 +96,9 @@ pub struct UpdateUser {
     /// New role.
     #[serde(default)]
     pub role: Option<Role>,
+    /// Whether the user may approve content (admins always may).
+    #[serde(default)]
+    pub approver: Option<bool>,
 }
 
 /// A user as the API returns it (never the password hash).
@@ -111,4 +114,7 @@ pub struct User {
     pub role: Role,
     /// Creation time, RFC 3339.
     pub created_at: String,
+    /// May approve content without being an admin.
+    #[serde(default)]
+    pub approver: bool,
 }

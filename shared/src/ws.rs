@@ -290,6 +290,14 @@ pub enum ServerMessage {
         /// Each user with a console open.
         consoles: Vec<ConsoleUser>,
     },
+    /// An asset came, was approved, rejected or rolled back (`asset` as it is
+    /// now), or was removed (`asset` null).
+    AssetChanged {
+        /// Its id.
+        id: crate::ids::AssetId,
+        /// The asset now.
+        asset: Option<crate::content::Asset>,
+    },
     /// One of your uploads moved on: bytes received, or the asset it became.
     UploadProgress {
         /// Where it stands.

@@ -144,6 +144,7 @@ async fn run(args: Args) -> Result<()> {
             id: limelight_shared::ids::UserId(id),
             username: name,
             role: Role::Attendee,
+            approver: false,
         });
     }
     let one = PlaceRequest {

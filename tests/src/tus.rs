@@ -172,6 +172,23 @@ impl Tus {
         self.patch_with(path, offset, bytes, &[]).await
     }
 
+    /// Upload `bytes` whole in one chunk; the asset it became.
+    pub async fn upload(&self, bytes: &[u8], metadata: &str) -> Result<i64> {
+        let path = self.created(bytes.len() as u64, metadata).await?;
+        let done = self.patch(&path, 0, bytes).await?;
+        ensure!(done.status == 204, "upload: {} {}", done.status, done.body);
+        let res = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await?;
+        let upload: serde_json::Value = res.json().await?;
+        upload["asset"]
+            .as_i64()
+            .ok_or_else(|| anyhow!("the upload became no asset: {upload}"))
+    }
+
     /// `HEAD` an upload.
     pub async fn head(&self, path: &str) -> Result<TusAnswer> {
         self.send(self.request("HEAD", path)?).await

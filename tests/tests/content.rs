@@ -387,3 +387,256 @@ async fn an_abandoned_upload_expires_answers_410_and_its_bytes_are_removed() -> 
     }
     Ok(())
 }
+
+/// Where wire pixel `i` is on an 8-wide serpentine matrix.
+fn serpentine_cell(i: usize) -> (usize, usize) {
+    let (row, step) = (i / 8, i % 8);
+    (if row % 2 == 1 { 7 - step } else { step }, row)
+}
+
+#[actix_rt::test]
+async fn an_approved_image_arrives_pixel_exact_and_only_approved_versions_ever_play() -> Result<()>
+{
+    use limelight_tests::Receiver;
+    use serde_json::json;
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let marketing = app.user("mk", "marketing").await?;
+    let tus = Tus::new(app.server.addr(), &marketing);
+    let mut rx = Receiver::bind().await?;
+    let (status, canvas) = app
+        .call(
+            "POST",
+            "/api/v1/canvases",
+            Some(&admin),
+            Some(json!({"name": "Art wall", "fps": 40,
+                "geometry": {"kind": "matrix", "width": 8, "height": 4, "origin": "top_left",
+                             "order": "rows", "serpentine": true},
+                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {canvas}");
+    let canvas = canvas["id"].as_i64().unwrap_or_default();
+
+    // Every pixel of the picture its own colour.
+    let colour = |x: u32, y: u32| {
+        [
+            (x * 31 + 7) as u8,
+            (y * 63 + 3) as u8,
+            (x * y * 9 + 1) as u8,
+        ]
+    };
+    let first = png_image(8, 4, colour)?;
+    let asset = tus
+        .upload(&first, &tus_metadata(&[("name", "Art")]))
+        .await?;
+    app.created(
+        "/api/v1/scenes",
+        &marketing,
+        json!({"name": "art", "layers": [{"effect": "image", "asset": asset, "fit": "stretch"}]}),
+    )
+    .await?;
+
+    // Pending: not played live, not scheduled.
+    let (status, body) = app.trigger(&admin, canvas, "art").await?;
+    ensure!(
+        status == 409 && body["code"] == "not_approved",
+        "{status} {body}"
+    );
+    ensure!(
+        body["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("no approved version")),
+        "{body}"
+    );
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/schedule",
+            Some(&marketing),
+            Some(
+                json!({"name": "Art nights", "targets": [canvas], "priority": 5,
+                "play": {"scene": "art"}, "start": {"date": "2030-01-01", "time": "20:00"},
+                "end": {"duration_s": 3600}}),
+            ),
+        )
+        .await?;
+    ensure!(
+        status == 409 && body["code"] == "not_approved",
+        "{status} {body}"
+    );
+
+    // Marketing may not approve; a user made an approver may.
+    let (status, _) = app
+        .call(
+            "POST",
+            &format!("/api/v1/assets/{asset}/approve"),
+            Some(&marketing),
+            None,
+        )
+        .await?;
+    ensure!(status == 403, "{status}");
+    let reviewer = app.user("rev", "marketing").await?;
+    let (status, users) = app.call("GET", "/api/v1/users", Some(&admin), None).await?;
+    let rev_id = users
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["username"] == "rev"))
+        .map(|u| u["id"].clone())
+        .unwrap_or_default();
+    ensure!(status == 200, "{status}");
+    let (status, user) = app
+        .call(
+            "PATCH",
+            &format!("/api/v1/users/{rev_id}"),
+            Some(&admin),
+            Some(json!({"approver": true})),
+        )
+        .await?;
+    ensure!(status == 200 && user["approver"] == true, "{status} {user}");
+    let reviewer = app.login("rev", "rev-password").await.unwrap_or(reviewer);
+    let mut console = connect(&app, &admin).await?;
+    let (status, approved) = app
+        .call(
+            "POST",
+            &format!("/api/v1/assets/{asset}/approve"),
+            Some(&reviewer),
+            None,
+        )
+        .await?;
+    ensure!(
+        status == 200 && approved["live_version"] == 1,
+        "{status} {approved}"
+    );
+    ensure!(approved["versions"][0]["decided_by"] == "rev", "{approved}");
+    next_where(&mut console, "the approval", |m| {
+        m["type"] == "asset_changed" && m["asset"]["live_version"] == 1
+    })
+    .await?;
+
+    // Approved: on the wire, pixel for pixel where the geometry puts it.
+    let (status, body) = app.trigger(&admin, canvas, "art").await?;
+    ensure!(status == 200, "{status} {body}");
+    let expected: Vec<u8> = (0..32)
+        .flat_map(|i| {
+            let (x, y) = serpentine_cell(i);
+            colour(x as u32, y as u32)
+        })
+        .collect();
+    rx.until(Duration::from_secs(5), |p| {
+        p.slots.get(..96) == Some(&expected[..])
+    })
+    .await?;
+
+    // A second version waits for review; the first keeps playing until it is approved.
+    let second = png_image(8, 4, |_, _| [0, 0, 200])?;
+    let meta = tus_metadata(&[("asset", &asset.to_string())]);
+    ensure!(tus.upload(&second, &meta).await? == asset);
+    let (status, rejected) = app
+        .call(
+            "POST",
+            &format!("/api/v1/assets/{asset}/reject"),
+            Some(&reviewer),
+            Some(json!({"reason": "too dark for the facade"})),
+        )
+        .await?;
+    ensure!(
+        status == 200 && rejected["versions"][1]["status"] == "rejected",
+        "{status} {rejected}"
+    );
+    ensure!(
+        rejected["versions"][1]["reason"] == "too dark for the facade",
+        "{rejected}"
+    );
+    ensure!(rejected["live_version"] == 1, "{rejected}");
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/assets/{asset}/reject"),
+            Some(&reviewer),
+            Some(json!({"reason": " "})),
+        )
+        .await?;
+    ensure!(status == 422, "{status} {body}");
+    // Changing its mind, the reviewer approves it after all: it plays at once.
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/assets/{asset}/approve"),
+            Some(&reviewer),
+            Some(json!({"version": 2})),
+        )
+        .await?;
+    ensure!(
+        status == 200 && body["live_version"] == 2,
+        "{status} {body}"
+    );
+    rx.until(Duration::from_secs(5), |p| {
+        p.slots.get(..3) == Some(&[0, 0, 200][..])
+    })
+    .await?;
+    // Rolled back in one call: the first version is on the wire again.
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/assets/{asset}/rollback"),
+            Some(&reviewer),
+            None,
+        )
+        .await?;
+    ensure!(
+        status == 200 && body["live_version"] == 1,
+        "{status} {body}"
+    );
+    rx.until(Duration::from_secs(5), |p| {
+        p.slots.get(..96) == Some(&expected[..])
+    })
+    .await?;
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/assets/{asset}/rollback"),
+            Some(&reviewer),
+            None,
+        )
+        .await?;
+    ensure!(status == 409, "nothing before version 1: {status} {body}");
+
+    // In use by a scene: it cannot be removed, and the answer names the scene.
+    let (status, body) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/assets/{asset}"),
+            Some(&marketing),
+            None,
+        )
+        .await?;
+    ensure!(
+        status == 409
+            && body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("\"art\"")),
+        "{status} {body}"
+    );
+    let (status, audit) = app
+        .call("GET", "/api/v1/audit?limit=50", Some(&admin), None)
+        .await?;
+    let actions: Vec<String> = audit["items"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["action"].as_str().map(str::to_owned))
+        .collect();
+    for action in [
+        "upload_asset",
+        "approve_asset",
+        "reject_asset",
+        "roll_back_asset",
+        "delete_asset",
+    ] {
+        ensure!(
+            actions.iter().any(|a| a == action),
+            "{status}: {action} not in {actions:?}"
+        );
+    }
+    Ok(())
+}

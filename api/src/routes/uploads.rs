@@ -149,7 +149,7 @@ async fn receive(
 ) -> Result<UploadStatus, ApiError> {
     let checksum = checksum(headers)?;
     let mut writer = engine.write_upload(who, id, offset, checksum).await?;
-    let id = id.to_owned();
+    let (id, engine, who) = (id.to_owned(), engine.clone(), who.clone());
     let task = actix_web::rt::spawn(async move {
         while let Some(chunk) = body.next().await {
             match chunk {
@@ -160,7 +160,7 @@ async fn receive(
                 }
             }
         }
-        writer.finish().await
+        engine.finish_upload(&who, writer).await
     });
     match task.await {
         Ok(done) => Ok(done?),

@@ -46,7 +46,12 @@ pub async fn update(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(Permission::ManageUsers)?;
     let user = engine
-        .update_user(UserId(*id), body.password.as_deref(), body.role)
+        .update_user(
+            UserId(*id),
+            body.password.as_deref(),
+            body.role,
+            body.approver,
+        )
         .await?;
     Ok(HttpResponse::Ok().json(user))
 }

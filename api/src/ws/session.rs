@@ -569,6 +569,7 @@ fn to_message(event: EngineEvent) -> ServerMessage {
         EngineEvent::SystemAlert(alert) => ServerMessage::SystemAlert { alert },
         EngineEvent::ConsolesChanged(consoles) => ServerMessage::Consoles { consoles },
         EngineEvent::UploadProgress { upload, .. } => ServerMessage::UploadProgress { upload },
+        EngineEvent::AssetChanged { id, asset } => ServerMessage::AssetChanged { id, asset },
     }
 }
 

@@ -8,6 +8,7 @@
 //! | `EditScenes`: scenes create/update/delete | yes | | yes | |
 //! | `EditSchedule`: schedule entries | yes | | yes | |
 //! | `ManageContent`: uploads, assets and their versions | yes | | yes | |
+//! | `Approve`: approve, reject, roll back content | yes | approvers | approvers | |
 //! | `ManageEvents`: venues, events, sessions, incidents, a session's bookings | yes | yes | yes | |
 //! | `Read`: canvases, live state, scenes, incidents, WebSocket | yes | yes | yes | |
 //! | `Browse`: venues, published events and sessions, availability | yes | yes | yes | yes |
@@ -34,6 +35,8 @@ pub enum Permission {
     EditSchedule,
     /// Upload content and add versions to assets.
     ManageContent,
+    /// Approve, reject and roll back content: admins, and users made approvers.
+    Approve,
     /// Read canvases, state and scenes.
     Read,
     /// Write venues, events, sessions and incidents; see any session's bookings.
@@ -64,7 +67,7 @@ pub fn allows(role: Role, permission: Permission) -> bool {
 impl Principal {
     /// Whether this principal's role has `permission`.
     pub fn may(&self, permission: Permission) -> bool {
-        allows(self.role, permission)
+        allows(self.role, permission) || (permission == Permission::Approve && self.approver)
     }
 
     /// Whether this principal is staff (see the module doc).
@@ -97,6 +100,7 @@ mod tests {
             id: limelight_shared::ids::UserId(1),
             username: "u".into(),
             role,
+            approver: false,
         };
         for role in [Role::Admin, Role::Operator, Role::Marketing] {
             assert!(who(role).is_staff(), "{role:?}");

@@ -27,6 +27,8 @@ pub struct Principal {
     pub username: String,
     /// Role.
     pub role: Role,
+    /// May approve content without being an admin.
+    pub approver: bool,
 }
 
 /// Principals by user id, each with the time it was read.
@@ -96,6 +98,7 @@ mod tests {
             id: UserId(3),
             username: "ops".into(),
             role: Role::Operator,
+            approver: false,
         }
     }
 

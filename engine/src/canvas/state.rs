@@ -82,6 +82,8 @@ pub struct CanvasSetup {
     pub restarts: u32,
     /// The cue list loaded when it stopped, and where its playhead stood.
     pub cues: Option<(Arc<CueProgram>, Position)>,
+    /// Pictures for image layers (set by the directory that starts the canvas).
+    pub pictures: Option<Arc<crate::content::Pictures>>,
 }
 
 /// Live state of one canvas.
@@ -126,7 +128,8 @@ impl CanvasState {
             pixels,
             emergency_color: px(setup.spec.emergency_color),
             stage: Stage::new(setup.scene.map(|s| Look::new(s, 0.0)))
-                .with_layout(Layout::new(setup.spec.geometry.as_ref(), pixels)),
+                .with_layout(Layout::new(setup.spec.geometry.as_ref(), pixels))
+                .with_pictures(setup.pictures.clone()),
             master: setup.master,
             grand_master: setup.grand_master,
             blackout: setup.blackout,
@@ -397,6 +400,7 @@ mod tests {
             grand_master: Percent::default(),
             restarts: 0,
             cues: None,
+            pictures: None,
         })
     }
 

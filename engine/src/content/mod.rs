@@ -5,14 +5,73 @@
 //! - `sniff`: what a file is from its first bytes, and the size an image declares.
 //! - `files`: the content directory (uploads in progress, assets by hash), hashing
 //!   and decoding a complete file.
+//! - `pictures`: what each asset may play, and pictures decoded and scaled for
+//!   image layers on a thread of their own, ready for the frame threads.
 //! - `uploads`: an upload's life: created, written chunk by chunk straight to
 //!   disk, completed into an asset version, ended, or expired.
 
 mod files;
+mod pictures;
 mod sniff;
 mod uploads;
 
 pub(crate) use files::Folders;
+pub(crate) use pictures::{Pictures, Playable, ScaledKey};
+
+use crate::store::Store;
+use limelight_shared::content::ReviewStatus;
+use std::sync::Arc;
+
+/// Tell `pictures` what `asset` may play now, from the store.
+pub(crate) async fn refresh(
+    store: &Store,
+    pictures: &Pictures,
+    asset: AssetId,
+) -> Result<(), crate::EngineError> {
+    match store.asset(asset.0).await? {
+        Some((a, versions)) => pictures.set_asset(
+            asset,
+            a.live_version.and_then(|v| u32::try_from(v).ok()),
+            Some(playable(&versions)),
+        ),
+        None => pictures.set_asset(asset, None, None),
+    }
+    Ok(())
+}
+
+/// Tell `pictures` what every asset may play, from the store.
+pub(crate) async fn refresh_all(
+    store: &Store,
+    pictures: &Pictures,
+) -> Result<(), crate::EngineError> {
+    for (a, versions) in store.list_assets().await? {
+        pictures.set_asset(
+            AssetId(a.id),
+            a.live_version.and_then(|v| u32::try_from(v).ok()),
+            Some(playable(&versions)),
+        );
+    }
+    Ok(())
+}
+
+fn playable(versions: &[crate::store::VersionRecord]) -> Vec<(u32, Playable)> {
+    versions
+        .iter()
+        .map(|v| {
+            (
+                u32::try_from(v.version).unwrap_or(0),
+                Playable {
+                    sha256: Arc::from(v.sha256.as_str()),
+                    status: match v.status.as_str() {
+                        "approved" => ReviewStatus::Approved,
+                        "rejected" => ReviewStatus::Rejected,
+                        _ => ReviewStatus::Pending,
+                    },
+                },
+            )
+        })
+        .collect()
+}
 pub(crate) use uploads::Uploads;
 pub use uploads::{UploadMeta, UploadStatus, UploadWriter};
 
@@ -61,6 +120,15 @@ pub enum ContentError {
     /// No asset with that id.
     #[error("no asset {0}")]
     UnknownAsset(AssetId),
+    /// Content that may not play (yet): pending, rejected, or no version approved.
+    #[error("{0}: only approved content plays live or on a schedule")]
+    NotApproved(String),
+    /// No version fits the review step.
+    #[error("{0}")]
+    NothingToReview(&'static str),
+    /// Something uses the asset.
+    #[error("{0} uses asset {1}; change it first")]
+    InUse(String, AssetId),
     /// The disk failed.
     #[error("content storage failed: {0}")]
     Io(#[from] std::io::Error),

@@ -7,6 +7,7 @@
 //! rather than "unknown".
 
 use super::ContentError;
+use super::Pictures;
 use super::files::{Folders, ProbeError, probe};
 use super::sniff::{Refused, SNIFF_LEN, sniff};
 use crate::accounts::Principal;
@@ -49,6 +50,7 @@ pub struct UploadMeta {
 pub(crate) struct Uploads {
     store: Store,
     folders: Folders,
+    pictures: Arc<Pictures>,
     wall: Arc<dyn WallClock>,
     events: broadcast::Sender<EngineEvent>,
     /// Largest upload taken.
@@ -63,6 +65,7 @@ impl Uploads {
     pub(crate) fn new(
         store: Store,
         folders: Folders,
+        pictures: Arc<Pictures>,
         wall: Arc<dyn WallClock>,
         events: broadcast::Sender<EngineEvent>,
         max: u64,
@@ -71,6 +74,7 @@ impl Uploads {
         Self {
             store,
             folders,
+            pictures,
             wall,
             events,
             max,
@@ -260,6 +264,15 @@ impl Uploads {
         Ok(())
     }
 
+    /// Remove the files of versions no longer stored (by hash).
+    pub(crate) async fn remove_files(&self, hashes: &[String]) {
+        for sha in hashes {
+            if let Err(e) = remove(&self.folders.asset(sha)).await {
+                tracing::warn!(sha256 = %sha, error = %e, "a removed version's file stays; the next start removes it");
+            }
+        }
+    }
+
     fn is_busy(&self, id: &str) -> bool {
         self.busy
             .lock()
@@ -322,6 +335,7 @@ impl Uploads {
             return Err(ContentError::UnknownAsset(AssetId(row.target_asset.unwrap_or(0))).into());
         };
         remove(&self.folders.upload(&row.id)).await?;
+        super::refresh(&self.store, &self.pictures, AssetId(asset)).await?;
         Ok(UploadRecord {
             received: row.length,
             asset_id: Some(asset),

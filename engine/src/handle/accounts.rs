@@ -38,6 +38,7 @@ impl EngineHandle {
             id: user.id,
             username: user.username,
             role: user.role,
+            approver: user.approver,
         };
         self.inner
             .principals
@@ -90,6 +91,7 @@ impl EngineHandle {
         id: UserId,
         password: Option<&str>,
         role: Option<Role>,
+        approver: Option<bool>,
     ) -> Result<User, EngineError> {
         let current = self.user(id).await?;
         if current.role == Role::Admin && role.is_some_and(|r| r != Role::Admin) {
@@ -105,7 +107,7 @@ impl EngineHandle {
         let record = self
             .inner
             .store
-            .update_user(id.0, hash.as_deref(), role.map(Role::as_str))
+            .update_user(id.0, hash.as_deref(), role.map(Role::as_str), approver)
             .await?
             .ok_or(EngineError::Accounts(AccountError::UnknownUser(id)))?;
         self.inner.principals.forget(id);

@@ -2,9 +2,10 @@
 
 use super::*;
 use crate::content::{ContentError, UploadMeta, UploadStatus, UploadWriter};
-use crate::store::{AssetRecord, VersionRecord};
+use crate::store::{AssetRecord, Decision, Reviewed, VersionRecord};
 use limelight_shared::content::{Asset, AssetVersion, MediaKind, ReviewStatus};
 use limelight_shared::ids::AssetId;
+use limelight_shared::scene::{Effect, SceneSpec};
 
 impl EngineHandle {
     /// The largest upload taken, in bytes (`Tus-Max-Size`).
@@ -38,6 +39,34 @@ impl EngineHandle {
         checksum: Option<[u8; 32]>,
     ) -> Result<UploadWriter, EngineError> {
         self.inner.uploads.open(who, id, offset, checksum).await
+    }
+
+    /// The request writing an upload is done (or its connection dropped): what
+    /// came is kept, and a complete upload becomes a version, announced to staff
+    /// and audited.
+    pub async fn finish_upload(
+        &self,
+        who: &Principal,
+        writer: UploadWriter,
+    ) -> Result<UploadStatus, EngineError> {
+        let status = writer.finish().await?;
+        if let (Some(id), Some(version)) = (status.upload.asset, status.upload.version) {
+            let asset = self.asset(id).await?;
+            let _ = self.inner.events.send(EngineEvent::AssetChanged {
+                id,
+                asset: Some(asset),
+            });
+            let detail = serde_json::json!({"version": version, "upload": status.upload.id});
+            self.audit(
+                who,
+                "upload_asset",
+                &format!("asset {id}"),
+                &detail.to_string(),
+                None,
+            )
+            .await;
+        }
+        Ok(status)
     }
 
     /// End upload `id` and remove its bytes.
@@ -75,6 +104,148 @@ impl EngineHandle {
         Ok(asset_dto(&a, &v, &names))
     }
 
+    /// Approve `version` of an asset (the newest pending one when none is named).
+    pub async fn approve_asset(
+        &self,
+        who: &Principal,
+        id: AssetId,
+        version: Option<u32>,
+    ) -> Result<Asset, EngineError> {
+        self.review(
+            who,
+            id,
+            "approve_asset",
+            version,
+            Review::Decide(Decision::Approve),
+        )
+        .await
+    }
+
+    /// Reject `version` of an asset (the newest pending one when none is named),
+    /// saying why.
+    pub async fn reject_asset(
+        &self,
+        who: &Principal,
+        id: AssetId,
+        version: Option<u32>,
+        reason: &str,
+    ) -> Result<Asset, EngineError> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.chars().count() > 500 {
+            return Err(EngineError::invalid(
+                "a rejection needs a reason of 1-500 characters",
+            ));
+        }
+        let decision = Review::Decide(Decision::Reject(reason.to_owned()));
+        self.review(who, id, "reject_asset", version, decision)
+            .await
+    }
+
+    /// Make `version` (or the approved version before the live one) live again.
+    pub async fn roll_back_asset(
+        &self,
+        who: &Principal,
+        id: AssetId,
+        version: Option<u32>,
+    ) -> Result<Asset, EngineError> {
+        self.review(who, id, "roll_back_asset", version, Review::RollBack)
+            .await
+    }
+
+    async fn review(
+        &self,
+        who: &Principal,
+        id: AssetId,
+        action: &str,
+        version: Option<u32>,
+        step: Review,
+    ) -> Result<Asset, EngineError> {
+        let work = async {
+            let version = version.map(|v| i32::try_from(v).unwrap_or(i32::MAX));
+            let store = &self.inner.store;
+            let done = match &step {
+                Review::Decide(decision) => {
+                    let at = chrono::Utc::now().naive_utc();
+                    store
+                        .decide_version(id.0, version, decision, who.id.0, at)
+                        .await?
+                }
+                Review::RollBack => store.roll_back(id.0, version).await?,
+            };
+            match done {
+                Reviewed::Done(_) => {}
+                Reviewed::Unknown => return Err(ContentError::UnknownAsset(id).into()),
+                Reviewed::Nothing(why) => return Err(ContentError::NothingToReview(why).into()),
+            }
+            crate::content::refresh(store, &self.inner.pictures, id).await?;
+            let asset = self.asset(id).await?;
+            let _ = self.inner.events.send(EngineEvent::AssetChanged {
+                id,
+                asset: Some(asset.clone()),
+            });
+            Ok(asset)
+        };
+        let result = work.await;
+        let detail = serde_json::json!({"version": version, "step": step.detail()}).to_string();
+        let error = result.as_ref().err();
+        self.audit(who, action, &format!("asset {id}"), &detail, error)
+            .await;
+        result
+    }
+
+    /// Remove an asset and its files, unless a scene plays it.
+    pub async fn delete_asset(&self, who: &Principal, id: AssetId) -> Result<(), EngineError> {
+        let work = async {
+            for scene in self.list_scenes().await?.iter() {
+                if uses_asset(&scene.spec, id) {
+                    return Err(ContentError::InUse(
+                        format!("scene {:?}", scene.spec.name.as_str()),
+                        id,
+                    )
+                    .into());
+                }
+            }
+            let freed = self
+                .inner
+                .store
+                .delete_asset(id.0)
+                .await?
+                .ok_or(ContentError::UnknownAsset(id))?;
+            crate::content::refresh(&self.inner.store, &self.inner.pictures, id).await?;
+            self.inner.uploads.remove_files(&freed).await;
+            let _ = self
+                .inner
+                .events
+                .send(EngineEvent::AssetChanged { id, asset: None });
+            Ok(())
+        };
+        let result = work.await;
+        self.audit(
+            who,
+            "delete_asset",
+            &format!("asset {id}"),
+            "{}",
+            result.as_ref().err(),
+        )
+        .await;
+        result
+    }
+
+    /// Refuse a scene that would play content not approved.
+    pub(super) fn check_playable(&self, scene: &SceneSpec) -> Result<(), EngineError> {
+        for layer in scene.layers.as_slice() {
+            if let Effect::Image { asset, version, .. } = &layer.effect {
+                self.inner
+                    .pictures
+                    .playable(*asset, *version, false)
+                    .map_err(|why| {
+                        ContentError::NotApproved(format!("scene {:?}: {why}", scene.name.as_str()))
+                    })?;
+            }
+        }
+        Ok(())
+    }
+
     async fn usernames(&self) -> Result<HashMap<i64, String>, EngineError> {
         Ok(self
             .inner
@@ -85,6 +256,31 @@ impl EngineHandle {
             .map(|u| (u.id, u.username))
             .collect())
     }
+}
+
+/// A review step.
+enum Review {
+    Decide(Decision),
+    RollBack,
+}
+
+impl Review {
+    fn detail(&self) -> String {
+        match self {
+            Review::Decide(Decision::Approve) => "approve".into(),
+            Review::Decide(Decision::Reject(why)) => format!("reject: {why}"),
+            Review::RollBack => "roll back".into(),
+        }
+    }
+}
+
+/// Whether `scene` shows `asset`.
+fn uses_asset(scene: &SceneSpec, asset: AssetId) -> bool {
+    scene
+        .layers
+        .as_slice()
+        .iter()
+        .any(|l| matches!(&l.effect, Effect::Image { asset: a, .. } if *a == asset))
 }
 
 fn asset_dto(a: &AssetRecord, versions: &[VersionRecord], names: &HashMap<i64, String>) -> Asset {
@@ -124,11 +320,7 @@ fn asset_dto(a: &AssetRecord, versions: &[VersionRecord], names: &HashMap<i64, S
     Asset {
         id: AssetId(a.id),
         name: a.name.clone(),
-        live_version: versions
-            .iter()
-            .rev()
-            .find(|v| v.status == ReviewStatus::Approved)
-            .map(|v| v.version),
+        live_version: a.live_version.and_then(|v| u32::try_from(v).ok()),
         versions,
         created_at: utc(a.created_at),
     }

@@ -23,7 +23,8 @@ impl EngineHandle {
         spec.check().map_err(|e| EngineError::invalid(e.0))?;
         for cue in &spec.cues {
             if let Some(scene) = &cue.scene {
-                self.inner.live.scene(scene.as_str()).await?;
+                let spec = self.inner.live.scene(scene.as_str()).await?;
+                self.check_playable(&spec)?;
             }
         }
         Ok(spec)

@@ -40,6 +40,7 @@ pub(super) fn user_dto(record: &UserRecord) -> Result<User, EngineError> {
             .parse()
             .map_err(|e: String| EngineError::Store(store::StoreError::Corrupt(e)))?,
         created_at: store::rfc3339(record.created_at),
+        approver: record.approver,
     })
 }
 

@@ -72,7 +72,8 @@ impl EngineHandle {
             }
             let scope = cmd.scope.check().map_err(|e| EngineError::invalid(e.0))?;
             // Checked before anything is stored: an unknown scene changes nothing.
-            self.inner.live.scene(&cmd.scene).await?;
+            let spec = self.inner.live.scene(&cmd.scene).await?;
+            self.check_playable(&spec)?;
             let scene = SceneName::try_from(cmd.scene.clone())
                 .map_err(|_| SceneError::Unknown(SceneRef::Name(cmd.scene.clone())))?;
             let play = Play::Scene {

@@ -62,6 +62,8 @@ struct Inner {
     revoked: RevokedTokens,
     /// Uploads in progress and the content directory.
     uploads: crate::content::Uploads,
+    /// What each asset may play, and pictures ready for image layers.
+    pictures: Arc<crate::content::Pictures>,
     /// Who has a console open.
     consoles: std::sync::Arc<crate::consoles::Consoles>,
     /// Hot reads answered from memory; each write through this handle clears its own.

@@ -94,7 +94,10 @@ impl EngineHandle {
     /// Refuse a play whose scene or cue list does not exist.
     async fn check_play(&self, play: &Play) -> Result<(), EngineError> {
         match play {
-            Play::Scene { scene, .. } => self.inner.live.scene(scene.as_str()).await.map(|_| ()),
+            Play::Scene { scene, .. } => {
+                let spec = self.inner.live.scene(scene.as_str()).await?;
+                self.check_playable(&spec)
+            }
             Play::CueList { cue_list } => match self.inner.store.cue_list(cue_list.0).await? {
                 Some(_) => Ok(()),
                 None => Err(EngineError::CueList(CueListError::Unknown(*cue_list))),

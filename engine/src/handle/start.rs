@@ -68,6 +68,11 @@ impl EngineHandle {
         let (events, _) = broadcast::channel(EVENT_BUFFER);
         let (cue_reports, cue_reports_rx) = tokio::sync::mpsc::unbounded_channel();
         let clock = config.clock.clone();
+        let folders = crate::content::Folders::open(&config.content_dir)
+            .map_err(|e| EngineError::internal("the content directory", e))?;
+        let pictures = crate::content::Pictures::start(folders.clone())
+            .map_err(|e| EngineError::internal("the pictures thread", e))?;
+        crate::content::refresh_all(&store, &pictures).await?;
         let directory = Directory::new(
             store.clone(),
             clock.clone(),
@@ -80,6 +85,7 @@ impl EngineHandle {
             events.clone(),
             cue_reports,
             grand_master,
+            pictures.clone(),
         )
         .start();
         let live = LiveControl::new(store.clone(), directory.clone());
@@ -124,11 +130,10 @@ impl EngineHandle {
             |_| sessions,
         );
         let consoles = Arc::new(crate::consoles::Consoles::new(events.clone()));
-        let folders = crate::content::Folders::open(&config.content_dir)
-            .map_err(|e| EngineError::internal("the content directory", e))?;
         let uploads = crate::content::Uploads::new(
             store.clone(),
             folders,
+            pictures.clone(),
             config.wall_clock.clone(),
             events.clone(),
             config.max_upload,
@@ -149,6 +154,7 @@ impl EngineHandle {
                 principals: Principals::new(config.clock.clone()),
                 revoked: RevokedTokens::new(config.clock),
                 uploads,
+                pictures,
                 consoles,
                 canvases: Memo::default(),
                 scenes: Memo::default(),
@@ -232,6 +238,7 @@ pub(super) async fn setup_from_record(
             grand_master: Percent::default(),
             restarts: 0,
             cues,
+            pictures: None,
         },
         cid.into_bytes(),
     ))

@@ -19,6 +19,24 @@ pub fn blend_into(dst: &mut [Px], src: &[Px], mode: BlendMode, opacity: f32) {
     }
 }
 
+/// Composite `src` over `dst` with `mode`, each pixel weighted by its own
+/// `weights` entry (a picture's coverage times the layer's opacity).
+pub fn blend_weighted(dst: &mut [Px], src: &[Px], weights: &[f32], mode: BlendMode) {
+    let f: fn(f32, f32) -> f32 = match mode {
+        BlendMode::Normal => |_, b| b,
+        BlendMode::Add => |a, b| (a + b).min(1.0),
+        BlendMode::Multiply => |a, b| a * b,
+        BlendMode::Screen => |a, b| 1.0 - (1.0 - a) * (1.0 - b),
+        BlendMode::Max => f32::max,
+    };
+    for ((d, s), w) in dst.iter_mut().zip(src).zip(weights) {
+        for c in 0..3 {
+            let a = d[c];
+            d[c] = a + (f(a, s[c]) - a) * w;
+        }
+    }
+}
+
 fn each(dst: &mut [Px], src: &[Px], opacity: f32, f: impl Fn(f32, f32) -> f32) {
     for (d, s) in dst.iter_mut().zip(src) {
         for c in 0..3 {

@@ -91,6 +91,8 @@ pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px], at: Option<&[Posit
                 }
             }
         }
+        // Pictures are drawn by the look, which has them (see `Look::render`).
+        Effect::Image { .. } => {}
         Effect::Sparkle {
             color,
             background,

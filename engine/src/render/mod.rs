@@ -10,7 +10,7 @@ mod layout;
 mod look;
 mod thumbnail;
 
-pub use blend::blend_into;
+pub use blend::{blend_into, blend_weighted};
 pub use effects::render_effect;
 pub use layout::{Layout, Raster};
 pub use look::{Look, Scratch, Stage};

@@ -46,7 +46,7 @@ pub fn thumbnail(scene: Arc<SceneSpec>, size: ThumbnailSize) -> Vec<u8> {
     let mut out = Vec::with_capacity(width * rows * 3);
     for row in 0..rows {
         let t = size.seconds * row as f64 / rows as f64;
-        look.render(t, &mut frame, &mut scratch, &layout);
+        look.render(t, &mut frame, &mut scratch, &layout, None);
         for column in 0..width {
             let run = &frame[column * pixels / width
                 ..((column + 1) * pixels / width).max(column * pixels / width + 1)];

@@ -45,6 +45,29 @@ pub struct AssetRecord {
     pub created_by: i64,
     /// When (UTC).
     pub created_at: NaiveDateTime,
+    /// The version scenes play unless they pin one.
+    pub live_version: Option<i32>,
+}
+
+/// A review decision on one version.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    /// It may play.
+    Approve,
+    /// It may not, for this reason.
+    Reject(String),
+}
+
+/// What a review step did, or why it could not.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Reviewed {
+    /// Done: the version decided (or rolled back to).
+    Done(i32),
+    /// No such asset, or no such version of it.
+    Unknown,
+    /// No version fits: none is pending (to decide), or none approved before the
+    /// live one (to roll back to), or the one named is not approved.
+    Nothing(&'static str),
 }
 
 /// A stored version of an asset.
@@ -239,6 +262,7 @@ impl Store {
                     None => {
                         diesel::insert_into(assets::table)
                             .values((
+                                assets::live_version.eq(None::<i32>),
                                 assets::name.eq(name),
                                 assets::created_by.eq(version.uploaded_by),
                                 assets::created_at.eq(version.uploaded_at),
@@ -312,6 +336,174 @@ impl Store {
             Ok::<_, StoreError>((found, versions))
         })?;
         Ok(found.map(|a| (a, versions)))
+    }
+}
+
+/// The live version of an asset (`Some(None)`: none yet); `None` when it does
+/// not exist. A macro, so the one query serves both backends' connections.
+macro_rules! live_version {
+    ($conn:expr, $asset:expr) => {
+        assets::table
+            .find($asset)
+            .select(assets::live_version)
+            .first::<Option<i32>>($conn)
+            .await
+            .optional()?
+    };
+}
+
+/// Make `$live` an asset's live version.
+macro_rules! set_live {
+    ($conn:expr, $asset:expr, $live:expr) => {
+        diesel::update(assets::table.find($asset))
+            .set(assets::live_version.eq($live))
+            .execute($conn)
+            .await?
+    };
+}
+
+impl Store {
+    /// Approve or reject `version` of `asset` (the newest pending one when none
+    /// is named). Approving the newest approved version makes it live; rejecting
+    /// the live one puts the newest approved one before it live.
+    pub async fn decide_version(
+        &self,
+        asset: i64,
+        version: Option<i32>,
+        decision: &Decision,
+        by: i64,
+        at: NaiveDateTime,
+    ) -> Result<Reviewed, StoreError> {
+        with_conn!(self, |conn| {
+            conn.transaction::<_, StoreError, _>(async move |conn| {
+                let Some(live) = live_version!(conn, asset) else {
+                    return Ok(Reviewed::Unknown);
+                };
+                let versions: Vec<(i32, String)> = asset_versions::table
+                    .filter(asset_versions::asset_id.eq(asset))
+                    .order(asset_versions::version)
+                    .select((asset_versions::version, asset_versions::status))
+                    .load(conn)
+                    .await?;
+                let chosen = match version {
+                    Some(v) if versions.iter().any(|(n, _)| *n == v) => v,
+                    Some(_) => return Ok(Reviewed::Unknown),
+                    None => match versions.iter().rev().find(|(_, s)| s == "pending") {
+                        Some((n, _)) => *n,
+                        None => return Ok(Reviewed::Nothing("no version is waiting for review")),
+                    },
+                };
+                let (status, reason) = match decision {
+                    Decision::Approve => ("approved", None),
+                    Decision::Reject(why) => ("rejected", Some(why.as_str())),
+                };
+                diesel::update(
+                    asset_versions::table
+                        .filter(asset_versions::asset_id.eq(asset))
+                        .filter(asset_versions::version.eq(chosen)),
+                )
+                .set((
+                    asset_versions::status.eq(status),
+                    asset_versions::reason.eq(reason),
+                    asset_versions::decided_by.eq(by),
+                    asset_versions::decided_at.eq(at),
+                ))
+                .execute(conn)
+                .await?;
+                let approved = |n: i32| {
+                    n == chosen && *decision == Decision::Approve
+                        || n != chosen && versions.iter().any(|(v, s)| *v == n && s == "approved")
+                };
+                let live = match decision {
+                    Decision::Approve if live.is_none_or(|l| chosen > l) => Some(chosen),
+                    Decision::Reject(_) if live == Some(chosen) => versions
+                        .iter()
+                        .rev()
+                        .map(|(n, _)| *n)
+                        .find(|n| *n < chosen && approved(*n)),
+                    _ => live,
+                };
+                set_live!(conn, asset, live);
+                Ok(Reviewed::Done(chosen))
+            })
+            .await
+        })
+    }
+
+    /// Make `to` (or the newest approved version before the live one) live again.
+    pub async fn roll_back(&self, asset: i64, to: Option<i32>) -> Result<Reviewed, StoreError> {
+        with_conn!(self, |conn| {
+            conn.transaction::<_, StoreError, _>(async move |conn| {
+                let Some(live) = live_version!(conn, asset) else {
+                    return Ok(Reviewed::Unknown);
+                };
+                let approved: Vec<i32> = asset_versions::table
+                    .filter(asset_versions::asset_id.eq(asset))
+                    .filter(asset_versions::status.eq("approved"))
+                    .order(asset_versions::version)
+                    .select(asset_versions::version)
+                    .load(conn)
+                    .await?;
+                let target = match to {
+                    Some(v) if approved.contains(&v) => v,
+                    Some(_) => {
+                        return Ok(Reviewed::Nothing(
+                            "only an approved version can be made live",
+                        ));
+                    }
+                    None => match approved
+                        .iter()
+                        .rev()
+                        .find(|v| live.is_some_and(|l| **v < l))
+                    {
+                        Some(v) => *v,
+                        None => {
+                            return Ok(Reviewed::Nothing(
+                                "no approved version comes before the live one",
+                            ));
+                        }
+                    },
+                };
+                set_live!(conn, asset, Some(target));
+                Ok(Reviewed::Done(target))
+            })
+            .await
+        })
+    }
+
+    /// Remove an asset and its versions; the hashes no other version has, whose
+    /// files may go. `None` when there was no such asset.
+    pub async fn delete_asset(&self, asset: i64) -> Result<Option<Vec<String>>, StoreError> {
+        with_conn!(self, |conn| {
+            conn.transaction::<_, StoreError, _>(async move |conn| {
+                let hashes: Vec<String> = asset_versions::table
+                    .filter(asset_versions::asset_id.eq(asset))
+                    .select(asset_versions::sha256)
+                    .load(conn)
+                    .await?;
+                diesel::delete(asset_versions::table.filter(asset_versions::asset_id.eq(asset)))
+                    .execute(conn)
+                    .await?;
+                if diesel::delete(assets::table.find(asset))
+                    .execute(conn)
+                    .await?
+                    == 0
+                {
+                    return Ok(None);
+                }
+                let still: HashSet<String> = asset_versions::table
+                    .filter(asset_versions::sha256.eq_any(&hashes))
+                    .select(asset_versions::sha256)
+                    .load::<String>(conn)
+                    .await?
+                    .into_iter()
+                    .collect();
+                Ok(Some(
+                    hashes.into_iter().filter(|h| !still.contains(h)).collect(),
+                ))
+            })
+            .await
+        })
     }
 }
 

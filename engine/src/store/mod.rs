@@ -21,7 +21,7 @@ mod users;
 pub use audit::NewAudit;
 pub use calendar::{BookingRecord, EventRecord, IncidentRecord, Rows, SessionRecord, VenueRecord};
 pub use canvases::{CanvasRecord, LiveField};
-pub use content::{AssetRecord, NewVersion, UploadRecord, VersionRecord};
+pub use content::{AssetRecord, Decision, NewVersion, Reviewed, UploadRecord, VersionRecord};
 pub use cue_lists::CueListRecord;
 pub use scenes::SceneRecord;
 pub use schedules::{OverrideRecord, ScheduleRecord};

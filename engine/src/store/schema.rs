@@ -28,6 +28,7 @@ diesel::table! {
         name -> Text,
         created_by -> Int8,
         created_at -> Timestamp,
+        live_version -> Nullable<Int4>,
     }
 }
 

@@ -19,6 +19,8 @@ pub struct UserRecord {
     pub role: String,
     /// Creation time (UTC).
     pub created_at: chrono::NaiveDateTime,
+    /// May approve content without being an admin.
+    pub approver: bool,
 }
 
 impl Store {
@@ -86,8 +88,15 @@ impl Store {
         id: i64,
         password_hash: Option<&str>,
         role: Option<&str>,
+        approver: Option<bool>,
     ) -> Result<Option<UserRecord>, StoreError> {
         with_conn!(self, |conn| {
+            if let Some(approver) = approver {
+                diesel::update(users::table.find(id))
+                    .set(users::approver.eq(approver))
+                    .execute(conn)
+                    .await?;
+            }
             if let Some(hash) = password_hash {
                 diesel::update(users::table.find(id))
                     .set(users::password_hash.eq(hash))

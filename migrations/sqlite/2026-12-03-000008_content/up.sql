@@ -6,7 +6,10 @@ CREATE TABLE assets (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     name TEXT NOT NULL,
     created_by BIGINT NOT NULL,
-    created_at TIMESTAMP NOT NULL
+    created_at TIMESTAMP NOT NULL,
+    -- the version scenes play unless they pin one: the newest approved, or the
+    -- one rolled back to
+    live_version INTEGER
 );
 
 CREATE TABLE asset_versions (

@@ -62,6 +62,8 @@ pub struct Directory {
     reports: mpsc::UnboundedSender<CueReport>,
     canvases: BTreeMap<CanvasId, Entry>,
     grand_master: Percent,
+    /// Pictures for the canvases' image layers.
+    pictures: Arc<crate::content::Pictures>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -81,8 +83,10 @@ impl Directory {
         events: broadcast::Sender<EngineEvent>,
         reports: mpsc::UnboundedSender<CueReport>,
         grand_master: Percent,
+        pictures: Arc<crate::content::Pictures>,
     ) -> Self {
         Self {
+            pictures,
             store,
             clock,
             outputs,
@@ -128,6 +132,8 @@ impl Directory {
         output: &OutputHandle,
         preview: &Arc<watch::Sender<Option<PreviewFrame>>>,
     ) -> Addr<CanvasActor> {
+        let mut setup = setup;
+        setup.pictures = Some(self.pictures.clone());
         let (inbox, clock, tx, preview, me, reports) = (
             inbox.clone(),
             self.clock.clone(),
