@@ -600,6 +600,19 @@ async fn an_approved_image_arrives_pixel_exact_and_only_approved_versions_ever_p
         )
         .await?;
     ensure!(status == 409, "nothing before version 1: {status} {body}");
+    // A scene that pins version 2 plays it while version 1 is live.
+    app.created(
+        "/api/v1/scenes",
+        &marketing,
+        json!({"name": "art-v2", "layers": [{"effect": "image", "asset": asset, "version": 2, "fit": "stretch"}]}),
+    )
+    .await?;
+    let (status, body) = app.trigger(&admin, canvas, "art-v2").await?;
+    ensure!(status == 200, "{status} {body}");
+    rx.until(Duration::from_secs(5), |p| {
+        p.slots.get(..3) == Some(&[0, 0, 200][..])
+    })
+    .await?;
 
     // In use by a scene: it cannot be removed, and the answer names the scene.
     let (status, body) = app
