@@ -200,7 +200,8 @@ impl Tus {
     }
 
     /// A `PATCH` that says it carries `declared` bytes from `offset` but sends only
-    /// `bytes`, then drops the connection: a connection cut mid-file.
+    /// `bytes`, then drops the connection: a connection cut mid-file. TCP delivers
+    /// the bytes before the close, so nothing needs waiting for.
     pub async fn cut_patch(
         &self,
         path: &str,
@@ -208,6 +209,20 @@ impl Tus {
         bytes: &[u8],
         declared: usize,
     ) -> Result<()> {
+        drop(self.partial_patch(path, offset, bytes, declared).await?);
+        Ok(())
+    }
+
+    /// The start of a `PATCH` that says it carries `declared` bytes from `offset`,
+    /// with only `bytes` sent: the connection stays open, mid-chunk, until the
+    /// stream returned is dropped.
+    pub async fn partial_patch(
+        &self,
+        path: &str,
+        offset: u64,
+        bytes: &[u8],
+        declared: usize,
+    ) -> Result<tokio::net::TcpStream> {
         let mut tcp = tokio::net::TcpStream::connect(self.addr).await?;
         let head = format!(
             "PATCH {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: Bearer {}\r\n\
@@ -218,10 +233,7 @@ impl Tus {
         tcp.write_all(head.as_bytes()).await?;
         tcp.write_all(bytes).await?;
         tcp.flush().await?;
-        // Give the server the bytes before the connection goes.
-        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        drop(tcp);
-        Ok(())
+        Ok(tcp)
     }
 }
 

@@ -136,16 +136,14 @@ pub fn probe(path: &Path) -> Result<Probed, ProbeError> {
         size += n as u64;
     }
     let sniffed = sniff(&head).map_err(|e| ProbeError::Invalid(e.to_string()))?;
-    let reader = reader(path, sniffed)?;
-    let (width, height) = reader
-        .into_dimensions()
-        .map_err(|e| ProbeError::Invalid(format!("the image cannot be read: {e}")))?;
+    // The decoder's limits refuse a picture too large before they allocate for it.
+    let decoded = decode(path, sniffed)?;
+    let (width, height) = decoded.dimensions();
     if u64::from(width) * u64::from(height) > MAX_IMAGE_PIXELS {
         return Err(ProbeError::Invalid(format!(
             "the image is {width} x {height} pixels; at most {MAX_IMAGE_PIXELS} are taken"
         )));
     }
-    decode(path, sniffed)?;
     Ok(Probed {
         sniffed,
         width,

@@ -246,11 +246,15 @@ impl Decoded {
             return Ok(found.clone());
         }
         let path = folders.asset(sha256);
-        let head = std::fs::read(&path)
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .into_iter()
-            .take(64)
-            .collect::<Vec<u8>>();
+        let mut head = Vec::with_capacity(64);
+        std::io::Read::read_to_end(
+            &mut std::io::Read::take(
+                std::fs::File::open(&path).map_err(|e| format!("{}: {e}", path.display()))?,
+                64,
+            ),
+            &mut head,
+        )
+        .map_err(|e| format!("{}: {e}", path.display()))?;
         let sniffed = sniff(&head).map_err(|e| e.to_string())?;
         let image = Arc::new(decode(&path, sniffed).map_err(|e| e.to_string())?);
         self.0.push_back((sha256.clone(), image.clone()));

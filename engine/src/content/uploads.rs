@@ -240,8 +240,8 @@ impl Uploads {
     pub(crate) async fn recover(&self) -> Result<(), crate::EngineError> {
         let versions = self.store.version_hashes().await?;
         let uploads = self.store.upload_ids().await?;
-        let folders = self.folders.clone();
-        let orphans = tokio::task::spawn_blocking(move || folders.orphans(&versions, &uploads))
+        let (folders, ids) = (self.folders.clone(), uploads.clone());
+        let orphans = tokio::task::spawn_blocking(move || folders.orphans(&versions, &ids))
             .await
             .map_err(|e| crate::EngineError::internal("the content sweep", e))?
             .map_err(ContentError::Io)?;
@@ -249,7 +249,7 @@ impl Uploads {
             tracing::warn!(path = %path.display(), "removing a content file no row names");
             remove(&path).await?;
         }
-        for id in self.store.upload_ids().await? {
+        for id in uploads {
             if let Some(row) = self.store.upload(&id).await?
                 && row.asset_id.is_none()
                 && row.received == row.length
