@@ -4,11 +4,11 @@
 
 use super::*;
 
-/// Remove expired uploads now and then, for as long as the engine runs.
-async fn sweep_uploads(uploads: crate::content::Uploads) {
-    let mut tick = tokio::time::interval(UPLOAD_SWEEP_EVERY);
+/// Remove expired uploads now and then, on the engine's clock, for as long as
+/// the engine runs.
+async fn sweep_uploads(uploads: crate::content::Uploads, clock: Arc<dyn Clock>) {
     loop {
-        tick.tick().await;
+        clock.wait(UPLOAD_SWEEP_EVERY).await;
         if let Err(e) = uploads.sweep().await {
             tracing::warn!(error = %e, "expired uploads could not be removed");
         }
@@ -140,7 +140,7 @@ impl EngineHandle {
             config.upload_ttl,
         );
         uploads.recover().await?;
-        actix::spawn(sweep_uploads(uploads.clone()));
+        actix::spawn(sweep_uploads(uploads.clone(), config.clock.clone()));
         let wall_clock = config.wall_clock.clone();
         let handle = Self {
             inner: Arc::new(Inner {
