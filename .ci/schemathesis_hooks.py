@@ -267,6 +267,40 @@ def _party(body):
         body["party"] = 1
 
 
+def _template(body):
+    """Parameter names are unique and well formed, each default fits its kind, and
+    the layers use every parameter and nothing else: one layer per parameter, in a
+    place its kind may fill. An asset parameter becomes a colour, as the run has
+    no approved asset to name."""
+    params = body.get("parameters")
+    if not isinstance(params, list):
+        params = []
+    layers = []
+    kept = []
+    for i, p in enumerate(params[:32]):
+        if not isinstance(p, dict):
+            continue
+        name = f"p{i}"
+        kind = p.get("kind")
+        label = p.get("label") if isinstance(p.get("label"), str) else ""
+        if kind == "number":
+            kept.append({"kind": "number", "name": name, "label": label, "default": 0.5, "min": 0, "max": 1})
+            layers.append({"effect": "solid", "color": "#000000", "opacity": {"param": name}})
+        elif kind == "text":
+            kept.append({"kind": "text", "name": name, "label": label, "default": "Hello"})
+            layers.append({"effect": "text", "text": {"param": name}, "color": "#FFFFFF"})
+        else:
+            kept.append({"kind": "color", "name": name, "label": label, "default": "#FF8000"})
+            layers.append({"effect": "solid", "color": {"param": name}})
+    body["parameters"] = kept
+    body["layers"] = (layers or [{"effect": "solid", "color": "#102030"}])[:32]
+
+
+def _instantiate(body):
+    """Every stored template's parameters have defaults: give no values."""
+    body["values"] = {}
+
+
 BODY_RULES = {
     ("POST", "/api/v1/sessions/{id}/waitlist"): _party,
     ("POST", "/api/v1/events"): _ends_after_starts,
@@ -281,6 +315,9 @@ BODY_RULES = {
     ("PUT", "/api/v1/schedule/{id}"): _schedule,
     ("POST", "/api/v1/sessions/{id}/bookings"): _places,
     ("POST", "/api/v1/sessions/{id}/holds"): _places,
+    ("POST", "/api/v1/templates"): _template,
+    ("PUT", "/api/v1/templates/{id}"): _template,
+    ("POST", "/api/v1/templates/{id}/instantiate"): _instantiate,
 }
 
 

@@ -1,6 +1,8 @@
 // The Limelight operator console: REST for what is stored, the WebSocket for what
 // is live. One module, no framework: state in `live`, the page drawn from it.
 
+import { contentPage } from './content.js';
+
 const TOKEN_KEY = 'limelight.session';
 const PROTOCOL = 'limelight.v1';
 const PREVIEW_FPS = 15;
@@ -33,6 +35,8 @@ const pending = new Map();
 const tiles = new Map();
 let scenes = [];
 let cueLists = [];
+/** The content library page (`content.js`), made once the page is wired. */
+let content = null;
 
 // ---- session -------------------------------------------------------------
 
@@ -135,6 +139,7 @@ function connect() {
   socket = ws;
   ws.onopen = () => {
     reconnects = 0;
+    content.reconnected();
     setConnection('Connected', true);
   };
   ws.onmessage = (m) => {
@@ -220,6 +225,7 @@ async function command(message, what) {
 }
 
 function onMessage(m) {
+  content.onEvent(m);
   switch (m.type) {
     case 'welcome':
       $('who').textContent = `${m.username} (${m.role})`;
@@ -327,12 +333,19 @@ function onPreview(buffer) {
   const id = Number(view.getBigInt64(1));
   const width = view.getUint32(17);
   const height = view.getUint32(21);
-  const tile = tiles.get(id);
-  if (!tile || width < 1 || height < 1 || view.byteLength < 25 + width * height * 4) {
+  if (width < 1 || height < 1 || view.byteLength < 25 + width * height * 4) {
     return;
   }
   const rgba = new Uint8ClampedArray(buffer, 25, width * height * 4);
-  drawPreview(tile, rgba, width, height);
+  // A blind preview's frames stand in for the canvas's own: they go to the
+  // content page, never to the live tile.
+  if (content.onPreview(id, rgba, width, height)) {
+    return;
+  }
+  const tile = tiles.get(id);
+  if (tile) {
+    drawPreview(tile, rgba, width, height);
+  }
 }
 
 /**
@@ -1076,7 +1089,7 @@ function show(view) {
   for (const v of document.querySelectorAll('.view')) {
     v.hidden = v.id !== `view-${view}`;
   }
-  const loads = { scenes: loadScenes, cues: loadCueLists, schedule: loadSchedule, status: loadStatus, users: loadUsers };
+  const loads = { scenes: loadScenes, content: () => content.load(), cues: loadCueLists, schedule: loadSchedule, status: loadStatus, users: loadUsers };
   if (loads[view]) {
     loads[view]().catch((e) => toast(e.message, 'error'));
   }
@@ -1097,6 +1110,18 @@ function start() {
 }
 
 function wire() {
+  content = contentPage({
+    api,
+    send,
+    toast,
+    session: () => session,
+    canvases: () => [...live.canvases.values()],
+    scenes: async () => {
+      scenes = await api('GET', '/api/v1/scenes');
+      return scenes;
+    },
+    drawPreview,
+  });
   $('login-form').addEventListener('submit', logIn);
   $('user-form').addEventListener('submit', addUser);
   $('logout').addEventListener('click', async () => {

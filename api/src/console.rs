@@ -28,6 +28,16 @@ const ASSETS: &[Asset] = &[
         body: include_str!("../console/console.js"),
     },
     Asset {
+        name: "content.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../console/content.js"),
+    },
+    Asset {
+        name: "tus.js",
+        content_type: "text/javascript; charset=utf-8",
+        body: include_str!("../console/tus.js"),
+    },
+    Asset {
         name: "console.css",
         content_type: "text/css; charset=utf-8",
         body: include_str!("../console/console.css"),

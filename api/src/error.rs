@@ -70,7 +70,9 @@ impl ApiError {
             | ErrorCode::PollClosed
             | ErrorCode::NotInRoom => StatusCode::CONFLICT,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::UnknownUpload | ErrorCode::UnknownAsset => StatusCode::NOT_FOUND,
+            ErrorCode::UnknownUpload | ErrorCode::UnknownAsset | ErrorCode::UnknownTemplate => {
+                StatusCode::NOT_FOUND
+            }
             ErrorCode::UploadExpired => StatusCode::GONE,
             ErrorCode::OffsetMismatch => StatusCode::CONFLICT,
             ErrorCode::UploadBusy => StatusCode::LOCKED,
@@ -177,6 +179,7 @@ impl From<EngineError> for ApiError {
                 ContentError::InvalidMedia(_) => ErrorCode::InvalidMedia,
                 ContentError::ChecksumMismatch => ErrorCode::ChecksumMismatch,
                 ContentError::UnknownAsset(_) => ErrorCode::UnknownAsset,
+                ContentError::UnknownTemplate(_) => ErrorCode::UnknownTemplate,
                 ContentError::NotApproved(_) => ErrorCode::NotApproved,
                 ContentError::NothingToReview(_) | ContentError::InUse(..) => ErrorCode::Conflict,
                 ContentError::Io(_) => return internal(&e),

@@ -72,7 +72,7 @@ mod venue;
 pub use accounts::{AccountError, Permission, Principal};
 pub use calendar::CalendarError;
 pub use canvas::playback::CueRefusal;
-pub use canvas::{CanvasError, PreviewFrame};
+pub use canvas::{Blind, CanvasError, PreviewFrame};
 pub use consoles::ConsoleOpen;
 pub use content::{ContentError, UploadMeta, UploadStatus, UploadWriter};
 pub use cue_list::{CueListError, CueListUser};

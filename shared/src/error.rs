@@ -107,6 +107,8 @@ pub enum ErrorCode {
     /// The scene plays content that is not approved (pending, rejected, or no
     /// version approved yet).
     NotApproved,
+    /// No scene template with that id.
+    UnknownTemplate,
     /// The request clashes with existing state (a duplicate name, say).
     Conflict,
     /// The method is not allowed on this route.
@@ -172,6 +174,7 @@ impl ErrorCode {
         ErrorCode::InvalidMedia,
         ErrorCode::UnknownAsset,
         ErrorCode::NotApproved,
+        ErrorCode::UnknownTemplate,
         ErrorCode::Conflict,
         ErrorCode::MethodNotAllowed,
         ErrorCode::SlowConsumer,
@@ -250,12 +253,13 @@ mod all_codes {
             ErrorCode::InvalidMedia => 45,
             ErrorCode::UnknownAsset => 46,
             ErrorCode::NotApproved => 47,
-            ErrorCode::Conflict => 48,
-            ErrorCode::MethodNotAllowed => 49,
-            ErrorCode::SlowConsumer => 50,
-            ErrorCode::BadMessage => 51,
-            ErrorCode::Unavailable => 52,
-            ErrorCode::Internal => 53,
+            ErrorCode::UnknownTemplate => 48,
+            ErrorCode::Conflict => 49,
+            ErrorCode::MethodNotAllowed => 50,
+            ErrorCode::SlowConsumer => 51,
+            ErrorCode::BadMessage => 52,
+            ErrorCode::Unavailable => 53,
+            ErrorCode::Internal => 54,
         }
     }
 
@@ -264,6 +268,6 @@ mod all_codes {
         for (i, code) in ErrorCode::ALL.iter().enumerate() {
             assert_eq!(place(*code), i, "{code:?}");
         }
-        assert_eq!(ErrorCode::ALL.len(), 54);
+        assert_eq!(ErrorCode::ALL.len(), 55);
     }
 }

@@ -33,6 +33,10 @@ id_type!(
     AssetId
 );
 id_type!(
+    /// A scene template: a scene with typed parameters.
+    TemplateId
+);
+id_type!(
     /// A user account.
     UserId
 );

@@ -6,13 +6,14 @@
 //!
 //! # Layout
 //! - [`ids`]: identifiers (`CanvasId`, `SceneId`, `UserId`, `ScheduleId`, `CueListId`,
-//!   `VenueId`, `EventId`, `SessionId`, `IncidentId`, `AssetId`).
+//!   `VenueId`, `EventId`, `SessionId`, `IncidentId`, `AssetId`, `TemplateId`).
 //! - [`values`]: validated scalars (`Fps`, `Universe`, `Priority`, `EntryPriority`,
 //!   `PixelCount`, `PixelsPerUniverse`, `Percent`, `Opacity`, `Rgb`, ...) and the
 //!   limits several documents share (`MAX_FADE_MS`).
 //! - [`scene`]: scene documents (layers, effects, blend modes, regions, fade curves).
 //! - [`canvas`]: canvas configuration, output configuration and live canvas state.
 //! - [`content`]: assets with their versions and review status, and uploads.
+//! - [`template`]: scene templates with typed parameters, and instantiating one.
 //! - [`geometry`]: pixel maps (matrix, strips, points) and each pixel's position.
 //! - [`control`]: live-control command bodies shared by REST and WebSocket.
 //! - [`schedule`]: schedule entries, overrides, previews and timelines.
@@ -41,6 +42,7 @@ mod openapi;
 pub mod room;
 pub mod scene;
 pub mod schedule;
+pub mod template;
 pub mod users;
 pub mod values;
 pub mod ws;

@@ -147,7 +147,7 @@ crate::openapi::schema_with!(
     "Layer",
     layer_schema::layer(),
     [
-        Rgb, Speed, Fraction, Opacity, BlendMode, Region, AssetId, Fit
+        Rgb, Speed, Fraction, Opacity, BlendMode, Region, AssetId, Fit, TextSize
     ]
 );
 
@@ -156,8 +156,8 @@ crate::openapi::schema_with!(
 #[cfg(feature = "openapi")]
 mod layer_schema {
     use super::{
-        AssetId, BlendMode, Fit, Fraction, LayerSpec, MAX_GRADIENT_COLORS, MAX_LAYERS, Opacity,
-        Region, Rgb, Speed,
+        AssetId, BlendMode, Fit, Fraction, LayerSpec, MAX_GRADIENT_COLORS, MAX_LAYERS, MAX_TEXT,
+        Opacity, Region, Rgb, Speed, TextSize,
     };
     use crate::openapi::{of, or_null};
     use utoipa::openapi::RefOr;
@@ -251,6 +251,20 @@ mod layer_schema {
                 vec![
                     ("version", or_null(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(u32::MAX)))),
                     ("fit", or_null(of::<Fit>())),
+                    ("position", or_null(crate::openapi::numbers(2, 0.0, 1.0, "[x, y] from [0, 0] (top left) to [1, 1] (bottom right)"))),
+                ],
+            ))
+            .item(variant(
+                "text",
+                "A message in Limelight's pixel font (printable ASCII), `color` on `background` (none: the layers below show through), in `size` small (3 x 5 cells), medium (5 x 7, the default) or large (10 x 14); still and placed by `position` when `speed` is 0 (the default), otherwise scrolling across the layer's area at `speed` cells/s (positive: right to left), placed upright by `position`",
+                vec![
+                    ("text", ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(MAX_TEXT)).pattern(Some("^[ -~]+$")).into()),
+                    ("color", of::<Rgb>()),
+                ],
+                vec![
+                    ("background", background()),
+                    ("size", or_null(of::<TextSize>())),
+                    ("speed", speed()),
                     ("position", or_null(crate::openapi::numbers(2, 0.0, 1.0, "[x, y] from [0, 0] (top left) to [1, 1] (bottom right)"))),
                 ],
             ))
@@ -357,6 +371,41 @@ pub enum Effect {
         /// `[0, 0]` (top left) to `[1, 1]` (bottom right); the centre by default.
         position: [f64; 2],
     },
+    /// A message in the pixel font, still or scrolling across the layer's area
+    /// of the canvas's pixel map.
+    Text {
+        /// The message: printable ASCII, 1 to [`MAX_TEXT`] characters.
+        text: String,
+        /// Colour of the letters.
+        color: Rgb,
+        /// Colour behind them; none lets the layers below show through.
+        background: Option<Rgb>,
+        /// Letter size.
+        size: TextSize,
+        /// Cells per second, right to left (negative: left to right); 0 holds the
+        /// message still.
+        speed: Speed,
+        /// Where the message sits in the area, `[x, y]` from `[0, 0]` (top left)
+        /// to `[1, 1]` (bottom right); a scrolling message uses only `y`.
+        position: [f64; 2],
+    },
+}
+
+/// Longest message a text layer takes, in characters.
+pub const MAX_TEXT: usize = 500;
+
+/// Letter sizes of the pixel font.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(rename_all = "snake_case")]
+pub enum TextSize {
+    /// Capitals 3 cells wide and 5 high (lower case is drawn as capitals).
+    Small,
+    /// 5 cells wide and 7 high, with lower case.
+    #[default]
+    Medium,
+    /// The medium letters doubled: 10 x 14.
+    Large,
 }
 
 /// How a picture fills its area.
@@ -385,6 +434,7 @@ impl Effect {
             Effect::Rainbow { .. } => EffectKind::Rainbow,
             Effect::Sparkle { .. } => EffectKind::Sparkle,
             Effect::Image { .. } => EffectKind::Image,
+            Effect::Text { .. } => EffectKind::Text,
         }
     }
 }
@@ -406,6 +456,8 @@ pub enum EffectKind {
     Sparkle,
     /// See [`Effect::Image`].
     Image,
+    /// See [`Effect::Text`].
+    Text,
 }
 
 /// How a layer combines with the layers below it.
@@ -608,6 +660,10 @@ struct RawLayer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     position: Option<[f64; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    size: Option<TextSize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     opacity: Option<Opacity>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     blend: Option<BlendMode>,
@@ -627,6 +683,7 @@ impl TryFrom<RawLayer> for LayerSpec {
             EffectKind::Rainbow => "rainbow",
             EffectKind::Sparkle => "sparkle",
             EffectKind::Image => "image",
+            EffectKind::Text => "text",
         };
         let allowed: &[&str] = match kind {
             EffectKind::Solid => &["color"],
@@ -635,6 +692,7 @@ impl TryFrom<RawLayer> for LayerSpec {
             EffectKind::Rainbow => &["speed", "scale"],
             EffectKind::Sparkle => &["color", "background", "density", "speed"],
             EffectKind::Image => &["asset", "version", "fit", "position"],
+            EffectKind::Text => &["text", "color", "background", "size", "speed", "position"],
         };
         let present = [
             ("color", raw.color.is_some()),
@@ -649,6 +707,8 @@ impl TryFrom<RawLayer> for LayerSpec {
             ("version", raw.version.is_some()),
             ("fit", raw.fit.is_some()),
             ("position", raw.position.is_some()),
+            ("text", raw.text.is_some()),
+            ("size", raw.size.is_some()),
         ];
         if let Some((field, _)) = present
             .iter()
@@ -663,6 +723,16 @@ impl TryFrom<RawLayer> for LayerSpec {
         let speed = |default: f64| match raw.speed {
             Some(s) => Ok(s),
             None => Speed::try_from(default),
+        };
+        let position = |what: &str| {
+            let position = raw.position.unwrap_or([0.5, 0.5]);
+            if position.iter().all(|p| (0.0..=1.0).contains(p)) {
+                Ok(position)
+            } else {
+                Err(RangeError(format!(
+                    "{what} position must be two numbers from 0 to 1, got {position:?}"
+                )))
+            }
         };
         let effect = match kind {
             EffectKind::Solid => Effect::Solid {
@@ -720,12 +790,7 @@ impl TryFrom<RawLayer> for LayerSpec {
                 speed: speed(10.0)?,
             },
             EffectKind::Image => {
-                let position = raw.position.unwrap_or([0.5, 0.5]);
-                if !position.iter().all(|p| (0.0..=1.0).contains(p)) {
-                    return Err(RangeError(format!(
-                        "image position must be two numbers from 0 to 1, got {position:?}"
-                    )));
-                }
+                let position = position("image")?;
                 if raw.version == Some(0) {
                     return Err(RangeError("image version must be at least 1".into()));
                 }
@@ -734,6 +799,28 @@ impl TryFrom<RawLayer> for LayerSpec {
                     version: raw.version,
                     fit: raw.fit.unwrap_or_default(),
                     position,
+                }
+            }
+            EffectKind::Text => {
+                let text = raw.text.clone().ok_or_else(|| need("text"))?;
+                let count = text.chars().count();
+                if count == 0 || count > MAX_TEXT {
+                    return Err(RangeError(format!(
+                        "text must be 1 to {MAX_TEXT} characters, got {count}"
+                    )));
+                }
+                if let Some(c) = text.chars().find(|c| !(' '..='~').contains(c)) {
+                    return Err(RangeError(format!(
+                        "text character {c:?} is not in the pixel font (printable ASCII only)"
+                    )));
+                }
+                Effect::Text {
+                    text,
+                    color: raw.color.ok_or_else(|| need("color"))?,
+                    background: raw.background,
+                    size: raw.size.unwrap_or_default(),
+                    speed: speed(0.0)?,
+                    position: position("text")?,
                 }
             }
         };
@@ -762,6 +849,8 @@ impl From<LayerSpec> for RawLayer {
             version: None,
             fit: None,
             position: None,
+            text: None,
+            size: None,
             opacity: Some(layer.opacity),
             blend: Some(layer.blend),
             region: layer.region,
@@ -812,6 +901,21 @@ impl From<LayerSpec> for RawLayer {
                 raw.asset = Some(asset);
                 raw.version = version;
                 raw.fit = Some(fit);
+                raw.position = Some(position);
+            }
+            Effect::Text {
+                text,
+                color,
+                background,
+                size,
+                speed,
+                position,
+            } => {
+                raw.text = Some(text);
+                raw.color = Some(color);
+                raw.background = background;
+                raw.size = Some(size);
+                raw.speed = Some(speed);
                 raw.position = Some(position);
             }
         }

@@ -175,6 +175,18 @@ pub enum ClientMessage {
         #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 2))]
         format: Option<u8>,
     },
+    /// Preview a scene blind on a canvas: rendered on the canvas's pixel map for
+    /// this console's previews only, never sent to the wire, content still waiting
+    /// for approval included. Its frames stand in for the canvas's own (subscribed
+    /// or not) until `scene` is null or the connection ends.
+    PreviewScene {
+        /// Echoed in the answer.
+        request_id: String,
+        /// The canvas whose pixel map it is drawn on.
+        canvas: CanvasId,
+        /// The scene's name; null ends the blind preview.
+        scene: Option<String>,
+    },
     /// Ask for a fresh snapshot.
     GetSnapshot {
         /// Echoed in the answer.
@@ -247,6 +259,7 @@ impl ClientMessage {
             | ClientMessage::Emergency { request_id, .. }
             | ClientMessage::GrandMaster { request_id, .. }
             | ClientMessage::SubscribePreview { request_id, .. }
+            | ClientMessage::PreviewScene { request_id, .. }
             | ClientMessage::GetSnapshot { request_id }
             | ClientMessage::JoinRoom { request_id, .. }
             | ClientMessage::LeaveRoom { request_id, .. }

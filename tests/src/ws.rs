@@ -67,3 +67,19 @@ pub async fn next_where(ws: &mut Ws, what: &str, wanted: impl Fn(&Value) -> bool
         }
     }
 }
+
+/// The next binary (preview) frame on `ws`, passing over text messages.
+pub async fn next_binary(ws: &mut Ws) -> Result<Vec<u8>> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    loop {
+        match tokio::time::timeout(Duration::from_secs(5), ws.next())
+            .await
+            .context("no preview frame in time")?
+            .ok_or_else(|| anyhow!("socket closed"))??
+        {
+            Message::Binary(b) => return Ok(b.to_vec()),
+            _ => continue,
+        }
+    }
+}

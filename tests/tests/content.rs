@@ -653,3 +653,415 @@ async fn an_approved_image_arrives_pixel_exact_and_only_approved_versions_ever_p
     }
     Ok(())
 }
+
+#[actix_rt::test]
+async fn a_message_in_the_pixel_font_reaches_the_wire_cell_for_cell() -> Result<()> {
+    use limelight_tests::Receiver;
+    use serde_json::json;
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx = Receiver::bind().await?;
+    let (status, canvas) = app
+        .call(
+            "POST",
+            "/api/v1/canvases",
+            Some(&admin),
+            Some(json!({"name": "Stairs", "fps": 40,
+                "geometry": {"kind": "matrix", "width": 9, "height": 5, "origin": "top_left",
+                             "order": "rows", "serpentine": false},
+                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {canvas}");
+    let canvas = canvas["id"].as_i64().unwrap_or_default();
+
+    // Outside the font, empty, or too long: refused, and nothing is stored.
+    for text in [json!("Café"), json!(""), json!("x".repeat(501)), json!(7)] {
+        let (status, body) = app
+            .call(
+                "POST",
+                "/api/v1/scenes",
+                Some(&admin),
+                Some(json!({"name": "bad", "layers": [
+                    {"effect": "text", "text": text, "color": "#FFFFFF"}]})),
+            )
+            .await?;
+        ensure!(
+            status == 422 && body["code"] == "validation_failed",
+            "{text}: {status} {body}"
+        );
+        ensure!(
+            body["message"].as_str().is_some_and(|m| m.contains("text")),
+            "{body}"
+        );
+    }
+    let (status, scenes) = app
+        .call("GET", "/api/v1/scenes", Some(&admin), None)
+        .await?;
+    ensure!(
+        status == 200 && !scenes.to_string().contains("\"bad\""),
+        "{status} {scenes}"
+    );
+
+    app.created(
+        "/api/v1/scenes",
+        &admin,
+        json!({"name": "hi", "layers": [{"effect": "text", "text": "HI", "size": "small",
+            "color": "#FF8000", "background": "#000010"}]}),
+    )
+    .await?;
+    let (status, body) = app.trigger(&admin, canvas, "hi").await?;
+    ensure!(status == 200, "{status} {body}");
+    // The small font's H and I, drawn by hand, centred with a spare cell each side.
+    let art = [
+        ".#.#.###.",
+        ".#.#..#..",
+        ".###..#..",
+        ".#.#..#..",
+        ".#.#.###.",
+    ];
+    let expected: Vec<u8> = art
+        .iter()
+        .flat_map(|row| row.chars())
+        .flat_map(|c| if c == '#' { [255, 128, 0] } else { [0, 0, 16] })
+        .collect();
+    rx.until(Duration::from_secs(5), |p| {
+        p.slots.get(..expected.len()) == Some(&expected[..])
+    })
+    .await?;
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_template_makes_scenes_from_typed_values_and_refuses_bad_ones() -> Result<()> {
+    use limelight_tests::Receiver;
+    use serde_json::json;
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let marketing = app.user("mk", "marketing").await?;
+    let operator = app.user("op", "operator").await?;
+    let mut rx = Receiver::bind().await?;
+    let (status, canvas) = app
+        .call(
+            "POST",
+            "/api/v1/canvases",
+            Some(&admin),
+            Some(json!({"name": "Facade", "fps": 40,
+                "geometry": {"kind": "matrix", "width": 8, "height": 4, "origin": "top_left",
+                             "order": "rows", "serpentine": false},
+                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {canvas}");
+    let canvas = canvas["id"].as_i64().unwrap_or_default();
+
+    // Home colour on the top half, away on the bottom.
+    let celebration = json!({
+        "name": "Celebration",
+        "description": "Two team colours",
+        "parameters": [
+            {"kind": "color", "name": "home", "label": "Home colour", "default": "#C8102E"},
+            {"kind": "color", "name": "away", "label": "Away colour", "default": "#1E90FF"},
+            {"kind": "number", "name": "level", "default": 1, "min": 0, "max": 1}
+        ],
+        "layers": [
+            {"effect": "solid", "color": {"param": "away"}},
+            {"effect": "solid", "color": {"param": "home"}, "opacity": {"param": "level"},
+             "region": {"start": 0, "len": 16}}
+        ]
+    });
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/templates",
+            Some(&operator),
+            Some(celebration.clone()),
+        )
+        .await?;
+    ensure!(
+        status == 403,
+        "operators do not write templates: {status} {body}"
+    );
+    let id = app
+        .created("/api/v1/templates", &marketing, celebration)
+        .await?;
+    let (status, list) = app
+        .call("GET", "/api/v1/templates", Some(&operator), None)
+        .await?;
+    ensure!(
+        status == 200
+            && list[0]["name"] == "Celebration"
+            && list[0]["parameters"][1]["default"] == "#1E90FF",
+        "{status} {list}"
+    );
+
+    // Bad templates and bad values are refused, naming what is wrong.
+    for (bad, says) in [
+        (
+            json!({"name": "Broken", "parameters": [],
+                   "layers": [{"effect": "solid", "color": {"param": "home"}}]}),
+            "not declared",
+        ),
+        (
+            json!({"name": "Broken", "parameters": [
+                    {"kind": "number", "name": "level", "default": 5, "max": 1}],
+                   "layers": [{"effect": "solid", "color": "#000000", "opacity": {"param": "level"}}]}),
+            "between",
+        ),
+        (
+            json!({"name": "Broken", "parameters": [
+                    {"kind": "text", "name": "level", "default": "x"}],
+                   "layers": [{"effect": "solid", "color": "#000000", "opacity": {"param": "level"}}]}),
+            "the scene the template makes",
+        ),
+    ] {
+        let (status, body) = app
+            .call("POST", "/api/v1/templates", Some(&marketing), Some(bad))
+            .await?;
+        ensure!(
+            status == 422
+                && body["code"] == "validation_failed"
+                && body["message"].as_str().is_some_and(|m| m.contains(says)),
+            "{says}: {status} {body}"
+        );
+    }
+    let path = format!("/api/v1/templates/{id}/instantiate");
+    for (values, status_wanted, code, says) in [
+        (json!({"home": "red"}), 422, "validation_failed", "#RRGGBB"),
+        (json!({"level": 2}), 422, "validation_failed", "between"),
+        (
+            json!({"colour": "#000000"}),
+            422,
+            "validation_failed",
+            "no parameter named",
+        ),
+    ] {
+        let (status, body) = app
+            .call(
+                "POST",
+                &path,
+                Some(&marketing),
+                Some(json!({"name": "Reds v Blues", "values": values})),
+            )
+            .await?;
+        ensure!(
+            status == status_wanted
+                && body["code"] == code
+                && body["message"].as_str().is_some_and(|m| m.contains(says)),
+            "{says}: {status} {body}"
+        );
+    }
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/templates/999/instantiate",
+            Some(&marketing),
+            Some(json!({"name": "Nothing"})),
+        )
+        .await?;
+    ensure!(
+        status == 404 && body["code"] == "unknown_template",
+        "{status} {body}"
+    );
+    let (status, scenes) = app
+        .call("GET", "/api/v1/scenes", Some(&admin), None)
+        .await?;
+    ensure!(
+        status == 200 && !scenes.to_string().contains("Reds v Blues"),
+        "a refused instantiation stores nothing: {scenes}"
+    );
+
+    // Two colours given, the level left at its default: an ordinary scene.
+    let (status, scene) = app
+        .call(
+            "POST",
+            &path,
+            Some(&marketing),
+            Some(json!({"name": "Reds v Blues", "values": {"home": "#E00000", "away": "#0030E0"}})),
+        )
+        .await?;
+    ensure!(
+        status == 201
+            && scene["layers"][1]["color"] == "#E00000"
+            && scene["description"] == "Two team colours",
+        "{status} {scene}"
+    );
+    let (status, body) = app
+        .call(
+            "POST",
+            &path,
+            Some(&marketing),
+            Some(json!({"name": "Reds v Blues"})),
+        )
+        .await?;
+    ensure!(
+        status == 409 && body["code"] == "conflict",
+        "{status} {body}"
+    );
+    let (status, body) = app.trigger(&admin, canvas, "Reds v Blues").await?;
+    ensure!(status == 200, "{status} {body}");
+    let expected: Vec<u8> = (0..32)
+        .flat_map(|i| {
+            if i < 16 {
+                [0xE0, 0, 0]
+            } else {
+                [0, 0x30, 0xE0]
+            }
+        })
+        .collect();
+    rx.until(Duration::from_secs(5), |p| {
+        p.slots.get(..96) == Some(&expected[..])
+    })
+    .await?;
+
+    // Templates are replaced and removed; scenes made from them stay.
+    let (status, body) = app
+        .call(
+            "DELETE",
+            &format!("/api/v1/templates/{id}"),
+            Some(&marketing),
+            None,
+        )
+        .await?;
+    ensure!(status == 204, "{status} {body}");
+    let (status, body) = app
+        .call(
+            "GET",
+            &format!("/api/v1/templates/{id}"),
+            Some(&marketing),
+            None,
+        )
+        .await?;
+    ensure!(
+        status == 404 && body["code"] == "unknown_template",
+        "{status} {body}"
+    );
+    let (status, scenes) = app
+        .call("GET", "/api/v1/scenes", Some(&admin), None)
+        .await?;
+    ensure!(
+        status == 200 && scenes.to_string().contains("Reds v Blues"),
+        "{scenes}"
+    );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_pending_image_previews_blind_on_its_canvas_and_never_reaches_the_wire() -> Result<()> {
+    use futures_util::SinkExt;
+    use limelight_tests::{Receiver, next_binary, next_of};
+    use serde_json::json;
+    use tokio_tungstenite::tungstenite::Message;
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let marketing = app.user("mk", "marketing").await?;
+    let tus = Tus::new(app.server.addr(), &marketing);
+    let mut rx = Receiver::bind().await?;
+    let (status, canvas) = app
+        .call(
+            "POST",
+            "/api/v1/canvases",
+            Some(&admin),
+            Some(json!({"name": "Art wall", "fps": 40,
+                "geometry": {"kind": "matrix", "width": 8, "height": 4, "origin": "top_left",
+                             "order": "rows", "serpentine": true},
+                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {canvas}");
+    let canvas = canvas["id"].as_i64().unwrap_or_default();
+    let colour = |x: u32, y: u32| [(x * 30 + 10) as u8, (y * 60 + 5) as u8, 77];
+    let asset = tus
+        .upload(
+            &png_image(8, 4, colour)?,
+            &tus_metadata(&[("name", "Draft")]),
+        )
+        .await?;
+    app.created(
+        "/api/v1/scenes",
+        &marketing,
+        json!({"name": "draft", "layers": [{"effect": "image", "asset": asset, "fit": "stretch"}]}),
+    )
+    .await?;
+    app.solid_scene(&admin, "house", "#102030").await?;
+    let (status, body) = app.trigger(&admin, canvas, "house").await?;
+    ensure!(status == 200, "{status} {body}");
+
+    let mut ws = connect(&app, &admin).await?;
+    let send = |v: serde_json::Value| Message::Text(v.to_string().into());
+    // An unknown scene is refused and starts nothing.
+    ws.send(send(
+        json!({"type": "preview_scene", "request_id": "x", "canvas": canvas,
+                        "scene": "nothing"}),
+    ))
+    .await?;
+    let err = next_of(&mut ws, "error").await?;
+    ensure!(
+        err["code"] == "unknown_scene" && err["request_id"] == "x",
+        "{err}"
+    );
+    ws.send(send(json!({"type": "subscribe_preview", "request_id": "p",
+                        "canvases": [canvas], "fps": 20})))
+        .await?;
+    next_of(&mut ws, "ack").await?;
+    ws.send(send(
+        json!({"type": "preview_scene", "request_id": "b", "canvas": canvas,
+                        "scene": "draft"}),
+    ))
+    .await?;
+    next_of(&mut ws, "ack").await?;
+
+    // The console sees the pending picture where the geometry puts each pixel.
+    let expected: Vec<u8> = (0..32)
+        .flat_map(|i| {
+            let (x, y) = serpentine_cell(i);
+            colour(x as u32, y as u32)
+        })
+        .collect();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let frame = next_binary(&mut ws).await?;
+        ensure!(
+            i64::from_be_bytes(frame[1..9].try_into()?) == canvas,
+            "{frame:?}"
+        );
+        if frame.get(21..) == Some(&expected[..]) {
+            break;
+        }
+        ensure!(
+            tokio::time::Instant::now() < deadline,
+            "the blind preview never showed the picture: {frame:?}"
+        );
+    }
+    // Meanwhile the wire keeps the live look, frame after frame.
+    let house: Vec<u8> = [0x10, 0x20, 0x30].repeat(32);
+    rx.until(Duration::from_secs(5), |p| {
+        p.slots.get(..96) == Some(&house[..])
+    })
+    .await?;
+    for _ in 0..20 {
+        let p = rx.next_data(Duration::from_secs(2)).await?;
+        ensure!(
+            p.slots.get(..96) == Some(&house[..]),
+            "the wire left the live look: {:?}",
+            p.slots
+        );
+    }
+
+    // Ended: the console's preview is the canvas's own again.
+    ws.send(send(
+        json!({"type": "preview_scene", "request_id": "e", "canvas": canvas,
+                        "scene": null}),
+    ))
+    .await?;
+    next_of(&mut ws, "ack").await?;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
+    loop {
+        let frame = next_binary(&mut ws).await?;
+        if frame.get(21..) == Some(&house[..]) {
+            break;
+        }
+        ensure!(tokio::time::Instant::now() < deadline, "{frame:?}");
+    }
+    Ok(())
+}

@@ -3,7 +3,7 @@
 use anyhow::{Context, Result, anyhow, bail, ensure};
 use futures_util::{SinkExt, StreamExt};
 use limelight_shared::ids::CanvasId;
-use limelight_tests::{Receiver, TestApp, connect, connect_stalled, metric, next_of};
+use limelight_tests::{Receiver, TestApp, connect, connect_stalled, metric, next_binary, next_of};
 use serde_json::json;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
@@ -202,19 +202,6 @@ async fn a_console_that_cannot_keep_up_is_dropped_and_slows_nothing() -> Result<
     ensure!(state.frames_skipped == 0, "{state:?}");
     rx.next_data(Duration::from_secs(2)).await?;
     Ok(())
-}
-
-/// The next binary frame on `ws`.
-async fn next_binary(ws: &mut limelight_tests::Ws) -> Result<Vec<u8>> {
-    loop {
-        match tokio::time::timeout(Duration::from_secs(5), ws.next())
-            .await?
-            .ok_or_else(|| anyhow!("closed"))??
-        {
-            Message::Binary(b) => return Ok(b.to_vec()),
-            _ => continue,
-        }
-    }
 }
 
 #[actix_rt::test]

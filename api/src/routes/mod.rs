@@ -15,6 +15,7 @@ mod live;
 mod rooms;
 mod scenes;
 mod schedule;
+mod templates;
 mod uploads;
 mod users;
 mod waitlists;
@@ -36,6 +37,7 @@ use limelight_shared::events::{Event, Incident, Session, Venue};
 use limelight_shared::room::{ChatMessage, Poll, Question, RoomSnapshot};
 use limelight_shared::scene::Scene;
 use limelight_shared::schedule::{OverrideInfo, Preview, ScheduleEntry, Timeline};
+use limelight_shared::template::Template;
 use limelight_shared::users::{LoginResponse, User};
 use utoipa::ToSchema;
 
@@ -178,6 +180,12 @@ fn table() -> Vec<Row> {
         r(M::PUT, "/api/v1/scenes/{id}", scenes::update).doc("scenes", "Replace a scene (marketing, admin)").ok::<Scene>(),
         r(M::GET, "/api/v1/scenes/{id}/thumbnail", scenes::thumbnail).doc("scenes", "The scene rendered on a strip: a row of `width` pixels per instant over `seconds`, top first, as a PNG").answers(Answer::Other(200, "image/png", "A PNG of `height` rows of `width` pixels")),
         r(M::DELETE, "/api/v1/scenes/{id}", scenes::delete).doc("scenes", "Remove a scene (marketing, admin)").no_content(),
+        r(M::GET, "/api/v1/templates", templates::list).doc("templates", "Scene templates by name").ok_list::<Template>(),
+        r(M::POST, "/api/v1/templates", templates::create).doc("templates", "Add a template (marketing, admin): typed parameters (color, number, asset, text) with defaults, and layers with `{\"param\": name}` wherever a value goes; every parameter used, every use declared, and the defaults make a valid scene").created::<Template>().example(serde_json::json!({"name": "Celebration", "parameters": [{"kind": "color", "name": "home", "label": "Home colour", "default": "#C8102E"}, {"kind": "color", "name": "away", "label": "Away colour", "default": "#1E90FF"}], "layers": [{"effect": "chase", "color": {"param": "home"}, "background": {"param": "away"}, "width": 4, "speed": 30}]})),
+        r(M::GET, "/api/v1/templates/{id}", templates::get).doc("templates", "A template").ok::<Template>(),
+        r(M::PUT, "/api/v1/templates/{id}", templates::update).doc("templates", "Replace a template (marketing, admin); scenes made from it stay as they were made").ok::<Template>(),
+        r(M::DELETE, "/api/v1/templates/{id}", templates::delete).doc("templates", "Remove a template (marketing, admin); scenes made from it stay").no_content(),
+        r(M::POST, "/api/v1/templates/{id}/instantiate", templates::instantiate).doc("templates", "Make a scene from the template (marketing, admin): values by parameter name, the rest take their defaults").created::<Scene>().example(serde_json::json!({"name": "Reds v Blues", "values": {"home": "#E00000", "away": "#0030E0"}})),
         r(M::OPTIONS, "/api/v1/uploads", uploads::options).doc("content", "What the tus server speaks: Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm").answers(Answer::Empty(204, "The tus headers")),
         r(M::POST, "/api/v1/uploads", uploads::create).doc("content", "Create a tus upload (marketing, admin): Upload-Length, Upload-Metadata (name, filename, filetype, asset to add a version to); a body of application/offset+octet-stream carries its first bytes. 201 with Location and Upload-Expires; 413 over Tus-Max-Size, 415 for a type that is not an image").refuses(&[412, 413, 415, 422]).answers(Answer::Empty(201, "Created: Location names the upload")),
         r(M::HEAD, "/api/v1/uploads/{id}", uploads::head).doc("content", "Where a tus upload stands: Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires; 410 once expired").refuses(&[410, 412]).answers(Answer::Empty(200, "The upload's headers")),
@@ -186,6 +194,7 @@ fn table() -> Vec<Row> {
         r(M::GET, "/api/v1/uploads/{id}", uploads::get).doc("content", "A tus upload as JSON, with the asset it became once complete").refuses(&[410]).ok::<Upload>(),
         r(M::GET, "/api/v1/assets", assets::list).doc("content", "Every asset with its versions (staff)").ok_list::<Asset>(),
         r(M::GET, "/api/v1/assets/{id}", assets::get).doc("content", "An asset with its versions (staff)").ok::<Asset>(),
+        r(M::GET, "/api/v1/assets/{id}/thumbnail", assets::thumbnail).doc("content", "A version (the newest unless `version` names one) fitted inside `size` x `size` pixels, never enlarged, over black, as a PNG; pending versions too").answers(Answer::Other(200, "image/png", "A PNG of at most `size` pixels a side")),
         r(M::DELETE, "/api/v1/assets/{id}", assets::delete).doc("content", "Remove an asset and its files (marketing, admin); 409 naming the scene that shows it").no_content(),
         r(M::POST, "/api/v1/assets/{id}/approve", assets::approve).doc("content", "Approve a version (admins and approvers): the newest pending one unless `version` names one; the newest approved version is the live one. 409 when none is pending").ok::<Asset>().example(serde_json::json!({"version": 1})),
         r(M::POST, "/api/v1/assets/{id}/reject", assets::reject).doc("content", "Reject a version with a reason (admins and approvers): the newest pending one unless `version` names one; a rejected live version hands over to the approved one before it").ok::<Asset>().example(serde_json::json!({"reason": "The logo is cut off at the top", "version": 1})),

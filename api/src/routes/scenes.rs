@@ -107,7 +107,7 @@ pub async fn thumbnail(
     auth.require(Permission::Read)?;
     let size = query.size()?;
     let rgb = engine.scene_thumbnail(SceneId(*id), size).await?;
-    let png = encode_png(&rgb, size).map_err(|e| {
+    let png = encode_png(&rgb, size.width as u32, size.rows as u32).map_err(|e| {
         tracing::error!(error = %e, "a thumbnail could not be encoded");
         ApiError::new(ErrorCode::Internal, "the thumbnail could not be made")
     })?;
@@ -117,10 +117,14 @@ pub async fn thumbnail(
         .body(png))
 }
 
-/// RGB rows as an 8-bit PNG.
-fn encode_png(rgb: &[u8], size: ThumbnailSize) -> Result<Vec<u8>, png::EncodingError> {
+/// `width` x `height` RGB rows as an 8-bit PNG.
+pub(super) fn encode_png(
+    rgb: &[u8],
+    width: u32,
+    height: u32,
+) -> Result<Vec<u8>, png::EncodingError> {
     let mut out = Vec::new();
-    let mut encoder = png::Encoder::new(&mut out, size.width as u32, size.rows as u32);
+    let mut encoder = png::Encoder::new(&mut out, width, height);
     encoder.set_color(png::ColorType::Rgb);
     encoder.set_depth(png::BitDepth::Eight);
     let mut writer = encoder.write_header()?;

@@ -14,8 +14,8 @@ use crate::auth::Permission;
 use crate::error::ApiError;
 use actix_web::web::Bytes;
 use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReason, Message};
-use limelight_engine::PreviewFrame;
 use limelight_engine::RoomCommand;
+use limelight_engine::{Blind, PreviewFrame};
 use limelight_engine::{EngineEvent, EngineHandle, Principal};
 use limelight_shared::control::TriggerScene;
 use limelight_shared::error::ErrorCode;
@@ -45,13 +45,21 @@ struct Preview {
     canvas: CanvasId,
     frames: watch::Receiver<Option<PreviewFrame>>,
     raster: RasterCache,
+    /// In the console's subscription (not only there for a blind preview).
+    subscribed: bool,
 }
+
+/// Most blind previews one connection runs at once.
+const MAX_BLINDS: usize = 4;
 
 /// State of one connection.
 pub struct Session {
     engine: EngineHandle,
     principal: Principal,
     previews: Vec<Preview>,
+    /// Scenes previewed blind on canvases for this console: their frames stand in
+    /// for the canvas's own.
+    blinds: Vec<(CanvasId, Blind)>,
     preview_period: Duration,
     /// Most pixels a preview frame carries; every pixel when none.
     preview_pixels: Option<u32>,
@@ -79,6 +87,7 @@ impl Session {
             engine,
             principal,
             previews: Vec::new(),
+            blinds: Vec::new(),
             preview_period: Duration::from_secs(1) / DEFAULT_PREVIEW_FPS,
             preview_pixels: None,
             preview_on_raster: false,
@@ -248,6 +257,59 @@ impl Session {
             };
             let _ = send(out, Message::Binary(Bytes::from(bytes)));
         }
+    }
+
+    /// Show `scene` blind on `canvas` in this console's previews, or (none) the
+    /// canvas's own frames again.
+    async fn preview_scene(
+        &mut self,
+        canvas: CanvasId,
+        scene: Option<&str>,
+    ) -> Result<(), ApiError> {
+        let frames = match scene {
+            Some(scene) => {
+                let running = self.blinds.iter().position(|(c, _)| *c == canvas);
+                if running.is_none() && self.blinds.len() >= MAX_BLINDS {
+                    return Err(ApiError::new(
+                        ErrorCode::ValidationFailed,
+                        format!("at most {MAX_BLINDS} blind previews run on one console"),
+                    ));
+                }
+                let blind = self.engine.blind(canvas, scene).await?;
+                let frames = blind.frames();
+                match running {
+                    Some(i) => self.blinds[i].1 = blind,
+                    None => self.blinds.push((canvas, blind)),
+                }
+                Some(frames)
+            }
+            None => {
+                self.blinds.retain(|(c, _)| *c != canvas);
+                let subscribed = self
+                    .previews
+                    .iter()
+                    .any(|p| p.canvas == canvas && p.subscribed);
+                if subscribed {
+                    Some(self.engine.preview(canvas).await?)
+                } else {
+                    self.previews.retain(|p| p.canvas != canvas);
+                    None
+                }
+            }
+        };
+        if let Some(mut frames) = frames {
+            frames.mark_changed();
+            match self.previews.iter_mut().find(|p| p.canvas == canvas) {
+                Some(p) => p.frames = frames,
+                None => self.previews.push(Preview {
+                    canvas,
+                    frames,
+                    raster: RasterCache::default(),
+                    subscribed: false,
+                }),
+            }
+        }
+        Ok(())
     }
 
     async fn on_text(&mut self, out: &Outbox, text: &str) -> Result<(), Backlogged> {
@@ -421,18 +483,42 @@ impl Session {
                 };
                 let mut previews = Vec::with_capacity(canvases.len());
                 for canvas in canvases {
-                    let mut frames = self.engine.preview(canvas).await?;
+                    let mut frames = match self.blinds.iter().find(|(c, _)| *c == canvas) {
+                        Some((_, blind)) => blind.frames(),
+                        None => self.engine.preview(canvas).await?,
+                    };
                     frames.mark_changed();
                     previews.push(Preview {
                         canvas,
                         frames,
                         raster: RasterCache::default(),
+                        subscribed: true,
                     });
+                }
+                // Blind previews keep showing, subscribed or not.
+                for (canvas, blind) in &self.blinds {
+                    if !previews.iter().any(|p| p.canvas == *canvas) {
+                        previews.push(Preview {
+                            canvas: *canvas,
+                            frames: blind.frames(),
+                            raster: RasterCache::default(),
+                            subscribed: false,
+                        });
+                    }
                 }
                 self.previews = previews;
                 self.preview_period = Duration::from_secs(1) / fps;
                 self.preview_pixels = max_pixels;
                 self.preview_on_raster = on_raster;
+                ack(request_id, None)
+            }
+            ClientMessage::PreviewScene {
+                request_id,
+                canvas,
+                scene,
+            } => {
+                staff(who)?;
+                self.preview_scene(canvas, scene.as_deref()).await?;
                 ack(request_id, None)
             }
             // The snapshot itself went out first (see `on_text`).

@@ -1,11 +1,13 @@
 //! A canvas: one LED surface with its own frame clock. The actor (`actor.rs`) owns
 //! the timing and messaging; everything it renders comes from the plain state in
 //! `state.rs`; live commands reach it through its `inbox.rs`; its cue playback
-//! is `playback.rs`. Above the canvases, `directory/` starts, supervises and
+//! is `playback.rs`; `blind.rs` renders a scene on a canvas's pixel map for a
+//! console alone. Above the canvases, `directory/` starts, supervises and
 //! restarts them, and `control.rs` is the live control that stores each change
 //! before a canvas takes it, one lane per canvas.
 
 mod actor;
+pub mod blind;
 pub mod control;
 pub mod directory;
 mod inbox;
@@ -14,6 +16,7 @@ pub mod playback;
 mod state;
 
 pub use actor::{CanvasActor, PreviewFrame};
+pub use blind::{Blind, BlindSetup};
 pub use inbox::Inbox;
 #[cfg(feature = "fault-injection")]
 pub use messages::InjectRenderFault;

@@ -120,6 +120,9 @@ pub enum ContentError {
     /// No asset with that id.
     #[error("no asset {0}")]
     UnknownAsset(AssetId),
+    /// No scene template with that id.
+    #[error("no template {0}")]
+    UnknownTemplate(limelight_shared::ids::TemplateId),
     /// Content that may not play (yet): pending, rejected, or no version approved.
     #[error("{0}: only approved content plays live or on a schedule")]
     NotApproved(String),

@@ -152,7 +152,8 @@ impl Pictures {
     }
 
     /// The version a layer plays: the one it pins if approved (or pending, in a
-    /// preview), else the asset's live version.
+    /// preview), else the asset's live version (in a preview, its newest version
+    /// not rejected).
     pub fn playable(
         &self,
         asset: AssetId,
@@ -163,8 +164,21 @@ impl Pictures {
         let entry = assets
             .get(&asset)
             .ok_or_else(|| format!("asset {asset} does not exist"))?;
+        // A preview shows what review would make live: the newest version not
+        // rejected.
+        let newest = || {
+            entry
+                .versions
+                .iter()
+                .filter(|(_, v)| v.status != ReviewStatus::Rejected)
+                .map(|(n, _)| *n)
+                .max()
+        };
         let number = match pinned {
             Some(v) => v,
+            None if preview => {
+                newest().ok_or_else(|| format!("every version of asset {asset} was rejected"))?
+            }
             None => entry
                 .live
                 .ok_or_else(|| format!("asset {asset} has no approved version yet"))?,
@@ -203,6 +217,17 @@ impl Pictures {
             asked.remove(key);
         }
         None
+    }
+
+    /// Version `sha256` fitted inside `size` x `size` cells (never enlarged),
+    /// decoded here and now: for the blocking pool, never a frame thread.
+    pub fn thumbnail(&self, sha256: &Arc<str>, size: u32) -> Result<Scaled, String> {
+        let source = Decoded::default().get(&self.folders, sha256)?;
+        let (w, h) = (source.width().max(1), source.height().max(1));
+        let factor = (f64::from(size) / f64::from(w.max(h))).min(1.0);
+        let cells = |n: u32| ((f64::from(n) * factor).round() as u32).max(1);
+        let key = ScaledKey::new(sha256.clone(), cells(w), cells(h), Fit::Stretch, [0.5, 0.5]);
+        Ok(scale(&source, &key))
     }
 
     fn make(&self, key: &ScaledKey, decoded: &mut Decoded) {

@@ -104,6 +104,50 @@ impl EngineHandle {
         Ok(asset_dto(&a, &v, &names))
     }
 
+    /// A version of an asset (the newest when none is named) fitted inside
+    /// `size` x `size` pixels, over black: width, height and RGB rows. Decoded on
+    /// the blocking pool.
+    pub async fn asset_thumbnail(
+        &self,
+        id: AssetId,
+        version: Option<u32>,
+        size: u32,
+    ) -> Result<(u32, u32, Vec<u8>), EngineError> {
+        let (_, versions) = self
+            .inner
+            .store
+            .asset(id.0)
+            .await?
+            .ok_or(ContentError::UnknownAsset(id))?;
+        let chosen = match version {
+            Some(n) => versions
+                .iter()
+                .find(|v| i64::from(v.version) == i64::from(n)),
+            None => versions.iter().max_by_key(|v| v.version),
+        }
+        .ok_or(ContentError::UnknownAsset(id))?;
+        if chosen.kind != "image" {
+            return Err(ContentError::InvalidMedia(format!(
+                "version {} of asset {id} is a {}: only images have thumbnails",
+                chosen.version, chosen.kind
+            ))
+            .into());
+        }
+        let sha256: Arc<str> = Arc::from(chosen.sha256.as_str());
+        let pictures = self.inner.pictures.clone();
+        let scaled = tokio::task::spawn_blocking(move || pictures.thumbnail(&sha256, size))
+            .await
+            .map_err(|e| EngineError::internal("making a thumbnail", e))?
+            .map_err(|why| EngineError::broken(format!("a thumbnail of asset {id}: {why}")))?;
+        let rgb = scaled
+            .rgb
+            .iter()
+            .zip(&scaled.alpha)
+            .flat_map(|(p, a)| p.map(|c| (c * a * 255.0 + 0.5) as u8))
+            .collect();
+        Ok((scaled.width, scaled.height, rgb))
+    }
+
     /// Approve `version` of an asset (the newest pending one when none is named).
     pub async fn approve_asset(
         &self,
@@ -193,13 +237,23 @@ impl EngineHandle {
         result
     }
 
-    /// Remove an asset and its files, unless a scene plays it.
+    /// Remove an asset and its files, unless a scene plays it or a template's
+    /// default names it.
     pub async fn delete_asset(&self, who: &Principal, id: AssetId) -> Result<(), EngineError> {
         let work = async {
             for scene in self.list_scenes().await?.iter() {
                 if uses_asset(&scene.spec, id) {
                     return Err(ContentError::InUse(
                         format!("scene {:?}", scene.spec.name.as_str()),
+                        id,
+                    )
+                    .into());
+                }
+            }
+            for template in self.list_templates().await? {
+                if template.spec.default_assets().any(|a| a == id) {
+                    return Err(ContentError::InUse(
+                        format!("template {:?}", template.spec.name.as_str()),
                         id,
                     )
                     .into());

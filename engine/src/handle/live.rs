@@ -55,6 +55,22 @@ impl EngineHandle {
             .ok_or(EngineError::Canvas(CanvasError::Unknown(id)))
     }
 
+    /// Start a blind preview of `scene` on canvas `id`'s pixel map: its frames
+    /// for a console, never the wire; pending content shows too. It runs until
+    /// the [`Blind`](crate::Blind) is dropped.
+    pub async fn blind(&self, id: CanvasId, scene: &str) -> Result<crate::Blind, EngineError> {
+        let canvas = self.canvas(id).await?;
+        let scene = self.inner.live.scene(scene).await?;
+        let setup = crate::canvas::BlindSetup {
+            scene,
+            geometry: canvas.spec.geometry,
+            pixels: canvas.spec.pixels.get() as usize,
+            fps: u32::from(canvas.spec.fps.get()),
+        };
+        crate::Blind::start(setup, self.inner.pictures.clone(), self.inner.clock.clone())
+            .map_err(|e| EngineError::internal("starting a blind preview", e))
+    }
+
     /// Crossfade a canvas to a scene, taken by hand: an override of the schedule for
     /// the command's scope (until the next scheduled change unless it says otherwise).
     pub async fn trigger_scene(

@@ -64,6 +64,8 @@ struct Inner {
     uploads: crate::content::Uploads,
     /// What each asset may play, and pictures ready for image layers.
     pictures: Arc<crate::content::Pictures>,
+    /// The engine's monotonic clock.
+    clock: Arc<dyn Clock>,
     /// Who has a console open.
     consoles: std::sync::Arc<crate::consoles::Consoles>,
     /// Hot reads answered from memory; each write through this handle clears its own.
@@ -85,6 +87,7 @@ mod rooms;
 mod scenes;
 mod schedule;
 mod start;
+mod templates;
 
 impl EngineHandle {
     async fn start_canvas(&self, setup: CanvasSetup, cid: [u8; 16]) -> Result<(), EngineError> {

@@ -91,8 +91,9 @@ pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px], at: Option<&[Posit
                 }
             }
         }
-        // Pictures are drawn by the look, which has them (see `Look::render`).
-        Effect::Image { .. } => {}
+        // Pictures and messages are drawn on the raster by the look (see
+        // `Look::render`).
+        Effect::Image { .. } | Effect::Text { .. } => {}
         Effect::Sparkle {
             color,
             background,

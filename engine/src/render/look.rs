@@ -1,9 +1,8 @@
 //! Looks (a scene started at some time) and the stage, which crossfades between them.
 
-use super::{Layout, Position, Px, blend_into, blend_weighted, mix, render_effect};
-use crate::content::{Pictures, ScaledKey};
-use limelight_shared::ids::AssetId;
-use limelight_shared::scene::{Effect, FadeCurve, Fit, LayerSpec, Region, SceneSpec};
+use super::{Content, Layout, Position, Px, blend_into, mix, picture, render_effect, text};
+use crate::content::Pictures;
+use limelight_shared::scene::{Effect, FadeCurve, Region, SceneSpec};
 use std::sync::Arc;
 
 /// A scene on stage since `started` (seconds on the canvas clock).
@@ -32,29 +31,24 @@ impl Look {
         out: &mut [Px],
         scratch: &mut Scratch,
         layout: &Layout,
-        pictures: Option<&Pictures>,
+        content: Option<&Content>,
     ) {
         out.fill([0.0; 3]);
         let t = (now - self.started).max(0.0);
         for layer in self.scene.layers.as_slice() {
             let (opacity, blend) = (layer.opacity.get() as f32, layer.blend);
-            if let Effect::Image {
-                asset,
-                version,
-                fit,
-                position,
-            } = &layer.effect
-            {
-                if let Some(pictures) = pictures {
-                    let picture = Picture {
-                        asset: *asset,
-                        version: *version,
-                        fit: *fit,
-                        position: *position,
-                    };
-                    picture.draw(layer, out, scratch, layout, pictures);
+            match &layer.effect {
+                Effect::Image { .. } => {
+                    if let Some(content) = content {
+                        picture::draw(layer, out, scratch, layout, content);
+                    }
+                    continue;
                 }
-                continue;
+                Effect::Text { .. } => {
+                    text::draw(layer, t, out, scratch, layout);
+                    continue;
+                }
+                _ => {}
             }
             match layer.region {
                 None => {
@@ -113,101 +107,21 @@ impl Look {
     }
 }
 
-/// An image layer's picture.
-struct Picture {
-    asset: AssetId,
-    version: Option<u32>,
-    fit: Fit,
-    position: [f64; 2],
-}
-
-impl Picture {
-    /// Draw the picture over the layer's pixels: fitted to the whole raster, or
-    /// to the cells its region's pixels span. Nothing is drawn while the picture
-    /// is not ready, or when the version it would play may not play.
-    fn draw(
-        &self,
-        layer: &LayerSpec,
-        out: &mut [Px],
-        scratch: &mut Scratch,
-        layout: &Layout,
-        pictures: &Pictures,
-    ) {
-        let Ok(sha256) = pictures.playable(self.asset, self.version, false) else {
-            return;
-        };
-        let Scratch {
-            layer: buf,
-            under,
-            picked,
-            weights,
-            ..
-        } = scratch;
-        picked.clear();
-        match layer.region {
-            None => picked.extend(0..out.len()),
-            Some(Region::Run { start, len }) => {
-                let start = (start as usize).min(out.len());
-                picked.extend(start..start.saturating_add(len as usize).min(out.len()));
-            }
-            Some(rect @ Region::Rect { .. }) => {
-                picked.extend((0..out.len()).filter(|i| rect.contains(layout.position(*i))));
-            }
-        }
-        let raster = layout.raster();
-        let (w, cells) = (raster.width(), raster.cells());
-        let cell = |i: usize| {
-            let c = cells.get(i).copied().unwrap_or(0);
-            (c % w, c / w)
-        };
-        // The area: the whole raster, or the cells the region's pixels span.
-        let (x0, y0, x1, y1) = match layer.region {
-            None => (0, 0, w - 1, raster.height() - 1),
-            Some(_) => picked
-                .iter()
-                .fold((u32::MAX, u32::MAX, 0, 0), |(a, b, c, d), &i| {
-                    let (x, y) = cell(i);
-                    (a.min(x), b.min(y), c.max(x), d.max(y))
-                }),
-        };
-        if picked.is_empty() || x0 > x1 || y0 > y1 {
-            return;
-        }
-        let key = ScaledKey::new(sha256, x1 - x0 + 1, y1 - y0 + 1, self.fit, self.position);
-        let Some(scaled) = pictures.scaled(&key) else {
-            return;
-        };
-        let opacity = layer.opacity.get() as f32;
-        buf.clear();
-        weights.clear();
-        for &i in picked.iter() {
-            let (x, y) = cell(i);
-            let at = (y - y0) as usize * scaled.width as usize + (x - x0) as usize;
-            buf.push(scaled.rgb.get(at).copied().unwrap_or_default());
-            weights.push(scaled.alpha.get(at).copied().unwrap_or(0.0) * opacity);
-        }
-        under.clear();
-        under.extend(picked.iter().map(|&i| out[i]));
-        blend_weighted(under, buf, weights, layer.blend);
-        for (&i, p) in picked.iter().zip(under.iter()) {
-            out[i] = *p;
-        }
-    }
-}
-
 /// Buffers a render reuses from frame to frame.
 #[derive(Debug, Clone, Default)]
 pub struct Scratch {
     /// One layer's pixels.
-    layer: Vec<Px>,
+    pub(super) layer: Vec<Px>,
     /// The pixels under a rectangle.
-    under: Vec<Px>,
+    pub(super) under: Vec<Px>,
     /// Which pixels a rectangle holds.
-    picked: Vec<usize>,
+    pub(super) picked: Vec<usize>,
     /// Where they are.
     at: Vec<Position>,
-    /// Each pixel's weight in a picture.
-    weights: Vec<f32>,
+    /// Each pixel's weight in a picture or a message.
+    pub(super) weights: Vec<f32>,
+    /// Each picked pixel's cell in its layer's area.
+    pub(super) local: Vec<[u32; 2]>,
 }
 
 /// What a fade starts from.
@@ -246,8 +160,8 @@ pub struct Stage {
     from_buf: Vec<Px>,
     /// Where the canvas's pixels are.
     layout: Layout,
-    /// Pictures for image layers.
-    pictures: Option<Arc<Pictures>>,
+    /// Pictures for image layers (approved versions only: what goes on the wire).
+    content: Option<Content>,
 }
 
 impl Stage {
@@ -258,13 +172,16 @@ impl Stage {
             fade: None,
             from_buf: Vec::new(),
             layout: Layout::strip(0),
-            pictures: None,
+            content: None,
         }
     }
 
     /// Draw image layers from `pictures`.
     pub fn with_pictures(mut self, pictures: Option<Arc<Pictures>>) -> Self {
-        self.pictures = pictures;
+        self.content = pictures.map(|pictures| Content {
+            pictures,
+            unapproved: false,
+        });
         self
     }
 
@@ -331,7 +248,7 @@ impl Stage {
     /// Render the stage at `now` into `out`.
     pub fn render(&mut self, now: f64, out: &mut [Px], scratch: &mut Scratch) {
         match &self.current {
-            Some(look) => look.render(now, out, scratch, &self.layout, self.pictures.as_deref()),
+            Some(look) => look.render(now, out, scratch, &self.layout, self.content.as_ref()),
             None => out.fill([0.0; 3]),
         }
         let Some(fade) = &self.fade else { return };
@@ -353,7 +270,7 @@ impl Stage {
                     &mut self.from_buf,
                     scratch,
                     &self.layout,
-                    self.pictures.as_deref(),
+                    self.content.as_ref(),
                 );
             }
             Outgoing::Frozen(frame) => {

@@ -4,17 +4,34 @@
 //! Pixels are `[f32; 3]` in 0..=1 while rendering; the canvas converts to bytes after
 //! its masters.
 
+mod area;
 mod blend;
 mod effects;
+mod font;
 mod layout;
 mod look;
+mod picture;
+mod text;
 mod thumbnail;
+
+use crate::content::Pictures;
+use std::sync::Arc;
 
 pub use blend::{blend_into, blend_weighted};
 pub use effects::render_effect;
 pub use layout::{Layout, Raster};
 pub use look::{Look, Scratch, Stage};
 pub use thumbnail::{ThumbnailSize, thumbnail};
+
+/// Where image layers find their pictures, and whether versions still waiting
+/// for approval may show: only in a blind preview, which never reaches the wire.
+#[derive(Debug, Clone)]
+pub struct Content {
+    /// Pictures scaled for image layers.
+    pub pictures: Arc<Pictures>,
+    /// Pending versions show too.
+    pub unapproved: bool,
+}
 
 /// One pixel while rendering: red, green, blue in 0..=1.
 pub type Px = [f32; 3];

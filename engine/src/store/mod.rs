@@ -16,6 +16,7 @@ mod scenes;
 mod schedules;
 pub mod schema;
 mod settings;
+mod templates;
 mod users;
 
 pub use audit::NewAudit;
@@ -25,6 +26,7 @@ pub use content::{AssetRecord, Decision, NewVersion, Reviewed, UploadRecord, Ver
 pub use cue_lists::CueListRecord;
 pub use scenes::SceneRecord;
 pub use schedules::{OverrideRecord, ScheduleRecord};
+pub use templates::TemplateRecord;
 pub use users::UserRecord;
 
 use diesel::result::{ConnectionError, DatabaseErrorKind};

@@ -262,6 +262,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    templates (id) {
+        id -> Int8,
+        name -> Text,
+        spec -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     uploads (id) {
         id -> Text,
         owner -> Int8,
@@ -355,6 +365,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     seat_claims,
     sessions,
     settings,
+    templates,
     uploads,
     users,
     venues,
