@@ -441,13 +441,16 @@ function fader(input, sendValue) {
   return {
     /** Show the server's value unless the operator is moving the fader. */
     show(value) {
+      // Moved elsewhere (or an echo of an earlier value): the next value of this
+      // fader goes out even if it is the one it last sent, so the operator's
+      // hand wins when the fader is let go.
+      if (value !== state.sentValue) {
+        state.sentValue = null;
+      }
       if (state.dragging || state.queued !== null || performance.now() < state.settledAt) {
         return;
       }
       input.value = String(value);
-      // Moved elsewhere: the next value of this fader goes out even if it is
-      // the one it last sent.
-      state.sentValue = null;
     },
   };
 }

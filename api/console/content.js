@@ -40,7 +40,8 @@ export function contentPage(ctx) {
   let me = null;
   let assets = [];
   let templates = [];
-  let thumbnails = [];
+  /** Thumbnails by `asset/version`: each fetched once, given back when gone. */
+  const thumbnails = new Map();
   /** The canvas a blind preview runs on, if one does. */
   let blindCanvas = null;
   const blindView = { preview: $('blind-view'), scratch: document.createElement('canvas'), image: null };
@@ -100,10 +101,13 @@ export function contentPage(ctx) {
 
   async function loadAssets() {
     assets = await ctx.api('GET', '/api/v1/assets');
-    for (const url of thumbnails) {
-      URL.revokeObjectURL(url);
+    const shown = new Set(assets.map((a) => `${a.id}/${thumbnailVersion(a)}`));
+    for (const [key, url] of thumbnails) {
+      if (!shown.has(key)) {
+        thumbnails.delete(key);
+        url.then((u) => u && URL.revokeObjectURL(u));
+      }
     }
-    thumbnails = [];
     const choice = $('upload-asset');
     const chosen = choice.value;
     choice.replaceChildren(
@@ -115,10 +119,16 @@ export function contentPage(ctx) {
     drawTemplates();
   }
 
+  /** The version a thumbnail shows: the live one, or the newest while none is. */
+  function thumbnailVersion(a) {
+    return a.live_version || a.versions[a.versions.length - 1].version;
+  }
+
   function drawAsset(a) {
     const newest = a.versions[a.versions.length - 1];
-    const img = el('img', { className: 'asset-thumb', alt: `${a.name}, version ${newest.version}`, width: 96, height: 96 });
-    loadThumbnail(img, a.id, newest.version);
+    const shown = thumbnailVersion(a);
+    const img = el('img', { className: 'asset-thumb', alt: `${a.name}, version ${shown}`, width: 96, height: 96 });
+    loadThumbnail(img, a.id, shown);
     const status = a.live_version ? `live: version ${a.live_version}` : 'nothing approved yet';
     const head = el(
       'div',
@@ -208,18 +218,29 @@ export function contentPage(ctx) {
   }
 
   async function loadThumbnail(img, id, version) {
+    const key = `${id}/${version}`;
+    if (!thumbnails.has(key)) {
+      thumbnails.set(key, fetchThumbnail(id, version));
+    }
+    const url = await thumbnails.get(key);
+    if (url) {
+      img.src = url;
+    } else {
+      // Asked again on the next drawing.
+      thumbnails.delete(key);
+    }
+  }
+
+  /** An object URL of a version's thumbnail; null when there is none. */
+  async function fetchThumbnail(id, version) {
     try {
       const res = await fetch(`/api/v1/assets/${id}/thumbnail?version=${version}&size=96`, {
         headers: { Authorization: `Bearer ${ctx.session().token}` },
       });
-      if (!res.ok) {
-        return;
-      }
-      const url = URL.createObjectURL(await res.blob());
-      thumbnails.push(url);
-      img.src = url;
+      return res.ok ? URL.createObjectURL(await res.blob()) : null;
     } catch {
       // No thumbnail: the name and versions still stand.
+      return null;
     }
   }
 

@@ -144,6 +144,9 @@ test('dragging the master sets the level on the wire', async () => {
   }
   // Held still mid-drag, the fader does not jump to a change made elsewhere.
   const held = Number(await master.inputValue());
+  // Its last change has gone out (the fader sends at most 20 a second) and is
+  // on the wire, so the change made elsewhere comes after it.
+  await rx.until((pk) => Math.abs(pk.slots[0] - Math.round((255 * held) / 100)) <= 1);
   await server.ok('POST', `/api/v1/canvases/${strip}/master`, admin, { level: 95 });
   // The tile has heard the change (its level reads 95 %), and the fader stays.
   await tile.locator('.tile-master-value').filter({ hasText: '95 %' }).waitFor();

@@ -7,6 +7,7 @@ import dgram from 'node:dgram';
 import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
+import zlib from 'node:zlib';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { chromium } from 'playwright-core';
@@ -265,11 +266,11 @@ export async function browser() {
 }
 
 /**
- * A page in a fresh context that records every JavaScript error it raises (and
+ * A page in a fresh context (with playwright's context `options`) that records every JavaScript error it raises (and
  * every console error) into `errors`.
  */
-export async function page(chrome, server, errors) {
-  const context = await chrome.newContext({ viewport: { width: 1400, height: 1000 } });
+export async function page(chrome, server, errors, options = {}) {
+  const context = await chrome.newContext({ viewport: { width: 1400, height: 1000 }, ...options });
   const p = await context.newPage();
   p.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   p.on('console', (m) => {
@@ -295,4 +296,50 @@ export async function logIn(p, username, password) {
 export async function shot(p, name) {
   mkdirSync(screenshots, { recursive: true });
   await p.screenshot({ path: path.join(screenshots, `${name}.png`), fullPage: true });
+}
+
+/** CRC-32 as PNG chunks carry it. */
+const CRC_TABLE = Array.from({ length: 256 }, (_, n) => {
+  let c = n;
+  for (let k = 0; k < 8; k++) {
+    c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+  }
+  return c >>> 0;
+});
+
+function crc32(bytes) {
+  let c = 0xffffffff;
+  for (const b of bytes) {
+    c = CRC_TABLE[(c ^ b) & 0xff] ^ (c >>> 8);
+  }
+  return (c ^ 0xffffffff) >>> 0;
+}
+
+/** A `width` x `height` RGB PNG with `colour(x, y)` -> [r, g, b] on each pixel. */
+export function png(width, height, colour) {
+  const rows = Buffer.alloc((width * 3 + 1) * height);
+  for (let y = 0; y < height; y++) {
+    const at = y * (width * 3 + 1);
+    for (let x = 0; x < width; x++) {
+      rows.set(colour(x, y), at + 1 + x * 3);
+    }
+  }
+  const chunk = (type, data) => {
+    const head = Buffer.alloc(8);
+    head.writeUInt32BE(data.length, 0);
+    head.write(type, 4, 'latin1');
+    const crc = Buffer.alloc(4);
+    crc.writeUInt32BE(crc32(Buffer.concat([head.subarray(4), data])), 0);
+    return Buffer.concat([head, data, crc]);
+  };
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(width, 0);
+  ihdr.writeUInt32BE(height, 4);
+  ihdr.set([8, 2, 0, 0, 0], 8);
+  return Buffer.concat([
+    Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', zlib.deflateSync(rows)),
+    chunk('IEND', Buffer.alloc(0)),
+  ]);
 }

@@ -1065,3 +1065,74 @@ async fn a_pending_image_previews_blind_on_its_canvas_and_never_reaches_the_wire
     }
     Ok(())
 }
+
+#[actix_rt::test]
+async fn an_asset_thumbnail_is_the_picture_fitted_and_never_enlarged() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let marketing = app.user("mk", "marketing").await?;
+    let tus = Tus::new(app.server.addr(), &marketing);
+    // 640 x 480 of two halves: red on the left, blue on the right.
+    let halves = png_image(
+        640,
+        480,
+        |x, _| if x < 320 { [255, 0, 0] } else { [0, 0, 255] },
+    )?;
+    let asset = tus
+        .upload(&halves, &tus_metadata(&[("name", "Halves")]))
+        .await?;
+    let small = tus
+        .upload(
+            &png_image(8, 4, |x, y| [(x * 30) as u8, (y * 60) as u8, 9])?,
+            &tus_metadata(&[("name", "Small")]),
+        )
+        .await?;
+    let thumbnail = |path: String| {
+        let http = app.http.clone();
+        let url = app.url(&path);
+        let token = marketing.clone();
+        async move {
+            let res = http.get(url).bearer_auth(token).send().await?;
+            ensure!(res.status() == 200, "{path}: {}", res.status());
+            let bytes = res.bytes().await?;
+            let mut reader = png::Decoder::new(std::io::Cursor::new(bytes)).read_info()?;
+            let mut rgb = vec![0; reader.output_buffer_size().unwrap_or(0)];
+            let info = reader.next_frame(&mut rgb)?;
+            ensure!(info.color_type == png::ColorType::Rgb, "{info:?}");
+            anyhow::Ok((info.width, info.height, rgb))
+        }
+    };
+    let (w, h, rgb) = thumbnail(format!("/api/v1/assets/{asset}/thumbnail?size=96")).await?;
+    ensure!((w, h) == (96, 72), "{w} x {h}");
+    ensure!(rgb[..3] == [255, 0, 0] && rgb[(96 * 71 + 95) * 3..] == [0, 0, 255]);
+    // Smaller than the size asked: as it is, pixel for pixel.
+    let (w, h, rgb) = thumbnail(format!("/api/v1/assets/{small}/thumbnail")).await?;
+    ensure!((w, h) == (8, 4), "{w} x {h}");
+    ensure!(
+        rgb[(8 * 3 + 7) * 3..(8 * 3 + 8) * 3] == [210, 180, 9],
+        "{rgb:?}"
+    );
+
+    for (query, status, code) in [
+        (
+            format!("{asset}/thumbnail?size=8"),
+            422,
+            "validation_failed",
+        ),
+        (format!("{asset}/thumbnail?version=2"), 404, "unknown_asset"),
+        ("999/thumbnail".to_owned(), 404, "unknown_asset"),
+    ] {
+        let (got, body) = app
+            .call(
+                "GET",
+                &format!("/api/v1/assets/{query}"),
+                Some(&marketing),
+                None,
+            )
+            .await?;
+        ensure!(
+            got == status && body["code"] == code,
+            "{query}: {got} {body}"
+        );
+    }
+    Ok(())
+}
