@@ -7,6 +7,8 @@
 //!   versions, and `FrameClock` (absolute deadlines, skip-don't-burst). Every timer
 //!   of the engine waits on the configured `Clock`, so a `ManualClock` drives them
 //!   all in tests.
+//! - `media` (the `media` feature): GStreamer: uploaded videos read and video
+//!   layers played on threads of their own.
 //! - `realtime`: real-time scheduling of the threads that render and send.
 //! - `render`: effects, blend modes, looks and crossfades (plain Rust).
 //! - `canvas`: one canvas: its actor, messages, plain state, inbox and cue
@@ -58,6 +60,8 @@ mod content;
 mod cue_list;
 mod error;
 mod handle;
+#[cfg(feature = "media")]
+mod media;
 mod memo;
 mod output;
 mod published;

@@ -255,6 +255,18 @@ mod layer_schema {
                 ],
             ))
             .item(variant(
+                "video",
+                "A video from the content library (with the `media` feature; an approved version plays, as for images), decoded to the layer's area at the canvas's frame rate, fitted by `fit` and placed by `position`; `speed` is the playback rate (0.1 to 4, default 1) and `loop` (default true) starts it again at its end",
+                vec![("asset", of::<AssetId>())],
+                vec![
+                    ("version", or_null(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(u32::MAX)))),
+                    ("fit", or_null(of::<Fit>())),
+                    ("position", or_null(crate::openapi::numbers(2, 0.0, 1.0, "[x, y] from [0, 0] (top left) to [1, 1] (bottom right)"))),
+                    ("speed", or_null(ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0.1)).maximum(Some(4.0)))),
+                    ("loop", or_null(ObjectBuilder::new().schema_type(Type::Boolean))),
+                ],
+            ))
+            .item(variant(
                 "text",
                 "A message in Limelight's pixel font (printable ASCII), `color` on `background` (none: the layers below show through), in `size` small (3 x 5 cells), medium (5 x 7, the default) or large (10 x 14); still and placed by `position` when `speed` is 0 (the default), otherwise scrolling across the layer's area at `speed` cells/s (positive: right to left), placed upright by `position`",
                 vec![
@@ -371,6 +383,24 @@ pub enum Effect {
         /// `[0, 0]` (top left) to `[1, 1]` (bottom right); the centre by default.
         position: [f64; 2],
     },
+    /// A video from the content library, decoded to the layer's area at the
+    /// canvas's frame rate (with the `media` feature), fitted and placed as an
+    /// image is.
+    Video {
+        /// The asset.
+        asset: AssetId,
+        /// A version pinned; the asset's live version when none is.
+        version: Option<u32>,
+        /// How the picture fills the area.
+        fit: Fit,
+        /// Where a picture that does not fill the area sits in it.
+        position: [f64; 2],
+        /// Playback rate: 1 is real time, from [`MIN_VIDEO_SPEED`] to
+        /// [`MAX_VIDEO_SPEED`].
+        speed: f64,
+        /// Start again at the end (the default); otherwise the last frame stays.
+        looping: bool,
+    },
     /// A message in the pixel font, still or scrolling across the layer's area
     /// of the canvas's pixel map.
     Text {
@@ -390,6 +420,11 @@ pub enum Effect {
         position: [f64; 2],
     },
 }
+
+/// Slowest playback rate of a video layer.
+pub const MIN_VIDEO_SPEED: f64 = 0.1;
+/// Fastest playback rate of a video layer.
+pub const MAX_VIDEO_SPEED: f64 = 4.0;
 
 /// Longest message a text layer takes, in characters.
 pub const MAX_TEXT: usize = 500;
@@ -434,6 +469,7 @@ impl Effect {
             Effect::Rainbow { .. } => EffectKind::Rainbow,
             Effect::Sparkle { .. } => EffectKind::Sparkle,
             Effect::Image { .. } => EffectKind::Image,
+            Effect::Video { .. } => EffectKind::Video,
             Effect::Text { .. } => EffectKind::Text,
         }
     }
@@ -456,6 +492,8 @@ pub enum EffectKind {
     Sparkle,
     /// See [`Effect::Image`].
     Image,
+    /// See [`Effect::Video`].
+    Video,
     /// See [`Effect::Text`].
     Text,
 }
@@ -659,6 +697,8 @@ struct RawLayer {
     fit: Option<Fit>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     position: Option<[f64; 2]>,
+    #[serde(default, rename = "loop", skip_serializing_if = "Option::is_none")]
+    looping: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     text: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -683,6 +723,7 @@ impl TryFrom<RawLayer> for LayerSpec {
             EffectKind::Rainbow => "rainbow",
             EffectKind::Sparkle => "sparkle",
             EffectKind::Image => "image",
+            EffectKind::Video => "video",
             EffectKind::Text => "text",
         };
         let allowed: &[&str] = match kind {
@@ -692,6 +733,7 @@ impl TryFrom<RawLayer> for LayerSpec {
             EffectKind::Rainbow => &["speed", "scale"],
             EffectKind::Sparkle => &["color", "background", "density", "speed"],
             EffectKind::Image => &["asset", "version", "fit", "position"],
+            EffectKind::Video => &["asset", "version", "fit", "position", "speed", "loop"],
             EffectKind::Text => &["text", "color", "background", "size", "speed", "position"],
         };
         let present = [
@@ -709,6 +751,7 @@ impl TryFrom<RawLayer> for LayerSpec {
             ("position", raw.position.is_some()),
             ("text", raw.text.is_some()),
             ("size", raw.size.is_some()),
+            ("loop", raw.looping.is_some()),
         ];
         if let Some((field, _)) = present
             .iter()
@@ -801,6 +844,25 @@ impl TryFrom<RawLayer> for LayerSpec {
                     position,
                 }
             }
+            EffectKind::Video => {
+                if raw.version == Some(0) {
+                    return Err(RangeError("video version must be at least 1".into()));
+                }
+                let rate = raw.speed.map_or(1.0, Speed::get);
+                if !(MIN_VIDEO_SPEED..=MAX_VIDEO_SPEED).contains(&rate) {
+                    return Err(RangeError(format!(
+                        "video speed is a playback rate from {MIN_VIDEO_SPEED} to {MAX_VIDEO_SPEED}, got {rate}"
+                    )));
+                }
+                Effect::Video {
+                    asset: raw.asset.ok_or_else(|| need("asset"))?,
+                    version: raw.version,
+                    fit: raw.fit.unwrap_or_default(),
+                    position: position("video")?,
+                    speed: rate,
+                    looping: raw.looping.unwrap_or(true),
+                }
+            }
             EffectKind::Text => {
                 let text = raw.text.clone().ok_or_else(|| need("text"))?;
                 let count = text.chars().count();
@@ -849,6 +911,7 @@ impl From<LayerSpec> for RawLayer {
             version: None,
             fit: None,
             position: None,
+            looping: None,
             text: None,
             size: None,
             opacity: Some(layer.opacity),
@@ -902,6 +965,21 @@ impl From<LayerSpec> for RawLayer {
                 raw.version = version;
                 raw.fit = Some(fit);
                 raw.position = Some(position);
+            }
+            Effect::Video {
+                asset,
+                version,
+                fit,
+                position,
+                speed,
+                looping,
+            } => {
+                raw.asset = Some(asset);
+                raw.version = version;
+                raw.fit = Some(fit);
+                raw.position = Some(position);
+                raw.speed = Speed::try_from(speed).ok();
+                raw.looping = Some(looping);
             }
             Effect::Text {
                 text,

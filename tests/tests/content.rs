@@ -1136,3 +1136,160 @@ async fn an_asset_thumbnail_is_the_picture_fitted_and_never_enlarged() -> Result
     }
     Ok(())
 }
+
+/// A video GStreamer makes: `seconds` of its `blink` test pattern (black and
+/// white frame by frame) at 10 frames a second, 16 x 8, Theora in Ogg.
+#[cfg(feature = "media")]
+fn blinking_video(seconds: u32) -> Result<Vec<u8>> {
+    let dir = tempfile::tempdir()?;
+    let path = dir.path().join("blink.ogv");
+    let made = std::process::Command::new("gst-launch-1.0")
+        .arg("-q")
+        .args([
+            "videotestsrc",
+            "pattern=blink",
+            &format!("num-buffers={}", seconds * 10),
+        ])
+        .args([
+            "!",
+            "video/x-raw,width=16,height=8,framerate=10/1",
+            "!",
+            "videoconvert",
+        ])
+        .args(["!", "theoraenc", "!", "oggmux", "!", "filesink"])
+        .arg(format!("location={}", path.display()))
+        .status()?;
+    ensure!(made.success(), "gst-launch-1.0 failed: {made}");
+    Ok(std::fs::read(path)?)
+}
+
+#[cfg(feature = "media")]
+#[actix_rt::test]
+async fn an_approved_video_plays_in_real_time_at_the_canvas_rate_and_loops() -> Result<()> {
+    use limelight_tests::Receiver;
+    use serde_json::json;
+    use std::time::Instant;
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let marketing = app.user("mk", "marketing").await?;
+    let tus = Tus::new(app.server.addr(), &marketing);
+    let mut rx = Receiver::bind().await?;
+    let (status, canvas) = app
+        .call(
+            "POST",
+            "/api/v1/canvases",
+            Some(&admin),
+            Some(json!({"name": "Video wall", "fps": 40,
+                "geometry": {"kind": "matrix", "width": 8, "height": 4, "origin": "top_left",
+                             "order": "rows", "serpentine": false},
+                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {canvas}");
+    let canvas = canvas["id"].as_i64().unwrap_or_default();
+
+    // The upload is read through: a video, with its size, rate and length.
+    let asset = tus
+        .upload(&blinking_video(1)?, &tus_metadata(&[("name", "Blink")]))
+        .await?;
+    let (status, body) = app
+        .call(
+            "GET",
+            &format!("/api/v1/assets/{asset}"),
+            Some(&marketing),
+            None,
+        )
+        .await?;
+    let v = &body["versions"][0];
+    ensure!(
+        status == 200
+            && v["kind"] == "video"
+            && v["media_type"] == "video/ogg"
+            && v["width"] == 16
+            && v["height"] == 8
+            && v["fps"] == 10.0
+            && v["duration_ms"] == 1000,
+        "{status} {body}"
+    );
+    // A video is not an image, nor the other way round.
+    let (status, body) = app
+        .call(
+            "POST",
+            "/api/v1/scenes",
+            Some(&marketing),
+            Some(json!({"name": "wrong", "layers": [{"effect": "image", "asset": asset}]})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {body}");
+    app.created(
+        "/api/v1/scenes",
+        &marketing,
+        json!({"name": "blink", "layers": [{"effect": "video", "asset": asset, "fit": "stretch"}]}),
+    )
+    .await?;
+    let (status, body) = app.trigger(&admin, canvas, "blink").await?;
+    ensure!(
+        status == 409 && body["code"] == "not_approved",
+        "{status} {body}"
+    );
+    let (status, body) = app
+        .call(
+            "POST",
+            &format!("/api/v1/assets/{asset}/approve"),
+            Some(&admin),
+            None,
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    let (status, body) = app.trigger(&admin, canvas, "wrong").await?;
+    ensure!(
+        status == 422
+            && body["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("is a video")),
+        "{status} {body}"
+    );
+    let (status, body) = app.trigger(&admin, canvas, "blink").await?;
+    ensure!(status == 200, "{status} {body}");
+
+    // Black and white by turns, a tenth of a second each as the video's own
+    // rate says, round and round (ten frames a lap); every packet at the
+    // canvas's rate.
+    let lit =
+        |p: &limelight_tests::DataPacket| p.slots.get(..96).map(|s| s.iter().all(|&v| v > 200));
+    let dark =
+        |p: &limelight_tests::DataPacket| p.slots.get(..96).map(|s| s.iter().all(|&v| v < 50));
+    rx.until(Duration::from_secs(10), |p| lit(p) == Some(true))
+        .await?;
+    let start = Instant::now();
+    let (mut packets, mut turns, mut last, mut shown) = (0u32, Vec::new(), start, true);
+    while start.elapsed() < Duration::from_secs(3) {
+        let p = rx.next_data(Duration::from_secs(1)).await?;
+        packets += 1;
+        let now = if shown { dark(&p) } else { lit(&p) };
+        if now == Some(true) {
+            turns.push(p.at.duration_since(last));
+            last = p.at;
+            shown = !shown;
+        }
+    }
+    ensure!(
+        (100..=130).contains(&packets),
+        "{packets} packets in 3 s at 40 fps"
+    );
+    // Three seconds of a one-second video: it looped, in real time.
+    ensure!(
+        (26..=34).contains(&turns.len()),
+        "{} turns: {turns:?}",
+        turns.len()
+    );
+    // The first turn is measured from when the test started watching; a frame
+    // at the loop may be held a frame of the canvas's longer.
+    for turn in &turns[1..] {
+        ensure!(
+            (Duration::from_millis(50)..=Duration::from_millis(160)).contains(turn),
+            "a tenth-of-a-second frame lasted {turn:?}: {turns:?}"
+        );
+    }
+    Ok(())
+}

@@ -72,6 +72,7 @@ fn run(
     let content = Content {
         pictures,
         unapproved: true,
+        fps: setup.fps.clamp(1, MAX_BLIND_FPS),
     };
     let look = Look::new(setup.scene, clock.now().as_secs_f64());
     let period = Duration::from_secs(1) / setup.fps.clamp(1, MAX_BLIND_FPS);

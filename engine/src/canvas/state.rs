@@ -129,7 +129,7 @@ impl CanvasState {
             emergency_color: px(setup.spec.emergency_color),
             stage: Stage::new(setup.scene.map(|s| Look::new(s, 0.0)))
                 .with_layout(Layout::new(setup.spec.geometry.as_ref(), pixels))
-                .with_pictures(setup.pictures.clone()),
+                .with_pictures(setup.pictures.clone(), u32::from(setup.spec.fps.get())),
             master: setup.master,
             grand_master: setup.grand_master,
             blackout: setup.blackout,

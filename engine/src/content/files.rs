@@ -9,6 +9,7 @@
 //! they run on the blocking pool, never on a frame or sender thread.
 
 use super::sniff::{MAX_IMAGE_PIXELS, MAX_IMAGE_SIDE, Sniffed, sniff};
+use limelight_shared::content::MediaKind;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use std::io::{self, Read};
@@ -34,6 +35,10 @@ pub struct Probed {
     pub size: u64,
     /// SHA-256, lowercase hex.
     pub sha256: String,
+    /// A video's length in milliseconds.
+    pub duration_ms: Option<u64>,
+    /// A video's frames per second.
+    pub fps: Option<f64>,
 }
 
 /// Why a complete file is not taken.
@@ -136,6 +141,9 @@ pub fn probe(path: &Path) -> Result<Probed, ProbeError> {
         size += n as u64;
     }
     let sniffed = sniff(&head).map_err(|e| ProbeError::Invalid(e.to_string()))?;
+    if sniffed.kind == MediaKind::Video {
+        return probe_video(path, sniffed, size, hex(&hasher.finalize()));
+    }
     // The decoder's limits refuse a picture too large before they allocate for it.
     let decoded = decode(path, sniffed)?;
     let (width, height) = decoded.dimensions();
@@ -150,7 +158,47 @@ pub fn probe(path: &Path) -> Result<Probed, ProbeError> {
         height,
         size,
         sha256: hex(&hasher.finalize()),
+        duration_ms: None,
+        fps: None,
     })
+}
+
+/// A whole video, read through by GStreamer.
+#[cfg(feature = "media")]
+fn probe_video(
+    path: &Path,
+    sniffed: Sniffed,
+    size: u64,
+    sha256: String,
+) -> Result<Probed, ProbeError> {
+    let info = crate::media::probe(path).map_err(ProbeError::Invalid)?;
+    if info.width == 0
+        || info.height == 0
+        || info.width > MAX_IMAGE_SIDE
+        || info.height > MAX_IMAGE_SIDE
+    {
+        return Err(ProbeError::Invalid(format!(
+            "the video is {} x {} pixels; 1 to {} a side are taken",
+            info.width, info.height, MAX_IMAGE_SIDE
+        )));
+    }
+    Ok(Probed {
+        sniffed,
+        width: info.width,
+        height: info.height,
+        size,
+        sha256,
+        duration_ms: Some(info.duration_ms),
+        fps: Some(info.fps),
+    })
+}
+
+/// Without the `media` feature no video gets this far: `sniff` refuses it.
+#[cfg(not(feature = "media"))]
+fn probe_video(_: &Path, _: Sniffed, _: u64, _: String) -> Result<Probed, ProbeError> {
+    Err(ProbeError::Invalid(
+        super::sniff::Refused::VideoNeedsMedia.to_string(),
+    ))
 }
 
 /// Decode the whole image to RGBA, within the limits.

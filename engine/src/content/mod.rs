@@ -16,10 +16,12 @@ mod sniff;
 mod uploads;
 
 pub(crate) use files::Folders;
-pub(crate) use pictures::{Pictures, Playable, ScaledKey};
+pub(crate) use pictures::{Pictures, Playable, ScaledKey, VideoKey};
+#[cfg(feature = "media")]
+pub(crate) use pictures::{Scaled, scale};
 
 use crate::store::Store;
-use limelight_shared::content::ReviewStatus;
+use limelight_shared::content::{MediaKind, ReviewStatus};
 use std::sync::Arc;
 
 /// Tell `pictures` what `asset` may play now, from the store.
@@ -62,6 +64,12 @@ fn playable(versions: &[crate::store::VersionRecord]) -> Vec<(u32, Playable)> {
                 u32::try_from(v.version).unwrap_or(0),
                 Playable {
                     sha256: Arc::from(v.sha256.as_str()),
+                    kind: if v.kind == "video" {
+                        MediaKind::Video
+                    } else {
+                        MediaKind::Image
+                    },
+                    size: [v.width, v.height].map(|n| u32::try_from(n).unwrap_or(0)),
                     status: match v.status.as_str() {
                         "approved" => ReviewStatus::Approved,
                         "rejected" => ReviewStatus::Rejected,

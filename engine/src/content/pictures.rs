@@ -15,7 +15,7 @@
 use super::files::{Folders, decode};
 use super::sniff::sniff;
 use crate::render::Px;
-use limelight_shared::content::ReviewStatus;
+use limelight_shared::content::{MediaKind, ReviewStatus};
 use limelight_shared::ids::AssetId;
 use limelight_shared::scene::Fit;
 use std::collections::{HashMap, HashSet, VecDeque};
@@ -35,12 +35,31 @@ pub struct Playable {
     pub sha256: Arc<str>,
     /// Review status.
     pub status: ReviewStatus,
+    /// Image or video.
+    pub kind: MediaKind,
+    /// Its own width and height.
+    pub size: [u32; 2],
 }
 
 #[derive(Debug, Clone, Default)]
 struct AssetEntry {
     live: Option<u32>,
     versions: HashMap<u32, Playable>,
+}
+
+/// What a video layer plays: the version fitted to an area, at a rate and speed.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct VideoKey {
+    /// The version, area, fit and position, as for pictures.
+    pub scaled: ScaledKey,
+    /// The video's own size.
+    pub source: [u32; 2],
+    /// Frames a second wanted (the canvas's rate).
+    pub fps: u32,
+    /// Playback rate in thousandths.
+    pub speed_milli: u32,
+    /// Start again at the end.
+    pub looping: bool,
 }
 
 /// A picture scaled for one area: `width` x `height` cells, RGB and alpha.
@@ -98,6 +117,9 @@ pub struct Pictures {
     asked: Mutex<HashSet<ScaledKey>>,
     queue: mpsc::SyncSender<ScaledKey>,
     folders: Folders,
+    /// Players of video layers.
+    #[cfg(feature = "media")]
+    videos: Arc<crate::media::Videos>,
 }
 
 impl Pictures {
@@ -109,6 +131,8 @@ impl Pictures {
             ready: RwLock::default(),
             asked: Mutex::default(),
             queue,
+            #[cfg(feature = "media")]
+            videos: crate::media::Videos::start(folders.clone())?,
             folders,
         });
         let weak = Arc::downgrade(&pictures);
@@ -159,7 +183,7 @@ impl Pictures {
         asset: AssetId,
         pinned: Option<u32>,
         preview: bool,
-    ) -> Result<Arc<str>, String> {
+    ) -> Result<Playable, String> {
         let assets = self.assets.read().unwrap_or_else(PoisonError::into_inner);
         let entry = assets
             .get(&asset)
@@ -188,14 +212,29 @@ impl Pictures {
             .get(&number)
             .ok_or_else(|| format!("asset {asset} has no version {number}"))?;
         match version.status {
-            ReviewStatus::Approved => Ok(version.sha256.clone()),
-            ReviewStatus::Pending if preview => Ok(version.sha256.clone()),
+            ReviewStatus::Approved => Ok(version.clone()),
+            ReviewStatus::Pending if preview => Ok(version.clone()),
             ReviewStatus::Pending => Err(format!(
                 "version {number} of asset {asset} is waiting for approval"
             )),
             ReviewStatus::Rejected => {
                 Err(format!("version {number} of asset {asset} was rejected"))
             }
+        }
+    }
+
+    /// The newest frame of the video layer `key` plays, if its player has made
+    /// one; the first ask starts the player. Safe on a frame thread. Without the
+    /// `media` feature there is none.
+    pub fn video_frame(&self, key: &VideoKey) -> Option<Arc<Scaled>> {
+        #[cfg(feature = "media")]
+        {
+            self.videos.frame(key)
+        }
+        #[cfg(not(feature = "media"))]
+        {
+            let _ = key;
+            None
         }
     }
 

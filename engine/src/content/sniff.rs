@@ -26,8 +26,11 @@ pub struct Sniffed {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Refused {
     /// Not a type Limelight reads.
-    #[error("the file is not a PNG, JPEG, GIF or WebP image")]
+    #[error("the file is not a PNG, JPEG, GIF or WebP image, nor an Ogg, WebM, MP4 or AVI video")]
     UnknownType,
+    /// A video, in a build without the `media` feature.
+    #[error("the file is a video; videos need Limelight built with the media feature")]
+    VideoNeedsMedia,
     /// It declares more pixels than Limelight takes.
     #[error(
         "the image declares {0} x {1} pixels; at most {MAX_IMAGE_SIDE} a side and {MAX_IMAGE_PIXELS} in all are taken"
@@ -52,6 +55,16 @@ pub fn sniff(head: &[u8]) -> Result<Sniffed, Refused> {
         image("image/gif", le16(head, 6).zip(le16(head, 8)))
     } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"WEBP" {
         image("image/webp", webp_size(head))
+    } else if let Some(media_type) = video_container(head) {
+        if !cfg!(feature = "media") {
+            return Err(Refused::VideoNeedsMedia);
+        }
+        // Size, rate and length come from GStreamer once the file is whole.
+        Sniffed {
+            kind: MediaKind::Video,
+            media_type,
+            size: None,
+        }
     } else {
         return Err(Refused::UnknownType);
     };
@@ -63,6 +76,22 @@ pub fn sniff(head: &[u8]) -> Result<Sniffed, Refused> {
         return Err(Refused::TooLarge(w, h));
     }
     Ok(found)
+}
+
+/// The video containers GStreamer's usual plugins read, by their first bytes.
+fn video_container(head: &[u8]) -> Option<&'static str> {
+    if head.starts_with(b"OggS") {
+        Some("video/ogg")
+    } else if head.starts_with(&[0x1A, 0x45, 0xDF, 0xA3]) {
+        // Matroska; WebM is Matroska too.
+        Some("video/webm")
+    } else if head.get(4..8) == Some(b"ftyp") {
+        Some("video/mp4")
+    } else if head.len() >= 12 && &head[..4] == b"RIFF" && &head[8..12] == b"AVI " {
+        Some("video/x-msvideo")
+    } else {
+        None
+    }
 }
 
 fn be32(b: &[u8], at: usize) -> Option<u32> {
@@ -137,5 +166,26 @@ mod tests {
             Err(Refused::UnknownType)
         );
         assert_eq!(sniff(b""), Err(Refused::UnknownType));
+    }
+
+    #[test]
+    fn video_containers_are_videos_when_the_media_feature_plays_them() {
+        let heads: [(&[u8], &str); 4] = [
+            (b"OggS\0\x02rest", "video/ogg"),
+            (b"\x1a\x45\xdf\xa3rest", "video/webm"),
+            (b"\0\0\0\x20ftypisom", "video/mp4"),
+            (b"RIFF\0\0\0\0AVI LIST", "video/x-msvideo"),
+        ];
+        for (head, media_type) in heads {
+            let found = sniff(head);
+            if cfg!(feature = "media") {
+                assert_eq!(
+                    found.map(|s| (s.kind, s.media_type)),
+                    Ok((MediaKind::Video, media_type))
+                );
+            } else {
+                assert_eq!(found, Err(Refused::VideoNeedsMedia), "{media_type}");
+            }
+        }
     }
 }

@@ -321,8 +321,8 @@ impl Uploads {
             sha256: probed.sha256,
             width: i32::try_from(probed.width).unwrap_or(i32::MAX),
             height: i32::try_from(probed.height).unwrap_or(i32::MAX),
-            duration_ms: None,
-            fps: None,
+            duration_ms: probed.duration_ms.and_then(|d| i64::try_from(d).ok()),
+            fps: probed.fps,
             uploaded_by: row.owner,
             uploaded_at: self.wall.now().naive_utc(),
             status: "pending".to_owned(),
@@ -397,8 +397,8 @@ impl UploadWriter {
     async fn check_head(&mut self) -> Result<(), crate::EngineError> {
         let refused = match sniff(&self.head) {
             Ok(_) => return Ok(()),
-            Err(Refused::UnknownType) => {
-                ContentError::UnsupportedType(Refused::UnknownType.to_string())
+            Err(e @ (Refused::UnknownType | Refused::VideoNeedsMedia)) => {
+                ContentError::UnsupportedType(e.to_string())
             }
             Err(e @ Refused::TooLarge(..)) => ContentError::InvalidMedia(e.to_string()),
         };

@@ -285,16 +285,34 @@ impl EngineHandle {
         result
     }
 
-    /// Refuse a scene that would play content not approved.
+    /// Refuse a scene that would play content not approved, or content its
+    /// layer cannot show (a video in an image layer, say).
     pub(super) fn check_playable(&self, scene: &SceneSpec) -> Result<(), EngineError> {
+        let name = scene.name.as_str();
         for layer in scene.layers.as_slice() {
-            if let Effect::Image { asset, version, .. } = &layer.effect {
-                self.inner
-                    .pictures
-                    .playable(*asset, *version, false)
-                    .map_err(|why| {
-                        ContentError::NotApproved(format!("scene {:?}: {why}", scene.name.as_str()))
-                    })?;
+            let (asset, version, wanted) = match &layer.effect {
+                Effect::Image { asset, version, .. } => (asset, version, MediaKind::Image),
+                Effect::Video { asset, version, .. } => (asset, version, MediaKind::Video),
+                _ => continue,
+            };
+            if wanted == MediaKind::Video && !cfg!(feature = "media") {
+                return Err(EngineError::invalid(format!(
+                    "scene {name:?}: video layers need Limelight built with the media feature"
+                )));
+            }
+            let chosen = self
+                .inner
+                .pictures
+                .playable(*asset, *version, false)
+                .map_err(|why| ContentError::NotApproved(format!("scene {name:?}: {why}")))?;
+            if chosen.kind != wanted {
+                let (is, layer) = match chosen.kind {
+                    MediaKind::Image => ("an image", "a video"),
+                    MediaKind::Video => ("a video", "an image"),
+                };
+                return Err(EngineError::invalid(format!(
+                    "scene {name:?}: asset {asset} is {is}, which {layer} layer cannot show"
+                )));
             }
         }
         Ok(())
@@ -334,7 +352,7 @@ fn uses_asset(scene: &SceneSpec, asset: AssetId) -> bool {
         .layers
         .as_slice()
         .iter()
-        .any(|l| matches!(&l.effect, Effect::Image { asset: a, .. } if *a == asset))
+        .any(|l| matches!(&l.effect, Effect::Image { asset: a, .. } | Effect::Video { asset: a, .. } if *a == asset))
 }
 
 fn asset_dto(a: &AssetRecord, versions: &[VersionRecord], names: &HashMap<i64, String>) -> Asset {

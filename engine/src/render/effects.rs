@@ -93,7 +93,7 @@ pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px], at: Option<&[Posit
         }
         // Pictures and messages are drawn on the raster by the look (see
         // `Look::render`).
-        Effect::Image { .. } | Effect::Text { .. } => {}
+        Effect::Image { .. } | Effect::Video { .. } | Effect::Text { .. } => {}
         Effect::Sparkle {
             color,
             background,

@@ -38,7 +38,7 @@ impl Look {
         for layer in self.scene.layers.as_slice() {
             let (opacity, blend) = (layer.opacity.get() as f32, layer.blend);
             match &layer.effect {
-                Effect::Image { .. } => {
+                Effect::Image { .. } | Effect::Video { .. } => {
                     if let Some(content) = content {
                         picture::draw(layer, out, scratch, layout, content);
                     }
@@ -176,11 +176,12 @@ impl Stage {
         }
     }
 
-    /// Draw image layers from `pictures`.
-    pub fn with_pictures(mut self, pictures: Option<Arc<Pictures>>) -> Self {
+    /// Draw image and video layers from `pictures`, videos at `fps`.
+    pub fn with_pictures(mut self, pictures: Option<Arc<Pictures>>, fps: u32) -> Self {
         self.content = pictures.map(|pictures| Content {
             pictures,
             unapproved: false,
+            fps,
         });
         self
     }

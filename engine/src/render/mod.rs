@@ -31,6 +31,8 @@ pub struct Content {
     pub pictures: Arc<Pictures>,
     /// Pending versions show too.
     pub unapproved: bool,
+    /// The canvas's frame rate, which video layers are decoded at.
+    pub fps: u32,
 }
 
 /// One pixel while rendering: red, green, blue in 0..=1.

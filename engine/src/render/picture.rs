@@ -1,14 +1,17 @@
-//! Image layers: a picture from the content library, scaled off the frame
-//! thread by [`Pictures`], laid on the raster cells of the layer's area.
+//! Image and video layers: a picture from the content library, scaled off the
+//! frame thread by [`Pictures`] (a video's newest frame, made by its player),
+//! laid on the raster cells of the layer's area.
 
 use super::area::{composite, cover};
 use super::{Content, Layout, Px, Scratch};
-use crate::content::ScaledKey;
+use crate::content::{ScaledKey, VideoKey};
+use limelight_shared::content::MediaKind;
 use limelight_shared::scene::{Effect, LayerSpec};
 
-/// Draw an image layer into its look. Nothing is drawn while the picture is
-/// not scaled yet, when the version it would play may not play (pending
-/// versions play only in a blind preview), or for other effects.
+/// Draw an image or video layer into its look. Nothing is drawn while the
+/// picture (or a video's first frame) is not ready, when the version it would
+/// play may not play (pending versions play only in a blind preview), or for
+/// other effects.
 pub fn draw(
     layer: &LayerSpec,
     out: &mut [Px],
@@ -16,19 +19,35 @@ pub fn draw(
     layout: &Layout,
     content: &Content,
 ) {
-    let Effect::Image {
-        asset,
-        version,
-        fit,
-        position,
-    } = &layer.effect
-    else {
-        return;
+    let (asset, version, fit, position, video) = match &layer.effect {
+        Effect::Image {
+            asset,
+            version,
+            fit,
+            position,
+        } => (asset, version, fit, position, None),
+        Effect::Video {
+            asset,
+            version,
+            fit,
+            position,
+            speed,
+            looping,
+        } => (asset, version, fit, position, Some((*speed, *looping))),
+        _ => return,
     };
     let pictures = &content.pictures;
-    let Ok(sha256) = pictures.playable(*asset, *version, content.unapproved) else {
+    let Ok(chosen) = pictures.playable(*asset, *version, content.unapproved) else {
         return;
     };
+    let wanted = if video.is_some() {
+        MediaKind::Video
+    } else {
+        MediaKind::Image
+    };
+    if chosen.kind != wanted {
+        return;
+    }
     let Scratch {
         layer: drawn,
         under,
@@ -40,8 +59,18 @@ pub fn draw(
     let Some(area) = cover(layer.region, out.len(), layout, picked, local) else {
         return;
     };
-    let key = ScaledKey::new(sha256, area.width, area.height, *fit, *position);
-    let Some(scaled) = pictures.scaled(&key) else {
+    let key = ScaledKey::new(chosen.sha256, area.width, area.height, *fit, *position);
+    let scaled = match video {
+        None => pictures.scaled(&key),
+        Some((speed, looping)) => pictures.video_frame(&VideoKey {
+            scaled: key,
+            source: chosen.size,
+            fps: content.fps,
+            speed_milli: (speed * 1000.0).round() as u32,
+            looping,
+        }),
+    };
+    let Some(scaled) = scaled else {
         return;
     };
     let opacity = layer.opacity.get() as f32;
