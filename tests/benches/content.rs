@@ -45,15 +45,11 @@ async fn run(window: Duration) -> Result<()> {
     let tus = Tus::new(app.server.addr(), &admin);
 
     // Noise does not compress: about 3 bytes a pixel.
-    let mut seed = 0x2545_f491_u32;
-    let mut noise = move || {
-        seed ^= seed << 13;
-        seed ^= seed >> 17;
-        seed ^= seed << 5;
-        seed
-    };
-    let big = png_image(5800, 5800, |_, _| {
-        let n = noise();
+    let big = png_image(5800, 5800, |x, y| {
+        let mut n = x.wrapping_mul(0x9E37_79B9) ^ y.wrapping_mul(0x85EB_CA6B) ^ 0x2545_F491;
+        n ^= n << 13;
+        n ^= n >> 17;
+        n ^= n << 5;
         [n as u8, (n >> 8) as u8, (n >> 16) as u8]
     })?;
     let mb = big.len() as f64 / 1e6;
