@@ -130,7 +130,10 @@ async fn run(window: Duration) -> Result<()> {
     #[cfg(feature = "media")]
     {
         let video = tus
-            .upload(&made_video(20)?, &tus_metadata(&[("name", "Ball")]))
+            .upload(
+                &limelight_tests::test_video("ball", 20, [1280, 720], 25)?,
+                &tus_metadata(&[("name", "Ball")]),
+            )
             .await?;
         approve(&app, &admin, video).await?;
         let layer = json!({"effect": "video", "asset": video, "fit": "cover"});
@@ -199,31 +202,6 @@ async fn render_ms(
     let (s1, n1) = read().await?;
     ensure!(n1 > n0, "no frame rendered");
     Ok((s1 - s0) / (n1 - n0) * 1e3)
-}
-
-/// `seconds` of GStreamer's moving-ball pattern at 1280 x 720, 25 fps, Theora.
-#[cfg(feature = "media")]
-fn made_video(seconds: u32) -> Result<Vec<u8>> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("ball.ogv");
-    let made = std::process::Command::new("gst-launch-1.0")
-        .arg("-q")
-        .args([
-            "videotestsrc",
-            "pattern=ball",
-            &format!("num-buffers={}", seconds * 25),
-        ])
-        .args([
-            "!",
-            "video/x-raw,width=1280,height=720,framerate=25/1",
-            "!",
-            "videoconvert",
-        ])
-        .args(["!", "theoraenc", "!", "oggmux", "!", "filesink"])
-        .arg(format!("location={}", path.display()))
-        .status()?;
-    ensure!(made.success(), "gst-launch-1.0 failed: {made}");
-    Ok(std::fs::read(path)?)
 }
 
 /// CPU time of this whole process so far, in seconds (`/proc/self/stat`).

@@ -8,7 +8,7 @@
 //! running Limelight), `client` (HTTP calls), `receiver` (an E1.31 receiver), `ws`
 //! (console WebSockets), `metrics` (reading `/metrics` as deltas), `time` (manual
 //! time), `process` (Limelight as a child process), `tus` (a raw tus 1.0 client,
-//! images made to order).
+//! images made to order), `media` (test videos GStreamer makes).
 //!
 //! # Manual time
 //! Tests of timing the engine decides (cue waits and follows, fades, scheduled
@@ -32,6 +32,7 @@
 
 mod client;
 mod env;
+mod media;
 mod metrics;
 pub mod process;
 mod receiver;
@@ -42,6 +43,7 @@ mod ws;
 
 pub use client::*;
 pub use env::*;
+pub use media::test_video;
 pub use metrics::metric;
 pub use receiver::*;
 pub use server::*;

@@ -388,6 +388,33 @@ async fn an_abandoned_upload_expires_answers_410_and_its_bytes_are_removed() -> 
     Ok(())
 }
 
+/// A 40 fps `width` x `height` matrix canvas, rows from the top left, sending
+/// universe 1 to `rx`; its id.
+async fn matrix_canvas(
+    app: &TestApp,
+    admin: &str,
+    name: &str,
+    [width, height]: [u32; 2],
+    serpentine: bool,
+    rx: &limelight_tests::Receiver,
+) -> Result<i64> {
+    let (status, canvas) = app
+        .call(
+            "POST",
+            "/api/v1/canvases",
+            Some(admin),
+            Some(serde_json::json!({"name": name, "fps": 40,
+                "geometry": {"kind": "matrix", "width": width, "height": height,
+                             "origin": "top_left", "order": "rows", "serpentine": serpentine},
+                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {canvas}");
+    canvas["id"]
+        .as_i64()
+        .ok_or_else(|| anyhow::anyhow!("no id: {canvas}"))
+}
+
 /// Where wire pixel `i` is on an 8-wide serpentine matrix.
 fn serpentine_cell(i: usize) -> (usize, usize) {
     let (row, step) = (i / 8, i % 8);
@@ -404,19 +431,7 @@ async fn an_approved_image_arrives_pixel_exact_and_only_approved_versions_ever_p
     let marketing = app.user("mk", "marketing").await?;
     let tus = Tus::new(app.server.addr(), &marketing);
     let mut rx = Receiver::bind().await?;
-    let (status, canvas) = app
-        .call(
-            "POST",
-            "/api/v1/canvases",
-            Some(&admin),
-            Some(json!({"name": "Art wall", "fps": 40,
-                "geometry": {"kind": "matrix", "width": 8, "height": 4, "origin": "top_left",
-                             "order": "rows", "serpentine": true},
-                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
-        )
-        .await?;
-    ensure!(status == 201, "{status} {canvas}");
-    let canvas = canvas["id"].as_i64().unwrap_or_default();
+    let canvas = matrix_canvas(&app, &admin, "Art wall", [8, 4], true, &rx).await?;
 
     // Every pixel of the picture its own colour.
     let colour = |x: u32, y: u32| {
@@ -661,19 +676,7 @@ async fn a_message_in_the_pixel_font_reaches_the_wire_cell_for_cell() -> Result<
     let app = TestApp::spawn().await?;
     let admin = app.admin().await?;
     let mut rx = Receiver::bind().await?;
-    let (status, canvas) = app
-        .call(
-            "POST",
-            "/api/v1/canvases",
-            Some(&admin),
-            Some(json!({"name": "Stairs", "fps": 40,
-                "geometry": {"kind": "matrix", "width": 9, "height": 5, "origin": "top_left",
-                             "order": "rows", "serpentine": false},
-                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
-        )
-        .await?;
-    ensure!(status == 201, "{status} {canvas}");
-    let canvas = canvas["id"].as_i64().unwrap_or_default();
+    let canvas = matrix_canvas(&app, &admin, "Stairs", [9, 5], false, &rx).await?;
 
     // Outside the font, empty, or too long: refused, and nothing is stored.
     for text in [json!("Café"), json!(""), json!("x".repeat(501)), json!(7)] {
@@ -741,19 +744,7 @@ async fn a_template_makes_scenes_from_typed_values_and_refuses_bad_ones() -> Res
     let marketing = app.user("mk", "marketing").await?;
     let operator = app.user("op", "operator").await?;
     let mut rx = Receiver::bind().await?;
-    let (status, canvas) = app
-        .call(
-            "POST",
-            "/api/v1/canvases",
-            Some(&admin),
-            Some(json!({"name": "Facade", "fps": 40,
-                "geometry": {"kind": "matrix", "width": 8, "height": 4, "origin": "top_left",
-                             "order": "rows", "serpentine": false},
-                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
-        )
-        .await?;
-    ensure!(status == 201, "{status} {canvas}");
-    let canvas = canvas["id"].as_i64().unwrap_or_default();
+    let canvas = matrix_canvas(&app, &admin, "Facade", [8, 4], false, &rx).await?;
 
     // Home colour on the top half, away on the bottom.
     let celebration = json!({
@@ -957,19 +948,7 @@ async fn a_pending_image_previews_blind_on_its_canvas_and_never_reaches_the_wire
     let marketing = app.user("mk", "marketing").await?;
     let tus = Tus::new(app.server.addr(), &marketing);
     let mut rx = Receiver::bind().await?;
-    let (status, canvas) = app
-        .call(
-            "POST",
-            "/api/v1/canvases",
-            Some(&admin),
-            Some(json!({"name": "Art wall", "fps": 40,
-                "geometry": {"kind": "matrix", "width": 8, "height": 4, "origin": "top_left",
-                             "order": "rows", "serpentine": true},
-                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
-        )
-        .await?;
-    ensure!(status == 201, "{status} {canvas}");
-    let canvas = canvas["id"].as_i64().unwrap_or_default();
+    let canvas = matrix_canvas(&app, &admin, "Art wall", [8, 4], true, &rx).await?;
     let colour = |x: u32, y: u32| [(x * 30 + 10) as u8, (y * 60 + 5) as u8, 77];
     let asset = tus
         .upload(
@@ -1137,32 +1116,6 @@ async fn an_asset_thumbnail_is_the_picture_fitted_and_never_enlarged() -> Result
     Ok(())
 }
 
-/// A video GStreamer makes: `seconds` of its `blink` test pattern (black and
-/// white frame by frame) at 10 frames a second, 16 x 8, Theora in Ogg.
-#[cfg(feature = "media")]
-fn blinking_video(seconds: u32) -> Result<Vec<u8>> {
-    let dir = tempfile::tempdir()?;
-    let path = dir.path().join("blink.ogv");
-    let made = std::process::Command::new("gst-launch-1.0")
-        .arg("-q")
-        .args([
-            "videotestsrc",
-            "pattern=blink",
-            &format!("num-buffers={}", seconds * 10),
-        ])
-        .args([
-            "!",
-            "video/x-raw,width=16,height=8,framerate=10/1",
-            "!",
-            "videoconvert",
-        ])
-        .args(["!", "theoraenc", "!", "oggmux", "!", "filesink"])
-        .arg(format!("location={}", path.display()))
-        .status()?;
-    ensure!(made.success(), "gst-launch-1.0 failed: {made}");
-    Ok(std::fs::read(path)?)
-}
-
 #[cfg(feature = "media")]
 #[actix_rt::test]
 async fn an_approved_video_plays_in_real_time_at_the_canvas_rate_and_loops() -> Result<()> {
@@ -1174,23 +1127,15 @@ async fn an_approved_video_plays_in_real_time_at_the_canvas_rate_and_loops() -> 
     let marketing = app.user("mk", "marketing").await?;
     let tus = Tus::new(app.server.addr(), &marketing);
     let mut rx = Receiver::bind().await?;
-    let (status, canvas) = app
-        .call(
-            "POST",
-            "/api/v1/canvases",
-            Some(&admin),
-            Some(json!({"name": "Video wall", "fps": 40,
-                "geometry": {"kind": "matrix", "width": 8, "height": 4, "origin": "top_left",
-                             "order": "rows", "serpentine": false},
-                "output": {"universe": 1, "destinations": [rx.dest()?]}})),
-        )
-        .await?;
-    ensure!(status == 201, "{status} {canvas}");
-    let canvas = canvas["id"].as_i64().unwrap_or_default();
+    let canvas = matrix_canvas(&app, &admin, "Video wall", [8, 4], false, &rx).await?;
 
     // The upload is read through: a video, with its size, rate and length.
     let asset = tus
-        .upload(&blinking_video(1)?, &tus_metadata(&[("name", "Blink")]))
+        .upload(
+            // Black and white frame by frame.
+            &limelight_tests::test_video("blink", 1, [16, 8], 10)?,
+            &tus_metadata(&[("name", "Blink")]),
+        )
         .await?;
     let (status, body) = app
         .call(
