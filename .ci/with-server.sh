@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Run a command against a real Limelight: starts the debug build on ADDR (default
+# Run a command against a real Limelight: starts the debug build (with the media
+# feature, as CI tests it) on ADDR (default
 # 127.0.0.1:18080) with a fresh SQLite data directory, logs in as admin, runs the
 # command with LIMELIGHT_URL and LIMELIGHT_TOKEN set, then stops the server.
 # Usage: ADDR=127.0.0.1:18081 bash .ci/with-server.sh COMMAND [ARGS...]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 addr=${ADDR:-127.0.0.1:18080}
-cargo build -q -p limelight-api
+cargo build -q -p limelight-api --features media
 data=$(mktemp -d)
 LIMELIGHT_DATA_DIR="$data" LIMELIGHT_ADMIN_PASSWORD=ci-admin-password \
   LIMELIGHT_HTTP_ADDR=$addr LIMELIGHT_SACN_BIND=127.0.0.1:0 \
