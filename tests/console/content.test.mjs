@@ -9,8 +9,6 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { ADMIN_PASSWORD, Receiver, Server, browser, logIn, page, png, root, shot } from './harness.mjs';
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
 let chrome;
 let server;
 let rx;
@@ -241,6 +239,5 @@ async function tusUpload(token, bytes, metadata) {
     body: bytes,
   });
   assert.equal(patched.status, 204);
-  await sleep(0);
   return (await fetch(url, { headers: auth })).json();
 }

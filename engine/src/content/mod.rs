@@ -18,7 +18,7 @@ mod uploads;
 pub(crate) use files::Folders;
 pub(crate) use pictures::{Pictures, Playable, ScaledKey, VideoKey};
 #[cfg(feature = "media")]
-pub(crate) use pictures::{Scaled, scale};
+pub(crate) use pictures::{Scaled, pixels_per_cell, scale};
 
 use crate::store::Store;
 use limelight_shared::content::{MediaKind, ReviewStatus};

@@ -329,17 +329,10 @@ impl Decoded {
     }
 }
 
-/// `source` fitted into `key`'s area: each cell the average of the source
-/// pixels it covers (area filtering when shrinking; the nearest pixel when
-/// enlarging, so an LED shows it crisp), weighted by their alpha.
-pub fn scale(source: &image::RgbaImage, key: &ScaledKey) -> Scaled {
-    let (w, h) = (
-        f64::from(source.width().max(1)),
-        f64::from(source.height().max(1)),
-    );
-    let (cw, ch) = (f64::from(key.width.max(1)), f64::from(key.height.max(1)));
-    // Source pixels per cell, across and down.
-    let (sx, sy) = match key.fit {
+/// Source pixels per cell, across and down, for a `source` of that many
+/// pixels fitted by `fit` into an `area` of that many cells.
+pub fn pixels_per_cell([w, h]: [f64; 2], [cw, ch]: [f64; 2], fit: Fit) -> (f64, f64) {
+    match fit {
         Fit::Stretch => (w / cw, h / ch),
         Fit::Contain => {
             let s = (w / cw).max(h / ch);
@@ -350,7 +343,19 @@ pub fn scale(source: &image::RgbaImage, key: &ScaledKey) -> Scaled {
             (s, s)
         }
         Fit::None => (1.0, 1.0),
-    };
+    }
+}
+
+/// `source` fitted into `key`'s area: each cell the average of the source
+/// pixels it covers (area filtering when shrinking; the nearest pixel when
+/// enlarging, so an LED shows it crisp), weighted by their alpha.
+pub fn scale(source: &image::RgbaImage, key: &ScaledKey) -> Scaled {
+    let (w, h) = (
+        f64::from(source.width().max(1)),
+        f64::from(source.height().max(1)),
+    );
+    let (cw, ch) = (f64::from(key.width.max(1)), f64::from(key.height.max(1)));
+    let (sx, sy) = pixels_per_cell([w, h], [cw, ch], key.fit);
     // Where the picture's top left corner falls, in cells.
     let (pw, ph) = (w / sx, h / sy);
     let ox = (cw - pw) * f64::from(key.position[0]) / 1000.0;

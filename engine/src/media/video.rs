@@ -5,11 +5,10 @@
 //! area as a picture is and kept as the player's newest; a frame thread takes
 //! it without waiting. A player no layer asked for in a while is stopped.
 
-use crate::content::{Folders, Scaled, VideoKey, scale};
+use crate::content::{Folders, Scaled, VideoKey, pixels_per_cell, scale};
 use gstreamer as gst;
 use gstreamer::prelude::*;
 use gstreamer_app as gst_app;
-use limelight_shared::scene::Fit;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, mpsc};
@@ -138,23 +137,9 @@ impl Videos {
 /// so each decoded pixel lands on about one cell.
 fn decoded_size(key: &VideoKey) -> [u32; 2] {
     let [w, h] = key.source.map(|n| f64::from(n.max(1)));
-    let (cw, ch) = (
-        f64::from(key.scaled.width.max(1)),
-        f64::from(key.scaled.height.max(1)),
-    );
-    let (pw, ph) = match key.scaled.fit {
-        Fit::Stretch => (cw, ch),
-        Fit::Contain => {
-            let s = (w / cw).max(h / ch);
-            (w / s, h / s)
-        }
-        Fit::Cover => {
-            let s = (w / cw).min(h / ch);
-            (w / s, h / s)
-        }
-        Fit::None => (w, h),
-    };
-    [pw, ph].map(|n| (n.round() as u32).clamp(1, MAX_DECODED_SIDE))
+    let area = [key.scaled.width, key.scaled.height].map(|n| f64::from(n.max(1)));
+    let (sx, sy) = pixels_per_cell([w, h], area, key.scaled.fit);
+    [w / sx, h / sy].map(|n| (n.round() as u32).clamp(1, MAX_DECODED_SIDE))
 }
 
 fn play(key: &VideoKey, path: &std::path::Path, player: &Player) -> Result<(), String> {
@@ -236,16 +221,22 @@ fn run(
             *player.newest.lock().unwrap_or_else(PoisonError::into_inner) = Some(scaled);
             continue;
         }
-        while let Some(message) = bus.pop() {
+        // No frame: the end, or an error. At the end of a video that does not
+        // loop the last frame stays, and the bus is watched until the player stops.
+        let wait = if sink.is_eos() && !key.looping {
+            gst::ClockTime::from_mseconds(100)
+        } else {
+            gst::ClockTime::ZERO
+        };
+        while let Some(message) = bus.timed_pop(wait) {
             match message.view() {
                 gst::MessageView::Eos(_) if key.looping => rewind(pipeline, rate)?,
                 gst::MessageView::Error(e) => return Err(e.error().to_string()),
                 _ => {}
             }
-        }
-        if sink.is_eos() && !key.looping {
-            // The last frame stays.
-            std::thread::sleep(Duration::from_millis(100));
+            if !wait.is_zero() {
+                break;
+            }
         }
     }
     Ok(())
