@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use limelight_engine::{
     AccountError, CalendarError, CanvasError, ContentError, CueListError, CueRefusal, EngineError,
-    RoomRefusal, SceneError, ScheduleError, StoreError,
+    InputError, RoomRefusal, SceneError, ScheduleError, StoreError,
 };
 use limelight_shared::error::{ErrorBody, ErrorCode};
 use std::fmt;
@@ -70,9 +70,10 @@ impl ApiError {
             | ErrorCode::PollClosed
             | ErrorCode::NotInRoom => StatusCode::CONFLICT,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            ErrorCode::UnknownUpload | ErrorCode::UnknownAsset | ErrorCode::UnknownTemplate => {
-                StatusCode::NOT_FOUND
-            }
+            ErrorCode::UnknownUpload
+            | ErrorCode::UnknownAsset
+            | ErrorCode::UnknownTemplate
+            | ErrorCode::UnknownInput => StatusCode::NOT_FOUND,
             ErrorCode::UploadExpired => StatusCode::GONE,
             ErrorCode::OffsetMismatch => StatusCode::CONFLICT,
             ErrorCode::UploadBusy => StatusCode::LOCKED,
@@ -160,6 +161,10 @@ impl From<EngineError> for ApiError {
                 RoomRefusal::PollClosed(_) => ErrorCode::PollClosed,
                 RoomRefusal::NotModerator => ErrorCode::Forbidden,
                 RoomRefusal::NotInRoom(_) => ErrorCode::NotInRoom,
+            },
+            EngineError::Input(i) => match i {
+                InputError::Unknown(_) => ErrorCode::UnknownInput,
+                InputError::ValueTaken { .. } => ErrorCode::Conflict,
             },
             EngineError::Accounts(a) => match a {
                 AccountError::UnknownUser(_) => ErrorCode::UnknownUser,

@@ -48,6 +48,9 @@ pub enum EngineError {
     /// An upload or asset is unknown, expired, busy, or its bytes are refused.
     #[error(transparent)]
     Content(#[from] ContentError),
+    /// An input is unknown, or a value name is another input's.
+    #[error(transparent)]
+    Input(#[from] crate::input::InputError),
     /// A user is unknown, a password is wrong, or the role may not do this.
     #[error(transparent)]
     Accounts(#[from] AccountError),

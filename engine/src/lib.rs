@@ -30,6 +30,9 @@
 //!   directory that starts and stops them on demand.
 //! - `content`: assets and their resumable uploads: sniffing, the content
 //!   directory (uploads in progress, versions by SHA-256), an upload's life.
+//! - `input`: inputs: MQTT connections as supervised actors on a thread of their
+//!   own, their bindings' pipelines, and the board of named values that canvases
+//!   read at the start of each frame.
 //! - `consoles`: who has an operator console open, published to every console.
 //! - `accounts`: password hashing, the permission table and the staff rule, and the
 //!   principal cache that answers who a token's user is without a database trip.
@@ -60,6 +63,7 @@ mod content;
 mod cue_list;
 mod error;
 mod handle;
+mod input;
 #[cfg(feature = "media")]
 mod media;
 mod memo;
@@ -82,6 +86,9 @@ pub use content::{ContentError, UploadMeta, UploadStatus, UploadWriter};
 pub use cue_list::{CueListError, CueListUser};
 pub use error::{EngineError, Internal, Invalid, chain as error_chain};
 pub use handle::{EngineConfig, EngineHandle};
+pub use input::InputError;
+#[cfg(feature = "fault-injection")]
+pub use input::PANIC_PAYLOAD as INPUT_PANIC_PAYLOAD;
 pub use published::EngineEvent;
 pub use realtime::MAX_PRIORITY;
 pub use render::{Raster, ThumbnailSize};

@@ -109,6 +109,8 @@ pub enum ErrorCode {
     NotApproved,
     /// No scene template with that id.
     UnknownTemplate,
+    /// No input with that id.
+    UnknownInput,
     /// The request clashes with existing state (a duplicate name, say).
     Conflict,
     /// The method is not allowed on this route.
@@ -175,6 +177,7 @@ impl ErrorCode {
         ErrorCode::UnknownAsset,
         ErrorCode::NotApproved,
         ErrorCode::UnknownTemplate,
+        ErrorCode::UnknownInput,
         ErrorCode::Conflict,
         ErrorCode::MethodNotAllowed,
         ErrorCode::SlowConsumer,
@@ -254,12 +257,13 @@ mod all_codes {
             ErrorCode::UnknownAsset => 46,
             ErrorCode::NotApproved => 47,
             ErrorCode::UnknownTemplate => 48,
-            ErrorCode::Conflict => 49,
-            ErrorCode::MethodNotAllowed => 50,
-            ErrorCode::SlowConsumer => 51,
-            ErrorCode::BadMessage => 52,
-            ErrorCode::Unavailable => 53,
-            ErrorCode::Internal => 54,
+            ErrorCode::UnknownInput => 49,
+            ErrorCode::Conflict => 50,
+            ErrorCode::MethodNotAllowed => 51,
+            ErrorCode::SlowConsumer => 52,
+            ErrorCode::BadMessage => 53,
+            ErrorCode::Unavailable => 54,
+            ErrorCode::Internal => 55,
         }
     }
 
@@ -268,6 +272,6 @@ mod all_codes {
         for (i, code) in ErrorCode::ALL.iter().enumerate() {
             assert_eq!(place(*code), i, "{code:?}");
         }
-        assert_eq!(ErrorCode::ALL.len(), 55);
+        assert_eq!(ErrorCode::ALL.len(), 56);
     }
 }

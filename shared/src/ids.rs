@@ -37,6 +37,10 @@ id_type!(
     TemplateId
 );
 id_type!(
+    /// An input: a sensor connection (MQTT) or a camera.
+    InputId
+);
+id_type!(
     /// A user account.
     UserId
 );

@@ -6,7 +6,7 @@
 //!
 //! # Layout
 //! - [`ids`]: identifiers (`CanvasId`, `SceneId`, `UserId`, `ScheduleId`, `CueListId`,
-//!   `VenueId`, `EventId`, `SessionId`, `IncidentId`, `AssetId`, `TemplateId`).
+//!   `VenueId`, `EventId`, `SessionId`, `IncidentId`, `AssetId`, `TemplateId`, `InputId`).
 //! - [`values`]: validated scalars (`Fps`, `Universe`, `Priority`, `EntryPriority`,
 //!   `PixelCount`, `PixelsPerUniverse`, `Percent`, `Opacity`, `Rgb`, ...) and the
 //!   limits several documents share (`MAX_FADE_MS`).
@@ -14,6 +14,8 @@
 //! - [`canvas`]: canvas configuration, output configuration and live canvas state.
 //! - [`content`]: assets with their versions and review status, and uploads.
 //! - [`template`]: scene templates with typed parameters, and instantiating one.
+//! - [`input`]: inputs (MQTT connections with their bindings), their live state,
+//!   and the layer parameters that read an input instead of a constant.
 //! - [`geometry`]: pixel maps (matrix, strips, points) and each pixel's position.
 //! - [`control`]: live-control command bodies shared by REST and WebSocket.
 //! - [`schedule`]: schedule entries, overrides, previews and timelines.
@@ -38,6 +40,7 @@ pub mod error;
 pub mod events;
 pub mod geometry;
 pub mod ids;
+pub mod input;
 mod openapi;
 pub mod room;
 pub mod scene;

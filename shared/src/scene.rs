@@ -4,6 +4,7 @@
 
 use crate::geometry::MAX_COORDINATE;
 use crate::ids::AssetId;
+use crate::input::{InputRef, Param};
 use crate::values::{Fraction, Opacity, RangeError, Rgb, Speed};
 use serde::{Deserialize, Serialize};
 
@@ -82,17 +83,7 @@ impl SceneName {
 impl TryFrom<String> for SceneName {
     type Error = RangeError;
     fn try_from(s: String) -> Result<Self, RangeError> {
-        let ok_char = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | ' ' | '.');
-        if s.trim().is_empty() || s.chars().count() > MAX_NAME_LEN || s.trim() != s {
-            return Err(RangeError(format!(
-                "name must be 1-{MAX_NAME_LEN} characters without leading or trailing spaces, got {s:?}"
-            )));
-        }
-        if !s.chars().all(ok_char) {
-            return Err(RangeError(format!(
-                "name may hold letters, digits, '-', '_', '.' and spaces only, got {s:?}"
-            )));
-        }
+        crate::values::check_short_name(&s, MAX_NAME_LEN)?;
         Ok(Self(s))
     }
 }
@@ -147,7 +138,7 @@ crate::openapi::schema_with!(
     "Layer",
     layer_schema::layer(),
     [
-        Rgb, Speed, Fraction, Opacity, BlendMode, Region, AssetId, Fit, TextSize
+        Rgb, Speed, Fraction, Opacity, BlendMode, AssetId, Fit, TextSize, InputRef
     ]
 );
 
@@ -156,10 +147,10 @@ crate::openapi::schema_with!(
 #[cfg(feature = "openapi")]
 mod layer_schema {
     use super::{
-        AssetId, BlendMode, Fit, Fraction, LayerSpec, MAX_GRADIENT_COLORS, MAX_LAYERS, MAX_TEXT,
-        Opacity, Region, Rgb, Speed, TextSize,
+        AssetId, BlendMode, Fit, Fraction, InputRef, LayerSpec, MAX_COORDINATE,
+        MAX_GRADIENT_COLORS, MAX_LAYERS, MAX_TEXT, Opacity, Rgb, Speed, TextSize,
     };
-    use crate::openapi::{of, or_null};
+    use crate::openapi::{integer, number, of, or_null};
     use utoipa::openapi::RefOr;
     use utoipa::openapi::schema::{
         AdditionalProperties, ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type,
@@ -186,14 +177,82 @@ mod layer_schema {
             object = object.property(name, schema).required(name);
         }
         let common = [
-            ("opacity", or_null(of::<Opacity>())),
+            ("opacity", or_null(bindable(of::<Opacity>()))),
             ("blend", or_null(of::<BlendMode>())),
-            ("region", or_null(of::<Region>())),
+            ("region", or_null(region())),
         ];
         for (name, schema) in optional.into_iter().chain(common) {
             object = object.property(name, schema);
         }
         object.additional_properties(Some(AdditionalProperties::FreeForm(false)))
+    }
+
+    /// `schema`, or an input read each frame.
+    fn bindable(schema: impl Into<RefOr<Schema>>) -> RefOr<Schema> {
+        OneOfBuilder::new()
+            .item(schema)
+            .item(of::<InputRef>())
+            .into()
+    }
+
+    /// `#RRGGBB`, or its channels one by one, each 0-255 or an input.
+    fn color() -> RefOr<Schema> {
+        let channel = || bindable(integer(0, 255));
+        OneOfBuilder::new()
+            .item(of::<Rgb>())
+            .item(
+                ObjectBuilder::new()
+                    .description(Some("A colour by channel, each 0-255 or an input"))
+                    .property("r", channel())
+                    .property("g", channel())
+                    .property("b", channel())
+                    .required("r")
+                    .required("g")
+                    .required("b")
+                    .additional_properties(Some(AdditionalProperties::FreeForm(false))),
+            )
+            .into()
+    }
+
+    /// `[x, y]` from `[0, 0]` (top left) to `[1, 1]` (bottom right), each may be an input.
+    fn position() -> RefOr<Schema> {
+        ArrayBuilder::new()
+            .items(bindable(number(0.0, 1.0)))
+            .min_items(Some(2))
+            .max_items(Some(2))
+            .description(Some(
+                "[x, y] from [0, 0] (top left) to [1, 1] (bottom right)",
+            ))
+            .into()
+    }
+
+    /// A layer's region: a run of pixels, or a rectangle whose sides may be inputs.
+    fn region() -> RefOr<Schema> {
+        let side = |min: f64, max: f64| bindable(number(min, max));
+        crate::openapi::exclusive(
+            "Where a layer draws: a run of pixels in wire order, or a rectangle in canvas coordinates (each side a number or an input)",
+            &[],
+            &[
+                (
+                    "`len` pixels from `start` (0-based), in wire order",
+                    vec![
+                        ("start", integer(0, i64::from(u32::MAX))),
+                        ("len", integer(1, i64::from(u32::MAX))),
+                    ],
+                    vec![],
+                ),
+                (
+                    "The pixels at x <= px < x + width and y <= py < y + height",
+                    vec![
+                        ("x", side(-MAX_COORDINATE, MAX_COORDINATE)),
+                        ("y", side(-MAX_COORDINATE, MAX_COORDINATE)),
+                        ("width", side(f64::MIN_POSITIVE, 2.0 * MAX_COORDINATE)),
+                        ("height", side(f64::MIN_POSITIVE, 2.0 * MAX_COORDINATE)),
+                    ],
+                    vec![],
+                ),
+            ],
+        )
     }
 
     pub(super) fn layer() -> RefOr<Schema> {
@@ -209,32 +268,34 @@ mod layer_schema {
             .schema_type(Type::Number)
             .exclusive_minimum(Some(0))
             .maximum(Some(1000));
-        let angle = ObjectBuilder::new()
-            .schema_type(Type::Number)
-            .minimum(Some(-360))
-            .maximum(Some(360));
-        let speed = || or_null(of::<Speed>());
-        let background = || or_null(of::<Rgb>());
+        let angle = || {
+            ObjectBuilder::new()
+                .schema_type(Type::Number)
+                .minimum(Some(-360))
+                .maximum(Some(360))
+        };
+        let speed = || or_null(bindable(of::<Speed>()));
+        let background = || or_null(color());
         OneOfBuilder::new()
             .item(variant(
                 "solid",
                 "One colour everywhere",
-                vec![("color", of::<Rgb>())],
+                vec![("color", color())],
                 vec![],
             ))
             .item(variant(
                 "gradient",
                 "Colour stops spread along the pixels; speed scrolls them (canvas lengths/s, default 0); on a canvas with a geometry they run across x, or at `angle` degrees (90: top to bottom)",
                 vec![("colors", colors.into())],
-                vec![("speed", speed()), ("angle", or_null(angle))],
+                vec![("speed", speed()), ("angle", or_null(angle()))],
             ))
             .item(variant(
                 "chase",
                 "A block of `width` pixels (default 10) running at `speed` pixels/s (default 30)",
-                vec![("color", of::<Rgb>())],
+                vec![("color", color())],
                 vec![
                     ("background", background()),
-                    ("width", or_null(width)),
+                    ("width", or_null(bindable(width))),
                     ("speed", speed()),
                 ],
             ))
@@ -251,7 +312,7 @@ mod layer_schema {
                 vec![
                     ("version", or_null(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(u32::MAX)))),
                     ("fit", or_null(of::<Fit>())),
-                    ("position", or_null(crate::openapi::numbers(2, 0.0, 1.0, "[x, y] from [0, 0] (top left) to [1, 1] (bottom right)"))),
+                    ("position", or_null(position())),
                 ],
             ))
             .item(variant(
@@ -261,7 +322,7 @@ mod layer_schema {
                 vec![
                     ("version", or_null(ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)).maximum(Some(u32::MAX)))),
                     ("fit", or_null(of::<Fit>())),
-                    ("position", or_null(crate::openapi::numbers(2, 0.0, 1.0, "[x, y] from [0, 0] (top left) to [1, 1] (bottom right)"))),
+                    ("position", or_null(position())),
                     ("speed", or_null(ObjectBuilder::new().schema_type(Type::Number).minimum(Some(0.1)).maximum(Some(4.0)))),
                     ("loop", or_null(ObjectBuilder::new().schema_type(Type::Boolean))),
                 ],
@@ -271,19 +332,25 @@ mod layer_schema {
                 "A message in Limelight's pixel font (printable ASCII), `color` on `background` (none: the layers below show through), in `size` small (3 x 5 cells), medium (5 x 7, the default) or large (10 x 14); still and placed by `position` when `speed` is 0 (the default), otherwise scrolling across the layer's area at `speed` cells/s (positive: right to left), placed upright by `position`",
                 vec![
                     ("text", ObjectBuilder::new().schema_type(Type::String).min_length(Some(1)).max_length(Some(MAX_TEXT)).pattern(Some("^[ -~]+$")).into()),
-                    ("color", of::<Rgb>()),
+                    ("color", color()),
                 ],
                 vec![
                     ("background", background()),
                     ("size", or_null(of::<TextSize>())),
                     ("speed", speed()),
-                    ("position", or_null(crate::openapi::numbers(2, 0.0, 1.0, "[x, y] from [0, 0] (top left) to [1, 1] (bottom right)"))),
+                    ("position", or_null(position())),
                 ],
+            ))
+            .item(variant(
+                "level",
+                "A bar graph: the first `level` (0-1, usually an input) of the pixels lit `color` over `background` (default black), along the wiring, or at `angle` degrees on a canvas with a geometry (0: left to right, default; 90: top to bottom)",
+                vec![("level", bindable(of::<Fraction>())), ("color", color())],
+                vec![("background", background()), ("angle", or_null(angle()))],
             ))
             .item(variant(
                 "sparkle",
                 "Random pixels flashing `color` over `background`",
-                vec![("color", of::<Rgb>())],
+                vec![("color", color())],
                 vec![
                     ("background", background()),
                     ("density", or_null(of::<Fraction>())),
@@ -318,6 +385,49 @@ pub struct LayerSpec {
     pub blend: BlendMode,
     /// Pixels the layer covers; all of them when absent.
     pub region: Option<Region>,
+    /// Parameters read from inputs each frame instead of the constants above
+    /// (which hold what an empty input, 0, gives).
+    pub inputs: Vec<Bound>,
+}
+
+/// A layer parameter that reads an input.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Bound {
+    /// Which parameter.
+    pub target: Target,
+    /// The input value, scale and offset.
+    pub source: InputRef,
+}
+
+/// A layer parameter an input can drive.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// The layer's opacity (0..1).
+    Opacity,
+    /// A channel (0 red, 1 green, 2 blue) of `color` (0..255).
+    Color(usize),
+    /// A channel of `background` (0..255).
+    Background(usize),
+    /// The effect's speed.
+    Speed,
+    /// A chase's block width (pixels, at least 1).
+    Width,
+    /// `position[0]` or `position[1]` (0..1).
+    Position(usize),
+    /// A region rectangle's side: 0 x, 1 y, 2 width, 3 height.
+    Region(usize),
+    /// A level bar's fill (0..1).
+    Level,
+}
+
+impl Target {
+    /// What a full input value spans when its reference gives no scale.
+    pub fn natural_span(self) -> f64 {
+        match self {
+            Target::Color(_) | Target::Background(_) => 255.0,
+            _ => 1.0,
+        }
+    }
 }
 
 /// What a layer draws. Times are seconds, positions pixels.
@@ -401,6 +511,20 @@ pub enum Effect {
         /// Start again at the end (the default); otherwise the last frame stays.
         looping: bool,
     },
+    /// A bar graph: the first `level` of the pixels (in wire order, or along
+    /// `angle` on a canvas with a geometry) lit `color`, the rest `background`,
+    /// the pixel at the edge lit in part.
+    Level {
+        /// How much of the bar is lit, 0..1 (usually an input).
+        level: f64,
+        /// Colour of the lit part.
+        color: Rgb,
+        /// Colour of the rest.
+        background: Rgb,
+        /// Direction in degrees on a canvas with a geometry (0: left to right,
+        /// 90: top to bottom); along the wiring without one.
+        angle: Option<f64>,
+    },
     /// A message in the pixel font, still or scrolling across the layer's area
     /// of the canvas's pixel map.
     Text {
@@ -471,6 +595,7 @@ impl Effect {
             Effect::Image { .. } => EffectKind::Image,
             Effect::Video { .. } => EffectKind::Video,
             Effect::Text { .. } => EffectKind::Text,
+            Effect::Level { .. } => EffectKind::Level,
         }
     }
 }
@@ -496,6 +621,8 @@ pub enum EffectKind {
     Video,
     /// See [`Effect::Text`].
     Text,
+    /// See [`Effect::Level`].
+    Level,
 }
 
 /// How a layer combines with the layers below it.
@@ -667,6 +794,74 @@ pub enum FadeCurve {
     EaseInOut,
 }
 
+/// A colour as a layer writes it: `#RRGGBB`, or its channels one by one, each a
+/// number 0-255 or an input (`{"r": 255, "g": {"input": "level"}, "b": 0}`).
+#[derive(Debug, Clone, PartialEq)]
+enum ColorParam {
+    Fixed(Rgb),
+    Channels(Channels),
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Channels {
+    r: Param<u8>,
+    g: Param<u8>,
+    b: Param<u8>,
+}
+
+impl Serialize for ColorParam {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            ColorParam::Fixed(c) => c.serialize(serializer),
+            ColorParam::Channels(c) => c.serialize(serializer),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for ColorParam {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl<'de> serde::de::Visitor<'de> for Visitor {
+            type Value = ColorParam;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(
+                    "a colour #RRGGBB, or {\"r\", \"g\", \"b\"} each 0-255 or {\"input\": name}",
+                )
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<ColorParam, E> {
+                v.parse().map(ColorParam::Fixed).map_err(E::custom)
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<ColorParam, A::Error> {
+                Channels::deserialize(serde::de::value::MapAccessDeserializer::new(map))
+                    .map(ColorParam::Channels)
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
+
+/// A region as a layer writes it: a rectangle's sides may be inputs.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayerRegion {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    start: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    len: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    x: Option<Param<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    y: Option<Param<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    width: Option<Param<f64>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    height: Option<Param<f64>>,
+}
+
 /// Every field a layer may carry, as written; [`LayerSpec`] checks which belong to
 /// which effect.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -674,15 +869,15 @@ pub enum FadeCurve {
 struct RawLayer {
     effect: EffectKind,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    color: Option<Rgb>,
+    color: Option<ColorParam>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     colors: Option<Vec<Rgb>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    background: Option<Rgb>,
+    background: Option<ColorParam>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    width: Option<u32>,
+    width: Option<Param<u32>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    speed: Option<Speed>,
+    speed: Option<Param<Speed>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     scale: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -696,7 +891,7 @@ struct RawLayer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     fit: Option<Fit>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    position: Option<[f64; 2]>,
+    position: Option<[Param<f64>; 2]>,
     #[serde(default, rename = "loop", skip_serializing_if = "Option::is_none")]
     looping: Option<bool>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -704,11 +899,76 @@ struct RawLayer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     size: Option<TextSize>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    opacity: Option<Opacity>,
+    level: Option<Param<Fraction>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    opacity: Option<Param<Opacity>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     blend: Option<BlendMode>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    region: Option<Region>,
+    region: Option<RawLayerRegion>,
+}
+
+/// Collects the parameters a layer reads from inputs while its constants are
+/// parsed: an input's constant is what an empty input (0) gives.
+#[derive(Default)]
+struct Binder(Vec<Bound>);
+
+impl Binder {
+    /// The constant of `param`, or (for an input) `at_zero` of what an empty
+    /// input gives, remembering the input for `target`.
+    fn take<T>(&mut self, param: Param<T>, target: Target, at_zero: impl FnOnce(f64) -> T) -> T {
+        match param {
+            Param::Value(v) => v,
+            Param::Input(source) => {
+                let zero = source.apply(0.0, target.natural_span());
+                self.0.push(Bound { target, source });
+                at_zero(zero)
+            }
+        }
+    }
+
+    fn color(&mut self, color: ColorParam, channel_of: fn(usize) -> Target) -> Rgb {
+        match color {
+            ColorParam::Fixed(c) => c,
+            ColorParam::Channels(Channels { r, g, b }) => {
+                let mut out = [0u8; 3];
+                for (i, p) in [r, g, b].into_iter().enumerate() {
+                    out[i] = self.take(p, channel_of(i), channel);
+                }
+                Rgb::new(out[0], out[1], out[2])
+            }
+        }
+    }
+}
+
+/// A colour channel from a number, clamped to 0..=255.
+pub fn channel(v: f64) -> u8 {
+    v.clamp(0.0, 255.0).round() as u8
+}
+
+/// A speed from a number, clamped to its range.
+pub fn speed_of(v: f64) -> Speed {
+    Speed::try_from(v.clamp(Speed::MIN, Speed::MAX)).unwrap_or_default()
+}
+
+/// An opacity from a number, clamped to 0..=1.
+pub fn opacity_of(v: f64) -> Opacity {
+    Opacity::try_from(v.clamp(0.0, 1.0)).unwrap_or_default()
+}
+
+/// A chase width from a number: at least 1 pixel.
+pub fn width_of(v: f64) -> u32 {
+    v.clamp(1.0, f64::from(u32::MAX)).round() as u32
+}
+
+/// A coordinate of a region's rectangle from a number, clamped so it stays valid
+/// (sides at least a hundredth of a pixel).
+pub fn region_side(side: usize, v: f64) -> f64 {
+    if side < 2 {
+        v.clamp(-MAX_COORDINATE, MAX_COORDINATE)
+    } else {
+        v.clamp(0.01, 2.0 * MAX_COORDINATE)
+    }
 }
 
 impl TryFrom<RawLayer> for LayerSpec {
@@ -725,6 +985,7 @@ impl TryFrom<RawLayer> for LayerSpec {
             EffectKind::Image => "image",
             EffectKind::Video => "video",
             EffectKind::Text => "text",
+            EffectKind::Level => "level",
         };
         let allowed: &[&str] = match kind {
             EffectKind::Solid => &["color"],
@@ -735,6 +996,7 @@ impl TryFrom<RawLayer> for LayerSpec {
             EffectKind::Image => &["asset", "version", "fit", "position"],
             EffectKind::Video => &["asset", "version", "fit", "position", "speed", "loop"],
             EffectKind::Text => &["text", "color", "background", "size", "speed", "position"],
+            EffectKind::Level => &["level", "color", "background", "angle"],
         };
         let present = [
             ("color", raw.color.is_some()),
@@ -752,6 +1014,7 @@ impl TryFrom<RawLayer> for LayerSpec {
             ("text", raw.text.is_some()),
             ("size", raw.size.is_some()),
             ("loop", raw.looping.is_some()),
+            ("level", raw.level.is_some()),
         ];
         if let Some((field, _)) = present
             .iter()
@@ -762,13 +1025,31 @@ impl TryFrom<RawLayer> for LayerSpec {
                 allowed.join(", ")
             )));
         }
+        let mut bind = Binder::default();
         let need = |field: &str| RangeError(format!("effect `{name}` needs field `{field}`"));
-        let speed = |default: f64| match raw.speed {
+        let color = raw.color.map(|c| bind.color(c, Target::Color));
+        let background = raw.background.map(|c| bind.color(c, Target::Background));
+        let speed = match raw.speed {
+            Some(Param::Input(_)) if kind == EffectKind::Video => {
+                return Err(RangeError(
+                    "a video's speed is its playback rate and cannot follow an input".into(),
+                ));
+            }
+            Some(p) => Some(bind.take(p, Target::Speed, speed_of)),
+            None => None,
+        };
+        let speed = |default: f64| match speed {
             Some(s) => Ok(s),
             None => Speed::try_from(default),
         };
+        let position = raw.position.map(|[x, y]| {
+            [
+                bind.take(x, Target::Position(0), |v| v.clamp(0.0, 1.0)),
+                bind.take(y, Target::Position(1), |v| v.clamp(0.0, 1.0)),
+            ]
+        });
         let position = |what: &str| {
-            let position = raw.position.unwrap_or([0.5, 0.5]);
+            let position = position.unwrap_or([0.5, 0.5]);
             if position.iter().all(|p| (0.0..=1.0).contains(p)) {
                 Ok(position)
             } else {
@@ -777,9 +1058,31 @@ impl TryFrom<RawLayer> for LayerSpec {
                 )))
             }
         };
+        let width = raw.width.map(|p| bind.take(p, Target::Width, width_of));
+        let level = raw.level.map(|p| {
+            bind.take(p, Target::Level, |v| {
+                Fraction::try_from(v.clamp(0.0, 1.0)).unwrap_or_default()
+            })
+        });
+        let opacity = match raw.opacity {
+            Some(p) => bind.take(p, Target::Opacity, opacity_of),
+            None => Opacity::default(),
+        };
+        let region = match raw.region {
+            Some(r) => Some(layer_region(r, &mut bind)?),
+            None => None,
+        };
+        let angle = |what: &str| match raw.angle {
+            Some(angle) if !(angle.is_finite() && (-360.0..=360.0).contains(&angle)) => {
+                Err(RangeError(format!(
+                    "{what} angle must be -360 to 360 degrees, got {angle}"
+                )))
+            }
+            angle => Ok(angle),
+        };
         let effect = match kind {
             EffectKind::Solid => Effect::Solid {
-                color: raw.color.ok_or_else(|| need("color"))?,
+                color: color.ok_or_else(|| need("color"))?,
             },
             EffectKind::Gradient => {
                 let colors = raw.colors.ok_or_else(|| need("colors"))?;
@@ -789,27 +1092,20 @@ impl TryFrom<RawLayer> for LayerSpec {
                         colors.len()
                     )));
                 }
-                if let Some(angle) = raw.angle
-                    && !(angle.is_finite() && (-360.0..=360.0).contains(&angle))
-                {
-                    return Err(RangeError(format!(
-                        "gradient angle must be -360 to 360 degrees, got {angle}"
-                    )));
-                }
                 Effect::Gradient {
                     colors,
                     speed: speed(0.0)?,
-                    angle: raw.angle,
+                    angle: angle("gradient")?,
                 }
             }
             EffectKind::Chase => {
-                let width = raw.width.unwrap_or(10);
+                let width = width.unwrap_or(10);
                 if width == 0 {
                     return Err(RangeError("chase width must be at least 1 pixel".into()));
                 }
                 Effect::Chase {
-                    color: raw.color.ok_or_else(|| need("color"))?,
-                    background: raw.background.unwrap_or(Rgb::BLACK),
+                    color: color.ok_or_else(|| need("color"))?,
+                    background: background.unwrap_or(Rgb::BLACK),
                     width,
                     speed: speed(30.0)?,
                 }
@@ -827,8 +1123,8 @@ impl TryFrom<RawLayer> for LayerSpec {
                 }
             }
             EffectKind::Sparkle => Effect::Sparkle {
-                color: raw.color.ok_or_else(|| need("color"))?,
-                background: raw.background.unwrap_or(Rgb::BLACK),
+                color: color.ok_or_else(|| need("color"))?,
+                background: background.unwrap_or(Rgb::BLACK),
                 density: raw.density.unwrap_or_default(),
                 speed: speed(10.0)?,
             },
@@ -848,7 +1144,7 @@ impl TryFrom<RawLayer> for LayerSpec {
                 if raw.version == Some(0) {
                     return Err(RangeError("video version must be at least 1".into()));
                 }
-                let rate = raw.speed.map_or(1.0, Speed::get);
+                let rate = speed(1.0)?.get();
                 if !(MIN_VIDEO_SPEED..=MAX_VIDEO_SPEED).contains(&rate) {
                     return Err(RangeError(format!(
                         "video speed is a playback rate from {MIN_VIDEO_SPEED} to {MAX_VIDEO_SPEED}, got {rate}"
@@ -878,21 +1174,74 @@ impl TryFrom<RawLayer> for LayerSpec {
                 }
                 Effect::Text {
                     text,
-                    color: raw.color.ok_or_else(|| need("color"))?,
-                    background: raw.background,
+                    color: color.ok_or_else(|| need("color"))?,
+                    background,
                     size: raw.size.unwrap_or_default(),
                     speed: speed(0.0)?,
                     position: position("text")?,
                 }
             }
+            EffectKind::Level => Effect::Level {
+                level: level.ok_or_else(|| need("level"))?.get(),
+                color: color.ok_or_else(|| need("color"))?,
+                background: background.unwrap_or(Rgb::BLACK),
+                angle: angle("level")?,
+            },
         };
         Ok(LayerSpec {
             effect,
-            opacity: raw.opacity.unwrap_or_default(),
+            opacity,
             blend: raw.blend.unwrap_or_default(),
-            region: raw.region,
+            region,
+            inputs: bind.0,
         })
     }
+}
+
+/// A layer's region: a run, or a rectangle whose sides may be inputs.
+fn layer_region(r: RawLayerRegion, bind: &mut Binder) -> Result<Region, RangeError> {
+    let mut sides = [r.x, r.y, r.width, r.height];
+    let bound = sides
+        .iter()
+        .any(|side| matches!(side, Some(Param::Input(_))));
+    if !bound {
+        let value = |p: &mut Option<Param<f64>>| match p.take() {
+            Some(Param::Value(v)) => Some(v),
+            _ => None,
+        };
+        let [x, y, width, height] = &mut sides;
+        return Region::try_from(RawRegion {
+            start: r.start,
+            len: r.len,
+            x: value(x),
+            y: value(y),
+            width: value(width),
+            height: value(height),
+        });
+    }
+    if r.start.is_some() || r.len.is_some() || sides.iter().any(Option::is_none) {
+        return Err(RangeError(
+            "a region is {\"start\", \"len\"} or {\"x\", \"y\", \"width\", \"height\"}".into(),
+        ));
+    }
+    let mut at = [0.0; 4];
+    for (i, side) in sides.into_iter().enumerate() {
+        let Some(side) = side else { continue };
+        let value = match side {
+            Param::Value(v) => Param::Value(region_side(i, v)),
+            input => input,
+        };
+        at[i] = bind.take(value, Target::Region(i), |v| region_side(i, v));
+    }
+    let [x, y, width, height] = at;
+    Region::try_from(RawRegion {
+        start: None,
+        len: None,
+        x: Some(x),
+        y: Some(y),
+        width: Some(width),
+        height: Some(height),
+    })
 }
 
 impl From<LayerSpec> for RawLayer {
@@ -914,19 +1263,44 @@ impl From<LayerSpec> for RawLayer {
             looping: None,
             text: None,
             size: None,
-            opacity: Some(layer.opacity),
+            level: None,
+            opacity: Some(Param::Value(layer.opacity)),
             blend: Some(layer.blend),
-            region: layer.region,
+            region: layer.region.map(|region| match region {
+                Region::Run { start, len } => RawLayerRegion {
+                    start: Some(start),
+                    len: Some(len),
+                    x: None,
+                    y: None,
+                    width: None,
+                    height: None,
+                },
+                Region::Rect {
+                    x,
+                    y,
+                    width,
+                    height,
+                } => RawLayerRegion {
+                    start: None,
+                    len: None,
+                    x: Some(Param::Value(x)),
+                    y: Some(Param::Value(y)),
+                    width: Some(Param::Value(width)),
+                    height: Some(Param::Value(height)),
+                },
+            }),
         };
+        let fixed = |c: Rgb| Some(ColorParam::Fixed(c));
+        let at = |p: [f64; 2]| Some(p.map(Param::Value));
         match layer.effect {
-            Effect::Solid { color } => raw.color = Some(color),
+            Effect::Solid { color } => raw.color = fixed(color),
             Effect::Gradient {
                 colors,
                 speed,
                 angle,
             } => {
                 raw.colors = Some(colors);
-                raw.speed = Some(speed);
+                raw.speed = Some(Param::Value(speed));
                 raw.angle = angle;
             }
             Effect::Chase {
@@ -935,13 +1309,13 @@ impl From<LayerSpec> for RawLayer {
                 width,
                 speed,
             } => {
-                raw.color = Some(color);
-                raw.background = Some(background);
-                raw.width = Some(width);
-                raw.speed = Some(speed);
+                raw.color = fixed(color);
+                raw.background = fixed(background);
+                raw.width = Some(Param::Value(width));
+                raw.speed = Some(Param::Value(speed));
             }
             Effect::Rainbow { speed, scale } => {
-                raw.speed = Some(speed);
+                raw.speed = Some(Param::Value(speed));
                 raw.scale = Some(scale);
             }
             Effect::Sparkle {
@@ -950,10 +1324,10 @@ impl From<LayerSpec> for RawLayer {
                 density,
                 speed,
             } => {
-                raw.color = Some(color);
-                raw.background = Some(background);
+                raw.color = fixed(color);
+                raw.background = fixed(background);
                 raw.density = Some(density);
-                raw.speed = Some(speed);
+                raw.speed = Some(Param::Value(speed));
             }
             Effect::Image {
                 asset,
@@ -964,7 +1338,7 @@ impl From<LayerSpec> for RawLayer {
                 raw.asset = Some(asset);
                 raw.version = version;
                 raw.fit = Some(fit);
-                raw.position = Some(position);
+                raw.position = at(position);
             }
             Effect::Video {
                 asset,
@@ -977,8 +1351,8 @@ impl From<LayerSpec> for RawLayer {
                 raw.asset = Some(asset);
                 raw.version = version;
                 raw.fit = Some(fit);
-                raw.position = Some(position);
-                raw.speed = Speed::try_from(speed).ok();
+                raw.position = at(position);
+                raw.speed = Speed::try_from(speed).ok().map(Param::Value);
                 raw.looping = Some(looping);
             }
             Effect::Text {
@@ -990,15 +1364,79 @@ impl From<LayerSpec> for RawLayer {
                 position,
             } => {
                 raw.text = Some(text);
-                raw.color = Some(color);
-                raw.background = background;
+                raw.color = fixed(color);
+                raw.background = background.and_then(fixed);
                 raw.size = Some(size);
-                raw.speed = Some(speed);
-                raw.position = Some(position);
+                raw.speed = Some(Param::Value(speed));
+                raw.position = at(position);
+            }
+            Effect::Level {
+                level,
+                color,
+                background,
+                angle,
+            } => {
+                raw.level = Fraction::try_from(level).ok().map(Param::Value);
+                raw.color = fixed(color);
+                raw.background = fixed(background);
+                raw.angle = angle;
+            }
+        }
+        // Parameters that read inputs are written as they were.
+        for Bound { target, source } in layer.inputs {
+            match target {
+                Target::Opacity => raw.opacity = Some(Param::Input(source.clone())),
+                Target::Speed => raw.speed = Some(Param::Input(source.clone())),
+                Target::Width => raw.width = Some(Param::Input(source.clone())),
+                Target::Level => raw.level = Some(Param::Input(source.clone())),
+                Target::Position(i) => {
+                    if let Some(p) = raw.position.as_mut().and_then(|p| p.get_mut(i)) {
+                        *p = Param::Input(source.clone());
+                    }
+                }
+                Target::Color(i) => set_channel(&mut raw.color, i, Param::Input(source.clone())),
+                Target::Background(i) => {
+                    set_channel(&mut raw.background, i, Param::Input(source.clone()))
+                }
+                Target::Region(i) => {
+                    if let Some(r) = raw.region.as_mut() {
+                        let side = match i {
+                            0 => &mut r.x,
+                            1 => &mut r.y,
+                            2 => &mut r.width,
+                            _ => &mut r.height,
+                        };
+                        *side = Some(Param::Input(source.clone()));
+                    }
+                }
             }
         }
         raw
     }
+}
+
+/// Write one channel of a colour as an input (the colour as channels from then on).
+fn set_channel(color: &mut Option<ColorParam>, i: usize, input: Param<u8>) {
+    let channels = match color.take() {
+        Some(ColorParam::Channels(c)) => c,
+        Some(ColorParam::Fixed(c)) => Channels {
+            r: Param::Value(c.r),
+            g: Param::Value(c.g),
+            b: Param::Value(c.b),
+        },
+        None => Channels {
+            r: Param::Value(0),
+            g: Param::Value(0),
+            b: Param::Value(0),
+        },
+    };
+    let mut channels = channels;
+    match i {
+        0 => channels.r = input,
+        1 => channels.g = input,
+        _ => channels.b = input,
+    }
+    *color = Some(ColorParam::Channels(channels));
 }
 
 /// A stored scene as the API returns it.
@@ -1033,6 +1471,51 @@ mod tests {
         );
         let again: SceneSpec = serde_json::from_str(&serde_json::to_string(&spec)?)?;
         assert_eq!(again, spec);
+        Ok(())
+    }
+
+    #[test]
+    fn parameters_read_inputs_and_round_trip_as_written() -> Result<(), serde_json::Error> {
+        let json = r##"{"name": "x", "layers": [
+            {"effect": "chase", "color": {"r": 255, "g": {"input": "level", "scale": 100}, "b": 0},
+             "speed": {"input": "tempo", "scale": 50, "offset": 5}, "width": {"input": "size"},
+             "opacity": {"input": "level"},
+             "region": {"x": {"input": "where"}, "y": 0, "width": 4, "height": 1}}]}"##;
+        let spec = parse(json)?;
+        let layer = &spec.layers.as_slice()[0];
+        let targets: Vec<Target> = layer.inputs.iter().map(|b| b.target).collect();
+        assert_eq!(
+            targets,
+            [
+                Target::Color(1),
+                Target::Speed,
+                Target::Width,
+                Target::Opacity,
+                Target::Region(0)
+            ]
+        );
+        // The constants hold what an empty input gives: the offset, clamped.
+        let Effect::Chase { speed, width, .. } = &layer.effect else {
+            unreachable!("a chase")
+        };
+        assert_eq!((speed.get(), *width), (5.0, 1));
+        let again: SceneSpec = serde_json::from_str(&serde_json::to_string(&spec)?)?;
+        assert_eq!(again, spec);
+        let err = |json: &str| parse(json).err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(
+            err(r#"{"name":"x","layers":[{"effect":"video","asset":1,"speed":{"input":"a"}}]}"#)
+                .contains("playback rate")
+        );
+        assert!(
+            err(r#"{"name":"x","layers":[{"effect":"solid","color":{"r":1,"g":2}}]}"#)
+                .contains("missing field `b`")
+        );
+        assert!(err(r##"{"name":"x","layers":[{"effect":"solid","color":"#FFFFFF","opacity":{"input":"a","bogus":1}}]}"##)
+            .contains("unknown field"));
+        assert!(
+            err(r##"{"name":"x","layers":[{"effect":"level","color":"#FFFFFF"}]}"##)
+                .contains("needs field `level`")
+        );
         Ok(())
     }
 

@@ -185,6 +185,23 @@ bounded_float!(
     Speed, -1000.0, 1000.0, 1.0, "speed"
 );
 
+/// Check a name of 1 to `max` characters: letters, digits, `-`, `_`, `.` and
+/// spaces, none leading or trailing (scene and input names).
+pub fn check_short_name(s: &str, max: usize) -> Result<(), RangeError> {
+    let ok_char = |c: char| c.is_alphanumeric() || matches!(c, '-' | '_' | ' ' | '.');
+    if s.trim().is_empty() || s.chars().count() > max || s.trim() != s {
+        return Err(RangeError(format!(
+            "name must be 1-{max} characters without leading or trailing spaces, got {s:?}"
+        )));
+    }
+    if !s.chars().all(ok_char) {
+        return Err(RangeError(format!(
+            "name may hold letters, digits, '-', '_', '.' and spaces only, got {s:?}"
+        )));
+    }
+    Ok(())
+}
+
 /// A colour, written `#RRGGBB` on the wire.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]

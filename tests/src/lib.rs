@@ -8,7 +8,8 @@
 //! running Limelight), `client` (HTTP calls), `receiver` (an E1.31 receiver), `ws`
 //! (console WebSockets), `metrics` (reading `/metrics` as deltas), `time` (manual
 //! time), `process` (Limelight as a child process), `tus` (a raw tus 1.0 client,
-//! images made to order), `media` (test videos GStreamer makes).
+//! images made to order), `media` (test videos GStreamer makes), `mqtt` (a mosquitto broker
+//! and `mosquitto_pub`).
 //!
 //! # Manual time
 //! Tests of timing the engine decides (cue waits and follows, fades, scheduled
@@ -34,6 +35,7 @@ mod client;
 mod env;
 mod media;
 mod metrics;
+mod mqtt;
 pub mod process;
 mod receiver;
 mod server;
@@ -45,6 +47,7 @@ pub use client::*;
 pub use env::*;
 pub use media::test_video;
 pub use metrics::metric;
+pub use mqtt::Broker;
 pub use receiver::*;
 pub use server::*;
 pub use time::ManualTime;

@@ -11,6 +11,7 @@ mod canvases;
 mod cues;
 mod events;
 mod health;
+mod inputs;
 mod live;
 mod rooms;
 mod scenes;
@@ -34,6 +35,7 @@ use limelight_shared::control::GrandMaster;
 use limelight_shared::cues::CueList;
 use limelight_shared::error::ErrorCode;
 use limelight_shared::events::{Event, Incident, Session, Venue};
+use limelight_shared::input::{Input, InputState};
 use limelight_shared::room::{ChatMessage, Poll, Question, RoomSnapshot};
 use limelight_shared::scene::Scene;
 use limelight_shared::schedule::{OverrideInfo, Preview, ScheduleEntry, Timeline};
@@ -186,6 +188,12 @@ fn table() -> Vec<Row> {
         r(M::PUT, "/api/v1/templates/{id}", templates::update).doc("templates", "Replace a template (marketing, admin); scenes made from it stay as they were made").ok::<Template>(),
         r(M::DELETE, "/api/v1/templates/{id}", templates::delete).doc("templates", "Remove a template (marketing, admin); scenes made from it stay").no_content(),
         r(M::POST, "/api/v1/templates/{id}/instantiate", templates::instantiate).doc("templates", "Make a scene from the template (marketing, admin): values by parameter name, the rest take their defaults").created::<Scene>().example(serde_json::json!({"name": "Reds v Blues", "values": {"home": "#E00000", "away": "#0030E0"}})),
+        r(M::GET, "/api/v1/inputs", inputs::list).doc("inputs", "Every input (staff); passwords show as ********").ok_list::<Input>(),
+        r(M::POST, "/api/v1/inputs", inputs::create).doc("inputs", "Add an input and start it (admin): an MQTT connection (`mqtt://host[:port]`, client id, credentials) whose bindings each turn a topic filter's messages into a named value 0..1: a JSON `pointer` to the number, an input `range` mapped to 0..1 and clamped, a `deadband`, `smoothing_ms`, and a `fallback` used before the first message, after `expire_after_ms` of silence and while the `availability` topic says offline. Value names are unique across inputs (409)").created::<Input>().example(serde_json::json!({"name": "lobby", "kind": "mqtt", "broker": "mqtt://127.0.0.1:1883", "bindings": [{"name": "lobby_level", "topic": "venue/lobby/presence", "pointer": "/level", "range": [0, 100], "expire_after_ms": 1500, "fallback": 0}]})),
+        r(M::GET, "/api/v1/inputs/{id}", inputs::get).doc("inputs", "An input (staff)").ok::<Input>(),
+        r(M::PUT, "/api/v1/inputs/{id}", inputs::update).doc("inputs", "Replace an input and restart it (admin); a password written as ******** keeps the stored one").ok::<Input>(),
+        r(M::DELETE, "/api/v1/inputs/{id}", inputs::delete).doc("inputs", "Stop and remove an input (admin); layers bound to its values read 0").no_content(),
+        r(M::GET, "/api/v1/inputs/{id}/state", inputs::state).doc("inputs", "How an input stands (staff): connection, reconnects and the last error, messages received and refused by reason, and each value with its raw number, age and whether the fallback stands in").ok::<InputState>(),
         r(M::OPTIONS, "/api/v1/uploads", uploads::options).doc("content", "What the tus server speaks: Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm").answers(Answer::Empty(204, "The tus headers")),
         r(M::POST, "/api/v1/uploads", uploads::create).doc("content", "Create a tus upload (marketing, admin): Upload-Length, Upload-Metadata (name, filename, filetype, asset to add a version to); a body of application/offset+octet-stream carries its first bytes. 201 with Location and Upload-Expires; 413 over Tus-Max-Size, 415 for a type that is not an image").refuses(&[412, 413, 415, 422]).answers(Answer::Empty(201, "Created: Location names the upload")),
         r(M::HEAD, "/api/v1/uploads/{id}", uploads::head).doc("content", "Where a tus upload stands: Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires; 410 once expired").refuses(&[410, 412]).answers(Answer::Empty(200, "The upload's headers")),

@@ -167,8 +167,12 @@ impl CanvasActor {
                 return;
             }
             let started = Instant::now();
+            let due = self.frames.deadline(frame);
             let (state, rgb) = (&mut self.state, &mut self.rgb);
-            if let Err(reason) = guarded(|| state.render(t, rgb)) {
+            if let Err(reason) = guarded(|| {
+                state.start_frame(due);
+                state.render(t, rgb)
+            }) {
                 self.fail(ctx, reason);
                 return;
             }

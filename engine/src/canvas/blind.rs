@@ -10,6 +10,7 @@
 use super::PreviewFrame;
 use crate::clock::Clock;
 use crate::content::Pictures;
+use crate::input::{InputBoard, InputReader};
 use crate::render::{Content, Layout, Look, Px, Scratch};
 use limelight_shared::geometry::Geometry;
 use limelight_shared::scene::SceneSpec;
@@ -42,16 +43,18 @@ pub struct Blind {
 }
 
 impl Blind {
-    /// Start rendering `setup` with `pictures`, timed by `clock`.
+    /// Start rendering `setup` with `pictures` and the values on `inputs`, timed
+    /// by `clock`.
     pub fn start(
         setup: BlindSetup,
         pictures: Arc<Pictures>,
+        inputs: Arc<InputBoard>,
         clock: Arc<dyn Clock>,
     ) -> std::io::Result<Self> {
         let (tx, frames) = watch::channel(None);
         std::thread::Builder::new()
             .name("blind".into())
-            .spawn(move || run(setup, pictures, clock, tx))?;
+            .spawn(move || run(setup, pictures, inputs, clock, tx))?;
         Ok(Self { frames })
     }
 
@@ -64,6 +67,7 @@ impl Blind {
 fn run(
     setup: BlindSetup,
     pictures: Arc<Pictures>,
+    inputs: Arc<InputBoard>,
     clock: Arc<dyn Clock>,
     tx: watch::Sender<Option<PreviewFrame>>,
 ) {
@@ -74,7 +78,8 @@ fn run(
         unapproved: true,
         fps: setup.fps.clamp(1, MAX_BLIND_FPS),
     };
-    let look = Look::new(setup.scene, clock.now().as_secs_f64());
+    let mut look = Look::new(setup.scene, clock.now().as_secs_f64());
+    let mut inputs = InputReader::new(inputs);
     let period = Duration::from_secs(1) / setup.fps.clamp(1, MAX_BLIND_FPS);
     let mut pixels: Vec<Px> = vec![[0.0; 3]; setup.pixels];
     let mut scratch = Scratch::default();
@@ -83,12 +88,15 @@ fn run(
         if tx.is_closed() {
             break;
         }
+        let now = clock.now();
+        inputs.start_frame(now);
         look.render(
-            clock.now().as_secs_f64(),
+            now.as_secs_f64(),
             &mut pixels,
             &mut scratch,
             &layout,
             Some(&content),
+            Some(&mut inputs),
         );
         // Rounded half up, as a canvas does; `as` saturates.
         let rgb: Arc<[u8]> = pixels

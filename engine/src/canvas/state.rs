@@ -84,6 +84,8 @@ pub struct CanvasSetup {
     pub cues: Option<(Arc<CueProgram>, Position)>,
     /// Pictures for image layers (set by the directory that starts the canvas).
     pub pictures: Option<Arc<crate::content::Pictures>>,
+    /// Input values for bound layer parameters (set by the directory too).
+    pub inputs: Option<Arc<crate::input::InputBoard>>,
 }
 
 /// Live state of one canvas.
@@ -129,7 +131,8 @@ impl CanvasState {
             emergency_color: px(setup.spec.emergency_color),
             stage: Stage::new(setup.scene.map(|s| Look::new(s, 0.0)))
                 .with_layout(Layout::new(setup.spec.geometry.as_ref(), pixels))
-                .with_pictures(setup.pictures.clone(), u32::from(setup.spec.fps.get())),
+                .with_pictures(setup.pictures.clone(), u32::from(setup.spec.fps.get()))
+                .with_inputs(setup.inputs.clone().map(crate::input::InputReader::new)),
             master: setup.master,
             grand_master: setup.grand_master,
             blackout: setup.blackout,
@@ -275,6 +278,12 @@ impl CanvasState {
         }
     }
 
+    /// Start a frame due at clock time `clock_now`: bound layer parameters read
+    /// their inputs' values as of then, once for the whole frame.
+    pub fn start_frame(&mut self, clock_now: Duration) {
+        self.stage.start_frame(clock_now);
+    }
+
     /// Render the frame at canvas time `now` into `out` as RGB bytes, 3 per pixel.
     ///
     /// Emergency override wins over everything, masters and blackout included: it is
@@ -401,6 +410,7 @@ mod tests {
             restarts: 0,
             cues: None,
             pictures: None,
+            inputs: None,
         })
     }
 

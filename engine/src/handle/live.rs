@@ -67,8 +67,13 @@ impl EngineHandle {
             pixels: canvas.spec.pixels.get() as usize,
             fps: u32::from(canvas.spec.fps.get()),
         };
-        crate::Blind::start(setup, self.inner.pictures.clone(), self.inner.clock.clone())
-            .map_err(|e| EngineError::internal("starting a blind preview", e))
+        crate::Blind::start(
+            setup,
+            self.inner.pictures.clone(),
+            self.inner.inputs.board(),
+            self.inner.clock.clone(),
+        )
+        .map_err(|e| EngineError::internal("starting a blind preview", e))
     }
 
     /// Crossfade a canvas to a scene, taken by hand: an override of the schedule for

@@ -64,6 +64,8 @@ struct Inner {
     uploads: crate::content::Uploads,
     /// What each asset may play, and pictures ready for image layers.
     pictures: Arc<crate::content::Pictures>,
+    /// The running inputs and the board of their values.
+    inputs: Arc<crate::input::Inputs>,
     /// The engine's monotonic clock.
     clock: Arc<dyn Clock>,
     /// Who has a console open.
@@ -82,6 +84,7 @@ mod calendar;
 mod canvases;
 mod cue_lists;
 mod dto;
+mod inputs;
 mod live;
 mod rooms;
 mod scenes;

@@ -73,6 +73,7 @@ impl EngineHandle {
         let pictures = crate::content::Pictures::start(folders.clone())
             .map_err(|e| EngineError::internal("the pictures thread", e))?;
         crate::content::refresh_all(&store, &pictures).await?;
+        let inputs = Arc::new(crate::input::Inputs::new(clock.clone()));
         let directory = Directory::new(
             store.clone(),
             clock.clone(),
@@ -85,7 +86,10 @@ impl EngineHandle {
             events.clone(),
             cue_reports,
             grand_master,
-            pictures.clone(),
+            directory::LayerSources {
+                pictures: pictures.clone(),
+                inputs: inputs.board(),
+            },
         )
         .start();
         let live = LiveControl::new(store.clone(), directory.clone());
@@ -156,6 +160,7 @@ impl EngineHandle {
                 clock: config.clock,
                 uploads,
                 pictures,
+                inputs,
                 consoles,
                 canvases: Memo::default(),
                 scenes: Memo::default(),
@@ -163,6 +168,7 @@ impl EngineHandle {
             }),
         };
         handle.read_revoked_tokens().await?;
+        handle.run_stored_inputs().await?;
         if demo {
             handle.seed_demo_show(wall_clock.now()).await?;
         }
@@ -240,6 +246,7 @@ pub(super) async fn setup_from_record(
             restarts: 0,
             cues,
             pictures: None,
+            inputs: None,
         },
         cid.into_bytes(),
     ))

@@ -91,6 +91,41 @@ pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px], at: Option<&[Posit
                 }
             }
         }
+        Effect::Level {
+            level,
+            color,
+            background,
+            angle,
+        } => {
+            let (fg, bg) = (px(*color), px(*background));
+            // Each pixel spans `h` of the bar's length 0..=1, centred on where it
+            // is along it; the bar's edge runs from just before the first pixel
+            // (empty) to just past the last (full), lighting the edge pixel in part.
+            let (along, extent) = match at {
+                Some(at) => {
+                    let (sin, cos) = angle.unwrap_or(0.0).to_radians().sin_cos();
+                    let value = |[x, y]: &Position| f64::from(*x) * cos + f64::from(*y) * sin;
+                    let (lo, hi) = at
+                        .iter()
+                        .map(value)
+                        .fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), v| {
+                            (lo.min(v), hi.max(v))
+                        });
+                    (Some(spread(at, value)), hi - lo)
+                }
+                None => (None, n as f64 - 1.0),
+            };
+            let h = 1.0 / extent.max(1.0);
+            let edge = level.clamp(0.0, 1.0) * (1.0 + h) - h / 2.0;
+            for (i, p) in out.iter_mut().enumerate() {
+                let u = match &along {
+                    Some(u) => u[i],
+                    None => i as f64 * h,
+                };
+                let lit = ((edge - (u - h / 2.0)) / h).clamp(0.0, 1.0) as f32;
+                *p = mix(bg, fg, lit);
+            }
+        }
         // Pictures and messages are drawn on the raster by the look (see
         // `Look::render`).
         Effect::Image { .. } | Effect::Video { .. } | Effect::Text { .. } => {}
@@ -197,6 +232,30 @@ mod tests {
 
     fn bytes(p: Px) -> [u8; 3] {
         p.map(|c| (c * 255.0).round() as u8)
+    }
+
+    #[test]
+    fn a_level_lights_its_share_of_the_pixels_and_the_edge_pixel_in_part() {
+        let bar = |level: f64, angle: Option<f64>| Effect::Level {
+            level,
+            color: Rgb::new(255, 255, 255),
+            background: Rgb::BLACK,
+            angle,
+        };
+        let lit = |l: f64| {
+            let mut out = vec![[0.0; 3]; 10];
+            render_effect(&bar(l, None), 0.0, &mut out, None);
+            out.iter().map(|p| bytes(*p)[0]).collect::<Vec<u8>>()
+        };
+        assert_eq!(lit(0.0), [0; 10]);
+        assert_eq!(lit(1.0), [255; 10]);
+        assert_eq!(lit(0.35), [255, 255, 255, 128, 0, 0, 0, 0, 0, 0]);
+        // On a 5 x 2 matrix, at 90 degrees, the top row fills first.
+        let at: Vec<Position> = (0..10).map(|i| [(i % 5) as f32, (i / 5) as f32]).collect();
+        let mut out = vec![[0.0; 3]; 10];
+        render_effect(&bar(0.5, Some(90.0)), 0.0, &mut out, Some(&at));
+        let rows: Vec<u8> = out.iter().map(|p| bytes(*p)[0]).collect();
+        assert_eq!(rows, [255, 255, 255, 255, 255, 0, 0, 0, 0, 0]);
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Looks (a scene started at some time) and the stage, which crossfades between them.
 
+use super::bind::{self, Phase};
 use super::{Content, Layout, Position, Px, blend_into, mix, picture, render_effect, text};
 use crate::content::Pictures;
+use crate::input::InputReader;
 use limelight_shared::scene::{Effect, FadeCurve, Region, SceneSpec};
 use std::sync::Arc;
 
@@ -10,12 +12,19 @@ use std::sync::Arc;
 pub struct Look {
     scene: Arc<SceneSpec>,
     started: f64,
+    /// How far each layer with a bound speed has moved.
+    phases: Vec<Phase>,
 }
 
 impl Look {
     /// `scene` starting at `started`.
     pub fn new(scene: Arc<SceneSpec>, started: f64) -> Self {
-        Self { scene, started }
+        let phases = vec![Phase::default(); scene.layers.as_slice().len()];
+        Self {
+            scene,
+            started,
+            phases,
+        }
     }
 
     /// The scene.
@@ -24,18 +33,27 @@ impl Look {
     }
 
     /// Render the layers at `now` into `out`, for a canvas laid out as `layout`;
-    /// `scratch` is reused between layers and frames.
+    /// `scratch` is reused between layers and frames. Bound parameters read
+    /// `inputs` (without it they hold what an empty input gives).
     pub fn render(
-        &self,
+        &mut self,
         now: f64,
         out: &mut [Px],
         scratch: &mut Scratch,
         layout: &Layout,
         content: Option<&Content>,
+        mut inputs: Option<&mut InputReader>,
     ) {
         out.fill([0.0; 3]);
-        let t = (now - self.started).max(0.0);
-        for layer in self.scene.layers.as_slice() {
+        let look_t = (now - self.started).max(0.0);
+        for (layer, phase) in self.scene.layers.as_slice().iter().zip(&mut self.phases) {
+            let resolved = inputs
+                .as_deref_mut()
+                .and_then(|inputs| bind::resolve(layer, look_t, phase, inputs));
+            let (layer, t) = match &resolved {
+                Some((bound, t)) => (bound, *t),
+                None => (layer, look_t),
+            };
             let (opacity, blend) = (layer.opacity.get() as f32, layer.blend);
             match &layer.effect {
                 Effect::Image { .. } | Effect::Video { .. } => {
@@ -162,6 +180,8 @@ pub struct Stage {
     layout: Layout,
     /// Pictures for image layers (approved versions only: what goes on the wire).
     content: Option<Content>,
+    /// Input values for bound layer parameters.
+    inputs: Option<InputReader>,
 }
 
 impl Stage {
@@ -173,6 +193,20 @@ impl Stage {
             from_buf: Vec::new(),
             layout: Layout::strip(0),
             content: None,
+            inputs: None,
+        }
+    }
+
+    /// Read bound layer parameters from `inputs`.
+    pub fn with_inputs(mut self, inputs: Option<InputReader>) -> Self {
+        self.inputs = inputs;
+        self
+    }
+
+    /// Start a frame at clock time `now`: input values are read as of then.
+    pub fn start_frame(&mut self, now: std::time::Duration) {
+        if let Some(inputs) = &mut self.inputs {
+            inputs.start_frame(now);
         }
     }
 
@@ -248,11 +282,18 @@ impl Stage {
 
     /// Render the stage at `now` into `out`.
     pub fn render(&mut self, now: f64, out: &mut [Px], scratch: &mut Scratch) {
-        match &self.current {
-            Some(look) => look.render(now, out, scratch, &self.layout, self.content.as_ref()),
+        match &mut self.current {
+            Some(look) => look.render(
+                now,
+                out,
+                scratch,
+                &self.layout,
+                self.content.as_ref(),
+                self.inputs.as_mut(),
+            ),
             None => out.fill([0.0; 3]),
         }
-        let Some(fade) = &self.fade else { return };
+        let Some(fade) = &mut self.fade else { return };
         let p = fade.progress(now);
         if p >= 1.0 {
             self.fade = None;
@@ -263,7 +304,7 @@ impl Stage {
             FadeCurve::EaseInOut => p * p * (3.0 - 2.0 * p),
         } as f32;
         self.from_buf.resize(out.len(), [0.0; 3]);
-        match &fade.from {
+        match &mut fade.from {
             Outgoing::Black => self.from_buf.fill([0.0; 3]),
             Outgoing::Live(look) => {
                 look.render(
@@ -272,6 +313,7 @@ impl Stage {
                     scratch,
                     &self.layout,
                     self.content.as_ref(),
+                    self.inputs.as_mut(),
                 );
             }
             Outgoing::Frozen(frame) => {
@@ -315,6 +357,7 @@ mod tests {
             &mut out,
             &mut Scratch::default(),
             &layout,
+            None,
             None,
         );
         let red = |i: usize| out[i] == [1.0, 0.0, 0.0];

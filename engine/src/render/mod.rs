@@ -5,6 +5,7 @@
 //! its masters.
 
 mod area;
+mod bind;
 mod blend;
 mod effects;
 mod font;

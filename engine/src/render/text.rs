@@ -118,6 +118,7 @@ mod tests {
             &mut Scratch::default(),
             &layout,
             None,
+            None,
         );
         out.chunks(width as usize)
             .map(|row| {

@@ -39,14 +39,14 @@ pub fn thumbnail(scene: Arc<SceneSpec>, size: ThumbnailSize) -> Vec<u8> {
         })
         .fold(width, usize::max)
         .min(THUMBNAIL_MAX_STRIP);
-    let look = Look::new(scene, 0.0);
+    let mut look = Look::new(scene, 0.0);
     let layout = Layout::strip(pixels);
     let mut frame: Vec<Px> = vec![[0.0; 3]; pixels];
     let mut scratch = Scratch::default();
     let mut out = Vec::with_capacity(width * rows * 3);
     for row in 0..rows {
         let t = size.seconds * row as f64 / rows as f64;
-        look.render(t, &mut frame, &mut scratch, &layout, None);
+        look.render(t, &mut frame, &mut scratch, &layout, None, None);
         for column in 0..width {
             let run = &frame[column * pixels / width
                 ..((column + 1) * pixels / width).max(column * pixels / width + 1)];

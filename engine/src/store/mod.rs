@@ -11,6 +11,7 @@ mod canvases;
 mod content;
 mod cue_lists;
 mod documents;
+mod inputs;
 mod revoked_tokens;
 mod scenes;
 mod schedules;
@@ -24,6 +25,7 @@ pub use calendar::{BookingRecord, EventRecord, IncidentRecord, Rows, SessionReco
 pub use canvases::{CanvasRecord, LiveField};
 pub use content::{AssetRecord, Decision, NewVersion, Reviewed, UploadRecord, VersionRecord};
 pub use cue_lists::CueListRecord;
+pub use inputs::InputRecord;
 pub use scenes::SceneRecord;
 pub use schedules::{OverrideRecord, ScheduleRecord};
 pub use templates::TemplateRecord;

@@ -255,6 +255,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    inputs (id) {
+        id -> Int8,
+        name -> Text,
+        spec -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     settings (key) {
         key -> Text,
         value -> Text,
@@ -353,6 +363,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     events,
     idempotency_keys,
     incidents,
+    inputs,
     poll_votes,
     polls,
     question_votes,

@@ -64,6 +64,17 @@ pub struct Directory {
     grand_master: Percent,
     /// Pictures for the canvases' image layers.
     pictures: Arc<crate::content::Pictures>,
+    /// Input values for the canvases' bound layer parameters.
+    inputs: Arc<crate::input::InputBoard>,
+}
+
+/// What canvases' layers draw from besides their scenes.
+#[derive(Debug, Clone)]
+pub struct LayerSources {
+    /// Pictures for image and video layers.
+    pub pictures: Arc<crate::content::Pictures>,
+    /// Input values for bound layer parameters.
+    pub inputs: Arc<crate::input::InputBoard>,
 }
 
 impl std::fmt::Debug for Directory {
@@ -83,10 +94,11 @@ impl Directory {
         events: broadcast::Sender<EngineEvent>,
         reports: mpsc::UnboundedSender<CueReport>,
         grand_master: Percent,
-        pictures: Arc<crate::content::Pictures>,
+        sources: LayerSources,
     ) -> Self {
         Self {
-            pictures,
+            pictures: sources.pictures,
+            inputs: sources.inputs,
             store,
             clock,
             outputs,
@@ -134,6 +146,7 @@ impl Directory {
     ) -> Addr<CanvasActor> {
         let mut setup = setup;
         setup.pictures = Some(self.pictures.clone());
+        setup.inputs = Some(self.inputs.clone());
         let (inbox, clock, tx, preview, me, reports) = (
             inbox.clone(),
             self.clock.clone(),

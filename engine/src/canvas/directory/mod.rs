@@ -6,7 +6,7 @@
 mod actor;
 mod messages;
 
-pub use actor::{Directory, OutputDefaults};
+pub use actor::{Directory, LayerSources, OutputDefaults};
 #[cfg(feature = "fault-injection")]
 pub use messages::InjectFault;
 pub use messages::{

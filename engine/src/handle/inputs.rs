@@ -1,0 +1,168 @@
+//! Inputs: stored documents, each run by its actor, and their live state.
+
+use super::*;
+use crate::input::InputError;
+use crate::store::InputRecord;
+use limelight_shared::ids::InputId;
+use limelight_shared::input::{Input, InputSpec, InputState, REDACTED};
+
+fn input_spec(record: &InputRecord) -> Result<InputSpec, EngineError> {
+    serde_json::from_str(&record.spec)
+        .map_err(|e| EngineError::internal(format!("stored input {}", record.id), e))
+}
+
+fn input_dto(record: &InputRecord) -> Result<Input, EngineError> {
+    Ok(Input {
+        id: InputId(record.id),
+        spec: input_spec(record)?.redacted(),
+    })
+}
+
+impl EngineHandle {
+    /// Start every stored input (at engine start).
+    pub(super) async fn run_stored_inputs(&self) -> Result<(), EngineError> {
+        for record in self.inner.store.list_inputs().await? {
+            self.inner
+                .inputs
+                .run(InputId(record.id), &input_spec(&record)?);
+        }
+        Ok(())
+    }
+
+    /// Check `spec` on its own and its value names against the other inputs'.
+    async fn check_input(&self, id: Option<InputId>, spec: &InputSpec) -> Result<(), EngineError> {
+        spec.check().map_err(|e| EngineError::invalid(e.0))?;
+        for record in self.inner.store.list_inputs().await? {
+            if Some(InputId(record.id)) == id {
+                continue;
+            }
+            let other = input_spec(&record)?;
+            if let Some(name) = spec
+                .value_names()
+                .find(|name| other.value_names().any(|n| n == *name))
+            {
+                return Err(InputError::ValueTaken {
+                    name: name.to_string(),
+                    input: other.name().to_string(),
+                }
+                .into());
+            }
+        }
+        Ok(())
+    }
+
+    /// All inputs by id (passwords shown as `********`).
+    pub async fn list_inputs(&self) -> Result<Vec<Input>, EngineError> {
+        self.inner
+            .store
+            .list_inputs()
+            .await?
+            .iter()
+            .map(input_dto)
+            .collect()
+    }
+
+    /// One input.
+    pub async fn input(&self, id: InputId) -> Result<Input, EngineError> {
+        let record = self.inner.store.input(id.0).await?;
+        input_dto(&record.ok_or(InputError::Unknown(id))?)
+    }
+
+    /// Add an input and start it.
+    pub async fn create_input(
+        &self,
+        who: &Principal,
+        spec: InputSpec,
+    ) -> Result<Input, EngineError> {
+        let result = async {
+            self.check_input(None, &spec).await?;
+            let record = self
+                .inner
+                .store
+                .insert_input(spec.name().as_str(), &json(&spec))
+                .await?;
+            self.inner.inputs.run(InputId(record.id), &spec);
+            input_dto(&record)
+        }
+        .await;
+        let target = format!("input:{}", spec.name());
+        self.audit(
+            who,
+            "input.create",
+            &target,
+            &json(&spec.redacted()),
+            result.as_ref().err(),
+        )
+        .await;
+        result
+    }
+
+    /// Replace an input and restart it. A password written as `********` keeps
+    /// the stored one, so an input read back can be written back.
+    pub async fn update_input(
+        &self,
+        who: &Principal,
+        id: InputId,
+        spec: InputSpec,
+    ) -> Result<Input, EngineError> {
+        let result = async {
+            let stored = self
+                .inner
+                .store
+                .input(id.0)
+                .await?
+                .ok_or(InputError::Unknown(id))?;
+            let InputSpec::Mqtt(mut mqtt) = spec.clone();
+            if mqtt.password.as_deref() == Some(REDACTED) {
+                let InputSpec::Mqtt(old) = input_spec(&stored)?;
+                mqtt.password = old.password;
+            }
+            let spec = InputSpec::Mqtt(mqtt);
+            self.check_input(Some(id), &spec).await?;
+            let record = self
+                .inner
+                .store
+                .update_input(id.0, spec.name().as_str(), &json(&spec))
+                .await?
+                .ok_or(InputError::Unknown(id))?;
+            self.inner.inputs.run(id, &spec);
+            input_dto(&record)
+        }
+        .await;
+        let target = format!("input:{id}");
+        self.audit(
+            who,
+            "input.update",
+            &target,
+            &json(&spec.redacted()),
+            result.as_ref().err(),
+        )
+        .await;
+        result
+    }
+
+    /// Stop and remove an input. Layers bound to its values read 0 from then on.
+    pub async fn delete_input(&self, who: &Principal, id: InputId) -> Result<(), EngineError> {
+        let result = async {
+            if !self.inner.store.delete_input(id.0).await? {
+                return Err(InputError::Unknown(id).into());
+            }
+            self.inner.inputs.retire(id);
+            Ok(())
+        }
+        .await;
+        let target = format!("input:{id}");
+        self.audit(who, "input.delete", &target, "{}", result.as_ref().err())
+            .await;
+        result
+    }
+
+    /// How an input stands: its connection, its values and their age.
+    pub async fn input_state(&self, id: InputId) -> Result<InputState, EngineError> {
+        self.input(id).await?;
+        self.inner
+            .inputs
+            .state(id)
+            .ok_or_else(|| InputError::Unknown(id).into())
+    }
+}

@@ -1,0 +1,176 @@
+//! Inputs: sensor connections feeding named values to the canvases.
+//!
+//! - `board`: the named values (atomics written by inputs, read by canvases at
+//!   the start of each frame) and a canvas's reader of them.
+//! - `binding`: one binding's pipeline in plain Rust (pointer, range, smoothing,
+//!   deadband).
+//! - `mqtt`: an MQTT input: the supervised actor, its polling task, the router of
+//!   topics to bindings, the reconnect backoff and the shared status.
+//!
+//! [`Inputs`] keeps the running inputs: it starts each one's actor on the inputs'
+//! own thread (never a canvas's), replaces or retires it, and answers its state.
+
+mod binding;
+mod board;
+mod mqtt;
+
+pub use board::{InputBoard, InputReader, Slot};
+
+use crate::clock::Clock;
+use actix::prelude::*;
+use limelight_shared::ids::InputId;
+use limelight_shared::input::{InputName, InputSpec, InputState, ValueState};
+use mqtt::{MqttInputActor, Retire, Status, lock};
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// A payload that makes an input's polling task panic, for supervision tests.
+#[cfg(feature = "fault-injection")]
+pub const PANIC_PAYLOAD: &[u8] = b"limelight-fault-injection:panic";
+
+/// Why an input call was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    /// No input with that id.
+    #[error("no input {0}")]
+    Unknown(InputId),
+    /// A value name is already another input's.
+    #[error("the value name {name:?} belongs to input {input:?}")]
+    ValueTaken {
+        /// The name.
+        name: String,
+        /// The input that has it.
+        input: String,
+    },
+}
+
+/// One running input.
+#[derive(Debug)]
+struct Running {
+    name: InputName,
+    addr: Addr<MqttInputActor>,
+    status: Arc<Mutex<Status>>,
+    values: Vec<(InputName, Arc<Slot>)>,
+}
+
+/// The running inputs and the board they write.
+#[derive(Debug)]
+pub struct Inputs {
+    board: Arc<InputBoard>,
+    arbiter: ArbiterHandle,
+    clock: Arc<dyn Clock>,
+    running: Mutex<HashMap<InputId, Running>>,
+}
+
+impl Inputs {
+    /// No inputs yet; their actors will run on a thread of their own.
+    pub fn new(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            board: Arc::new(InputBoard::default()),
+            arbiter: Arbiter::new().handle(),
+            clock,
+            running: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// The board canvases read.
+    pub fn board(&self) -> Arc<InputBoard> {
+        self.board.clone()
+    }
+
+    fn running(&self) -> std::sync::MutexGuard<'_, HashMap<InputId, Running>> {
+        self.running
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Start input `id` as `spec` says, in place of what ran under that id.
+    pub fn run(&self, id: InputId, spec: &InputSpec) {
+        self.retire(id);
+        let InputSpec::Mqtt(mqtt) = spec;
+        let values: Vec<(InputName, Arc<Slot>)> = mqtt
+            .bindings
+            .iter()
+            .map(|b| (b.name.clone(), Arc::new(Slot::new(b))))
+            .collect();
+        for (name, slot) in &values {
+            self.board.insert(name.clone(), slot.clone());
+        }
+        let status = Arc::new(Mutex::new(Status::default()));
+        let (spec_c, slots, status_c, clock) = (
+            mqtt.clone(),
+            values.iter().map(|(_, s)| s.clone()).collect(),
+            status.clone(),
+            self.clock.clone(),
+        );
+        let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| {
+            MqttInputActor::new(spec_c, slots, status_c, clock)
+        });
+        self.running().insert(
+            id,
+            Running {
+                name: mqtt.name.clone(),
+                addr,
+                status,
+                values,
+            },
+        );
+    }
+
+    /// Stop input `id` and take its values off the board.
+    pub fn retire(&self, id: InputId) {
+        let Some(old) = self.running().remove(&id) else {
+            return;
+        };
+        old.addr.do_send(Retire);
+        for (name, slot) in &old.values {
+            // Only if the board still holds this input's slot under the name.
+            if self
+                .board
+                .get(name)
+                .is_some_and(|current| Arc::ptr_eq(&current, slot))
+            {
+                self.board.remove(name);
+            }
+        }
+    }
+
+    /// How input `id` stands now.
+    pub fn state(&self, id: InputId) -> Option<InputState> {
+        let running = self.running();
+        let r = running.get(&id)?;
+        let now = self.clock.now();
+        let s = lock(&r.status);
+        let values = r
+            .values
+            .iter()
+            .map(|(name, slot)| {
+                let (value, stale) = slot.read(now);
+                ValueState {
+                    name: name.clone(),
+                    value,
+                    raw: slot.raw(),
+                    age_ms: slot.age(now).map(|a| a.as_millis() as u64),
+                    stale,
+                    messages: slot.messages(),
+                }
+            })
+            .collect();
+        Some(InputState {
+            id,
+            name: r.name.clone(),
+            kind: "mqtt".into(),
+            connection: s.connection,
+            reconnects: s.reconnects,
+            last_error: s.last_error.clone(),
+            retry_in_ms: s
+                .retry_at
+                .map(|at| at.saturating_sub(now).as_millis() as u64),
+            available: s.available,
+            messages: s.messages,
+            refused: s.refused,
+            restarts: s.restarts,
+            values,
+        })
+    }
+}

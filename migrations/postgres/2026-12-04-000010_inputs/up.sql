@@ -1,0 +1,10 @@
+-- Inputs: sensor connections (MQTT) and the named values their bindings feed.
+
+CREATE TABLE inputs (
+    id BIGSERIAL PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    -- the InputSpec as JSON (kind, connection settings, bindings)
+    spec TEXT NOT NULL,
+    created_at TIMESTAMP NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);

@@ -1,0 +1,128 @@
+//! A real MQTT broker for a test: Debian's `mosquitto` on a loopback port of its
+//! own, and `mosquitto_pub` (a client nobody here wrote) to publish to it.
+
+use anyhow::{Context, Result, bail, ensure};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A mosquitto broker on 127.0.0.1, stopped when dropped.
+#[derive(Debug)]
+pub struct Broker {
+    port: u16,
+    config: PathBuf,
+    child: Option<Child>,
+    _dir: tempfile::TempDir,
+}
+
+impl Broker {
+    /// Start a broker on a free loopback port (anonymous clients, no persistence).
+    pub fn start() -> Result<Self> {
+        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        let dir = tempfile::tempdir()?;
+        let config = dir.path().join("mosquitto.conf");
+        std::fs::write(
+            &config,
+            format!(
+                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n"
+            ),
+        )?;
+        let mut broker = Self {
+            port,
+            config,
+            child: None,
+            _dir: dir,
+        };
+        broker.restart()?;
+        Ok(broker)
+    }
+
+    /// `mqtt://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// Stop the broker (SIGKILL: its clients see the connection drop).
+    pub fn stop(&mut self) -> Result<()> {
+        if let Some(mut child) = self.child.take() {
+            child.kill()?;
+            child.wait()?;
+        }
+        Ok(())
+    }
+
+    /// Start the broker again on the same port; returns once it takes connections.
+    pub fn restart(&mut self) -> Result<()> {
+        self.stop()?;
+        // Debian puts the broker in /usr/sbin, which a user's PATH may lack.
+        let program = ["/usr/sbin/mosquitto", "/usr/bin/mosquitto"]
+            .into_iter()
+            .find(|p| std::path::Path::new(p).exists())
+            .unwrap_or("mosquitto");
+        let child = Command::new(program)
+            .arg("-c")
+            .arg(&self.config)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .context("starting mosquitto (Debian's package `mosquitto`)")?;
+        self.child = Some(child);
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+            if Instant::now() > deadline {
+                bail!("mosquitto did not listen on {addr}");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Ok(())
+    }
+
+    /// Publish `payload` on `topic` with `mosquitto_pub` (QoS 0).
+    pub fn publish(&self, topic: &str, payload: &[u8]) -> Result<()> {
+        self.publish_with(topic, payload, &["-s"])
+    }
+
+    /// Publish `payload` as one retained message.
+    pub fn publish_retained(&self, topic: &str, payload: &[u8]) -> Result<()> {
+        self.publish_with(topic, payload, &["-s", "-r"])
+    }
+
+    /// Publish many messages from one `mosquitto_pub` process, one per line of
+    /// `lines`, on `topic`.
+    pub fn publish_lines(&self, topic: &str, lines: &str) -> Result<()> {
+        self.publish_with(topic, lines.as_bytes(), &["-l"])
+    }
+
+    /// Run `mosquitto_pub` with `args`, `stdin` as its input.
+    fn publish_with(&self, topic: &str, stdin: &[u8], args: &[&str]) -> Result<()> {
+        use std::io::Write;
+        let mut child = Command::new("mosquitto_pub")
+            .args(["-h", "127.0.0.1", "-p", &self.port.to_string(), "-t", topic])
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .context("starting mosquitto_pub (Debian's package `mosquitto-clients`)")?;
+        child
+            .stdin
+            .take()
+            .context("mosquitto_pub's stdin")?
+            .write_all(stdin)?;
+        let out = child.wait_with_output()?;
+        ensure!(
+            out.status.success(),
+            "mosquitto_pub failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(())
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.stop();
+    }
+}
