@@ -63,6 +63,53 @@ pub struct Config {
     pub sacn: SacnConfig,
     /// Where the venue is, for sun-relative schedule entries, and its time zone.
     pub venue: VenueConfig,
+    /// Limelight's own MQTT connection: its status and the canvases' states.
+    pub mqtt: MqttConfig,
+}
+
+/// Limelight's own MQTT connection (sensor inputs have their own, over REST).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MqttConfig {
+    /// `mqtt://host[:port]` of the broker to publish to; nothing is published
+    /// when absent (`LIMELIGHT_MQTT_URL`).
+    pub url: Option<String>,
+    /// Topic prefix: `<prefix>/status` is `online` or `offline` (retained, the
+    /// latter as the last will), `<prefix>/canvases/<id>/state` each canvas's
+    /// state as JSON (retained) (`LIMELIGHT_MQTT_PREFIX`).
+    pub prefix: String,
+    /// Client id at the broker (`LIMELIGHT_MQTT_CLIENT_ID`).
+    pub client_id: String,
+}
+
+impl Default for MqttConfig {
+    fn default() -> Self {
+        Self {
+            url: None,
+            prefix: "limelight".into(),
+            client_id: "limelight".into(),
+        }
+    }
+}
+
+impl MqttConfig {
+    fn check(&self) -> Result<(), ConfigError> {
+        let bad = |name: &str, e: limelight_shared::values::RangeError| ConfigError::Env {
+            name: name.into(),
+            message: e.0,
+        };
+        if let Some(url) = &self.url {
+            limelight_shared::input::broker_address(url).map_err(|e| bad("mqtt.url", e))?;
+        }
+        limelight_shared::input::check_prefix(&self.prefix).map_err(|e| bad("mqtt.prefix", e))?;
+        if self.client_id.is_empty() || self.client_id.len() > 256 {
+            return Err(ConfigError::Env {
+                name: "mqtt.client_id".into(),
+                message: "must be 1 to 256 bytes".into(),
+            });
+        }
+        Ok(())
+    }
 }
 
 /// The venue's place and time zone.
@@ -137,6 +184,7 @@ impl Default for Config {
             frame_priority: 40,
             sacn: SacnConfig::default(),
             venue: VenueConfig::default(),
+            mqtt: MqttConfig::default(),
         }
     }
 }
@@ -208,6 +256,7 @@ impl Config {
             }
         }
         config.venue.venue()?;
+        config.mqtt.check()?;
         if config.frame_priority > limelight_engine::MAX_PRIORITY {
             return Err(ConfigError::Env {
                 name: "frame_priority".into(),
@@ -260,6 +309,9 @@ impl Config {
             "LIMELIGHT_VENUE_TIMEZONE" => self.venue.timezone = value,
             "LIMELIGHT_VENUE_LATITUDE" => self.venue.latitude = parse(name, &value)?,
             "LIMELIGHT_VENUE_LONGITUDE" => self.venue.longitude = parse(name, &value)?,
+            "LIMELIGHT_MQTT_URL" => self.mqtt.url = Some(value),
+            "LIMELIGHT_MQTT_PREFIX" => self.mqtt.prefix = value,
+            "LIMELIGHT_MQTT_CLIENT_ID" => self.mqtt.client_id = value,
             "LIMELIGHT_SACN_BIND" => self.sacn.bind = parse(name, &value)?,
             "LIMELIGHT_SACN_MULTICAST_TTL" => self.sacn.multicast_ttl = parse(name, &value)?,
             "LIMELIGHT_SACN_MULTICAST_INTERFACE" => {
@@ -300,6 +352,15 @@ impl Config {
             content_dir: self.data_dir.join("content"),
             max_upload: self.tus_max_size,
             upload_ttl: std::time::Duration::from_secs(u64::from(self.upload_ttl_hours) * 3600),
+            status_mqtt: self
+                .mqtt
+                .url
+                .clone()
+                .map(|broker| limelight_engine::StatusMqtt {
+                    broker,
+                    prefix: self.mqtt.prefix.clone(),
+                    client_id: self.mqtt.client_id.clone(),
+                }),
         }
     }
 }

@@ -86,9 +86,9 @@ pub use content::{ContentError, UploadMeta, UploadStatus, UploadWriter};
 pub use cue_list::{CueListError, CueListUser};
 pub use error::{EngineError, Internal, Invalid, chain as error_chain};
 pub use handle::{EngineConfig, EngineHandle};
-pub use input::InputError;
 #[cfg(feature = "fault-injection")]
 pub use input::PANIC_PAYLOAD as INPUT_PANIC_PAYLOAD;
+pub use input::{InputError, StatusMqtt};
 pub use published::EngineEvent;
 pub use realtime::MAX_PRIORITY;
 pub use render::{Raster, ThumbnailSize};

@@ -246,45 +246,7 @@ pub struct BrokerAddress {
 impl MqttInput {
     /// The broker's host and port from `broker`.
     pub fn address(&self) -> Result<BrokerAddress, RangeError> {
-        let err = |why: &str| {
-            RangeError(format!(
-                "broker must be mqtt://host[:port] ({why}), got {:?}",
-                self.broker
-            ))
-        };
-        if self.broker.starts_with("mqtts://") {
-            return Err(RangeError(
-                "TLS to the broker (mqtts://) is not supported by this build; use mqtt://".into(),
-            ));
-        }
-        let rest = self
-            .broker
-            .strip_prefix("mqtt://")
-            .ok_or_else(|| err("the scheme is mqtt://"))?;
-        let rest = rest.strip_suffix('/').unwrap_or(rest);
-        if rest.is_empty() || rest.contains(['/', '@', '?', '#', ' ']) {
-            return Err(err("a host, then an optional port"));
-        }
-        let (host, port) = match rest.rsplit_once(':') {
-            Some((host, port)) if !host.contains(':') || host.ends_with(']') => {
-                let port = port
-                    .parse::<u16>()
-                    .map_err(|_| err("the port is 1-65535"))?;
-                if port == 0 {
-                    return Err(err("the port is 1-65535"));
-                }
-                (host, port)
-            }
-            _ => (rest, 1883),
-        };
-        let host = host.trim_start_matches('[').trim_end_matches(']');
-        if host.is_empty() {
-            return Err(err("a host"));
-        }
-        Ok(BrokerAddress {
-            host: host.to_owned(),
-            port,
-        })
+        broker_address(&self.broker)
     }
 
     /// The client id at the broker.
@@ -479,6 +441,52 @@ fn check_topic(topic: &str, filter: bool) -> Result<(), RangeError> {
         }
     }
     Ok(())
+}
+
+/// The host and port of a broker URL, `mqtt://host[:port]` (port 1883 by default).
+pub fn broker_address(url: &str) -> Result<BrokerAddress, RangeError> {
+    let err = |why: &str| {
+        RangeError(format!(
+            "broker must be mqtt://host[:port] ({why}), got {url:?}"
+        ))
+    };
+    if url.starts_with("mqtts://") {
+        return Err(RangeError(
+            "TLS to the broker (mqtts://) is not supported by this build; use mqtt://".into(),
+        ));
+    }
+    let rest = url
+        .strip_prefix("mqtt://")
+        .ok_or_else(|| err("the scheme is mqtt://"))?;
+    let rest = rest.strip_suffix('/').unwrap_or(rest);
+    if rest.is_empty() || rest.contains(['/', '@', '?', '#', ' ']) {
+        return Err(err("a host, then an optional port"));
+    }
+    let (host, port) = match rest.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') || host.ends_with(']') => {
+            let port = port
+                .parse::<u16>()
+                .map_err(|_| err("the port is 1-65535"))?;
+            if port == 0 {
+                return Err(err("the port is 1-65535"));
+            }
+            (host, port)
+        }
+        _ => (rest, 1883),
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    if host.is_empty() {
+        return Err(err("a host"));
+    }
+    Ok(BrokerAddress {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+/// Check a topic prefix Limelight publishes under: a topic without wildcards.
+pub fn check_prefix(prefix: &str) -> Result<(), RangeError> {
+    check_topic(prefix, false)
 }
 
 /// An input as the API returns it.

@@ -95,6 +95,36 @@ impl Broker {
         self.publish_with(topic, lines.as_bytes(), &["-l"])
     }
 
+    /// The first `count` messages on `filter` (retained ones first) as `topic
+    /// payload` lines, read with `mosquitto_sub`; fails after `within` seconds.
+    pub fn receive(&self, filter: &str, count: u32, within: u32) -> Result<Vec<String>> {
+        let out = Command::new("mosquitto_sub")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-t",
+                filter,
+                "-v",
+            ])
+            .args(["-C", &count.to_string(), "-W", &within.to_string()])
+            .stderr(Stdio::piped())
+            .output()
+            .context("starting mosquitto_sub (Debian's package `mosquitto-clients`)")?;
+        let lines: Vec<String> = String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .map(str::to_owned)
+            .collect();
+        ensure!(
+            out.status.success() && lines.len() == count as usize,
+            "mosquitto_sub -t {filter}: {} of {count} messages within {within} s ({}): {lines:?}",
+            lines.len(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        Ok(lines)
+    }
+
     /// Run `mosquitto_pub` with `args`, `stdin` as its input.
     fn publish_with(&self, topic: &str, stdin: &[u8], args: &[&str]) -> Result<()> {
         use std::io::Write;

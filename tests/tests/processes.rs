@@ -1,11 +1,12 @@
 //! Limelight as separate processes on one database: two servers booking the same
-//! session never oversell, and a server killed with SIGKILL in the middle of a
-//! booking load loses nothing it acknowledged.
+//! session never oversell, a server killed with SIGKILL in the middle of a
+//! booking load loses nothing it acknowledged, and one killed while it publishes
+//! its status over MQTT is announced offline by its last will.
 
 use anyhow::{Context, Result, bail, ensure};
 use futures_util::StreamExt;
 use limelight_tests::process::ServerProcess;
-use limelight_tests::{Client, TestApp};
+use limelight_tests::{Broker, Client, TestApp};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -292,5 +293,58 @@ async fn a_server_killed_mid_upload_keeps_every_acknowledged_byte_and_no_stray_f
         asset["versions"][0]["sha256"] == sha256_hex(&bytes),
         "{asset}"
     );
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn limelight_publishes_its_status_and_canvas_states_and_its_last_will_says_offline()
+-> Result<()> {
+    let broker = Broker::start()?;
+    let env = limelight_tests::TestEnv::new().await?;
+    let url = broker.url();
+    let server = ServerProcess::start_with(
+        SERVER,
+        &env,
+        &[
+            ("LIMELIGHT_MQTT_URL", &url),
+            ("LIMELIGHT_MQTT_PREFIX", "venue/limelight"),
+        ],
+    )
+    .await?;
+    let admin = server.admin().await?;
+    let canvas = server.idle_canvas(&admin, "canopy").await?;
+    server.solid_scene(&admin, "amber", "#FFBF00").await?;
+
+    // Retained: a subscriber arriving later hears that Limelight is online.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while broker.receive("venue/limelight/status", 1, 2)? != ["venue/limelight/status online"] {
+        ensure!(std::time::Instant::now() < deadline, "never online");
+    }
+    let (status, body) = server.trigger(&admin, canvas, "amber").await?;
+    ensure!(status == 200, "{status} {body}");
+    let topic = format!("venue/limelight/canvases/{canvas}/state");
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let line = broker.receive(&topic, 1, 5)?.concat();
+        let json = line.strip_prefix(&format!("{topic} ")).unwrap_or_default();
+        let state: Value = serde_json::from_str(json).unwrap_or_default();
+        if state["scene"] == "amber" {
+            break;
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "state never said amber: {line}"
+        );
+    }
+
+    server.kill().await?;
+    // The broker notices the dropped connection and publishes the will (retained).
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while broker.receive("venue/limelight/status", 1, 2)? != ["venue/limelight/status offline"] {
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "the last will never came"
+        );
+    }
     Ok(())
 }

@@ -53,6 +53,8 @@ pub struct EngineConfig {
     pub max_upload: u64,
     /// How long an upload lives after its last chunk before it is removed.
     pub upload_ttl: std::time::Duration,
+    /// Publish Limelight's status and the canvases' states over MQTT.
+    pub status_mqtt: Option<crate::input::StatusMqtt>,
 }
 
 /// How often expired uploads are looked for.
@@ -169,6 +171,11 @@ impl EngineHandle {
         };
         handle.read_revoked_tokens().await?;
         handle.run_stored_inputs().await?;
+        if let Some(status) = config.status_mqtt.clone() {
+            let events = handle.inner.events.subscribe();
+            let states = handle.states().await?;
+            handle.inner.inputs.publish_status(status, states, events);
+        }
         if demo {
             handle.seed_demo_show(wall_clock.now()).await?;
         }

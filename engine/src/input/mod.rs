@@ -4,6 +4,8 @@
 //!   the start of each frame) and a canvas's reader of them.
 //! - `binding`: one binding's pipeline in plain Rust (pointer, range, smoothing,
 //!   deadband).
+//! - `status`: Limelight's own status and each canvas's state, published retained
+//!   under a prefix.
 //! - `mqtt`: an MQTT input: the supervised actor, its polling task, the router of
 //!   topics to bindings, the reconnect backoff and the shared status.
 //!
@@ -13,8 +15,10 @@
 mod binding;
 mod board;
 mod mqtt;
+mod status;
 
 pub use board::{InputBoard, InputReader, Slot};
+pub use status::StatusMqtt;
 
 use crate::clock::Clock;
 use actix::prelude::*;
@@ -133,6 +137,22 @@ impl Inputs {
                 self.board.remove(name);
             }
         }
+    }
+
+    /// Publish Limelight's status and the canvases' states over MQTT, from the
+    /// inputs' thread.
+    pub fn publish_status(
+        &self,
+        config: StatusMqtt,
+        states: Vec<limelight_shared::canvas::CanvasState>,
+        events: tokio::sync::broadcast::Receiver<crate::published::EngineEvent>,
+    ) {
+        let clock = self.clock.clone();
+        self.arbiter.spawn_fn(move || {
+            if let Err(e) = status::start(config, states, events, clock) {
+                tracing::error!(error = %e, "MQTT status not published");
+            }
+        });
     }
 
     /// How input `id` stands now.

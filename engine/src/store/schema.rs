@@ -136,6 +136,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    inputs (id) {
+        id -> Int8,
+        name -> Text,
+        spec -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     poll_votes (poll_id, user_id) {
         poll_id -> Text,
         user_id -> Int8,
@@ -249,16 +259,6 @@ diesel::table! {
         hold_ttl_s -> Int4,
         waitlist_order -> Text,
         ledger_version -> Int8,
-        created_at -> Timestamp,
-        updated_at -> Timestamp,
-    }
-}
-
-diesel::table! {
-    inputs (id) {
-        id -> Int8,
-        name -> Text,
-        spec -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
     }

@@ -1,0 +1,153 @@
+//! Limelight's own voice on MQTT: `<prefix>/status` is `online` (retained) while
+//! it is connected and `offline` (its last will, retained) once it is not, and
+//! `<prefix>/canvases/<id>/state` carries each canvas's live state as JSON
+//! (retained), published at every change and again after every reconnect.
+//!
+//! One task polls the connection and backs off as an input's does; another turns
+//! engine events into `try_publish` calls, which never wait: when the bounded
+//! request queue is full a state is dropped and counted, and the next change or
+//! reconnect brings the newest one.
+
+use super::mqtt::Backoff;
+use crate::clock::Clock;
+use crate::published::EngineEvent;
+use limelight_shared::canvas::CanvasState;
+use limelight_shared::ids::CanvasId;
+use limelight_shared::input::broker_address;
+use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Packet, QoS};
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::sync::broadcast;
+
+/// Requests queued for the connection at most.
+const REQUESTS: usize = 256;
+/// How often the broker hears from an idle connection.
+const KEEP_ALIVE: Duration = Duration::from_secs(5);
+
+/// Where and under which prefix Limelight publishes its status.
+#[derive(Debug, Clone)]
+pub struct StatusMqtt {
+    /// `mqtt://host[:port]`.
+    pub broker: String,
+    /// Topic prefix, `limelight` by default.
+    pub prefix: String,
+    /// Client id at the broker.
+    pub client_id: String,
+}
+
+/// The newest state of each canvas, as JSON.
+type Latest = Arc<Mutex<BTreeMap<CanvasId, String>>>;
+
+fn latest(map: &Latest) -> std::sync::MutexGuard<'_, BTreeMap<CanvasId, String>> {
+    map.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Start publishing on the current arbiter: `states` are the canvases as they are
+/// now, `events` their changes from here on.
+pub fn start(
+    config: StatusMqtt,
+    states: Vec<CanvasState>,
+    events: broadcast::Receiver<EngineEvent>,
+    clock: Arc<dyn Clock>,
+) -> Result<(), limelight_shared::values::RangeError> {
+    let address = broker_address(&config.broker)?;
+    let status = format!("{}/status", config.prefix);
+    let mut options = MqttOptions::new(config.client_id.clone(), address.host, address.port);
+    options
+        .set_keep_alive(KEEP_ALIVE)
+        .set_clean_session(true)
+        .set_request_channel_capacity(REQUESTS)
+        .set_last_will(LastWill::new(&status, "offline", QoS::AtLeastOnce, true));
+    let (client, events_loop) = AsyncClient::new(options, REQUESTS);
+    let map: Latest = Arc::new(Mutex::new(states.iter().map(|s| (s.id, json(s))).collect()));
+    actix::spawn(poll(
+        events_loop,
+        client.clone(),
+        config.prefix.clone(),
+        map.clone(),
+        clock,
+    ));
+    actix::spawn(forward(events, client, config.prefix, map));
+    Ok(())
+}
+
+fn json(state: &CanvasState) -> String {
+    serde_json::to_string(state).unwrap_or_default()
+}
+
+fn state_topic(prefix: &str, canvas: CanvasId) -> String {
+    format!("{prefix}/canvases/{canvas}/state")
+}
+
+/// Poll the connection; on every ConnAck say `online` and every canvas's state.
+async fn poll(
+    mut events: rumqttc::EventLoop,
+    client: AsyncClient,
+    prefix: String,
+    map: Latest,
+    clock: Arc<dyn Clock>,
+) {
+    let mut backoff = Backoff::default();
+    loop {
+        match events.poll().await {
+            Ok(Event::Incoming(Packet::ConnAck(_))) => {
+                backoff.reset();
+                let mut refused = client.try_publish(
+                    format!("{prefix}/status"),
+                    QoS::AtLeastOnce,
+                    true,
+                    "online",
+                );
+                for (canvas, state) in latest(&map).iter() {
+                    refused = refused.and(client.try_publish(
+                        state_topic(&prefix, *canvas),
+                        QoS::AtMostOnce,
+                        true,
+                        state.clone(),
+                    ));
+                }
+                if let Err(e) = refused {
+                    tracing::warn!(error = %e, "MQTT status: the request queue is full");
+                }
+                tracing::info!(%prefix, "MQTT status: online");
+            }
+            Ok(_) => {}
+            Err(e) => {
+                let wait = backoff.next(rand::random());
+                tracing::warn!(error = %e, wait_ms = wait.as_millis() as u64, "MQTT status connection lost; retrying");
+                clock.wait(wait).await;
+            }
+        }
+    }
+}
+
+/// Turn canvas changes into retained state messages.
+async fn forward(
+    mut events: broadcast::Receiver<EngineEvent>,
+    client: AsyncClient,
+    prefix: String,
+    map: Latest,
+) {
+    let dropped = metrics::counter!("limelight_mqtt_status_dropped_total");
+    loop {
+        let state = match events.recv().await {
+            Ok(EngineEvent::CanvasChanged(state)) => state,
+            Ok(_) => continue,
+            Err(broadcast::error::RecvError::Lagged(n)) => {
+                dropped.increment(n);
+                continue;
+            }
+            Err(broadcast::error::RecvError::Closed) => return,
+        };
+        let body = json(&state);
+        latest(&map).insert(state.id, body.clone());
+        if client
+            .try_publish(state_topic(&prefix, state.id), QoS::AtMostOnce, true, body)
+            .is_err()
+        {
+            dropped.increment(1);
+        }
+    }
+}
