@@ -80,6 +80,12 @@ pub struct MqttConfig {
     pub prefix: String,
     /// Client id at the broker (`LIMELIGHT_MQTT_CLIENT_ID`).
     pub client_id: String,
+    /// Take the WebSocket's live-control messages on `<prefix>/command`, answered
+    /// on `<prefix>/command/result`; off by default (`LIMELIGHT_MQTT_COMMANDS`).
+    pub commands: bool,
+    /// The user the command topic acts as, with that user's role
+    /// (`LIMELIGHT_MQTT_COMMAND_USER`); needed when commands are on.
+    pub command_user: Option<String>,
 }
 
 impl Default for MqttConfig {
@@ -88,6 +94,8 @@ impl Default for MqttConfig {
             url: None,
             prefix: "limelight".into(),
             client_id: "limelight".into(),
+            commands: false,
+            command_user: None,
         }
     }
 }
@@ -102,6 +110,12 @@ impl MqttConfig {
             limelight_shared::input::broker_address(url).map_err(|e| bad("mqtt.url", e))?;
         }
         limelight_shared::input::check_prefix(&self.prefix).map_err(|e| bad("mqtt.prefix", e))?;
+        if self.commands && (self.url.is_none() || self.command_user.is_none()) {
+            return Err(ConfigError::Env {
+                name: "mqtt.commands".into(),
+                message: "needs mqtt.url and mqtt.command_user (the user commands act as)".into(),
+            });
+        }
         if self.client_id.is_empty() || self.client_id.len() > 256 {
             return Err(ConfigError::Env {
                 name: "mqtt.client_id".into(),
@@ -312,6 +326,8 @@ impl Config {
             "LIMELIGHT_MQTT_URL" => self.mqtt.url = Some(value),
             "LIMELIGHT_MQTT_PREFIX" => self.mqtt.prefix = value,
             "LIMELIGHT_MQTT_CLIENT_ID" => self.mqtt.client_id = value,
+            "LIMELIGHT_MQTT_COMMANDS" => self.mqtt.commands = parse(name, &value)?,
+            "LIMELIGHT_MQTT_COMMAND_USER" => self.mqtt.command_user = Some(value),
             "LIMELIGHT_SACN_BIND" => self.sacn.bind = parse(name, &value)?,
             "LIMELIGHT_SACN_MULTICAST_TTL" => self.sacn.multicast_ttl = parse(name, &value)?,
             "LIMELIGHT_SACN_MULTICAST_INTERFACE" => {
@@ -360,6 +376,7 @@ impl Config {
                     broker,
                     prefix: self.mqtt.prefix.clone(),
                     client_id: self.mqtt.client_id.clone(),
+                    commands: self.mqtt.commands,
                 }),
         }
     }

@@ -11,6 +11,7 @@
 //! - `ws/`: the operator WebSocket, one session task per connection.
 //! - `console`: the operator console's page and files (`api/console/`), built in.
 //! - [`metrics`]: the Prometheus recorder and metric names.
+//! - `mqtt`: the MQTT command topic, carried out like the WebSocket's live control.
 //! - `openapi`: the OpenAPI document generated from the route table, and its
 //!   reference page.
 //! - `pinning`: HTTP workers on cores of their own, when configured.
@@ -24,6 +25,7 @@ pub mod config;
 mod console;
 pub mod error;
 pub mod metrics;
+mod mqtt;
 mod openapi;
 mod pinning;
 mod request_id;
@@ -98,6 +100,14 @@ impl Server {
             .context("cannot create the first admin")?;
         let tokens = Tokens::new(&secret, config.token_ttl_minutes);
         let limit = config.max_body_bytes;
+        if let Some(commands) = engine.take_mqtt_commands() {
+            let user = config.mqtt.command_user.clone().unwrap_or_default();
+            engine
+                .principal_named(&user)
+                .await
+                .context("the MQTT command user")?;
+            actix_web::rt::spawn(mqtt::serve(engine.clone(), commands, user));
+        }
 
         let upkeep = prometheus.clone();
         actix_web::rt::spawn(async move {

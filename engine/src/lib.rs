@@ -88,7 +88,7 @@ pub use error::{EngineError, Internal, Invalid, chain as error_chain};
 pub use handle::{EngineConfig, EngineHandle};
 #[cfg(feature = "fault-injection")]
 pub use input::PANIC_PAYLOAD as INPUT_PANIC_PAYLOAD;
-pub use input::{InputError, StatusMqtt};
+pub use input::{InputError, MqttCommands, StatusMqtt};
 pub use published::EngineEvent;
 pub use realtime::MAX_PRIORITY;
 pub use render::{Raster, ThumbnailSize};

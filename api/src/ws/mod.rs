@@ -4,10 +4,13 @@
 //! (`outbound.rs`). Room events reach the outboxes through the relay of the
 //! worker thread that serves the connection (`relay.rs`).
 
+mod control;
 mod outbound;
 mod preview;
 mod relay;
 mod session;
+
+pub(crate) use control::control;
 
 use crate::auth::{Tokens, bearer};
 use crate::error::ApiError;

@@ -17,7 +17,6 @@ use actix_ws::{AggregatedMessage, AggregatedMessageStream, CloseCode, CloseReaso
 use limelight_engine::RoomCommand;
 use limelight_engine::{Blind, PreviewFrame};
 use limelight_engine::{EngineEvent, EngineHandle, Principal};
-use limelight_shared::control::TriggerScene;
 use limelight_shared::error::ErrorCode;
 use limelight_shared::ids::{CanvasId, SessionId};
 use limelight_shared::ws::{
@@ -337,16 +336,6 @@ impl Session {
     }
 
     async fn execute(&mut self, message: ClientMessage) -> Result<ServerMessage, ApiError> {
-        let live = |principal: &Principal| {
-            if principal.may(Permission::LiveControl) {
-                Ok(())
-            } else {
-                Err(ApiError::new(
-                    ErrorCode::Forbidden,
-                    format!("role {} may not control canvases", principal.role.as_str()),
-                ))
-            }
-        };
         let ack = |request_id: String, canvas| ServerMessage::Ack { request_id, canvas };
         let staff = |principal: &Principal| {
             if principal.may(Permission::Read) {
@@ -359,94 +348,20 @@ impl Session {
             }
         };
         let who = &self.principal;
+        let message = match super::control::control(&self.engine, who, message).await? {
+            Ok(reply) => return Ok(reply),
+            Err(other) => other,
+        };
         Ok(match message {
-            ClientMessage::TriggerScene {
-                request_id,
-                canvas,
-                scene,
-                fade_ms,
-                curve,
-                scope,
-            } => {
-                live(who)?;
-                let cmd = TriggerScene {
-                    scene,
-                    fade_ms,
-                    curve,
-                    scope,
-                };
-                ack(
-                    request_id,
-                    Some(self.engine.trigger_scene(who, canvas, &cmd).await?),
-                )
-            }
-            ClientMessage::ReleaseOverride {
-                request_id,
-                canvas,
-                fade_ms,
-            } => {
-                live(who)?;
-                ack(
-                    request_id,
-                    Some(self.engine.release_override(who, canvas, fade_ms).await?),
-                )
-            }
-            ClientMessage::Cue {
-                request_id,
-                canvas,
-                command,
-            } => {
-                live(who)?;
-                ack(
-                    request_id,
-                    Some(self.engine.cue(who, canvas, &command).await?),
-                )
-            }
-            ClientMessage::StartNextEntry { request_id, canvas } => {
-                live(who)?;
-                ack(
-                    request_id,
-                    Some(self.engine.advance_schedule(who, canvas).await?),
-                )
-            }
-            ClientMessage::Blackout {
-                request_id,
-                canvas,
-                on,
-            } => {
-                live(who)?;
-                ack(
-                    request_id,
-                    Some(self.engine.set_blackout(who, canvas, on).await?),
-                )
-            }
-            ClientMessage::Master {
-                request_id,
-                canvas,
-                level,
-            } => {
-                live(who)?;
-                ack(
-                    request_id,
-                    Some(self.engine.set_master(who, canvas, level).await?),
-                )
-            }
-            ClientMessage::Emergency {
-                request_id,
-                canvas,
-                on,
-            } => {
-                live(who)?;
-                ack(
-                    request_id,
-                    Some(self.engine.set_emergency(who, canvas, on).await?),
-                )
-            }
-            ClientMessage::GrandMaster { request_id, level } => {
-                live(who)?;
-                self.engine.set_grand_master(who, level).await?;
-                ack(request_id, None)
-            }
+            // Taken by `control` above.
+            ClientMessage::TriggerScene { request_id, .. }
+            | ClientMessage::ReleaseOverride { request_id, .. }
+            | ClientMessage::Cue { request_id, .. }
+            | ClientMessage::StartNextEntry { request_id, .. }
+            | ClientMessage::Blackout { request_id, .. }
+            | ClientMessage::Master { request_id, .. }
+            | ClientMessage::Emergency { request_id, .. }
+            | ClientMessage::GrandMaster { request_id, .. } => ack(request_id, None),
             ClientMessage::SubscribePreview {
                 request_id,
                 canvases,

@@ -157,6 +157,24 @@ impl EngineHandle {
         result
     }
 
+    /// The commands of the MQTT command topic (once: the API's shell reads them),
+    /// when the configuration turns them on.
+    pub fn take_mqtt_commands(&self) -> Option<crate::input::MqttCommands> {
+        self.inner
+            .mqtt_commands
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .take()
+    }
+
+    /// The principal of the user named `username`.
+    pub async fn principal_named(&self, username: &str) -> Result<Principal, EngineError> {
+        let record = self.inner.store.user_by_name(username).await?;
+        let record = record
+            .ok_or_else(|| EngineError::invalid(format!("there is no user named {username:?}")))?;
+        self.principal(UserId(record.id)).await
+    }
+
     /// How an input stands: its connection, its values and their age.
     pub async fn input_state(&self, id: InputId) -> Result<InputState, EngineError> {
         self.input(id).await?;

@@ -66,6 +66,8 @@ struct Inner {
     pictures: Arc<crate::content::Pictures>,
     /// The running inputs and the board of their values.
     inputs: Arc<crate::input::Inputs>,
+    /// Commands from the MQTT command topic, until the API takes them.
+    mqtt_commands: std::sync::Mutex<Option<crate::input::MqttCommands>>,
     /// The engine's monotonic clock.
     clock: Arc<dyn Clock>,
     /// Who has a console open.

@@ -163,6 +163,7 @@ impl EngineHandle {
                 uploads,
                 pictures,
                 inputs,
+                mqtt_commands: std::sync::Mutex::new(None),
                 consoles,
                 canvases: Memo::default(),
                 scenes: Memo::default(),
@@ -174,7 +175,16 @@ impl EngineHandle {
         if let Some(status) = config.status_mqtt.clone() {
             let events = handle.inner.events.subscribe();
             let states = handle.states().await?;
-            handle.inner.inputs.publish_status(status, states, events);
+            let commands = handle
+                .inner
+                .inputs
+                .publish_status(status, states, events)
+                .map_err(|e| EngineError::invalid(e.0))?;
+            *handle
+                .inner
+                .mqtt_commands
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner) = commands;
         }
         if demo {
             handle.seed_demo_show(wall_clock.now()).await?;

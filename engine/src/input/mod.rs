@@ -18,7 +18,7 @@ mod mqtt;
 mod status;
 
 pub use board::{InputBoard, InputReader, Slot};
-pub use status::StatusMqtt;
+pub use status::{MqttCommands, StatusMqtt};
 
 use crate::clock::Clock;
 use actix::prelude::*;
@@ -140,19 +140,17 @@ impl Inputs {
     }
 
     /// Publish Limelight's status and the canvases' states over MQTT, from the
-    /// inputs' thread.
+    /// inputs' thread; with commands on, what reads the command topic.
     pub fn publish_status(
         &self,
         config: StatusMqtt,
         states: Vec<limelight_shared::canvas::CanvasState>,
         events: tokio::sync::broadcast::Receiver<crate::published::EngineEvent>,
-    ) {
+    ) -> Result<Option<MqttCommands>, limelight_shared::values::RangeError> {
+        let (publisher, commands) = status::prepare(config, states)?;
         let clock = self.clock.clone();
-        self.arbiter.spawn_fn(move || {
-            if let Err(e) = status::start(config, states, events, clock) {
-                tracing::error!(error = %e, "MQTT status not published");
-            }
-        });
+        self.arbiter.spawn_fn(move || publisher.run(events, clock));
+        Ok(commands)
     }
 
     /// How input `id` stands now.
