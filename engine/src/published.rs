@@ -46,6 +46,24 @@ pub enum EngineEvent {
         /// The asset now.
         asset: Option<limelight_shared::content::Asset>,
     },
+    /// Values of an input changed (each value at most 10 times a second).
+    SensorData {
+        /// The input.
+        input: limelight_shared::ids::InputId,
+        /// The values that changed.
+        values: Vec<limelight_shared::ws::SensorValue>,
+    },
+    /// An input's connection or staleness changed.
+    InputStatus {
+        /// The input.
+        input: limelight_shared::ids::InputId,
+        /// Its name.
+        name: limelight_shared::input::InputName,
+        /// Its connection.
+        connection: limelight_shared::input::Connection,
+        /// Some value gives its fallback.
+        stale: bool,
+    },
     /// An upload moved on (for its uploader).
     UploadProgress {
         /// Who is uploading.

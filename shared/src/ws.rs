@@ -271,6 +271,18 @@ impl ClientMessage {
     }
 }
 
+/// One value of an input as layers read it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct SensorValue {
+    /// The value's name.
+    pub name: crate::input::InputName,
+    /// 0..1: the latest value, or the fallback.
+    pub value: f64,
+    /// The fallback stands in.
+    pub stale: bool,
+}
+
 /// Messages from the server to a console.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
@@ -297,6 +309,27 @@ pub enum ServerMessage {
         /// Who has a console open, this one included.
         #[serde(default)]
         consoles: Vec<ConsoleUser>,
+        /// Every input: its connection and its values now.
+        #[serde(default)]
+        inputs: Vec<crate::input::InputState>,
+    },
+    /// Values of an input that changed (each value at most 10 times a second).
+    SensorData {
+        /// The input.
+        input: crate::ids::InputId,
+        /// The values that changed, as layers read them now.
+        values: Vec<SensorValue>,
+    },
+    /// An input's connection changed, or its values went stale or fresh.
+    InputStatus {
+        /// The input.
+        input: crate::ids::InputId,
+        /// Its name.
+        name: crate::input::InputName,
+        /// How its connection stands.
+        connection: crate::input::Connection,
+        /// Some value gives its fallback (no message yet, expired, or offline).
+        stale: bool,
     },
     /// Consoles were opened or closed: who has one open now.
     Consoles {

@@ -518,3 +518,67 @@ async fn the_command_topic_acts_as_its_configured_user_with_that_users_role() ->
     app.stop().await;
     Ok(())
 }
+
+#[actix_rt::test]
+async fn consoles_see_inputs_in_the_snapshot_and_hear_their_values_and_status() -> Result<()> {
+    let mut broker = Broker::start()?;
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut spec = lobby(&broker);
+    spec["bindings"][0]["expire_after_ms"] = Value::Null;
+    let input = app.created("/api/v1/inputs", &admin, spec).await?;
+    state_when(&app, &admin, input, Duration::from_secs(10), connected).await?;
+    let operator = app.user("op", "operator").await?;
+    let mut console = limelight_tests::connect(&app, &operator).await?;
+    let snapshot = limelight_tests::next_of(&mut console, "snapshot").await?;
+    ensure!(
+        snapshot["inputs"][0]["name"] == "lobby"
+            && snapshot["inputs"][0]["connection"] == "connected",
+        "{snapshot}"
+    );
+
+    broker.publish("venue/lobby/presence", br#"{"level": 75}"#)?;
+    let data = limelight_tests::next_of(&mut console, "sensor_data").await?;
+    ensure!(data["input"] == input, "{data}");
+    ensure!(
+        data["values"][0]["name"] == "lobby_level" && data["values"][0]["value"] == 0.75,
+        "{data}"
+    );
+
+    // At most ten a second per value, however fast the sensor speaks.
+    let lines: String = (0..500)
+        .map(|i| format!("{{\"level\": {}}}\n", i % 100))
+        .collect();
+    let started = Instant::now();
+    broker.publish_lines("venue/lobby/presence", &lines)?;
+    let mut heard = 0;
+    while started.elapsed() < Duration::from_secs(1) {
+        let left = Duration::from_secs(1).saturating_sub(started.elapsed());
+        let Ok(Ok(_)) =
+            tokio::time::timeout(left, limelight_tests::next_of(&mut console, "sensor_data")).await
+        else {
+            break;
+        };
+        heard += 1;
+    }
+    ensure!(heard <= 11, "{heard} sensor_data messages in one second");
+
+    broker.stop()?;
+    let status = limelight_tests::next_where(&mut console, "input_status", |v| {
+        v["type"] == "input_status" && v["connection"] == "reconnecting"
+    })
+    .await?;
+    ensure!(
+        status["input"] == input && status["name"] == "lobby",
+        "{status}"
+    );
+    broker.restart()?;
+    limelight_tests::next_where(&mut console, "input_status", |v| {
+        v["type"] == "input_status" && v["connection"] == "connected"
+    })
+    .await
+    .map(|_| ())
+    .or_else(|e| bail!("{e}"))?;
+    app.stop().await;
+    Ok(())
+}

@@ -225,6 +225,7 @@ impl Session {
                 grand_master,
                 overrides,
                 consoles: self.engine.consoles(),
+                inputs: self.engine.input_states(),
             },
             (Err(e), _, _) | (_, Err(e), _) | (_, _, Err(e)) => {
                 let e = ApiError::from(e);
@@ -571,6 +572,18 @@ fn to_message(event: EngineEvent) -> ServerMessage {
         EngineEvent::ConsolesChanged(consoles) => ServerMessage::Consoles { consoles },
         EngineEvent::UploadProgress { upload, .. } => ServerMessage::UploadProgress { upload },
         EngineEvent::AssetChanged { id, asset } => ServerMessage::AssetChanged { id, asset },
+        EngineEvent::SensorData { input, values } => ServerMessage::SensorData { input, values },
+        EngineEvent::InputStatus {
+            input,
+            name,
+            connection,
+            stale,
+        } => ServerMessage::InputStatus {
+            input,
+            name,
+            connection,
+            stale,
+        },
     }
 }
 

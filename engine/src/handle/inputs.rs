@@ -175,6 +175,11 @@ impl EngineHandle {
         self.principal(UserId(record.id)).await
     }
 
+    /// How every running input stands, by id.
+    pub fn input_states(&self) -> Vec<InputState> {
+        self.inner.inputs.states()
+    }
+
     /// How an input stands: its connection, its values and their age.
     pub async fn input_state(&self, id: InputId) -> Result<InputState, EngineError> {
         self.input(id).await?;

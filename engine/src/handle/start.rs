@@ -172,6 +172,7 @@ impl EngineHandle {
         };
         handle.read_revoked_tokens().await?;
         handle.run_stored_inputs().await?;
+        crate::input::start_watch(&handle.inner.inputs, handle.inner.events.clone());
         if let Some(status) = config.status_mqtt.clone() {
             let events = handle.inner.events.subscribe();
             let states = handle.states().await?;

@@ -48,6 +48,78 @@ pub enum InputError {
     },
 }
 
+/// How often consoles hear of changed values: at most 10 times a second each.
+const WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// What consoles last heard of an input.
+#[derive(Debug, Default)]
+struct Heard {
+    status: Option<(limelight_shared::input::Connection, bool)>,
+    values: Vec<(f64, bool)>,
+}
+
+/// Every [`WATCH_EVERY`], tell consoles (as engine events) of values that
+/// changed and of connections that changed or went stale, for as long as the
+/// engine runs.
+pub async fn watch(
+    inputs: Arc<Inputs>,
+    events: tokio::sync::broadcast::Sender<crate::published::EngineEvent>,
+) {
+    use crate::published::EngineEvent;
+    use limelight_shared::ws::SensorValue;
+    let mut heard: HashMap<InputId, Heard> = HashMap::new();
+    loop {
+        inputs.clock.wait(WATCH_EVERY).await;
+        let states = inputs.states();
+        heard.retain(|id, _| states.iter().any(|s| s.id == *id));
+        for state in states {
+            let last = heard.entry(state.id).or_default();
+            let stale = state.values.iter().any(|v| v.stale);
+            if last.status != Some((state.connection, stale)) {
+                last.status = Some((state.connection, stale));
+                let _ = events.send(EngineEvent::InputStatus {
+                    input: state.id,
+                    name: state.name.clone(),
+                    connection: state.connection,
+                    stale,
+                });
+            }
+            last.values.resize(state.values.len(), (f64::NAN, false));
+            let changed: Vec<SensorValue> = state
+                .values
+                .iter()
+                .zip(&mut last.values)
+                .filter_map(|(v, seen)| {
+                    let now = (v.value, v.stale);
+                    (now != *seen).then(|| {
+                        *seen = now;
+                        SensorValue {
+                            name: v.name.clone(),
+                            value: v.value,
+                            stale: v.stale,
+                        }
+                    })
+                })
+                .collect();
+            if !changed.is_empty() {
+                let _ = events.send(EngineEvent::SensorData {
+                    input: state.id,
+                    values: changed,
+                });
+            }
+        }
+    }
+}
+
+/// Start [`watch`] on the inputs' own thread.
+pub fn start_watch(
+    inputs: &Arc<Inputs>,
+    events: tokio::sync::broadcast::Sender<crate::published::EngineEvent>,
+) {
+    let (inputs_c, arbiter) = (inputs.clone(), inputs.arbiter.clone());
+    arbiter.spawn(watch(inputs_c, events));
+}
+
 /// One running input.
 #[derive(Debug)]
 struct Running {
@@ -151,6 +223,13 @@ impl Inputs {
         let clock = self.clock.clone();
         self.arbiter.spawn_fn(move || publisher.run(events, clock));
         Ok(commands)
+    }
+
+    /// How every running input stands now, by id.
+    pub fn states(&self) -> Vec<InputState> {
+        let mut ids: Vec<InputId> = self.running().keys().copied().collect();
+        ids.sort();
+        ids.into_iter().filter_map(|id| self.state(id)).collect()
     }
 
     /// How input `id` stands now.
