@@ -25,6 +25,8 @@ const live = {
   overrides: new Map(),
   grandMaster: 100,
   consoles: [],
+  /** Inputs by id: name, connection, stale, and values by name. */
+  inputs: new Map(),
   alerts: [],
 };
 let socket = null;
@@ -263,6 +265,23 @@ function onMessage(m) {
       live.consoles = m.consoles;
       drawPresence();
       break;
+    case 'input_status': {
+      const input = live.inputs.get(m.input) || { values: new Map() };
+      Object.assign(input, { name: m.name, connection: m.connection, stale: m.stale });
+      live.inputs.set(m.input, input);
+      drawInputs();
+      break;
+    }
+    case 'sensor_data': {
+      const input = live.inputs.get(m.input);
+      if (input) {
+        for (const v of m.values) {
+          input.values.set(v.name, v);
+        }
+        drawInputs();
+      }
+      break;
+    }
     case 'ack': {
       const p = pending.get(m.request_id);
       pending.delete(m.request_id);
@@ -295,6 +314,18 @@ function onSnapshot(m) {
   if (m.consoles) {
     live.consoles = m.consoles;
   }
+  live.inputs = new Map(
+    (m.inputs || []).map((i) => [
+      i.id,
+      {
+        name: i.name,
+        connection: i.connection,
+        stale: i.values.some((v) => v.stale),
+        values: new Map(i.values.map((v) => [v.name, v])),
+      },
+    ]),
+  );
+  drawInputs();
   drawTiles();
   drawGrandMaster();
   drawOverrides();
@@ -610,6 +641,36 @@ function toast(text, kind) {
   div.textContent = text;
   $('toasts').append(div);
   setTimeout(() => div.remove(), kind === 'error' ? 8000 : 2500);
+}
+
+/** One row per input value: what layers read now, with a bar. */
+function drawInputs() {
+  const body = $('inputs').tBodies[0];
+  const rows = [];
+  for (const input of live.inputs.values()) {
+    const values = input.values.size ? [...input.values.values()] : [null];
+    for (const v of values) {
+      const tr = document.createElement('tr');
+      const name = document.createElement('td');
+      name.textContent = v ? `${input.name} · ${v.name}` : input.name;
+      const state = document.createElement('td');
+      state.textContent = input.connection + (v && v.stale ? ' · stale' : '');
+      const value = document.createElement('td');
+      value.textContent = v ? v.value.toFixed(2) : '–';
+      const level = document.createElement('td');
+      if (v) {
+        const meter = document.createElement('meter');
+        meter.min = 0;
+        meter.max = 1;
+        meter.value = v.value;
+        meter.setAttribute('aria-label', `${v.name} level`);
+        level.append(meter);
+      }
+      tr.append(name, state, value, level);
+      rows.push(tr);
+    }
+  }
+  body.replaceChildren(...rows);
 }
 
 function drawPresence() {

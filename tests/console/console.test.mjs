@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { ADMIN_PASSWORD, Receiver, Server, browser, logIn, page, shot } from './harness.mjs';
+import { ADMIN_PASSWORD, Broker, Receiver, Server, browser, logIn, page, shot } from './harness.mjs';
 
 const RED = [255, 0, 0];
 const AMBER = [255, 170, 0];
@@ -189,6 +189,33 @@ test('two consoles see each other, and blackout shows dark in the preview', asyn
   await inA.getByRole('button', { name: 'Blackout' }).and(a.locator('[aria-pressed="false"]')).waitFor();
   await a.context().close();
   await b.context().close();
+});
+
+test('the status page shows each input with its live value and connection', async () => {
+  const broker = await Broker.start();
+  try {
+    await server.ok('POST', '/api/v1/inputs', admin, {
+      name: 'lobby',
+      kind: 'mqtt',
+      broker: broker.url,
+      bindings: [{ name: 'lobby_level', topic: 'venue/lobby/presence', pointer: '/level', range: [0, 100] }],
+    });
+    const p = await page(chrome, server, errors);
+    await logIn(p, 'admin', ADMIN_PASSWORD);
+    await p.getByRole('button', { name: 'Status' }).click();
+    const inputs = p.getByRole('table', { name: 'Inputs' });
+    const row = inputs.getByRole('row').filter({ hasText: 'lobby · lobby_level' });
+    await row.filter({ hasText: 'connected' }).waitFor();
+    await broker.publish('venue/lobby/presence', '{"level": 75}');
+    await row.filter({ hasText: '0.75' }).waitFor();
+    assert.equal(await row.getByRole('meter', { name: 'lobby_level level' }).evaluate((m) => m.value), 0.75);
+    await shot(p, 'inputs');
+    await broker.stop();
+    await row.filter({ hasText: 'reconnecting' }).waitFor();
+    await p.context().close();
+  } finally {
+    await broker.close();
+  }
 });
 
 test('emergency takes a confirming second click, both ways', async () => {

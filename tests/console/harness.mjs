@@ -4,7 +4,7 @@
 
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import zlib from 'node:zlib';
@@ -159,6 +159,61 @@ export class Server {
       output: { universe, destinations: [rx.dest()] },
     });
     return canvas.id;
+  }
+}
+
+/** Debian's mosquitto on a free loopback port; `publish` goes through mosquitto_pub. */
+export class Broker {
+  static async start() {
+    const broker = new Broker();
+    broker.port = await freePort();
+    broker.url = `mqtt://127.0.0.1:${broker.port}`;
+    broker.dir = mkdtempSync(path.join(os.tmpdir(), 'limelight-mqtt-'));
+    broker.config = path.join(broker.dir, 'mosquitto.conf');
+    writeFileSync(broker.config, `listener ${broker.port} 127.0.0.1\nallow_anonymous true\npersistence false\n`);
+    await broker.restart();
+    return broker;
+  }
+
+  async restart() {
+    const program = ['/usr/sbin/mosquitto', '/usr/bin/mosquitto'].find((p) => existsSync(p)) || 'mosquitto';
+    this.child = spawn(program, ['-c', this.config], { stdio: 'ignore' });
+    for (let i = 0; i < 200; i++) {
+      const up = await new Promise((resolve) => {
+        const s = net.connect(this.port, '127.0.0.1', () => {
+          s.end();
+          resolve(true);
+        });
+        s.once('error', () => resolve(false));
+      });
+      if (up) {
+        return;
+      }
+      await sleep(25);
+    }
+    throw new Error('mosquitto did not listen');
+  }
+
+  async stop() {
+    // A killed child has a signalCode and no exitCode.
+    if (this.child && this.child.exitCode === null && this.child.signalCode === null) {
+      const gone = new Promise((r) => this.child.once('exit', r));
+      this.child.kill('SIGKILL');
+      await gone;
+    }
+  }
+
+  async publish(topic, payload) {
+    const pub = spawn('mosquitto_pub', ['-h', '127.0.0.1', '-p', String(this.port), '-t', topic, '-m', payload]);
+    const code = await new Promise((r) => pub.once('exit', r));
+    if (code !== 0) {
+      throw new Error(`mosquitto_pub exited with ${code}`);
+    }
+  }
+
+  async close() {
+    await this.stop();
+    rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
