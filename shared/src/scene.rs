@@ -147,8 +147,8 @@ crate::openapi::schema_with!(
 #[cfg(feature = "openapi")]
 mod layer_schema {
     use super::{
-        AssetId, BlendMode, Fit, Fraction, InputRef, LayerSpec, MAX_COORDINATE,
-        MAX_GRADIENT_COLORS, MAX_LAYERS, MAX_TEXT, Opacity, Rgb, Speed, TextSize,
+        AssetId, BlendMode, Fit, Fraction, InputRef, LayerSpec, MAX_GRADIENT_COLORS, MAX_LAYERS,
+        MAX_TEXT, Opacity, Rgb, Speed, TextSize,
     };
     use crate::openapi::{integer, number, of, or_null};
     use utoipa::openapi::RefOr;
@@ -228,30 +228,9 @@ mod layer_schema {
 
     /// A layer's region: a run of pixels, or a rectangle whose sides may be inputs.
     fn region() -> RefOr<Schema> {
-        let side = |min: f64, max: f64| bindable(number(min, max));
-        crate::openapi::exclusive(
+        super::region_schema_of(
             "Where a layer draws: a run of pixels in wire order, or a rectangle in canvas coordinates (each side a number or an input)",
-            &[],
-            &[
-                (
-                    "`len` pixels from `start` (0-based), in wire order",
-                    vec![
-                        ("start", integer(0, i64::from(u32::MAX))),
-                        ("len", integer(1, i64::from(u32::MAX))),
-                    ],
-                    vec![],
-                ),
-                (
-                    "The pixels at x <= px < x + width and y <= py < y + height",
-                    vec![
-                        ("x", side(-MAX_COORDINATE, MAX_COORDINATE)),
-                        ("y", side(-MAX_COORDINATE, MAX_COORDINATE)),
-                        ("width", side(f64::MIN_POSITIVE, 2.0 * MAX_COORDINATE)),
-                        ("height", side(f64::MIN_POSITIVE, 2.0 * MAX_COORDINATE)),
-                    ],
-                    vec![],
-                ),
-            ],
+            bindable,
         )
     }
 
@@ -754,10 +733,24 @@ crate::openapi::schema!(Region, "Region", region_schema());
 
 #[cfg(feature = "openapi")]
 fn region_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
-    use crate::openapi::{integer, number};
-    let side = || number(f64::MIN_POSITIVE, 2.0 * MAX_COORDINATE);
-    crate::openapi::exclusive(
+    region_schema_of(
         "Where a layer draws: a run of pixels in wire order, or a rectangle in canvas coordinates",
+        |side| side,
+    )
+}
+
+/// A region's schema, each side of its rectangle as `side` makes it.
+#[cfg(feature = "openapi")]
+fn region_schema_of(
+    description: &str,
+    side: impl Fn(
+        utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+    ) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use crate::openapi::{integer, number};
+    let length = || side(number(f64::MIN_POSITIVE, 2.0 * MAX_COORDINATE));
+    crate::openapi::exclusive(
+        description,
         &[],
         &[
             (
@@ -771,10 +764,10 @@ fn region_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
             (
                 "The pixels at x <= px < x + width and y <= py < y + height",
                 vec![
-                    ("x", number(-MAX_COORDINATE, MAX_COORDINATE)),
-                    ("y", number(-MAX_COORDINATE, MAX_COORDINATE)),
-                    ("width", side()),
-                    ("height", side()),
+                    ("x", side(number(-MAX_COORDINATE, MAX_COORDINATE))),
+                    ("y", side(number(-MAX_COORDINATE, MAX_COORDINATE))),
+                    ("width", length()),
+                    ("height", length()),
                 ],
                 vec![],
             ),

@@ -51,6 +51,46 @@ async fn state_when(
     }
 }
 
+/// A running lobby: a broker, a server, a canvas whose red is `lobby_level`
+/// (which never expires), the input connected, and `level` published and on the
+/// wire as `red`.
+struct Lobby {
+    broker: Broker,
+    app: TestApp,
+    admin: String,
+    rx: Receiver,
+    canvas: i64,
+    input: i64,
+}
+
+impl Lobby {
+    async fn start(level: u32, red: u8) -> Result<Self> {
+        let broker = Broker::start()?;
+        let app = TestApp::spawn().await?;
+        let admin = app.admin().await?;
+        let mut rx = Receiver::bind().await?;
+        let canvas = bound_canvas(&app, &admin, &rx).await?;
+        let mut spec = lobby(&broker);
+        spec["bindings"][0]["expire_after_ms"] = Value::Null;
+        let input = app.created("/api/v1/inputs", &admin, spec).await?;
+        state_when(&app, &admin, input, Duration::from_secs(10), connected).await?;
+        broker.publish(
+            "venue/lobby/presence",
+            format!("{{\"level\": {level}}}").as_bytes(),
+        )?;
+        rx.until(Duration::from_secs(2), |p| self::red(p) == red)
+            .await?;
+        Ok(Self {
+            broker,
+            app,
+            admin,
+            rx,
+            canvas,
+            input,
+        })
+    }
+}
+
 fn connected(state: &Value) -> bool {
     state["connection"] == "connected"
 }
@@ -113,17 +153,14 @@ async fn a_published_value_reaches_the_wire_and_silence_past_expiry_gives_the_fa
 #[actix_rt::test]
 async fn after_the_broker_restarts_the_input_reconnects_resubscribes_and_values_flow_again()
 -> Result<()> {
-    let mut broker = Broker::start()?;
-    let app = TestApp::spawn().await?;
-    let admin = app.admin().await?;
-    let mut rx = Receiver::bind().await?;
-    bound_canvas(&app, &admin, &rx).await?;
-    let mut spec = lobby(&broker);
-    spec["bindings"][0]["expire_after_ms"] = Value::Null;
-    let input = app.created("/api/v1/inputs", &admin, spec).await?;
-    state_when(&app, &admin, input, Duration::from_secs(10), connected).await?;
-    broker.publish("venue/lobby/presence", br#"{"level": 20}"#)?;
-    rx.until(Duration::from_secs(2), |p| red(p) == 51).await?;
+    let Lobby {
+        mut broker,
+        app,
+        admin,
+        mut rx,
+        input,
+        ..
+    } = Lobby::start(20, 51).await?;
 
     broker.stop()?;
     let lost = state_when(&app, &admin, input, Duration::from_secs(15), |s| {
@@ -147,17 +184,14 @@ async fn after_the_broker_restarts_the_input_reconnects_resubscribes_and_values_
 
 #[actix_rt::test]
 async fn bad_payloads_are_counted_and_change_nothing_and_a_storm_skips_no_frame() -> Result<()> {
-    let broker = Broker::start()?;
-    let app = TestApp::spawn().await?;
-    let admin = app.admin().await?;
-    let mut rx = Receiver::bind().await?;
-    let canvas = bound_canvas(&app, &admin, &rx).await?;
-    let mut spec = lobby(&broker);
-    spec["bindings"][0]["expire_after_ms"] = Value::Null;
-    let input = app.created("/api/v1/inputs", &admin, spec).await?;
-    state_when(&app, &admin, input, Duration::from_secs(10), connected).await?;
-    broker.publish("venue/lobby/presence", br#"{"level": 40}"#)?;
-    rx.until(Duration::from_secs(2), |p| red(p) == 102).await?;
+    let Lobby {
+        broker,
+        app,
+        admin,
+        mut rx,
+        canvas,
+        input,
+    } = Lobby::start(40, 102).await?;
 
     let topic = "venue/lobby/presence";
     broker.publish(topic, b"not json at all")?;
@@ -211,17 +245,14 @@ async fn bad_payloads_are_counted_and_change_nothing_and_a_storm_skips_no_frame(
 
 #[actix_rt::test]
 async fn a_panicking_input_restarts_and_the_canvas_keeps_its_value() -> Result<()> {
-    let broker = Broker::start()?;
-    let app = TestApp::spawn().await?;
-    let admin = app.admin().await?;
-    let mut rx = Receiver::bind().await?;
-    bound_canvas(&app, &admin, &rx).await?;
-    let mut spec = lobby(&broker);
-    spec["bindings"][0]["expire_after_ms"] = Value::Null;
-    let input = app.created("/api/v1/inputs", &admin, spec).await?;
-    state_when(&app, &admin, input, Duration::from_secs(10), connected).await?;
-    broker.publish("venue/lobby/presence", br#"{"level": 60}"#)?;
-    rx.until(Duration::from_secs(2), |p| red(p) == 153).await?;
+    let Lobby {
+        broker,
+        app,
+        admin,
+        mut rx,
+        input,
+        ..
+    } = Lobby::start(60, 153).await?;
 
     broker.publish(
         "venue/lobby/presence",
