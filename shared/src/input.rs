@@ -77,9 +77,11 @@ pub struct InputRef {
     /// What a full value (1) adds; the parameter's natural span when absent
     /// (255 for a colour channel, 1 for everything else).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = -1_000_000.0, maximum = 1_000_000.0))]
     pub scale: Option<f64>,
     /// What an empty value (0) gives; 0 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = -1_000_000.0, maximum = 1_000_000.0))]
     pub offset: Option<f64>,
 }
 
@@ -215,22 +217,48 @@ pub struct MqttInput {
     /// Unique name of the input.
     pub name: InputName,
     /// `mqtt://host[:port]` (port 1883 by default).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^mqtt://([^/@?#:\s\[\]\x00-\x1f\x7f-\x9f]+|\[[0-9A-Fa-f:.]+\])(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$",
+            max_length = 256
+        )
+    )]
     pub broker: String,
     /// Client id at the broker; `limelight-<name>` when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^[^\x00-\x1f\x7f-\x9f]+$",
+            min_length = 1,
+            max_length = 256
+        )
+    )]
     pub client_id: Option<String>,
     /// User name at the broker.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", max_length = 256)
+    )]
     pub username: Option<String>,
-    /// Password at the broker (never shown: answers carry `********`).
+    /// Password at the broker (never shown: answers carry `********`); needs a
+    /// username.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[^\x00-\x1f\x7f-\x9f]*$", max_length = 256)
+    )]
     pub password: Option<String>,
     /// A topic whose retained `online` / `offline` says whether the sensors are
     /// there; while offline every binding gives its fallback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub availability: Option<Availability>,
-    /// Topic filters and the values they feed (up to [`MAX_BINDINGS`]).
+    pub availability: Option<AvailabilityTopic>,
+    /// Topic filters and the values they feed (up to [`MAX_BINDINGS`]), their
+    /// names distinct.
     #[serde(default)]
+    #[cfg_attr(feature = "openapi", schema(max_items = 256))]
     pub bindings: Vec<MqttBinding>,
 }
 
@@ -265,7 +293,7 @@ impl MqttInput {
             ("password", self.password.as_ref()),
         ] {
             if let Some(v) = v
-                && (v.len() > MAX_SETTING_LEN || v.chars().any(char::is_control))
+                && (v.chars().count() > MAX_SETTING_LEN || v.chars().any(char::is_control))
             {
                 return Err(RangeError(format!(
                     "{what} must be at most {MAX_SETTING_LEN} bytes without control characters"
@@ -314,13 +342,17 @@ impl MqttInput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
-pub struct Availability {
+pub struct AvailabilityTopic {
     /// The topic (no wildcards).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(pattern = r"^[^+#\x00]+$", max_length = 256)
+    )]
     pub topic: String,
     /// Payload meaning the sensors are there (default `online`).
     #[serde(default = "online")]
     pub online: String,
-    /// Payload meaning they are gone (default `offline`).
+    /// Payload meaning they are gone (default `offline`); differs from `online`.
     #[serde(default = "offline")]
     pub offline: String,
 }
@@ -339,29 +371,44 @@ fn offline() -> String {
 pub struct MqttBinding {
     /// The value's name, unique across every input; layers read it by this name.
     pub name: InputName,
-    /// Topic filter (`+` and `#` wildcards allowed).
+    /// Topic filter (`+` and `#` wildcards allowed, each a whole level, `#` last).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            pattern = r"^(#|(\+|[^+#/\x00]*)(/(\+|[^+#/\x00]*))*(/#)?)$",
+            min_length = 1,
+            max_length = 256
+        )
+    )]
     pub topic: String,
     /// JSON pointer to the number in a JSON payload (RFC 6901); without one the
     /// payload is the number itself (`42`, `42.5`, or JSON holding only a number).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(pattern = r"^(/.*)?$"))]
     pub pointer: Option<String>,
     /// The sensor's numbers that map to 0 and 1 (`[0, 1]` when absent; a reversed
-    /// range inverts); what falls outside is clamped.
+    /// range inverts); what falls outside is clamped. Equal ends make a
+    /// threshold: 1 at or above it, 0 below.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(min_items = 2, max_items = 2))]
     pub range: Option<[f64; 2]>,
     /// Changes smaller than this (in 0..1 after the range) are ignored.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 1.0))]
     pub deadband: Option<f64>,
     /// Time constant of a low-pass filter over the messages, in milliseconds
     /// (0 or absent: each message's value as it is).
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(maximum = 60_000))]
     pub smoothing_ms: Option<u32>,
     /// The value goes stale this long after the last message; none: never.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 1, maximum = 86_400_000))]
     pub expire_after_ms: Option<u32>,
     /// The value (0..1) given before the first message, while stale, and while the
     /// availability topic says offline; 0 when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 1.0))]
     pub fallback: Option<f64>,
 }
 
@@ -386,9 +433,9 @@ impl MqttBinding {
             )));
         }
         let [lo, hi] = self.range();
-        if !(lo.is_finite() && hi.is_finite()) || lo == hi {
+        if !(lo.is_finite() && hi.is_finite()) {
             return Err(RangeError(format!(
-                "range must be two different finite numbers, got [{lo}, {hi}]"
+                "range must be two finite numbers, got [{lo}, {hi}]"
             )));
         }
         for (what, v) in [("deadband", self.deadband), ("fallback", self.fallback)] {
@@ -420,7 +467,7 @@ impl MqttBinding {
 
 /// Check a topic (`filter`: wildcards allowed, each a whole level, `#` last).
 fn check_topic(topic: &str, filter: bool) -> Result<(), RangeError> {
-    if topic.is_empty() || topic.len() > MAX_TOPIC_LEN || topic.contains('\0') {
+    if topic.is_empty() || topic.chars().count() > MAX_TOPIC_LEN || topic.contains('\0') {
         return Err(RangeError(format!(
             "topic must be 1 to {MAX_TOPIC_LEN} bytes, got {topic:?}"
         )));
@@ -491,13 +538,44 @@ pub fn check_prefix(prefix: &str) -> Result<(), RangeError> {
 
 /// An input as the API returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Input {
     /// Database id.
     pub id: InputId,
     /// The input as written (its password shown as `********`).
     #[serde(flatten)]
     pub spec: InputSpec,
+}
+
+// An input's JSON is its spec's with an `id`: one object (a derived schema would
+// put the id beside a closed `oneOf`, which no answer could match).
+crate::openapi::schema_with!(Input, "Input", input_schema(), [MqttInput]);
+
+#[cfg(feature = "openapi")]
+fn input_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::RefOr;
+    use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
+    let RefOr::T(Schema::Object(mut object)) = <MqttInput as utoipa::PartialSchema>::schema()
+    else {
+        return <MqttInput as utoipa::PartialSchema>::schema();
+    };
+    object.properties.insert(
+        "id".into(),
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .description(Some("Database id"))
+            .into(),
+    );
+    object.properties.insert(
+        "kind".into(),
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(["mqtt"]))
+            .into(),
+    );
+    object.required.extend(["id".to_owned(), "kind".to_owned()]);
+    object.description =
+        Some("An input as the API returns it (its password shown as `********`)".into());
+    RefOr::T(Schema::Object(object))
 }
 
 /// How an input's connection stands.
@@ -635,8 +713,8 @@ mod tests {
                 "whole levels",
             ),
             (
-                base(r#""bindings": [{"name": "a", "topic": "a", "range": [1, 1]}]"#),
-                "range",
+                base(r#""bindings": [{"name": "a", "topic": "a", "deadband": 1.5}]"#),
+                "deadband",
             ),
             (
                 base(r#""bindings": [{"name": "a", "topic": "a", "fallback": 2}]"#),

@@ -355,8 +355,8 @@ async fn inputs_are_checked_admins_write_them_staff_read_them_and_passwords_stay
         ),
         (
             json!({"name": "x", "kind": "mqtt", "broker": "mqtt://h",
-                   "bindings": [{"name": "a", "topic": "a", "range": [5, 5]}]}),
-            "range",
+                   "bindings": [{"name": "a", "topic": "a", "deadband": 2}]}),
+            "deadband",
         ),
     ] {
         let (status, answer) = app

@@ -48,7 +48,12 @@ impl Pipeline {
     pub fn take(&mut self, payload: &[u8], now: Duration) -> Result<(), Refusal> {
         let raw = self.number(payload)?;
         let [lo, hi] = self.binding.range();
-        let x = ((raw - lo) / (hi - lo)).clamp(0.0, 1.0);
+        // Equal ends are a threshold.
+        let x = if lo == hi {
+            if raw >= lo { 1.0 } else { 0.0 }
+        } else {
+            ((raw - lo) / (hi - lo)).clamp(0.0, 1.0)
+        };
         let y = match (self.filtered, self.binding.smoothing_ms) {
             (Some((prev, at)), Some(ms)) if ms > 0 => {
                 let dt = now.saturating_sub(at).as_secs_f64();
@@ -132,6 +137,11 @@ mod tests {
         assert_eq!(p.take(b"inf", MS(2)), Err(Refusal::NotFinite));
         assert_eq!(p.take(b"\xff\xfe", MS(2)), Err(Refusal::NoNumber));
         assert_eq!(p.take(b"", MS(2)), Err(Refusal::NoNumber));
+        let mut p = pipeline(r#"{"name": "a", "topic": "t", "range": [50, 50]}"#);
+        let _ = p.take(b"49.9", MS(3));
+        assert_eq!(p.slot().last(), 0.0, "below a threshold");
+        let _ = p.take(b"50", MS(4));
+        assert_eq!(p.slot().last(), 1.0, "at a threshold");
     }
 
     #[test]

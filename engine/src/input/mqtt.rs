@@ -12,7 +12,7 @@ use super::binding::{Pipeline, Refusal};
 use super::board::Slot;
 use crate::clock::Clock;
 use actix::prelude::*;
-use limelight_shared::input::{Availability, Connection, MqttInput, Refused};
+use limelight_shared::input::{AvailabilityTopic, Connection, MqttInput, Refused};
 use rumqttc::{AsyncClient, ConnectionError, Event, MqttOptions, Packet, QoS, StateError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -61,7 +61,7 @@ pub enum Routed {
     /// Refused by a binding (the first refusal counts).
     Refused(Refusal),
     /// The availability topic spoke.
-    Availability(bool),
+    AvailabilityTopic(bool),
     /// No binding listens on the topic (a retained message of an old filter, say).
     Unmatched,
 }
@@ -73,7 +73,7 @@ pub struct Router {
     pipelines: Vec<Pipeline>,
     exact: HashMap<String, Vec<usize>>,
     wild: Vec<(String, usize)>,
-    availability: Option<Availability>,
+    availability: Option<AvailabilityTopic>,
 }
 
 impl Router {
@@ -126,7 +126,7 @@ impl Router {
             for p in &self.pipelines {
                 p.slot().set_available(available);
             }
-            return Routed::Availability(available);
+            return Routed::AvailabilityTopic(available);
         }
         let mut taken = 0;
         let mut refused = None;
@@ -216,7 +216,7 @@ impl Status {
             Routed::Refused(Refusal::BadJson) => self.refused.not_json += 1,
             Routed::Refused(Refusal::NoNumber) => self.refused.not_a_number += 1,
             Routed::Refused(Refusal::NotFinite) => self.refused.not_finite += 1,
-            Routed::Availability(a) => self.available = Some(a),
+            Routed::AvailabilityTopic(a) => self.available = Some(a),
             Routed::Taken(_) | Routed::Unmatched => {}
         }
     }
@@ -490,7 +490,7 @@ mod tests {
         assert_eq!(router.route("other", b"1", now), Routed::Unmatched);
         assert_eq!(
             router.route("venue/status", b"offline", now),
-            Routed::Availability(false)
+            Routed::AvailabilityTopic(false)
         );
         assert_eq!(slots[0].read(now), (0.0, true));
     }
