@@ -352,10 +352,7 @@ def _timeline(query):
         query["to"] = (start + timedelta(days=1)).isoformat()
 
 
-@schemathesis.hook
-def map_case(context, case):
-    if not _positive(case):
-        return case
+def _keep_rules(case):
     key = (case.operation.method.upper(), case.operation.path)
     rule = BODY_RULES.get(key)
     # Cases may share parts with each other and with the document's examples.
@@ -368,4 +365,19 @@ def map_case(context, case):
     if key == ("GET", "/api/v1/schedule/timeline") and isinstance(case.query, dict):
         case.query = dict(case.query)
         _timeline(case.query)
+
+
+@schemathesis.hook
+def map_case(context, case):
+    if _positive(case):
+        _keep_rules(case)
     return case
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs):
+    # In the stateful phase a link fills parts of a request from an earlier answer
+    # after `map_case` ran (a canvas's `output` without its `pixels`, a template's
+    # `layers` apart from its `parameters`): the rules are kept again on what is sent.
+    if _stateful(case):
+        _keep_rules(case)
