@@ -299,9 +299,38 @@ def _template(body):
     body["layers"] = (layers or [{"effect": "solid", "color": "#102030"}])[:32]
 
 
+# A camera source that GStreamer parses and that fails at once when it runs: the
+# server checks that a source parses, and a failing camera only retries, slowly.
+CAMERA_SOURCE = "filesrc location=/nonexistent/limelight-schemathesis ! decodebin"
+
+
+def _convex(corners):
+    """Whether four points make a convex quadrilateral in order round it."""
+    try:
+        turns = []
+        for i in range(4):
+            (ax, ay), (bx, by), (cx, cy) = corners[i], corners[(i + 1) % 4], corners[(i + 2) % 4]
+            turns.append((bx - ax) * (cy - by) - (by - ay) * (cx - bx))
+    except (TypeError, ValueError, IndexError):
+        return True
+    return all(t > 1e-9 for t in turns) or all(t < -1e-9 for t in turns)
+
+
 def _input(body):
     """A password needs a username, the availability topic's two words differ, and
-    one input's value names are distinct (across inputs a clash is a 409)."""
+    one input's value names are distinct (across inputs a clash is a 409). A
+    camera's source must parse, its `min_area` fit the analysis size, and mapping
+    corners make a convex quadrilateral."""
+    if body.get("kind") == "camera":
+        body["source"] = CAMERA_SOURCE
+        width, height = _whole(body.get("width")) or 160, _whole(body.get("height")) or 120
+        area = _whole(body.get("min_area"))
+        if area is not None and area > width * height:
+            body["min_area"] = width * height
+        mapping = body.get("mapping")
+        if isinstance(mapping, dict) and isinstance(mapping.get("corners"), list) and not _convex(mapping["corners"]):
+            mapping["corners"] = [[0, 0], [1, 0], [1, 1], [0, 1]]
+        return
     if body.get("password") is not None and body.get("username") is None:
         body["username"] = "limelight"
     availability = body.get("availability")

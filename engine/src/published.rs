@@ -64,6 +64,15 @@ pub enum EngineEvent {
         /// Some value gives its fallback.
         stale: bool,
     },
+    /// A camera's blobs changed (at most 10 times a second).
+    Blobs {
+        /// The camera input.
+        input: limelight_shared::ids::InputId,
+        /// The source's frame number.
+        frame: u64,
+        /// Its blobs now, the largest first.
+        blobs: Vec<limelight_shared::input::BlobState>,
+    },
     /// An upload moved on (for its uploader).
     UploadProgress {
         /// Who is uploading.

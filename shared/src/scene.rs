@@ -4,7 +4,7 @@
 
 use crate::geometry::MAX_COORDINATE;
 use crate::ids::AssetId;
-use crate::input::{InputRef, Param};
+use crate::input::{InputName, InputRef, Param};
 use crate::values::{Fraction, Opacity, RangeError, Rgb, Speed};
 use serde::{Deserialize, Serialize};
 
@@ -138,7 +138,7 @@ crate::openapi::schema_with!(
     "Layer",
     layer_schema::layer(),
     [
-        Rgb, Speed, Fraction, Opacity, BlendMode, AssetId, Fit, TextSize, InputRef
+        Rgb, Speed, Fraction, Opacity, BlendMode, AssetId, Fit, TextSize, InputRef, InputName
     ]
 );
 
@@ -147,8 +147,8 @@ crate::openapi::schema_with!(
 #[cfg(feature = "openapi")]
 mod layer_schema {
     use super::{
-        AssetId, BlendMode, Fit, Fraction, InputRef, LayerSpec, MAX_GRADIENT_COLORS, MAX_LAYERS,
-        MAX_TEXT, Opacity, Rgb, Speed, TextSize,
+        AssetId, BlendMode, Fit, Fraction, InputName, InputRef, LayerSpec, MAX_GRADIENT_COLORS,
+        MAX_LAYERS, MAX_TEXT, Opacity, Rgb, Speed, TextSize,
     };
     use crate::openapi::{integer, number, of, or_null};
     use utoipa::openapi::RefOr;
@@ -224,6 +224,11 @@ mod layer_schema {
                 "[x, y] from [0, 0] (top left) to [1, 1] (bottom right)",
             ))
             .into()
+    }
+
+    /// A follow or ripple layer's radius.
+    fn radius() -> RefOr<Schema> {
+        number(super::MIN_RADIUS, super::MAX_RADIUS)
     }
 
     /// A layer's region: a run of pixels, or a rectangle whose sides may be inputs.
@@ -325,6 +330,28 @@ mod layer_schema {
                 "A bar graph: the first `level` (0-1, usually an input) of the pixels lit `color` over `background` (default black), along the wiring, or at `angle` degrees on a canvas with a geometry (0: left to right, default; 90: top to bottom)",
                 vec![("level", bindable(of::<Fraction>())), ("color", color())],
                 vec![("background", background()), ("angle", or_null(angle()))],
+            ))
+            .item(variant(
+                "follow",
+                "A soft glow of `radius` (lengths of the pixel map's longer side, 0.01-2, default 0.1) round each blob the `camera` input tracks, or round `position` ([x, y] in lengths of the map's box, usually inputs) without a camera; the layers below show round it",
+                vec![("color", color())],
+                vec![
+                    ("camera", or_null(of::<InputName>())),
+                    ("position", or_null(position())),
+                    ("radius", or_null(radius())),
+                ],
+            ))
+            .item(variant(
+                "ripple",
+                "Rings of `color` growing at `speed` (map lengths/s, default 0.5) to `radius` (default 0.5) and fading as they grow: from where a blob of the `camera` input entered, from `position` when the `trigger` input rises past 0.5 (a touch), or from `position` again and again with neither",
+                vec![("color", color())],
+                vec![
+                    ("camera", or_null(of::<InputName>())),
+                    ("trigger", or_null(of::<InputName>())),
+                    ("position", or_null(position())),
+                    ("speed", or_null(ObjectBuilder::new().schema_type(Type::Number).exclusive_minimum(Some(0)).maximum(Some(1000)))),
+                    ("radius", or_null(radius())),
+                ],
             ))
             .item(variant(
                 "sparkle",
@@ -504,6 +531,38 @@ pub enum Effect {
         /// 90: top to bottom); along the wiring without one.
         angle: Option<f64>,
     },
+    /// A soft glow of `radius` round each blob a camera tracks, or round
+    /// `position` (usually two inputs) without a camera; the layers below show
+    /// round it.
+    Follow {
+        /// The camera whose blobs it follows.
+        camera: Option<InputName>,
+        /// Where the glow is without a camera, `[x, y]` in lengths of the pixel
+        /// map's box (`[0, 0]` top left, `[1, 1]` bottom right).
+        position: [f64; 2],
+        /// Colour of the glow.
+        color: Rgb,
+        /// Radius in lengths of the map's longer side.
+        radius: f64,
+    },
+    /// Rings that grow from where something happened and fade as they grow: a
+    /// camera's blob entering, an input rising past one half (a touch, at
+    /// `position`), or, with neither, a ring from `position` again and again.
+    Ripple {
+        /// The camera whose entering blobs start rings.
+        camera: Option<InputName>,
+        /// The input whose rise starts a ring at `position`.
+        trigger: Option<InputName>,
+        /// Where triggered and repeating rings start, in lengths of the map's box.
+        position: [f64; 2],
+        /// Colour of the rings.
+        color: Rgb,
+        /// How fast a ring grows, in lengths of the map's longer side per second.
+        speed: Speed,
+        /// How far a ring grows before it is gone, in lengths of the map's
+        /// longer side.
+        radius: f64,
+    },
     /// A message in the pixel font, still or scrolling across the layer's area
     /// of the canvas's pixel map.
     Text {
@@ -523,6 +582,11 @@ pub enum Effect {
         position: [f64; 2],
     },
 }
+
+/// Smallest radius of a follow or ripple layer, in lengths of the pixel map.
+pub const MIN_RADIUS: f64 = 0.01;
+/// Largest radius of a follow or ripple layer.
+pub const MAX_RADIUS: f64 = 2.0;
 
 /// Slowest playback rate of a video layer.
 pub const MIN_VIDEO_SPEED: f64 = 0.1;
@@ -575,6 +639,8 @@ impl Effect {
             Effect::Video { .. } => EffectKind::Video,
             Effect::Text { .. } => EffectKind::Text,
             Effect::Level { .. } => EffectKind::Level,
+            Effect::Follow { .. } => EffectKind::Follow,
+            Effect::Ripple { .. } => EffectKind::Ripple,
         }
     }
 }
@@ -602,6 +668,10 @@ pub enum EffectKind {
     Text,
     /// See [`Effect::Level`].
     Level,
+    /// See [`Effect::Follow`].
+    Follow,
+    /// See [`Effect::Ripple`].
+    Ripple,
 }
 
 /// How a layer combines with the layers below it.
@@ -894,6 +964,12 @@ struct RawLayer {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     level: Option<Param<Fraction>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    camera: Option<InputName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    trigger: Option<InputName>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    radius: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     opacity: Option<Param<Opacity>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     blend: Option<BlendMode>,
@@ -979,6 +1055,8 @@ impl TryFrom<RawLayer> for LayerSpec {
             EffectKind::Video => "video",
             EffectKind::Text => "text",
             EffectKind::Level => "level",
+            EffectKind::Follow => "follow",
+            EffectKind::Ripple => "ripple",
         };
         let allowed: &[&str] = match kind {
             EffectKind::Solid => &["color"],
@@ -990,6 +1068,8 @@ impl TryFrom<RawLayer> for LayerSpec {
             EffectKind::Video => &["asset", "version", "fit", "position", "speed", "loop"],
             EffectKind::Text => &["text", "color", "background", "size", "speed", "position"],
             EffectKind::Level => &["level", "color", "background", "angle"],
+            EffectKind::Follow => &["camera", "position", "color", "radius"],
+            EffectKind::Ripple => &["camera", "trigger", "position", "color", "speed", "radius"],
         };
         let present = [
             ("color", raw.color.is_some()),
@@ -1008,6 +1088,9 @@ impl TryFrom<RawLayer> for LayerSpec {
             ("size", raw.size.is_some()),
             ("loop", raw.looping.is_some()),
             ("level", raw.level.is_some()),
+            ("camera", raw.camera.is_some()),
+            ("trigger", raw.trigger.is_some()),
+            ("radius", raw.radius.is_some()),
         ];
         if let Some((field, _)) = present
             .iter()
@@ -1026,6 +1109,11 @@ impl TryFrom<RawLayer> for LayerSpec {
             Some(Param::Input(_)) if kind == EffectKind::Video => {
                 return Err(RangeError(
                     "a video's speed is its playback rate and cannot follow an input".into(),
+                ));
+            }
+            Some(Param::Input(_)) if kind == EffectKind::Ripple => {
+                return Err(RangeError(
+                    "a ripple's speed is how fast its rings grow and cannot follow an input".into(),
                 ));
             }
             Some(p) => Some(bind.take(p, Target::Speed, speed_of)),
@@ -1180,6 +1268,29 @@ impl TryFrom<RawLayer> for LayerSpec {
                 background: background.unwrap_or(Rgb::BLACK),
                 angle: angle("level")?,
             },
+            EffectKind::Follow => Effect::Follow {
+                camera: raw.camera,
+                position: position("follow")?,
+                color: color.ok_or_else(|| need("color"))?,
+                radius: radius("follow", raw.radius, 0.1)?,
+            },
+            EffectKind::Ripple => {
+                let speed = speed(0.5)?;
+                if speed.get() <= 0.0 {
+                    return Err(RangeError(format!(
+                        "ripple speed must be above 0, got {}",
+                        speed.get()
+                    )));
+                }
+                Effect::Ripple {
+                    camera: raw.camera,
+                    trigger: raw.trigger,
+                    position: position("ripple")?,
+                    color: color.ok_or_else(|| need("color"))?,
+                    speed,
+                    radius: radius("ripple", raw.radius, 0.5)?,
+                }
+            }
         };
         Ok(LayerSpec {
             effect,
@@ -1188,6 +1299,18 @@ impl TryFrom<RawLayer> for LayerSpec {
             region,
             inputs: bind.0,
         })
+    }
+}
+
+/// A follow or ripple layer's radius: `given`, or `default`, within range.
+fn radius(what: &str, given: Option<f64>, default: f64) -> Result<f64, RangeError> {
+    let r = given.unwrap_or(default);
+    if r.is_finite() && (MIN_RADIUS..=MAX_RADIUS).contains(&r) {
+        Ok(r)
+    } else {
+        Err(RangeError(format!(
+            "{what} radius must be {MIN_RADIUS} to {MAX_RADIUS} lengths of the pixel map, got {r}"
+        )))
     }
 }
 
@@ -1257,6 +1380,9 @@ impl From<LayerSpec> for RawLayer {
             text: None,
             size: None,
             level: None,
+            camera: None,
+            trigger: None,
+            radius: None,
             opacity: Some(Param::Value(layer.opacity)),
             blend: Some(layer.blend),
             region: layer.region.map(|region| match region {
@@ -1373,6 +1499,32 @@ impl From<LayerSpec> for RawLayer {
                 raw.color = fixed(color);
                 raw.background = fixed(background);
                 raw.angle = angle;
+            }
+            Effect::Follow {
+                camera,
+                position,
+                color,
+                radius,
+            } => {
+                raw.camera = camera;
+                raw.position = at(position);
+                raw.color = fixed(color);
+                raw.radius = Some(radius);
+            }
+            Effect::Ripple {
+                camera,
+                trigger,
+                position,
+                color,
+                speed,
+                radius,
+            } => {
+                raw.camera = camera;
+                raw.trigger = trigger;
+                raw.position = at(position);
+                raw.color = fixed(color);
+                raw.speed = Some(Param::Value(speed));
+                raw.radius = Some(radius);
             }
         }
         // Parameters that read inputs are written as they were.

@@ -331,6 +331,15 @@ pub enum ServerMessage {
         /// Some value gives its fallback (no message yet, expired, or offline).
         stale: bool,
     },
+    /// A camera's tracked blobs moved, came or went (at most 10 times a second).
+    Blobs {
+        /// The camera input.
+        input: crate::ids::InputId,
+        /// The source's frame number of the newest frame analysed.
+        frame: u64,
+        /// Its blobs now, the largest first.
+        blobs: Vec<crate::input::BlobState>,
+    },
     /// Consoles were opened or closed: who has one open now.
     Consoles {
         /// Each user with a console open.

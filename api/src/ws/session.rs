@@ -573,6 +573,15 @@ fn to_message(event: EngineEvent) -> ServerMessage {
         EngineEvent::UploadProgress { upload, .. } => ServerMessage::UploadProgress { upload },
         EngineEvent::AssetChanged { id, asset } => ServerMessage::AssetChanged { id, asset },
         EngineEvent::SensorData { input, values } => ServerMessage::SensorData { input, values },
+        EngineEvent::Blobs {
+            input,
+            frame,
+            blobs,
+        } => ServerMessage::Blobs {
+            input,
+            frame,
+            blobs,
+        },
         EngineEvent::InputStatus {
             input,
             name,

@@ -4,7 +4,7 @@ use super::*;
 use crate::input::InputError;
 use crate::store::InputRecord;
 use limelight_shared::ids::InputId;
-use limelight_shared::input::{Input, InputSpec, InputState, REDACTED};
+use limelight_shared::input::{CameraInput, Input, InputSpec, InputState, REDACTED};
 
 fn input_spec(record: &InputRecord) -> Result<InputSpec, EngineError> {
     serde_json::from_str(&record.spec)
@@ -16,6 +16,21 @@ fn input_dto(record: &InputRecord) -> Result<Input, EngineError> {
         id: InputId(record.id),
         spec: input_spec(record)?.redacted(),
     })
+}
+
+/// A camera's pipeline must build here: GStreamer's words when it does not.
+#[cfg(feature = "media")]
+fn check_camera(camera: &CameraInput) -> Result<(), EngineError> {
+    crate::input::check_source(camera)
+        .map_err(|e| EngineError::invalid(format!("the camera's source cannot be used: {e}")))
+}
+
+/// Cameras need GStreamer.
+#[cfg(not(feature = "media"))]
+fn check_camera(_: &CameraInput) -> Result<(), EngineError> {
+    Err(EngineError::invalid(
+        "cameras need a Limelight built with the media feature",
+    ))
 }
 
 impl EngineHandle {
@@ -32,6 +47,9 @@ impl EngineHandle {
     /// Check `spec` on its own and its value names against the other inputs'.
     async fn check_input(&self, id: Option<InputId>, spec: &InputSpec) -> Result<(), EngineError> {
         spec.check().map_err(|e| EngineError::invalid(e.0))?;
+        if let InputSpec::Camera(camera) = spec {
+            check_camera(camera)?;
+        }
         for record in self.inner.store.list_inputs().await? {
             if Some(InputId(record.id)) == id {
                 continue;
@@ -112,12 +130,15 @@ impl EngineHandle {
                 .input(id.0)
                 .await?
                 .ok_or(InputError::Unknown(id))?;
-            let InputSpec::Mqtt(mut mqtt) = spec.clone();
-            if mqtt.password.as_deref() == Some(REDACTED) {
-                let InputSpec::Mqtt(old) = input_spec(&stored)?;
-                mqtt.password = old.password;
-            }
-            let spec = InputSpec::Mqtt(mqtt);
+            let spec = match (spec.clone(), input_spec(&stored)?) {
+                (InputSpec::Mqtt(mut mqtt), InputSpec::Mqtt(old))
+                    if mqtt.password.as_deref() == Some(REDACTED) =>
+                {
+                    mqtt.password = old.password;
+                    InputSpec::Mqtt(mqtt)
+                }
+                (spec, _) => spec,
+            };
             self.check_input(Some(id), &spec).await?;
             let record = self
                 .inner

@@ -6,25 +6,41 @@
 //!   deadband).
 //! - `status`: Limelight's own status and each canvas's state, published retained
 //!   under a prefix.
-//! - `mqtt`: an MQTT input: the supervised actor, its polling task, the router of
-//!   topics to bindings, the reconnect backoff and the shared status.
+//! - `health`: how an input stands (shared by what runs it and the API) and the
+//!   backoff between attempts.
+//! - `mqtt`: an MQTT input: the supervised actor, its polling task and the router
+//!   of topics to bindings.
+//! - `vision`: spots in a grey frame and blobs tracked across frames, in plain
+//!   Rust.
+//! - `camera`: a camera input: the supervised actor, the thread running its
+//!   GStreamer pipeline (with the `media` feature) and its analysis.
 //!
 //! [`Inputs`] keeps the running inputs: it starts each one's actor on the inputs'
 //! own thread (never a canvas's), replaces or retires it, and answers its state.
 
 mod binding;
 mod board;
+mod camera;
+mod health;
 mod mqtt;
 mod status;
+#[cfg(feature = "media")]
+mod vision;
 
-pub use board::{InputBoard, InputReader, Slot};
+#[cfg(test)]
+pub use board::{Blob, Entry, Sighting};
+pub use board::{CameraSlot, InputBoard, InputReader, Slot};
+#[cfg(feature = "media")]
+pub use camera::check_source;
 pub use status::{MqttCommands, StatusMqtt};
 
 use crate::clock::Clock;
 use actix::prelude::*;
+use camera::CameraInputActor;
+use health::{Status, lock};
 use limelight_shared::ids::InputId;
 use limelight_shared::input::{InputName, InputSpec, InputState, ValueState};
-use mqtt::{MqttInputActor, Retire, Status, lock};
+use mqtt::{MqttInputActor, Retire};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
@@ -56,6 +72,8 @@ const WATCH_EVERY: std::time::Duration = std::time::Duration::from_millis(100);
 struct Heard {
     status: Option<(limelight_shared::input::Connection, bool)>,
     values: Vec<(f64, bool)>,
+    /// A camera's blobs as last told.
+    blobs: Vec<limelight_shared::input::BlobState>,
 }
 
 /// Every [`WATCH_EVERY`], tell consoles (as engine events) of values that
@@ -107,6 +125,16 @@ pub async fn watch(
                     values: changed,
                 });
             }
+            if let Some(frame) = state.frame
+                && state.blobs != last.blobs
+            {
+                last.blobs.clone_from(&state.blobs);
+                let _ = events.send(EngineEvent::Blobs {
+                    input: state.id,
+                    frame,
+                    blobs: state.blobs,
+                });
+            }
         }
     }
 }
@@ -124,9 +152,11 @@ pub fn start_watch(
 #[derive(Debug)]
 struct Running {
     name: InputName,
-    addr: Addr<MqttInputActor>,
+    kind: &'static str,
+    addr: Recipient<Retire>,
     status: Arc<Mutex<Status>>,
     values: Vec<(InputName, Arc<Slot>)>,
+    camera: Option<Arc<CameraSlot>>,
 }
 
 /// The running inputs and the board they write.
@@ -163,34 +193,58 @@ impl Inputs {
     /// Start input `id` as `spec` says, in place of what ran under that id.
     pub fn run(&self, id: InputId, spec: &InputSpec) {
         self.retire(id);
-        let InputSpec::Mqtt(mqtt) = spec;
-        let values: Vec<(InputName, Arc<Slot>)> = mqtt
-            .bindings
-            .iter()
-            .map(|b| (b.name.clone(), Arc::new(Slot::new(b))))
-            .collect();
-        for (name, slot) in &values {
-            self.board.insert(name.clone(), slot.clone());
-        }
         let status = Arc::new(Mutex::new(Status::default()));
-        let (spec_c, slots, status_c, clock) = (
-            mqtt.clone(),
-            values.iter().map(|(_, s)| s.clone()).collect(),
-            status.clone(),
-            self.clock.clone(),
-        );
-        let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| {
-            MqttInputActor::new(spec_c, slots, status_c, clock)
-        });
-        self.running().insert(
-            id,
-            Running {
-                name: mqtt.name.clone(),
-                addr,
-                status,
-                values,
-            },
-        );
+        let running = match spec {
+            InputSpec::Mqtt(mqtt) => {
+                let values: Vec<(InputName, Arc<Slot>)> = mqtt
+                    .bindings
+                    .iter()
+                    .map(|b| (b.name.clone(), Arc::new(Slot::new(b))))
+                    .collect();
+                for (name, slot) in &values {
+                    self.board.insert(name.clone(), slot.clone());
+                }
+                let (spec_c, slots, status_c, clock) = (
+                    mqtt.clone(),
+                    values.iter().map(|(_, s)| s.clone()).collect(),
+                    status.clone(),
+                    self.clock.clone(),
+                );
+                let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| {
+                    MqttInputActor::new(spec_c, slots, status_c, clock)
+                });
+                Running {
+                    name: mqtt.name.clone(),
+                    kind: spec.kind(),
+                    addr: addr.recipient(),
+                    status,
+                    values,
+                    camera: None,
+                }
+            }
+            InputSpec::Camera(camera) => {
+                let slot = Arc::new(CameraSlot::default());
+                self.board.insert_camera(camera.name.clone(), slot.clone());
+                let (spec_c, slot_c, status_c, clock) = (
+                    camera.clone(),
+                    slot.clone(),
+                    status.clone(),
+                    self.clock.clone(),
+                );
+                let addr = Supervisor::start_in_arbiter(&self.arbiter, move |_| {
+                    CameraInputActor::new(spec_c, slot_c, status_c, clock)
+                });
+                Running {
+                    name: camera.name.clone(),
+                    kind: spec.kind(),
+                    addr: addr.recipient(),
+                    status,
+                    values: Vec::new(),
+                    camera: Some(slot),
+                }
+            }
+        };
+        self.running().insert(id, running);
     }
 
     /// Stop input `id` and take its values off the board.
@@ -208,6 +262,14 @@ impl Inputs {
             {
                 self.board.remove(name);
             }
+        }
+        if let Some(slot) = &old.camera
+            && self
+                .board
+                .camera(&old.name)
+                .is_some_and(|current| Arc::ptr_eq(&current, slot))
+        {
+            self.board.remove_camera(&old.name);
         }
     }
 
@@ -256,7 +318,7 @@ impl Inputs {
         Some(InputState {
             id,
             name: r.name.clone(),
-            kind: "mqtt".into(),
+            kind: r.kind.into(),
             connection: s.connection,
             reconnects: s.reconnects,
             last_error: s.last_error.clone(),
@@ -268,6 +330,10 @@ impl Inputs {
             refused: s.refused,
             restarts: s.restarts,
             values,
+            frame: s.frame,
+            frames: s.frames,
+            blobs: s.blobs.clone(),
+            blob_events: s.blob_events,
         })
     }
 }

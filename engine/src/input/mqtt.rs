@@ -10,9 +10,10 @@
 
 use super::binding::{Pipeline, Refusal};
 use super::board::Slot;
+use super::health::{Backoff, Status, lock};
 use crate::clock::Clock;
 use actix::prelude::*;
-use limelight_shared::input::{AvailabilityTopic, Connection, MqttInput, Refused};
+use limelight_shared::input::{AvailabilityTopic, Connection, MqttInput};
 use rumqttc::{AsyncClient, ConnectionError, Event, MqttOptions, Packet, QoS, StateError};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -25,34 +26,6 @@ pub const MAX_PACKET: usize = 64 * 1024;
 const REQUESTS: usize = 64;
 /// How often the broker hears from an idle connection.
 const KEEP_ALIVE: Duration = Duration::from_secs(5);
-/// First wait after a lost connection.
-const BACKOFF_FIRST: Duration = Duration::from_millis(500);
-/// Longest wait between attempts.
-const BACKOFF_MAX: Duration = Duration::from_secs(30);
-
-/// Waits between connection attempts: doubling from 0.5 s to 30 s, each cut by up
-/// to a quarter at random so that many inputs do not retry in step.
-#[derive(Debug, Default)]
-pub struct Backoff {
-    attempts: u32,
-}
-
-impl Backoff {
-    /// The wait before the next attempt; `jitter` is a random number in 0..1.
-    pub fn next(&mut self, jitter: f64) -> Duration {
-        let base = BACKOFF_FIRST
-            .saturating_mul(1 << self.attempts.min(16))
-            .min(BACKOFF_MAX);
-        self.attempts = self.attempts.saturating_add(1);
-        base.mul_f64(1.0 - 0.25 * jitter.clamp(0.0, 1.0))
-    }
-
-    /// Connected: the next loss starts from the first wait again.
-    pub fn reset(&mut self) {
-        self.attempts = 0;
-    }
-}
-
 /// What became of one message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Routed {
@@ -172,45 +145,8 @@ pub fn matches(filter: &str, topic: &str) -> bool {
     levels.next().is_none()
 }
 
-/// How an input stands, shared by its polling task (which writes it) and the API
-/// (which reads it). Held only for a few assignments at a time.
-#[derive(Debug)]
-pub struct Status {
-    /// The connection.
-    pub connection: Connection,
-    /// Connections lost or refused.
-    pub reconnects: u64,
-    /// Why the last one failed.
-    pub last_error: Option<String>,
-    /// Clock time of the next attempt while reconnecting.
-    pub retry_at: Option<Duration>,
-    /// The availability topic's last word.
-    pub available: Option<bool>,
-    /// Messages received.
-    pub messages: u64,
-    /// Messages refused, by reason.
-    pub refused: Refused,
-    /// Restarts after the polling task failed.
-    pub restarts: u32,
-}
-
-impl Default for Status {
-    fn default() -> Self {
-        Self {
-            connection: Connection::Connecting,
-            reconnects: 0,
-            last_error: None,
-            retry_at: None,
-            available: None,
-            messages: 0,
-            refused: Refused::default(),
-            restarts: 0,
-        }
-    }
-}
-
 impl Status {
-    fn count(&mut self, routed: Routed) {
+    pub(super) fn count(&mut self, routed: Routed) {
         self.messages += 1;
         match routed {
             Routed::Refused(Refusal::BadJson) => self.refused.not_json += 1,
@@ -220,13 +156,6 @@ impl Status {
             Routed::Taken(_) | Routed::Unmatched => {}
         }
     }
-}
-
-/// Lock `status`, whatever a panic elsewhere left in it (plain counters).
-pub fn lock(status: &Mutex<Status>) -> std::sync::MutexGuard<'_, Status> {
-    status
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The actor supervising one MQTT input's polling task.
@@ -421,22 +350,6 @@ async fn poll(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_backoff_doubles_from_half_a_second_to_thirty_and_resets() {
-        let mut b = Backoff::default();
-        let waits: Vec<u128> = (0..10).map(|_| b.next(0.0).as_millis()).collect();
-        assert_eq!(
-            waits,
-            [
-                500, 1000, 2000, 4000, 8000, 16000, 30000, 30000, 30000, 30000
-            ]
-        );
-        let jittered = b.next(1.0).as_millis();
-        assert_eq!(jittered, 22500, "jitter takes off up to a quarter");
-        b.reset();
-        assert_eq!(b.next(0.0).as_millis(), 500);
-    }
 
     #[test]
     fn filters_match_as_mqtt_says() {

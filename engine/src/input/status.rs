@@ -12,7 +12,7 @@
 //! hands each message to [`MqttCommands`], which the API shell reads, carries out
 //! as the configured user and answers on `<prefix>/command/result`.
 
-use super::mqtt::Backoff;
+use super::health::Backoff;
 use crate::clock::Clock;
 use crate::published::EngineEvent;
 use limelight_shared::canvas::CanvasState;

@@ -110,7 +110,9 @@ fn color_mut(effect: &mut Effect) -> Option<&mut Rgb> {
         | Effect::Chase { color, .. }
         | Effect::Sparkle { color, .. }
         | Effect::Text { color, .. }
-        | Effect::Level { color, .. } => Some(color),
+        | Effect::Level { color, .. }
+        | Effect::Follow { color, .. }
+        | Effect::Ripple { color, .. } => Some(color),
         _ => None,
     }
 }
@@ -140,7 +142,9 @@ fn position_mut(effect: &mut Effect) -> Option<&mut [f64; 2]> {
     match effect {
         Effect::Image { position, .. }
         | Effect::Video { position, .. }
-        | Effect::Text { position, .. } => Some(position),
+        | Effect::Text { position, .. }
+        | Effect::Follow { position, .. }
+        | Effect::Ripple { position, .. } => Some(position),
         _ => None,
     }
 }

@@ -126,9 +126,13 @@ pub fn render_effect(effect: &Effect, t: f64, out: &mut [Px], at: Option<&[Posit
                 *p = mix(bg, fg, lit);
             }
         }
-        // Pictures and messages are drawn on the raster by the look (see
+        // Pictures, messages and what follows inputs are drawn by the look (see
         // `Look::render`).
-        Effect::Image { .. } | Effect::Video { .. } | Effect::Text { .. } => {}
+        Effect::Image { .. }
+        | Effect::Video { .. }
+        | Effect::Text { .. }
+        | Effect::Follow { .. }
+        | Effect::Ripple { .. } => {}
         Effect::Sparkle {
             color,
             background,

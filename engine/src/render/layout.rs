@@ -18,6 +18,9 @@ pub const MAX_RASTER_SIDE: u32 = 1000;
 pub struct Layout {
     positions: Option<Arc<[Position]>>,
     raster: Arc<Raster>,
+    /// The map's box: left, top, width, height, half a pixel round the pixels'
+    /// centres.
+    bounds: [f64; 4],
 }
 
 impl Layout {
@@ -40,6 +43,7 @@ impl Layout {
                     _ => Raster::spread(&positions),
                 };
                 Self {
+                    bounds: bounds(&positions),
                     positions: Some(positions),
                     raster: Arc::new(raster),
                 }
@@ -53,7 +57,20 @@ impl Layout {
         Self {
             positions: None,
             raster: Arc::new(Raster::grid(width, 1, (0..width).collect())),
+            bounds: [-0.5, -0.5, f64::from(width.max(1)), 1.0],
         }
+    }
+
+    /// Where a point of the map's box (`[0, 0]` its top left, `[1, 1]` its
+    /// bottom right) is in canvas coordinates.
+    pub fn on_map(&self, [u, v]: [f64; 2]) -> [f64; 2] {
+        let [x, y, w, h] = self.bounds;
+        [x + u * w, y + v * h]
+    }
+
+    /// The longer side of the map's box, in canvas units.
+    pub fn longer_side(&self) -> f64 {
+        self.bounds[2].max(self.bounds[3])
     }
 
     /// Each pixel's position, when the canvas has a geometry.
@@ -75,6 +92,26 @@ impl Layout {
     pub fn raster(&self) -> &Arc<Raster> {
         &self.raster
     }
+}
+
+/// The box round `positions`, half a unit out from the outermost centres.
+fn bounds(positions: &[Position]) -> [f64; 4] {
+    let (mut lo, mut hi) = ([f64::INFINITY; 2], [f64::NEG_INFINITY; 2]);
+    for p in positions {
+        for k in 0..2 {
+            lo[k] = lo[k].min(f64::from(p[k]));
+            hi[k] = hi[k].max(f64::from(p[k]));
+        }
+    }
+    if !(lo[0].is_finite() && hi[0].is_finite()) {
+        return [-0.5, -0.5, 1.0, 1.0];
+    }
+    [
+        lo[0] - 0.5,
+        lo[1] - 0.5,
+        hi[0] - lo[0] + 1.0,
+        hi[1] - lo[1] + 1.0,
+    ]
 }
 
 impl Default for Layout {

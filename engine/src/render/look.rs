@@ -1,7 +1,9 @@
 //! Looks (a scene started at some time) and the stage, which crossfades between them.
 
 use super::bind::{self, Phase};
-use super::{Content, Layout, Position, Px, blend_into, mix, picture, render_effect, text};
+use super::{
+    Content, Layout, Position, Px, blend_into, interactive, mix, picture, render_effect, text,
+};
 use crate::content::Pictures;
 use crate::input::InputReader;
 use limelight_shared::scene::{Effect, FadeCurve, Region, SceneSpec};
@@ -64,6 +66,10 @@ impl Look {
                 }
                 Effect::Text { .. } => {
                     text::draw(layer, t, out, scratch, layout);
+                    continue;
+                }
+                Effect::Follow { .. } | Effect::Ripple { .. } => {
+                    interactive::draw(layer, t, out, scratch, layout, inputs.as_deref_mut());
                     continue;
                 }
                 _ => {}

@@ -9,6 +9,7 @@ mod bind;
 mod blend;
 mod effects;
 mod font;
+mod interactive;
 mod layout;
 mod look;
 mod picture;
