@@ -55,6 +55,7 @@ REFERENCES = {
     "scene": ("/api/v1/scenes", "name"),
     "cue_list": ("/api/v1/cue-lists", "id"),
     "targets": ("/api/v1/canvases", "id"),
+    "canvases": ("/api/v1/canvases", "id"),
     "venue": ("/api/v1/venues", "id"),
     "event": ("/api/v1/events", "id"),
     "user": ("/api/v1/users", "id"),
@@ -82,7 +83,7 @@ def _existing(value, known):
         have = known[key]
         if not have:
             continue
-        if key == "targets":
+        if key in ("targets", "canvases"):
             if isinstance(item, list):
                 value[key] = [t if t in have else have[0] for t in item]
                 value[key] = list(dict.fromkeys(value[key]))

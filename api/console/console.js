@@ -272,6 +272,11 @@ function onMessage(m) {
       drawInputs();
       break;
     }
+    case 'celebration': {
+      const f = m.fired;
+      toast(`${f.name}: fired by ${f.by} on ${f.canvases.map(canvasName).join(', ')}`, 'ok');
+      break;
+    }
     case 'sensor_data': {
       const input = live.inputs.get(m.input);
       if (input) {
@@ -1031,7 +1036,34 @@ function drawOverrides() {
 
 // ---- status --------------------------------------------------------------
 
+/** Each celebration with a button that fires it (for those who may control canvases). */
+async function loadCelebrations() {
+  const list = await api('GET', '/api/v1/celebrations').catch(() => []);
+  $('celebrations').replaceChildren(
+    ...(list.length ? list : [null]).map((c) => {
+      const li = document.createElement('li');
+      if (!c) {
+        li.textContent = 'none';
+        return li;
+      }
+      const text = document.createElement('span');
+      const seconds = Math.round(c.duration_ms / 100) / 10;
+      text.textContent = `${c.name} · ${seconds} s`;
+      li.append(text);
+      if (can.live()) {
+        const fire = document.createElement('button');
+        fire.textContent = 'Fire';
+        fire.setAttribute('aria-label', `Fire ${c.name}`);
+        fire.addEventListener('click', () => command({ type: 'fire_celebration', celebration: c.id }, `Fire ${c.name}`));
+        li.append(' ', fire);
+      }
+      return li;
+    }),
+  );
+}
+
 async function loadStatus() {
+  await loadCelebrations();
   const incidents = await api('GET', '/api/v1/incidents?status=open').catch(() => ({ items: [] }));
   const items = incidents.items || incidents;
   $('incidents').replaceChildren(

@@ -4,8 +4,8 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use limelight_engine::{
-    AccountError, CalendarError, CanvasError, ContentError, CueListError, CueRefusal, EngineError,
-    InputError, RoomRefusal, SceneError, ScheduleError, StoreError,
+    AccountError, CalendarError, CanvasError, CelebrationError, ContentError, CueListError,
+    CueRefusal, EngineError, InputError, RoomRefusal, SceneError, ScheduleError, StoreError,
 };
 use limelight_shared::error::{ErrorBody, ErrorCode};
 use std::fmt;
@@ -68,12 +68,14 @@ impl ApiError {
             | ErrorCode::AlreadyWaiting
             | ErrorCode::PlacesAvailable
             | ErrorCode::PollClosed
-            | ErrorCode::NotInRoom => StatusCode::CONFLICT,
+            | ErrorCode::NotInRoom
+            | ErrorCode::CoolingDown => StatusCode::CONFLICT,
             ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             ErrorCode::UnknownUpload
             | ErrorCode::UnknownAsset
             | ErrorCode::UnknownTemplate
-            | ErrorCode::UnknownInput => StatusCode::NOT_FOUND,
+            | ErrorCode::UnknownInput
+            | ErrorCode::UnknownCelebration => StatusCode::NOT_FOUND,
             ErrorCode::UploadExpired => StatusCode::GONE,
             ErrorCode::OffsetMismatch => StatusCode::CONFLICT,
             ErrorCode::UploadBusy => StatusCode::LOCKED,
@@ -165,6 +167,10 @@ impl From<EngineError> for ApiError {
             EngineError::Input(i) => match i {
                 InputError::Unknown(_) => ErrorCode::UnknownInput,
                 InputError::ValueTaken { .. } => ErrorCode::Conflict,
+            },
+            EngineError::Celebration(c) => match c {
+                CelebrationError::Unknown(_) => ErrorCode::UnknownCelebration,
+                CelebrationError::CoolingDown { .. } => ErrorCode::CoolingDown,
             },
             EngineError::Accounts(a) => match a {
                 AccountError::UnknownUser(_) => ErrorCode::UnknownUser,

@@ -51,6 +51,9 @@ pub enum EngineError {
     /// An input is unknown, or a value name is another input's.
     #[error(transparent)]
     Input(#[from] crate::input::InputError),
+    /// A celebration is unknown or cooling down.
+    #[error(transparent)]
+    Celebration(#[from] crate::celebration::CelebrationError),
     /// A user is unknown, a password is wrong, or the role may not do this.
     #[error(transparent)]
     Accounts(#[from] AccountError),

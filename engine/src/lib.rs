@@ -57,6 +57,7 @@
 mod accounts;
 mod calendar;
 mod canvas;
+mod celebration;
 pub mod clock;
 mod consoles;
 mod content;
@@ -81,6 +82,7 @@ pub use accounts::{AccountError, Permission, Principal};
 pub use calendar::CalendarError;
 pub use canvas::playback::CueRefusal;
 pub use canvas::{Blind, CanvasError, PreviewFrame};
+pub use celebration::CelebrationError;
 pub use consoles::ConsoleOpen;
 pub use content::{ContentError, UploadMeta, UploadStatus, UploadWriter};
 pub use cue_list::{CueListError, CueListUser};

@@ -64,6 +64,8 @@ pub enum EngineEvent {
         /// Some value gives its fallback.
         stale: bool,
     },
+    /// A celebration fired.
+    Celebration(limelight_shared::celebration::CelebrationFired),
     /// A camera's blobs changed (at most 10 times a second).
     Blobs {
         /// The camera input.

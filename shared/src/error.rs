@@ -111,6 +111,10 @@ pub enum ErrorCode {
     UnknownTemplate,
     /// No input with that id.
     UnknownInput,
+    /// No celebration with that id.
+    UnknownCelebration,
+    /// The celebration fired a moment ago and waits out its cooldown.
+    CoolingDown,
     /// The request clashes with existing state (a duplicate name, say).
     Conflict,
     /// The method is not allowed on this route.
@@ -178,6 +182,8 @@ impl ErrorCode {
         ErrorCode::NotApproved,
         ErrorCode::UnknownTemplate,
         ErrorCode::UnknownInput,
+        ErrorCode::UnknownCelebration,
+        ErrorCode::CoolingDown,
         ErrorCode::Conflict,
         ErrorCode::MethodNotAllowed,
         ErrorCode::SlowConsumer,
@@ -258,12 +264,14 @@ mod all_codes {
             ErrorCode::NotApproved => 47,
             ErrorCode::UnknownTemplate => 48,
             ErrorCode::UnknownInput => 49,
-            ErrorCode::Conflict => 50,
-            ErrorCode::MethodNotAllowed => 51,
-            ErrorCode::SlowConsumer => 52,
-            ErrorCode::BadMessage => 53,
-            ErrorCode::Unavailable => 54,
-            ErrorCode::Internal => 55,
+            ErrorCode::UnknownCelebration => 50,
+            ErrorCode::CoolingDown => 51,
+            ErrorCode::Conflict => 52,
+            ErrorCode::MethodNotAllowed => 53,
+            ErrorCode::SlowConsumer => 54,
+            ErrorCode::BadMessage => 55,
+            ErrorCode::Unavailable => 56,
+            ErrorCode::Internal => 57,
         }
     }
 
@@ -272,6 +280,6 @@ mod all_codes {
         for (i, code) in ErrorCode::ALL.iter().enumerate() {
             assert_eq!(place(*code), i, "{code:?}");
         }
-        assert_eq!(ErrorCode::ALL.len(), 56);
+        assert_eq!(ErrorCode::ALL.len(), 58);
     }
 }

@@ -41,6 +41,10 @@ id_type!(
     InputId
 );
 id_type!(
+    /// A celebration: a scene or cue list played over canvases for a while.
+    CelebrationId
+);
+id_type!(
     /// A user account.
     UserId
 );

@@ -33,6 +33,7 @@
 pub mod audit;
 pub mod booking;
 pub mod canvas;
+pub mod celebration;
 pub mod content;
 pub mod control;
 pub mod cues;

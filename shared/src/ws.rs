@@ -156,6 +156,13 @@ pub enum ClientMessage {
         /// Level in percent.
         level: Percent,
     },
+    /// Fire a celebration (as `POST /celebrations/{id}/fire` does).
+    FireCelebration {
+        /// Echoed in the answer.
+        request_id: String,
+        /// The celebration.
+        celebration: crate::ids::CelebrationId,
+    },
     /// Receive binary previews of these canvases (replaces an earlier subscription).
     SubscribePreview {
         /// Echoed in the answer.
@@ -258,6 +265,7 @@ impl ClientMessage {
             | ClientMessage::Master { request_id, .. }
             | ClientMessage::Emergency { request_id, .. }
             | ClientMessage::GrandMaster { request_id, .. }
+            | ClientMessage::FireCelebration { request_id, .. }
             | ClientMessage::SubscribePreview { request_id, .. }
             | ClientMessage::PreviewScene { request_id, .. }
             | ClientMessage::GetSnapshot { request_id }
@@ -330,6 +338,11 @@ pub enum ServerMessage {
         connection: crate::input::Connection,
         /// Some value gives its fallback (no message yet, expired, or offline).
         stale: bool,
+    },
+    /// A celebration fired: which, by whom, on which canvases, until when.
+    Celebration {
+        /// What fired.
+        fired: crate::celebration::CelebrationFired,
     },
     /// A camera's tracked blobs moved, came or went (at most 10 times a second).
     Blobs {

@@ -218,6 +218,27 @@ test('the status page shows each input with its live value and connection', asyn
   }
 });
 
+test('staff fire a celebration from the status page and the canvas plays it', async () => {
+  await server.ok('POST', '/api/v1/scenes', admin, { name: 'confetti', layers: [{ effect: 'solid', color: '#00FF80' }] });
+  await server.ok('POST', '/api/v1/celebrations', admin, {
+    name: 'goal',
+    play: { scene: 'confetti' },
+    canvases: [strip],
+    duration_ms: 1500,
+  });
+  const p = await page(chrome, server, errors);
+  await logIn(p, 'admin', ADMIN_PASSWORD);
+  await p.getByRole('button', { name: 'Status' }).click();
+  const list = p.getByRole('list', { name: 'Celebrations' });
+  await list.getByRole('button', { name: 'Fire goal' }).click();
+  await rx.untilRgb([0, 255, 128]);
+  await p.getByText('goal: fired by admin').waitFor();
+  await shot(p, 'celebration');
+  // Handed back when its time is up.
+  await rx.until((pkt) => pkt.slots[1] !== 255 || pkt.slots[2] !== 128);
+  await p.context().close();
+});
+
 test('emergency takes a confirming second click, both ways', async () => {
   const p = await page(chrome, server, errors);
   await logIn(p, 'admin', ADMIN_PASSWORD);

@@ -149,6 +149,37 @@ impl Broker {
         );
         Ok(())
     }
+
+    /// Publish `command` on `limelight/command` until an answer comes on
+    /// `limelight/command/result`; that answer. The server runs on this thread, so
+    /// the listener waits on another and this one only sleeps asynchronously.
+    pub async fn command_answer(&self, command: &serde_json::Value) -> Result<serde_json::Value> {
+        let port = self.url().rsplit(':').next().unwrap_or_default().to_owned();
+        let listener = std::thread::spawn(move || {
+            std::process::Command::new("mosquitto_sub")
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port,
+                    "-t",
+                    "limelight/command/result",
+                ])
+                .args(["-C", "1", "-W", "15"])
+                .output()
+        });
+        // Until both Limelight and the listener have subscribed, a command may go
+        // unheard or its answer unseen: send it again until one is seen.
+        while !listener.is_finished() {
+            self.publish("limelight/command", command.to_string().as_bytes())?;
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let out = listener
+            .join()
+            .map_err(|_| anyhow::anyhow!("the listener panicked"))??;
+        let text = String::from_utf8_lossy(&out.stdout);
+        serde_json::from_str(text.trim()).map_err(|e| anyhow::anyhow!("{e}: {text:?}"))
+    }
 }
 
 impl Drop for Broker {

@@ -460,42 +460,6 @@ async fn a_layer_reads_inputs_for_its_colour_and_region_and_a_level_bar_follows_
     Ok(())
 }
 
-/// Publish `command` on `limelight/command` until an answer comes on
-/// `limelight/command/result`; that answer. The server runs on this thread, so
-/// the listener waits on another and this one only sleeps asynchronously.
-async fn command_answer(broker: &Broker, command: &Value) -> Result<Value> {
-    let port = broker
-        .url()
-        .rsplit(':')
-        .next()
-        .unwrap_or_default()
-        .to_owned();
-    let listener = std::thread::spawn(move || {
-        std::process::Command::new("mosquitto_sub")
-            .args([
-                "-h",
-                "127.0.0.1",
-                "-p",
-                &port,
-                "-t",
-                "limelight/command/result",
-            ])
-            .args(["-C", "1", "-W", "15"])
-            .output()
-    });
-    // Until both Limelight and the listener have subscribed, a command may go
-    // unheard or its answer unseen: send it again until one is seen.
-    while !listener.is_finished() {
-        broker.publish("limelight/command", command.to_string().as_bytes())?;
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    let out = listener
-        .join()
-        .map_err(|_| anyhow::anyhow!("the listener panicked"))??;
-    let text = String::from_utf8_lossy(&out.stdout);
-    serde_json::from_str(text.trim()).map_err(|e| anyhow::anyhow!("{e}: {text:?}"))
-}
-
 #[actix_rt::test]
 async fn the_command_topic_acts_as_its_configured_user_with_that_users_role() -> Result<()> {
     let broker = Broker::start()?;
@@ -514,25 +478,23 @@ async fn the_command_topic_acts_as_its_configured_user_with_that_users_role() ->
     config.mqtt.commands = true;
     config.mqtt.command_user = Some("mk".into());
     let app = TestApp::spawn_with(env, config.clone()).await?;
-    let answer = command_answer(&broker, &trigger).await?;
+    let answer = broker.command_answer(&trigger).await?;
     ensure!(
         answer["type"] == "error"
             && answer["code"] == "forbidden"
             && answer["request_id"] == "mqtt-1",
         "{answer}"
     );
-    let bad = command_answer(
-        &broker,
-        &json!({"type": "join_room", "request_id": "r", "session": 1}),
-    )
-    .await?;
+    let bad = broker
+        .command_answer(&json!({"type": "join_room", "request_id": "r", "session": 1}))
+        .await?;
     ensure!(bad["code"] == "bad_message", "{bad}");
     let env = app.stop().await;
 
     // As an admin the same message puts the scene on, and is audited as the admin.
     config.mqtt.command_user = Some("admin".into());
     let app = TestApp::spawn_with(env, config).await?;
-    let answer = command_answer(&broker, &trigger).await?;
+    let answer = broker.command_answer(&trigger).await?;
     ensure!(
         answer["type"] == "ack" && answer["canvas"]["scene"] == "amber",
         "{answer}"

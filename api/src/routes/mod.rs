@@ -8,6 +8,7 @@ mod audit;
 mod auth;
 mod bookings;
 mod canvases;
+mod celebrations;
 mod cues;
 mod events;
 mod health;
@@ -30,6 +31,7 @@ use actix_web::{FromRequest, Handler, Responder, Route, web};
 use limelight_shared::audit::{AuditEntry, Page};
 use limelight_shared::booking::{Availability, Booking, WaitlistEntry, WaitlistPage};
 use limelight_shared::canvas::{Canvas, CanvasState};
+use limelight_shared::celebration::{Celebration, CelebrationFired};
 use limelight_shared::content::{Asset, Upload};
 use limelight_shared::control::GrandMaster;
 use limelight_shared::cues::CueList;
@@ -194,6 +196,12 @@ fn table() -> Vec<Row> {
         r(M::PUT, "/api/v1/inputs/{id}", inputs::update).doc("inputs", "Replace an input and restart it (admin); a password written as ******** keeps the stored one").ok::<Input>(),
         r(M::DELETE, "/api/v1/inputs/{id}", inputs::delete).doc("inputs", "Stop and remove an input (admin); layers bound to its values read 0").no_content(),
         r(M::GET, "/api/v1/inputs/{id}/state", inputs::state).doc("inputs", "How an input stands (staff): connection, reconnects and the last error, messages received and refused by reason, and each value with its raw number, age and whether the fallback stands in").ok::<InputState>(),
+        r(M::GET, "/api/v1/celebrations", celebrations::list).doc("celebrations", "Every celebration (staff), with when it last fired and how long until it may fire again").ok_list::<Celebration>(),
+        r(M::POST, "/api/v1/celebrations", celebrations::create).doc("celebrations", "Add a celebration (marketing, admin): what it plays (a scene or a cue list) on which canvases for `duration_ms`, its `cooldown_ms`, and an optional rule that fires it when an input value rises above a threshold. The scene, cue list and canvases must exist").created::<Celebration>().example(serde_json::json!({"name": "goal", "play": {"scene": "gold", "fade_ms": 500}, "canvases": "all", "duration_ms": 10000, "cooldown_ms": 60000, "rule": {"input": "lobby_level", "above": 0.8}})),
+        r(M::GET, "/api/v1/celebrations/{id}", celebrations::get).doc("celebrations", "A celebration (staff)").ok::<Celebration>(),
+        r(M::PUT, "/api/v1/celebrations/{id}", celebrations::update).doc("celebrations", "Replace a celebration (marketing, admin); one playing now finishes as it began").ok::<Celebration>(),
+        r(M::DELETE, "/api/v1/celebrations/{id}", celebrations::delete).doc("celebrations", "Remove a celebration (marketing, admin); one playing now still hands its canvases back").no_content(),
+        r(M::POST, "/api/v1/celebrations/{id}/fire", celebrations::fire).doc("celebrations", "Fire a celebration (operators, admin): its canvases play it now and go back after `duration_ms` to what they showed before (an override they had, for what is left of it, or the schedule). Refused with 409 `cooling_down` while it plays or until its cooldown has passed since it fired").ok::<CelebrationFired>(),
         r(M::OPTIONS, "/api/v1/uploads", uploads::options).doc("content", "What the tus server speaks: Tus-Version, Tus-Extension, Tus-Max-Size, Tus-Checksum-Algorithm").answers(Answer::Empty(204, "The tus headers")),
         r(M::POST, "/api/v1/uploads", uploads::create).doc("content", "Create a tus upload (marketing, admin): Upload-Length, Upload-Metadata (name, filename, filetype, asset to add a version to); a body of application/offset+octet-stream carries its first bytes. 201 with Location and Upload-Expires; 413 over Tus-Max-Size, 415 for a type that is not an image").refuses(&[412, 413, 415, 422]).answers(Answer::Empty(201, "Created: Location names the upload")),
         r(M::HEAD, "/api/v1/uploads/{id}", uploads::head).doc("content", "Where a tus upload stands: Upload-Offset, Upload-Length, Upload-Metadata, Upload-Expires; 410 once expired").refuses(&[410, 412]).answers(Answer::Empty(200, "The upload's headers")),

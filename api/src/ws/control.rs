@@ -112,6 +112,14 @@ pub async fn control(
             engine.set_grand_master(who, level).await?;
             ack(request_id, None)
         }
+        ClientMessage::FireCelebration {
+            request_id,
+            celebration,
+        } => {
+            live(who)?;
+            engine.fire_celebration(who, celebration).await?;
+            ack(request_id, None)
+        }
         other => return Ok(Err(other)),
     }))
 }

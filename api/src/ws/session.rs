@@ -362,7 +362,8 @@ impl Session {
             | ClientMessage::Blackout { request_id, .. }
             | ClientMessage::Master { request_id, .. }
             | ClientMessage::Emergency { request_id, .. }
-            | ClientMessage::GrandMaster { request_id, .. } => ack(request_id, None),
+            | ClientMessage::GrandMaster { request_id, .. }
+            | ClientMessage::FireCelebration { request_id, .. } => ack(request_id, None),
             ClientMessage::SubscribePreview {
                 request_id,
                 canvases,
@@ -573,6 +574,7 @@ fn to_message(event: EngineEvent) -> ServerMessage {
         EngineEvent::UploadProgress { upload, .. } => ServerMessage::UploadProgress { upload },
         EngineEvent::AssetChanged { id, asset } => ServerMessage::AssetChanged { id, asset },
         EngineEvent::SensorData { input, values } => ServerMessage::SensorData { input, values },
+        EngineEvent::Celebration(fired) => ServerMessage::Celebration { fired },
         EngineEvent::Blobs {
             input,
             frame,

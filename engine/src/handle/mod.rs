@@ -70,6 +70,10 @@ struct Inner {
     mqtt_commands: std::sync::Mutex<Option<crate::input::MqttCommands>>,
     /// The engine's monotonic clock.
     clock: Arc<dyn Clock>,
+    /// The venue's wall clock.
+    wall_clock: Arc<dyn WallClock>,
+    /// When each celebration fired, and the rules that fire them.
+    celebrations: crate::celebration::Celebrations,
     /// Who has a console open.
     consoles: std::sync::Arc<crate::consoles::Consoles>,
     /// Hot reads answered from memory; each write through this handle clears its own.
@@ -84,6 +88,7 @@ mod assets;
 mod bookings;
 mod calendar;
 mod canvases;
+mod celebrations;
 mod cue_lists;
 mod dto;
 mod inputs;

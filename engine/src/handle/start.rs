@@ -160,6 +160,8 @@ impl EngineHandle {
                 principals: Principals::new(config.clock.clone()),
                 revoked: RevokedTokens::new(config.clock.clone()),
                 clock: config.clock,
+                wall_clock: config.wall_clock.clone(),
+                celebrations: crate::celebration::Celebrations::default(),
                 uploads,
                 pictures,
                 inputs,
@@ -173,6 +175,7 @@ impl EngineHandle {
         handle.read_revoked_tokens().await?;
         handle.run_stored_inputs().await?;
         crate::input::start_watch(&handle.inner.inputs, handle.inner.events.clone());
+        handle.run_stored_celebrations().await?;
         if let Some(status) = config.status_mqtt.clone() {
             let events = handle.inner.events.subscribe();
             let states = handle.states().await?;

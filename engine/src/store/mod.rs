@@ -8,6 +8,7 @@
 mod audit;
 pub(crate) mod calendar;
 mod canvases;
+mod celebrations;
 mod content;
 mod cue_lists;
 mod documents;
@@ -23,6 +24,7 @@ mod users;
 pub use audit::NewAudit;
 pub use calendar::{BookingRecord, EventRecord, IncidentRecord, Rows, SessionRecord, VenueRecord};
 pub use canvases::{CanvasRecord, LiveField};
+pub use celebrations::CelebrationRecord;
 pub use content::{AssetRecord, Decision, NewVersion, Reviewed, UploadRecord, VersionRecord};
 pub use cue_lists::CueListRecord;
 pub use inputs::InputRecord;

@@ -75,6 +75,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    celebrations (id) {
+        id -> Int8,
+        name -> Text,
+        spec -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     cue_lists (id) {
         id -> Int8,
         name -> Text,
@@ -358,6 +368,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     bookings,
     canvases,
+    celebrations,
     cue_lists,
     emergency_states,
     events,
