@@ -347,6 +347,12 @@ def _input(body):
             seen.add(binding["name"])
 
 
+def _celebration(body):
+    """What a celebration plays and where must exist: the server's own scenes,
+    cue lists and canvases."""
+    _existing(body, {})
+
+
 def _instantiate(body):
     """Every stored template's parameters have defaults: give no values."""
     body["values"] = {}
@@ -357,6 +363,8 @@ BODY_RULES = {
     ("POST", "/api/v1/events"): _ends_after_starts,
     ("PUT", "/api/v1/events/{id}"): _ends_after_starts,
     ("POST", "/api/v1/canvases"): _canvas,
+    ("POST", "/api/v1/celebrations"): _celebration,
+    ("PUT", "/api/v1/celebrations/{id}"): _celebration,
     ("PUT", "/api/v1/canvases/{id}"): _canvas,
     ("POST", "/api/v1/cue-lists"): _cue_list,
     ("PUT", "/api/v1/cue-lists/{id}"): _cue_list,

@@ -16,6 +16,8 @@ pub const MAX_CELEBRATION_NAME_LEN: usize = 64;
 pub const MIN_CELEBRATION_MS: u32 = 500;
 /// Longest celebration: an hour.
 pub const MAX_CELEBRATION_MS: u32 = 3_600_000;
+/// Highest threshold of a rule (a value is at most 1).
+pub const MAX_THRESHOLD: f64 = 0.999;
 /// Longest cooldown: a day.
 pub const MAX_COOLDOWN_MS: u32 = 86_400_000;
 
@@ -60,10 +62,10 @@ impl CelebrationSpec {
             )));
         }
         if let Some(rule) = &self.rule
-            && !(rule.above.is_finite() && (0.0..1.0).contains(&rule.above))
+            && !(rule.above.is_finite() && (0.0..=MAX_THRESHOLD).contains(&rule.above))
         {
             return Err(RangeError(format!(
-                "a rule's threshold `above` must be from 0 up to (not including) 1, got {}",
+                "a rule's threshold `above` must be from 0 to {MAX_THRESHOLD}, got {}",
                 rule.above
             )));
         }
@@ -71,7 +73,7 @@ impl CelebrationSpec {
     }
 }
 
-/// Fire when `input` (a value 0..1) rises above `above`: once per rise, so a
+/// Fire when `input` (a value 0..1) rises above `above` (0 to 0.999): once per rise, so a
 /// value that stays high fires once, and again only after it fell to or below
 /// the threshold (and the cooldown ended).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -80,8 +82,8 @@ impl CelebrationSpec {
 pub struct CelebrationRule {
     /// The input value's name.
     pub input: InputName,
-    /// The threshold, from 0 up to 1.
-    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, exclusive_maximum = 1.0))]
+    /// The threshold, from 0 to 0.999.
+    #[cfg_attr(feature = "openapi", schema(minimum = 0.0, maximum = 0.999))]
     pub above: f64,
 }
 
