@@ -18,6 +18,7 @@
 #![expect(clippy::print_stdout, reason = "a benchmark reports on stdout")]
 
 use anyhow::{Context, Result, bail, ensure};
+use limelight_tests::bench::{percentile, threads_cpu_ns};
 use limelight_tests::{Broker, Receiver, TestApp, metric};
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -111,30 +112,10 @@ async fn connected(app: &TestApp, token: &str, input: i64) -> Result<()> {
     }
 }
 
-/// CPU time of every thread of this process but the storm's publisher, from
-/// `/proc/self/task/*/schedstat` (nanoseconds).
+/// CPU time of every thread of this process but the storm's publisher
+/// (nanoseconds).
 fn server_cpu_ns() -> Result<u64> {
-    let mut total = 0;
-    for task in std::fs::read_dir("/proc/self/task")? {
-        let dir = task?.path();
-        let comm = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-        if comm.trim() == "storm" {
-            continue;
-        }
-        if let Ok(stat) = std::fs::read_to_string(dir.join("schedstat")) {
-            total += stat
-                .split_whitespace()
-                .next()
-                .and_then(|ns| ns.parse::<u64>().ok())
-                .unwrap_or(0);
-        }
-    }
-    Ok(total)
-}
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
-    sorted.get(i).copied().unwrap_or_default()
+    threads_cpu_ns(|comm| comm != "storm")
 }
 
 async fn run(samples: usize, window: Duration) -> Result<()> {

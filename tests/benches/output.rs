@@ -383,27 +383,12 @@ fn machine_cpu() -> Result<Vec<u64>> {
 }
 
 /// CPU time of the threads that render and send: the canvas arbiters and the sACN
-/// sender threads of this process, from `/proc/self/task/*/schedstat` (nanoseconds).
+/// sender threads of this process (nanoseconds).
 fn engine_cpu_ns() -> Result<u64> {
-    let mut total = 0;
-    for task in std::fs::read_dir("/proc/self/task")? {
-        let dir = task?.path();
-        let Ok(comm) = std::fs::read_to_string(dir.join("comm")) else {
-            continue;
-        };
-        // Thread names are cut at 15 bytes: "actix-rt|system" is an arbiter.
-        if !(comm.starts_with("sacn-") || comm.starts_with("actix-rt|system")) {
-            continue;
-        }
-        if let Ok(stat) = std::fs::read_to_string(dir.join("schedstat")) {
-            total += stat
-                .split_whitespace()
-                .next()
-                .and_then(|ns| ns.parse::<u64>().ok())
-                .unwrap_or(0);
-        }
-    }
-    Ok(total)
+    // Thread names are cut at 15 bytes: "actix-rt|system" is an arbiter.
+    limelight_tests::bench::threads_cpu_ns(|comm| {
+        comm.starts_with("sacn-") || comm.starts_with("actix-rt|system")
+    })
 }
 
 /// What the receiver saw during a window.

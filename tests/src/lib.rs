@@ -31,6 +31,7 @@
 //! would (bookings under load, restarts and SIGKILL) run on real time too, with the
 //! same kind of waits.
 
+pub mod bench;
 mod client;
 mod env;
 mod media;
