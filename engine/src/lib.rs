@@ -88,6 +88,8 @@ pub use content::{ContentError, UploadMeta, UploadStatus, UploadWriter};
 pub use cue_list::{CueListError, CueListUser};
 pub use error::{EngineError, Internal, Invalid, chain as error_chain};
 pub use handle::{EngineConfig, EngineHandle};
+#[cfg(all(feature = "fault-injection", feature = "media"))]
+pub use input::CAMERA_PANIC_NAME;
 #[cfg(feature = "fault-injection")]
 pub use input::PANIC_PAYLOAD as INPUT_PANIC_PAYLOAD;
 pub use input::{InputError, MqttCommands, StatusMqtt};

@@ -348,6 +348,29 @@ impl Client {
         self.canvas(token, name, pixels, fps, output).await
     }
 
+    /// Input `input`'s state once `pred` holds for it; fails after `within`.
+    pub async fn input_state_when(
+        &self,
+        token: &str,
+        input: i64,
+        within: std::time::Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Result<Value> {
+        let deadline = std::time::Instant::now() + within;
+        loop {
+            let state = self
+                .get(token, &format!("/api/v1/inputs/{input}/state"))
+                .await?;
+            if pred(&state) {
+                return Ok(state);
+            }
+            if std::time::Instant::now() > deadline {
+                bail!("input state never matched within {within:?}: {state}");
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
     /// Send a request that must be refused with `status` and error `code`, with a
     /// message that says why.
     pub async fn refused(

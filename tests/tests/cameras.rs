@@ -33,29 +33,6 @@ fn ball_source() -> String {
     )
 }
 
-/// The input's state once `pred` holds for it; fails after `within`.
-async fn state_when(
-    app: &TestApp,
-    token: &str,
-    input: i64,
-    within: Duration,
-    pred: impl Fn(&Value) -> bool,
-) -> Result<Value> {
-    let deadline = Instant::now() + within;
-    loop {
-        let state = app
-            .get(token, &format!("/api/v1/inputs/{input}/state"))
-            .await?;
-        if pred(&state) {
-            return Ok(state);
-        }
-        if Instant::now() > deadline {
-            bail!("input state never matched within {within:?}: {state}");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// A 16 x 10 matrix canvas at 40 fps sending to `rx`, showing `layers`.
 async fn matrix_showing(app: &TestApp, admin: &str, rx: &Receiver, layers: Value) -> Result<i64> {
     let canvas = app
@@ -114,7 +91,7 @@ async fn a_camera_tracks_the_test_ball_and_a_follow_layer_lights_the_pixels_unde
                    "width": W, "height": H}),
         )
         .await?;
-    state_when(&app, &admin, input, Duration::from_secs(10), |s| {
+    app.input_state_when(&admin, input, Duration::from_secs(10), |s| {
         s["connection"] == "connected" && s["blobs"].as_array().is_some_and(|b| !b.is_empty())
     })
     .await?;
@@ -254,10 +231,11 @@ async fn a_camera_that_does_not_parse_fails_or_ends_is_refused_or_shown_and_no_f
             ),
         )
         .await?;
-    let ended = state_when(&app, &admin, short, Duration::from_secs(10), |s| {
-        s["reconnects"].as_u64() >= Some(1)
-    })
-    .await?;
+    let ended = app
+        .input_state_when(&admin, short, Duration::from_secs(10), |s| {
+            s["reconnects"].as_u64() >= Some(1)
+        })
+        .await?;
     ensure!(
         ended["last_error"].as_str().is_some_and(|e| e.contains("ended"))
             // A source faster than real time: frames are dropped, the newest kept.
@@ -266,10 +244,11 @@ async fn a_camera_that_does_not_parse_fails_or_ends_is_refused_or_shown_and_no_f
             && ended["blobs"].as_array().is_some_and(Vec::is_empty),
         "{ended}"
     );
-    let failed = state_when(&app, &admin, broken, Duration::from_secs(10), |s| {
-        s["reconnects"].as_u64() >= Some(1)
-    })
-    .await?;
+    let failed = app
+        .input_state_when(&admin, broken, Duration::from_secs(10), |s| {
+            s["reconnects"].as_u64() >= Some(1)
+        })
+        .await?;
     ensure!(
         failed["last_error"]
             .as_str()
@@ -281,6 +260,60 @@ async fn a_camera_that_does_not_parse_fails_or_ends_is_refused_or_shown_and_no_f
     let first = rx.next_data(Duration::from_secs(1)).await?;
     let mut last = first.sequence;
     let until = Instant::now() + Duration::from_secs(2);
+    while Instant::now() < until {
+        let p = rx.next_data(Duration::from_secs(1)).await?;
+        ensure!(
+            p.sequence == last.wrapping_add(1),
+            "sequence {last} then {}",
+            p.sequence
+        );
+        last = p.sequence;
+    }
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn a_panicking_camera_restarts_and_no_canvas_notices() -> Result<()> {
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx = Receiver::bind().await?;
+    matrix_showing(
+        &app,
+        &admin,
+        &rx,
+        json!([{"effect": "solid", "color": "#000010"},
+               {"effect": "follow", "camera": "flaky", "color": "#FF0000"}]),
+    )
+    .await?;
+    // Its thread panics after every fifth frame.
+    let source = format!(
+        "videotestsrc is-live=true pattern=ball ! identity name={} ! \
+         video/x-raw,width=64,height=48,framerate=30/1",
+        limelight_engine::CAMERA_PANIC_NAME
+    );
+    let input = app
+        .created(
+            "/api/v1/inputs",
+            &admin,
+            json!({"name": "flaky", "kind": "camera", "source": source, "width": 64,
+                   "height": 48, "min_seen": 1}),
+        )
+        .await?;
+    let state = app
+        .input_state_when(&admin, input, Duration::from_secs(15), |s| {
+            s["restarts"].as_u64() >= Some(3) && s["frames"].as_u64() >= Some(12)
+        })
+        .await?;
+    // Each restart's blob is a new one: ids are never given twice.
+    ensure!(state["blobs"][0]["id"].as_u64() >= Some(3), "{state}");
+    // It keeps failing and being restarted; the canvas goes on, not one packet
+    // missing. (Packets queued while the state was read are passed over.)
+    let now = Instant::now();
+    let mut last = rx
+        .until(Duration::from_secs(1), |p| p.at >= now)
+        .await?
+        .sequence;
+    let until = Instant::now() + Duration::from_secs(1);
     while Instant::now() < until {
         let p = rx.next_data(Duration::from_secs(1)).await?;
         ensure!(

@@ -184,15 +184,10 @@ async fn a_rule_on_an_input_and_the_mqtt_command_topic_fire_celebrations() -> Re
                   "range": [0, 100]}]}),
         )
         .await?;
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while app
-        .get(&admin, &format!("/api/v1/inputs/{input}/state"))
-        .await?["connection"]
-        != "connected"
-    {
-        ensure!(Instant::now() < deadline, "the input never connected");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    app.input_state_when(&admin, input, Duration::from_secs(10), |s| {
+        s["connection"] == "connected"
+    })
+    .await?;
     let mut crowd = goal(canvas);
     crowd["name"] = json!("crowd");
     crowd["duration_ms"] = json!(800);

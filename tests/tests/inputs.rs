@@ -28,29 +28,6 @@ async fn bound_canvas(app: &TestApp, admin: &str, rx: &Receiver) -> Result<i64> 
     Ok(canvas)
 }
 
-/// The input's state once `pred` holds for it; fails after `within`.
-async fn state_when(
-    app: &TestApp,
-    token: &str,
-    input: i64,
-    within: Duration,
-    pred: impl Fn(&Value) -> bool,
-) -> Result<Value> {
-    let deadline = Instant::now() + within;
-    loop {
-        let state = app
-            .get(token, &format!("/api/v1/inputs/{input}/state"))
-            .await?;
-        if pred(&state) {
-            return Ok(state);
-        }
-        if Instant::now() > deadline {
-            bail!("input state never matched within {within:?}: {state}");
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 /// A running lobby: a broker, a server, a canvas whose red is `lobby_level`
 /// (which never expires), the input connected, and `level` published and on the
 /// wire as `red`.
@@ -73,7 +50,8 @@ impl Lobby {
         let mut spec = lobby(&broker);
         spec["bindings"][0]["expire_after_ms"] = Value::Null;
         let input = app.created("/api/v1/inputs", &admin, spec).await?;
-        state_when(&app, &admin, input, Duration::from_secs(10), connected).await?;
+        app.input_state_when(&admin, input, Duration::from_secs(10), connected)
+            .await?;
         broker.publish(
             "venue/lobby/presence",
             format!("{{\"level\": {level}}}").as_bytes(),
@@ -111,7 +89,8 @@ async fn a_published_value_reaches_the_wire_and_silence_past_expiry_gives_the_fa
     let input = app
         .created("/api/v1/inputs", &admin, lobby(&broker))
         .await?;
-    state_when(&app, &admin, input, Duration::from_secs(10), connected).await?;
+    app.input_state_when(&admin, input, Duration::from_secs(10), connected)
+        .await?;
     // No message yet: the fallback (0) shows.
     rx.until(Duration::from_secs(2), |p| red(p) == 0).await?;
 
@@ -163,10 +142,11 @@ async fn after_the_broker_restarts_the_input_reconnects_resubscribes_and_values_
     } = Lobby::start(20, 51).await?;
 
     broker.stop()?;
-    let lost = state_when(&app, &admin, input, Duration::from_secs(15), |s| {
-        s["connection"] == "reconnecting"
-    })
-    .await?;
+    let lost = app
+        .input_state_when(&admin, input, Duration::from_secs(15), |s| {
+            s["connection"] == "reconnecting"
+        })
+        .await?;
     ensure!(lost["reconnects"].as_u64() >= Some(1), "{lost}");
     ensure!(lost["last_error"].is_string(), "{lost}");
     // Without a broker the last value holds (this binding never expires).
@@ -174,7 +154,8 @@ async fn after_the_broker_restarts_the_input_reconnects_resubscribes_and_values_
 
     broker.restart()?;
     // Backoff: 0.5 s doubling; a few attempts fail while the broker was down.
-    state_when(&app, &admin, input, Duration::from_secs(40), connected).await?;
+    app.input_state_when(&admin, input, Duration::from_secs(40), connected)
+        .await?;
     // A clean session: the broker forgot the subscription; it was made again.
     broker.publish("venue/lobby/presence", br#"{"level": 100}"#)?;
     rx.until(Duration::from_secs(2), |p| red(p) == 255).await?;
@@ -198,10 +179,11 @@ async fn bad_payloads_are_counted_and_change_nothing_and_a_storm_skips_no_frame(
     broker.publish(topic, br#"{"level": "high"}"#)?;
     broker.publish(topic, br#"{"other": 1}"#)?;
     broker.publish(topic, br#"{"level": 1e999}"#)?;
-    let state = state_when(&app, &admin, input, Duration::from_secs(5), |s| {
-        s["messages"] == 5
-    })
-    .await?;
+    let state = app
+        .input_state_when(&admin, input, Duration::from_secs(5), |s| {
+            s["messages"] == 5
+        })
+        .await?;
     let refused = &state["refused"];
     ensure!(
         refused["not_json"] == 2 && refused["not_a_number"] == 2,
@@ -211,10 +193,11 @@ async fn bad_payloads_are_counted_and_change_nothing_and_a_storm_skips_no_frame(
 
     // Bigger than the packet limit: refused by the client, which reconnects.
     broker.publish(topic, &vec![b'7'; 100 * 1024])?;
-    let state = state_when(&app, &admin, input, Duration::from_secs(10), |s| {
-        s["refused"]["too_large"] == 1 && connected(s)
-    })
-    .await?;
+    let state = app
+        .input_state_when(&admin, input, Duration::from_secs(10), |s| {
+            s["refused"]["too_large"] == 1 && connected(s)
+        })
+        .await?;
     ensure!(state["values"][0]["value"] == 0.4, "{state}");
 
     // A storm: 10,000 messages as fast as one publisher sends them, the last one
@@ -258,7 +241,7 @@ async fn a_panicking_input_restarts_and_the_canvas_keeps_its_value() -> Result<(
         "venue/lobby/presence",
         limelight_engine::INPUT_PANIC_PAYLOAD,
     )?;
-    state_when(&app, &admin, input, Duration::from_secs(10), |s| {
+    app.input_state_when(&admin, input, Duration::from_secs(10), |s| {
         s["restarts"] == 1 && connected(s)
     })
     .await?;
@@ -433,7 +416,8 @@ async fn a_layer_reads_inputs_for_its_colour_and_region_and_a_level_bar_follows_
     ensure!(body["layers"][2]["region"]["x"]["scale"] == 10.0, "{body}");
     let (status, body) = app.trigger(&admin, canvas, "bar").await?;
     ensure!(status == 200, "{status} {body}");
-    state_when(&app, &admin, input, Duration::from_secs(10), connected).await?;
+    app.input_state_when(&admin, input, Duration::from_secs(10), connected)
+        .await?;
 
     broker.publish("desk/hue", b"200")?;
     broker.publish("desk/fader", b"0.3")?;
@@ -520,7 +504,8 @@ async fn consoles_see_inputs_in_the_snapshot_and_hear_their_values_and_status() 
     let mut spec = lobby(&broker);
     spec["bindings"][0]["expire_after_ms"] = Value::Null;
     let input = app.created("/api/v1/inputs", &admin, spec).await?;
-    state_when(&app, &admin, input, Duration::from_secs(10), connected).await?;
+    app.input_state_when(&admin, input, Duration::from_secs(10), connected)
+        .await?;
     let operator = app.user("op", "operator").await?;
     let mut console = limelight_tests::connect(&app, &operator).await?;
     let snapshot = limelight_tests::next_of(&mut console, "snapshot").await?;

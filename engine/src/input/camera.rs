@@ -144,11 +144,15 @@ impl Handler<Retire> for CameraInputActor {
 
 /// What a camera's thread writes to, and its stop flag.
 #[cfg(feature = "media")]
+#[derive(Clone, Copy)]
 struct Outlets<'a> {
     slot: &'a CameraSlot,
     status: &'a Mutex<Status>,
     clock: &'a dyn Clock,
     stop: &'a AtomicBool,
+    /// Panic after the fifth frame (fault injection).
+    #[cfg(feature = "fault-injection")]
+    panics: bool,
 }
 
 #[cfg(feature = "media")]
@@ -173,9 +177,11 @@ fn watch(
         status,
         clock,
         stop,
+        #[cfg(feature = "fault-injection")]
+        panics: false,
     };
     let mut backoff = Backoff::default();
-    let mut vision = Analysis::new(spec);
+    let mut vision = Analysis::new(spec, lock(status).next_blob_id);
     while !out.stopped() {
         let ended = run(spec, &mut vision, &out, &mut backoff);
         if out.stopped() {
@@ -257,6 +263,11 @@ fn run(
     else {
         return "the pipeline has no sink".into();
     };
+    #[cfg(feature = "fault-injection")]
+    let out = &Outlets {
+        panics: spec.source.contains(super::CAMERA_PANIC_NAME),
+        ..*out
+    };
     let ended = pull(&pipeline, &sink, vision, out, backoff);
     let _ = pipeline.set_state(gst::State::Null);
     ended
@@ -299,6 +310,13 @@ fn pull(
                 offset => offset,
             };
             let (sighting, blobs, events) = vision.take(&map, stride, frame, at);
+            #[cfg(feature = "fault-injection")]
+            if out.panics && vision.frames() == 5 {
+                #[expect(clippy::panic, reason = "fault injection for supervision tests")]
+                {
+                    panic!("injected fault in a camera");
+                }
+            }
             out.slot.show(sighting);
             let mut s = lock(out.status);
             if first {
@@ -310,6 +328,7 @@ fn pull(
             s.frame = Some(frame);
             s.frames += 1;
             s.blobs = blobs;
+            s.next_blob_id = vision.next_id();
             s.count_blobs(&events);
             continue;
         }

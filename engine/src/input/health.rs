@@ -62,6 +62,10 @@ pub struct Status {
     pub blobs: Vec<BlobState>,
     /// A camera's blob events.
     pub blob_events: BlobEvents,
+    /// The id a camera's next counted blob gets, kept across restarts so that an
+    /// id is never given twice.
+    #[cfg(feature = "media")]
+    pub next_blob_id: u64,
 }
 
 impl Default for Status {
@@ -79,6 +83,8 @@ impl Default for Status {
             frames: 0,
             blobs: Vec::new(),
             blob_events: BlobEvents::default(),
+            #[cfg(feature = "media")]
+            next_blob_id: 1,
         }
     }
 }

@@ -48,6 +48,11 @@ use std::sync::{Arc, Mutex};
 #[cfg(feature = "fault-injection")]
 pub const PANIC_PAYLOAD: &[u8] = b"limelight-fault-injection:panic";
 
+/// An element name that makes a camera's thread panic after its fifth frame,
+/// for supervision tests.
+#[cfg(all(feature = "fault-injection", feature = "media"))]
+pub const CAMERA_PANIC_NAME: &str = "limelight_fault_injection_panic";
+
 /// Why an input call was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum InputError {

@@ -142,6 +142,17 @@ impl Tracker {
         }
     }
 
+    /// Give ids from `next` on (a camera started again keeps counting).
+    pub fn ids_from(mut self, next: u64) -> Self {
+        self.next_id = next.max(1);
+        self
+    }
+
+    /// The id the next counted blob gets.
+    pub fn next_id(&self) -> u64 {
+        self.next_id
+    }
+
     /// The counted blobs, the largest first.
     pub fn counted(&self) -> impl Iterator<Item = &Track> {
         self.tracks.iter().filter(|t| t.counted())
@@ -250,15 +261,16 @@ pub struct Analysis {
 }
 
 impl Analysis {
-    /// The analysis `spec` asks for.
-    pub fn new(spec: &CameraInput) -> Self {
+    /// The analysis `spec` asks for, its blob ids from `first_id` on.
+    pub fn new(spec: &CameraInput, first_id: u64) -> Self {
         Self {
             size: [spec.width as usize, spec.height as usize],
             threshold: spec.threshold,
             dark: spec.dark,
             min_area: spec.min_area,
             most: spec.max_blobs as usize,
-            tracker: Tracker::new(spec.min_seen, spec.max_missing, spec.max_distance()),
+            tracker: Tracker::new(spec.min_seen, spec.max_missing, spec.max_distance())
+                .ids_from(first_id),
             projection: spec.projection(),
             entries: VecDeque::with_capacity(ENTRIES_KEPT),
             grey: Vec::new(),
@@ -270,6 +282,11 @@ impl Analysis {
     /// The analysis size, `[width, height]`.
     pub fn size(&self) -> [usize; 2] {
         self.size
+    }
+
+    /// The id the next counted blob gets.
+    pub fn next_id(&self) -> u64 {
+        self.tracker.next_id()
     }
 
     /// Frames analysed so far.
@@ -470,7 +487,7 @@ mod tests {
             Ok(s) => s,
             Err(e) => unreachable!("test camera: {e}"),
         };
-        let mut analysis = Analysis::new(&spec);
+        let mut analysis = Analysis::new(&spec, 1);
         // Rows of 24 bytes for 20 pixels: the padding is lit and must not count.
         let mut buffer = vec![0u8; 24 * 10];
         for y in 0..10 {
