@@ -129,6 +129,21 @@ impl Receiver {
         }
     }
 
+    /// Data packets for `span` after `first`, each the next in sequence; fails
+    /// at the first gap (a frame not sent, or lost).
+    pub async fn unbroken_for(&mut self, first: &DataPacket, span: Duration) -> Result<()> {
+        let mut last = first.sequence;
+        let until = Instant::now() + span;
+        while Instant::now() < until {
+            let p = self.next_data(Duration::from_secs(1)).await?;
+            if p.sequence != last.wrapping_add(1) {
+                bail!("sequence {last} then {}", p.sequence);
+            }
+            last = p.sequence;
+        }
+        Ok(())
+    }
+
     /// Data packets until one satisfies `pred`; that packet. Fails after `within`.
     pub async fn until(
         &mut self,
