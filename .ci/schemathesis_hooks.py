@@ -318,8 +318,8 @@ def _convex(corners):
 
 
 def _input(body):
-    """A password needs a username, the availability topic's two words differ, and
-    one input's value names are distinct (across inputs a clash is a 409). A
+    """A password needs a username, TLS settings an mqtts:// broker, the
+    availability topic's two words differ, and one input's value names are distinct (across inputs a clash is a 409). A
     camera's source must parse, its `min_area` fit the analysis size, and mapping
     corners make a convex quadrilateral."""
     if body.get("kind") == "camera":
@@ -334,6 +334,13 @@ def _input(body):
         return
     if body.get("password") is not None and body.get("username") is None:
         body["username"] = "limelight"
+    # TLS settings go with an mqtts:// broker, and PEM text made at random holds
+    # no certificate: keep the system's authorities instead.
+    if isinstance(body.get("tls"), dict):
+        body["tls"] = {}
+        broker = body.get("broker")
+        if isinstance(broker, str) and broker.startswith("mqtt://"):
+            body["broker"] = "mqtts://" + broker[len("mqtt://"):]
     availability = body.get("availability")
     if isinstance(availability, dict):
         online = availability.get("online", "online")

@@ -71,9 +71,21 @@ pub struct Config {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct MqttConfig {
-    /// `mqtt://host[:port]` of the broker to publish to; nothing is published
-    /// when absent (`LIMELIGHT_MQTT_URL`).
+    /// `mqtt://host[:port]` or `mqtts://host[:port]` (TLS) of the broker to
+    /// publish to; nothing is published when absent (`LIMELIGHT_MQTT_URL`).
     pub url: Option<String>,
+    /// PEM file of the authorities that sign an `mqtts://` broker's certificate;
+    /// the system's when absent (`LIMELIGHT_MQTT_CA_FILE`).
+    pub ca_file: Option<PathBuf>,
+    /// PEM file of Limelight's client certificate, for brokers that ask for one
+    /// (`LIMELIGHT_MQTT_CLIENT_CERT_FILE`); needs `client_key_file`.
+    pub client_cert_file: Option<PathBuf>,
+    /// PEM file of the client certificate's private key
+    /// (`LIMELIGHT_MQTT_CLIENT_KEY_FILE`).
+    pub client_key_file: Option<PathBuf>,
+    /// The TLS settings read from the files above.
+    #[serde(skip)]
+    tls: Option<limelight_shared::input::MqttTls>,
     /// Topic prefix: `<prefix>/status` is `online` or `offline` (retained, the
     /// latter as the last will), `<prefix>/canvases/<id>/state` each canvas's
     /// state as JSON (retained) (`LIMELIGHT_MQTT_PREFIX`).
@@ -92,6 +104,10 @@ impl Default for MqttConfig {
     fn default() -> Self {
         Self {
             url: None,
+            ca_file: None,
+            client_cert_file: None,
+            client_key_file: None,
+            tls: None,
             prefix: "limelight".into(),
             client_id: "limelight".into(),
             commands: false,
@@ -101,13 +117,45 @@ impl Default for MqttConfig {
 }
 
 impl MqttConfig {
-    fn check(&self) -> Result<(), ConfigError> {
+    /// Check the settings and read the TLS files.
+    fn check(&mut self) -> Result<(), ConfigError> {
         let bad = |name: &str, e: limelight_shared::values::RangeError| ConfigError::Env {
             name: name.into(),
             message: e.0,
         };
+        let files = [
+            self.ca_file.clone(),
+            self.client_cert_file.clone(),
+            self.client_key_file.clone(),
+        ];
         if let Some(url) = &self.url {
-            limelight_shared::input::broker_address(url).map_err(|e| bad("mqtt.url", e))?;
+            let address =
+                limelight_shared::input::broker_address(url).map_err(|e| bad("mqtt.url", e))?;
+            if address.tls {
+                let read = |name: &str, path: &Option<PathBuf>| {
+                    path.as_ref()
+                        .map(|path| {
+                            std::fs::read_to_string(path).map_err(|e| ConfigError::Env {
+                                name: name.into(),
+                                message: format!("cannot read {}: {e}", path.display()),
+                            })
+                        })
+                        .transpose()
+                };
+                let tls = limelight_shared::input::MqttTls {
+                    ca: read("mqtt.ca_file", &files[0])?,
+                    client_cert: read("mqtt.client_cert_file", &files[1])?,
+                    client_key: read("mqtt.client_key_file", &files[2])?,
+                };
+                tls.check().map_err(|e| bad("mqtt.ca_file", e))?;
+                self.tls = Some(tls);
+            }
+        }
+        if self.tls.is_none() && files.iter().any(|f| f.is_some()) {
+            return Err(ConfigError::Env {
+                name: "mqtt.ca_file".into(),
+                message: "TLS files need mqtt.url at mqtts://host[:port]".into(),
+            });
         }
         limelight_shared::input::check_prefix(&self.prefix).map_err(|e| bad("mqtt.prefix", e))?;
         if self.commands && (self.url.is_none() || self.command_user.is_none()) {
@@ -324,6 +372,9 @@ impl Config {
             "LIMELIGHT_VENUE_LATITUDE" => self.venue.latitude = parse(name, &value)?,
             "LIMELIGHT_VENUE_LONGITUDE" => self.venue.longitude = parse(name, &value)?,
             "LIMELIGHT_MQTT_URL" => self.mqtt.url = Some(value),
+            "LIMELIGHT_MQTT_CA_FILE" => self.mqtt.ca_file = Some(value.into()),
+            "LIMELIGHT_MQTT_CLIENT_CERT_FILE" => self.mqtt.client_cert_file = Some(value.into()),
+            "LIMELIGHT_MQTT_CLIENT_KEY_FILE" => self.mqtt.client_key_file = Some(value.into()),
             "LIMELIGHT_MQTT_PREFIX" => self.mqtt.prefix = value,
             "LIMELIGHT_MQTT_CLIENT_ID" => self.mqtt.client_id = value,
             "LIMELIGHT_MQTT_COMMANDS" => self.mqtt.commands = parse(name, &value)?,
@@ -374,6 +425,7 @@ impl Config {
                 .clone()
                 .map(|broker| limelight_engine::StatusMqtt {
                     broker,
+                    tls: self.mqtt.tls.clone(),
                     prefix: self.mqtt.prefix.clone(),
                     client_id: self.mqtt.client_id.clone(),
                     commands: self.mqtt.commands,
@@ -432,5 +484,39 @@ mod tests {
         );
         let ok = Config::load(Some(&file), vec![]);
         assert!(ok.is_ok_and(|c| c.http_addr.port() == 1 && c.sacn.multicast_ttl == 0));
+    }
+
+    #[test]
+    fn mqtt_tls_files_are_read_and_checked_at_load() {
+        let dir = std::env::temp_dir().join(format!("ll-config-tls-{}", std::process::id()));
+        let _ = std::fs::create_dir_all(&dir);
+        let ca = dir.join("ca.pem");
+        let _ = std::fs::write(&ca, "not pem\n");
+        let tls = |url: &str, ca: &Path| {
+            Config::load(
+                None,
+                vars(&[
+                    ("LIMELIGHT_MQTT_URL", url),
+                    ("LIMELIGHT_MQTT_CA_FILE", &ca.display().to_string()),
+                ]),
+            )
+        };
+        let e = tls("mqtts://127.0.0.1", &ca).err().map(|e| e.to_string());
+        assert!(e.as_ref().is_some_and(|e| e.contains("PEM")), "{e:?}");
+        let e = tls("mqtts://127.0.0.1", &dir.join("missing.pem"))
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            e.as_ref().is_some_and(|e| e.contains("cannot read")),
+            "{e:?}"
+        );
+        let e = tls("mqtt://127.0.0.1", &ca).err().map(|e| e.to_string());
+        assert!(e.as_ref().is_some_and(|e| e.contains("mqtts://")), "{e:?}");
+        let _ = std::fs::write(
+            &ca,
+            "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----\n",
+        );
+        let ok = tls("mqtts://127.0.0.1", &ca);
+        assert!(ok.is_ok_and(|c| c.engine().status_mqtt.is_some_and(|m| m.tls.is_some())));
     }
 }

@@ -54,10 +54,21 @@ struct Firing {
     busy: Duration,
 }
 
+/// A rule and what it last read.
+#[derive(Debug)]
+struct Watch {
+    rule: CelebrationRule,
+    /// The input was above the threshold at the last reading (true at first,
+    /// so a value already high does not fire at once).
+    above: bool,
+    /// The input's value at the last reading, while it was fresh.
+    seen: Option<f64>,
+}
+
 #[derive(Debug, Default)]
 struct Books {
     fired: HashMap<CelebrationId, Firing>,
-    rules: HashMap<CelebrationId, (CelebrationRule, bool)>,
+    rules: HashMap<CelebrationId, Watch>,
 }
 
 /// The books of every celebration.
@@ -132,8 +143,13 @@ impl Celebrations {
     pub fn set_rule(&self, id: CelebrationId, rule: Option<CelebrationRule>) {
         let mut books = self.books();
         match rule {
-            Some(r) => {
-                books.rules.insert(id, (r, true));
+            Some(rule) => {
+                let watch = Watch {
+                    rule,
+                    above: true,
+                    seen: None,
+                };
+                books.rules.insert(id, watch);
             }
             None => {
                 books.rules.remove(&id);
@@ -157,18 +173,25 @@ impl Celebrations {
     ) -> Vec<(CelebrationId, String)> {
         let mut books = self.books();
         let mut firing = Vec::new();
-        for (id, (rule, above)) in books.rules.iter_mut() {
-            let Some(v) = value(rule) else {
+        for (id, watch) in books.rules.iter_mut() {
+            watch.seen = value(&watch.rule);
+            let Some(v) = watch.seen else {
                 continue;
             };
-            let now_above = v > rule.above;
-            if now_above && !*above {
-                firing.push((*id, rule.input.to_string()));
+            let now_above = v > watch.rule.above;
+            if now_above && !watch.above {
+                firing.push((*id, watch.rule.input.to_string()));
             }
-            *above = now_above;
+            watch.above = now_above;
         }
         firing.sort();
         firing
+    }
+
+    /// The value celebration `id`'s rule last read from its input; none without
+    /// a rule, before the first reading and while the input is stale.
+    pub fn rule_value(&self, id: CelebrationId) -> Option<f64> {
+        self.books().rules.get(&id).and_then(|w| w.seen)
     }
 }
 

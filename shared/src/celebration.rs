@@ -138,6 +138,11 @@ pub struct Celebration {
     pub fired_at: Option<DateTime<FixedOffset>>,
     /// Milliseconds until it may fire again (0: it may now).
     pub cooldown_left_ms: u64,
+    /// The value (0..1) its rule last read from its input, read every 50 ms;
+    /// absent without a rule, before the first reading and while the input is
+    /// stale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_value: Option<f64>,
 }
 
 /// A celebration fired: the `celebration` event, and the answer to firing one.

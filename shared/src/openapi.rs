@@ -72,6 +72,9 @@ mod build {
         Trimmed,
         /// Trimmed, and no control characters.
         Line,
+        /// Any characters, at least one of them not whitespace (what is kept
+        /// once trimmed).
+        Visible,
     }
 
     /// Text of `min` to `max` characters, written in `form`.
@@ -82,6 +85,7 @@ mod build {
             .max_length(Some(max));
         let pattern = match form {
             Form::Any => None,
+            Form::Visible => Some(format!("[^{WHITESPACE}]")),
             Form::Trimmed => Some(format!(r"^[^{WHITESPACE}]([\s\S]*[^{WHITESPACE}])?$")),
             Form::Line => Some(format!(
                 "^[^{WHITESPACE}{CONTROL}]([^{CONTROL}]*[^{WHITESPACE}{CONTROL}])?$"

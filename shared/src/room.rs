@@ -60,7 +60,8 @@ pub enum PollStatus {
     Closed,
 }
 
-/// One option of a new poll, 1-200 characters (a schema only: options are strings).
+/// One option of a new poll, 1-200 characters, not all whitespace (a schema only:
+/// options are strings, trimmed when kept).
 #[cfg(feature = "openapi")]
 #[derive(Debug)]
 pub struct PollOption;
@@ -68,7 +69,7 @@ pub struct PollOption;
 crate::openapi::schema!(
     PollOption,
     "PollOption",
-    crate::openapi::text(1, 200, crate::openapi::Form::Any)
+    crate::openapi::text(1, 200, crate::openapi::Form::Visible)
 );
 
 /// Body of `POST /api/v1/sessions/{id}/room/polls`.
@@ -76,8 +77,15 @@ crate::openapi::schema!(
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(deny_unknown_fields)]
 pub struct NewPoll {
-    /// The question, 1-500 characters.
-    #[cfg_attr(feature = "openapi", schema(min_length = 1, max_length = 500))]
+    /// The question, 1-500 characters, not all whitespace (trimmed when kept).
+    #[cfg_attr(
+        feature = "openapi",
+        schema(
+            min_length = 1,
+            max_length = 500,
+            pattern = r"[^\t-\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]"
+        )
+    )]
     pub question: String,
     /// 2-20 options, 1-200 characters each.
     #[cfg_attr(

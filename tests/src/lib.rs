@@ -9,7 +9,7 @@
 //! (console WebSockets), `metrics` (reading `/metrics` as deltas), `time` (manual
 //! time), `process` (Limelight as a child process), `tus` (a raw tus 1.0 client,
 //! images made to order), `media` (test videos GStreamer makes), `mqtt` (a mosquitto broker
-//! and `mosquitto_pub`).
+//! and `mosquitto_pub`), `tls` (certificates made for a test).
 //!
 //! # Manual time
 //! Tests of timing the engine decides (cue waits and follows, fades, scheduled
@@ -41,6 +41,7 @@ pub mod process;
 mod receiver;
 mod server;
 mod time;
+mod tls;
 mod tus;
 mod ws;
 
@@ -52,5 +53,6 @@ pub use mqtt::Broker;
 pub use receiver::*;
 pub use server::*;
 pub use time::ManualTime;
+pub use tls::TestPki;
 pub use tus::*;
 pub use ws::*;

@@ -11,28 +11,67 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct Broker {
     port: u16,
+    /// The TLS listener's port, then the one that asks clients for a certificate.
+    tls_ports: Option<(u16, u16)>,
     config: PathBuf,
     child: Option<Child>,
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
+}
+
+/// A free loopback port.
+fn free_port() -> Result<u16> {
+    Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
 
 impl Broker {
     /// Start a broker on a free loopback port (anonymous clients, no persistence).
     pub fn start() -> Result<Self> {
-        let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
+        Self::start_with(None)
+    }
+
+    /// Start a broker with two TLS listeners beside the plain one, its
+    /// certificate signed by `pki`'s authority: [`Broker::tls_url`] takes any
+    /// client, [`Broker::mutual_tls_url`] only those with a certificate from
+    /// that authority.
+    pub fn start_tls(pki: &crate::TestPki) -> Result<Self> {
+        Self::start_with(Some(pki))
+    }
+
+    fn start_with(pki: Option<&crate::TestPki>) -> Result<Self> {
+        let port = free_port()?;
         let dir = tempfile::tempdir()?;
         let config = dir.path().join("mosquitto.conf");
-        std::fs::write(
-            &config,
-            format!(
-                "listener {port} 127.0.0.1\nallow_anonymous true\npersistence false\nlog_dest stderr\n"
-            ),
-        )?;
+        let mut text = format!(
+            "per_listener_settings false\nallow_anonymous true\npersistence false\n\
+             log_dest stderr\nlistener {port} 127.0.0.1\n"
+        );
+        let tls_ports = match pki {
+            Some(pki) => {
+                let file = |name: &str, pem: &str| -> Result<String> {
+                    let path = dir.path().join(name);
+                    std::fs::write(&path, pem)?;
+                    Ok(path.display().to_string())
+                };
+                let ca = file("ca.pem", &pki.ca)?;
+                let cert = file("broker.pem", &pki.server_cert)?;
+                let key = file("broker.key", &pki.server_key)?;
+                let (tls, mutual) = (free_port()?, free_port()?);
+                let listener = format!("cafile {ca}\ncertfile {cert}\nkeyfile {key}\n");
+                text.push_str(&format!(
+                    "listener {tls} 127.0.0.1\n{listener}\
+                     listener {mutual} 127.0.0.1\n{listener}require_certificate true\n"
+                ));
+                Some((tls, mutual))
+            }
+            None => None,
+        };
+        std::fs::write(&config, text)?;
         let mut broker = Self {
             port,
+            tls_ports,
             config,
             child: None,
-            _dir: dir,
+            dir,
         };
         broker.restart()?;
         Ok(broker)
@@ -41,6 +80,27 @@ impl Broker {
     /// `mqtt://127.0.0.1:<port>`.
     pub fn url(&self) -> String {
         format!("mqtt://127.0.0.1:{}", self.port)
+    }
+
+    /// `mqtts://127.0.0.1:<port>` of the TLS listener (a broker from
+    /// [`Broker::start_tls`]).
+    pub fn tls_url(&self) -> Option<String> {
+        self.tls_ports
+            .map(|(tls, _)| format!("mqtts://127.0.0.1:{tls}"))
+    }
+
+    /// `mqtts://127.0.0.1:<port>` of the listener that asks for a client
+    /// certificate.
+    pub fn mutual_tls_url(&self) -> Option<String> {
+        self.tls_ports
+            .map(|(_, mutual)| format!("mqtts://127.0.0.1:{mutual}"))
+    }
+
+    /// A file in the broker's directory (for certificates a test hands on).
+    pub fn write_file(&self, name: &str, text: &str) -> Result<PathBuf> {
+        let path = self.dir.path().join(name);
+        std::fs::write(&path, text)?;
+        Ok(path)
     }
 
     /// Stop the broker (SIGKILL: its clients see the connection drop).
@@ -68,13 +128,20 @@ impl Broker {
             .spawn()
             .context("starting mosquitto (Debian's package `mosquitto`)")?;
         self.child = Some(child);
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if Instant::now() > deadline {
-                bail!("mosquitto did not listen on {addr}");
+        let ports = [
+            Some(self.port),
+            self.tls_ports.map(|p| p.0),
+            self.tls_ports.map(|p| p.1),
+        ];
+        for port in ports.into_iter().flatten() {
+            let addr = SocketAddr::from(([127, 0, 0, 1], port));
+            while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
+                if Instant::now() > deadline {
+                    bail!("mosquitto did not listen on {addr}");
+                }
+                std::thread::sleep(Duration::from_millis(20));
             }
-            std::thread::sleep(Duration::from_millis(20));
         }
         Ok(())
     }

@@ -38,6 +38,24 @@ async fn stage(app: &TestApp, admin: &str, rx: &Receiver) -> Result<i64> {
     Ok(canvas)
 }
 
+/// The celebration at `path` once `pred` holds of it (polled; fails after 10 s).
+async fn celebration_when(
+    app: &TestApp,
+    admin: &str,
+    path: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Result<Value> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let shown = app.get(admin, path).await?;
+        if pred(&shown) {
+            return Ok(shown);
+        }
+        ensure!(Instant::now() < deadline, "never matched: {shown}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 fn goal(canvas: i64) -> Value {
     json!({"name": "goal", "play": {"scene": "gold"}, "canvases": [canvas],
            "duration_ms": 1000, "cooldown_ms": 2500})
@@ -143,7 +161,8 @@ async fn a_fired_celebration_plays_for_its_time_then_hands_the_canvas_back_and_c
     );
 
     // Over the WebSocket once the cooldown is over; audited as who fired it.
-    tokio::time::sleep(Duration::from_millis(1600)).await;
+    let celebration = format!("/api/v1/celebrations/{id}");
+    celebration_when(&app, &admin, &celebration, |c| c["cooldown_left_ms"] == 0).await?;
     console
         .send(Message::Text(
             json!({"type": "fire_celebration", "request_id": "f1", "celebration": id})
@@ -197,7 +216,10 @@ async fn a_rule_on_an_input_and_the_mqtt_command_topic_fire_celebrations() -> Re
     rx.until(Duration::from_secs(2), |p| first(p) == BLUE)
         .await?;
     broker.publish("venue/lobby/presence", br#"{"level": 50}"#)?;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Once the rule has read 0.5, nothing has fired and the canvas stays blue.
+    let path = format!("/api/v1/celebrations/{id}");
+    let read = celebration_when(&app, &admin, &path, |c| c["rule_value"] == 0.5).await?;
+    ensure!(read["fired_at"].is_null(), "below the threshold: {read}");
     let now = Instant::now();
     let later = rx.until(Duration::from_secs(1), |p| p.at >= now).await?;
     ensure!(first(&later) == BLUE, "below the threshold: nothing fires");

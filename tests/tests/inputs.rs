@@ -2,7 +2,7 @@
 //! `mosquitto_pub` to Debian's `mosquitto` drive layers on the E1.31 wire.
 
 use anyhow::{Result, bail, ensure};
-use limelight_tests::{Broker, Receiver, TestApp, metric};
+use limelight_tests::{Broker, Receiver, TestApp, TestPki, metric};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
@@ -324,8 +324,9 @@ async fn inputs_are_checked_admins_write_them_staff_read_them_and_passwords_stay
             "scheme",
         ),
         (
-            json!({"name": "x", "kind": "mqtt", "broker": "mqtts://h"}),
-            "TLS",
+            json!({"name": "x", "kind": "mqtt", "broker": "mqtt://h",
+                   "tls": {"ca": "x"}}),
+            "TLS without mqtts",
         ),
         (
             json!({"name": "x", "kind": "radio", "broker": "mqtt://h"}),
@@ -557,6 +558,117 @@ async fn consoles_see_inputs_in_the_snapshot_and_hear_their_values_and_status() 
     .await
     .map(|_| ())
     .or_else(|e| bail!("{e}"))?;
+    app.stop().await;
+    Ok(())
+}
+
+/// Whether an input's last attempt failed and it is not connected.
+fn failed(state: &Value) -> bool {
+    state["last_error"].is_string() && state["connection"] != "connected"
+}
+
+#[actix_rt::test]
+async fn an_input_reaches_its_broker_over_tls_trusting_only_the_authority_it_is_given() -> Result<()>
+{
+    let pki = TestPki::new("venue authority")?;
+    let stranger = TestPki::new("someone else")?;
+    let broker = Broker::start_tls(&pki)?;
+    let (tls, mutual) = (broker.tls_url(), broker.mutual_tls_url());
+    let app = TestApp::spawn().await?;
+    let admin = app.admin().await?;
+    let mut rx = Receiver::bind().await?;
+    bound_canvas(&app, &admin, &rx).await?;
+    let within = Duration::from_secs(10);
+
+    // A broker whose certificate another authority signed is not trusted.
+    let mut spec = lobby(&broker);
+    spec["broker"] = json!(tls);
+    spec["bindings"][0]["expire_after_ms"] = Value::Null;
+    spec["tls"] = json!({"ca": stranger.ca});
+    let input = app.created("/api/v1/inputs", &admin, spec.clone()).await?;
+    let path = format!("/api/v1/inputs/{input}");
+    let state = app.input_state_when(&admin, input, within, failed).await?;
+    ensure!(
+        state["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("certificate")),
+        "{state}"
+    );
+
+    // Its own authority: connected, and a value published (on the plain
+    // listener of the same broker) reaches the wire.
+    spec["tls"] = json!({"ca": pki.ca});
+    let (status, body) = app
+        .call("PUT", &path, Some(&admin), Some(spec.clone()))
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    app.input_state_when(&admin, input, within, connected)
+        .await?;
+    broker.publish("venue/lobby/presence", br#"{"level": 50}"#)?;
+    rx.until(Duration::from_secs(2), |p| red(p) == 128).await?;
+
+    // A listener that asks for a client certificate refuses an input without one
+    // and takes one with a certificate of its authority.
+    spec["broker"] = json!(mutual);
+    let (status, body) = app
+        .call("PUT", &path, Some(&admin), Some(spec.clone()))
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    app.input_state_when(&admin, input, within, failed).await?;
+    spec["tls"] = json!({"ca": pki.ca, "client_cert": pki.client_cert,
+                         "client_key": pki.client_key});
+    let (status, body) = app
+        .call("PUT", &path, Some(&admin), Some(spec.clone()))
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    ensure!(body["tls"]["client_key"] == "********", "{body}");
+    app.input_state_when(&admin, input, within, connected)
+        .await?;
+    broker.publish("venue/lobby/presence", br#"{"level": 100}"#)?;
+    rx.until(Duration::from_secs(2), |p| red(p) == 255).await?;
+
+    // Read back and written back as shown, the stored key stays and still works.
+    let mut back = app.get(&admin, &path).await?;
+    ensure!(back["tls"]["client_key"] == "********", "{back}");
+    back.as_object_mut().map(|o| o.remove("id"));
+    let (status, body) = app.call("PUT", &path, Some(&admin), Some(back)).await?;
+    ensure!(status == 200, "{status} {body}");
+    app.input_state_when(&admin, input, within, connected)
+        .await?;
+    let secret_line = pki.client_key.lines().nth(1).unwrap_or_default().to_owned();
+    for read in ["/api/v1/inputs", "/api/v1/audit?limit=20"] {
+        let text = app.get(&admin, read).await?.to_string();
+        ensure!(!text.contains(&secret_line), "{read} shows the key");
+    }
+
+    // Settings that cannot work are refused with a reason and change nothing.
+    for (tls, says) in [
+        (
+            json!({"ca": "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n"}),
+            "tls.ca",
+        ),
+        (
+            json!({"ca": pki.ca, "client_cert": pki.client_cert,
+                   "client_key": stranger.client_key}),
+            "tls.client_key",
+        ),
+        (json!({"client_cert": pki.client_cert}), "go together"),
+    ] {
+        let mut bad = spec.clone();
+        bad["tls"] = tls;
+        let (status, answer) = app.call("PUT", &path, Some(&admin), Some(bad)).await?;
+        ensure!(
+            status == 422 && answer["message"].as_str().is_some_and(|m| m.contains(says)),
+            "{says}: {status} {answer}"
+        );
+    }
+    let kept = app.get(&admin, &path).await?;
+    ensure!(
+        kept["tls"]["client_cert"] == json!(pki.client_cert),
+        "{kept}"
+    );
+    app.input_state_when(&admin, input, within, connected)
+        .await?;
     app.stop().await;
     Ok(())
 }

@@ -1,12 +1,13 @@
 //! Limelight as separate processes on one database: two servers booking the same
 //! session never oversell, a server killed with SIGKILL in the middle of a
 //! booking load loses nothing it acknowledged, and one killed while it publishes
-//! its status over MQTT is announced offline by its last will.
+//! its status over MQTT is announced offline by its last will; that status goes
+//! over TLS with a client certificate when configured so.
 
 use anyhow::{Context, Result, bail, ensure};
 use futures_util::StreamExt;
 use limelight_tests::process::ServerProcess;
-use limelight_tests::{Broker, Client, TestApp};
+use limelight_tests::{Broker, Client, TestApp, TestPki};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -346,5 +347,54 @@ async fn limelight_publishes_its_status_and_canvas_states_and_its_last_will_says
             "the last will never came"
         );
     }
+    Ok(())
+}
+
+#[actix_rt::test]
+async fn limelight_publishes_its_status_over_tls_with_its_client_certificate() -> Result<()> {
+    let pki = TestPki::new("venue authority")?;
+    let broker = Broker::start_tls(&pki)?;
+    let url = broker.mutual_tls_url().context("a TLS broker")?;
+    let ca = broker.write_file("limelight-ca.pem", &pki.ca)?;
+    let cert = broker.write_file("limelight.pem", &pki.client_cert)?;
+    let key = broker.write_file("limelight.key", &pki.client_key)?;
+    let (ca, cert, key) = (ca.display(), cert.display(), key.display());
+    let (ca, cert, key) = (ca.to_string(), cert.to_string(), key.to_string());
+    let env = limelight_tests::TestEnv::new().await?;
+
+    // A key file that is not there stops the start with a reason.
+    let missing = ServerProcess::start_with(
+        SERVER,
+        &env,
+        &[
+            ("LIMELIGHT_MQTT_URL", &url),
+            ("LIMELIGHT_MQTT_CA_FILE", &ca),
+            ("LIMELIGHT_MQTT_CLIENT_CERT_FILE", &cert),
+            (
+                "LIMELIGHT_MQTT_CLIENT_KEY_FILE",
+                "/nonexistent/limelight.key",
+            ),
+        ],
+    )
+    .await;
+    ensure!(missing.is_err(), "started without its key file");
+
+    let server = ServerProcess::start_with(
+        SERVER,
+        &env,
+        &[
+            ("LIMELIGHT_MQTT_URL", &url),
+            ("LIMELIGHT_MQTT_CA_FILE", &ca),
+            ("LIMELIGHT_MQTT_CLIENT_CERT_FILE", &cert),
+            ("LIMELIGHT_MQTT_CLIENT_KEY_FILE", &key),
+        ],
+    )
+    .await?;
+    // Read on the broker's plain listener: what came in over TLS.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while broker.receive("limelight/status", 1, 2)? != ["limelight/status online"] {
+        ensure!(std::time::Instant::now() < deadline, "never online");
+    }
+    server.kill().await?;
     Ok(())
 }

@@ -36,6 +36,7 @@ impl EngineHandle {
             spec: celebration_spec(record)?,
             fired_at: fired.map(|t| t.fixed_offset()),
             cooldown_left_ms: left,
+            rule_value: self.inner.celebrations.rule_value(id),
         })
     }
 

@@ -47,8 +47,13 @@ impl EngineHandle {
     /// Check `spec` on its own and its value names against the other inputs'.
     async fn check_input(&self, id: Option<InputId>, spec: &InputSpec) -> Result<(), EngineError> {
         spec.check().map_err(|e| EngineError::invalid(e.0))?;
-        if let InputSpec::Camera(camera) = spec {
-            check_camera(camera)?;
+        match spec {
+            InputSpec::Camera(camera) => check_camera(camera)?,
+            InputSpec::Mqtt(mqtt) => {
+                if let Some(tls) = &mqtt.tls {
+                    crate::input::check_tls(tls).map_err(EngineError::invalid)?;
+                }
+            }
         }
         for record in self.inner.store.list_inputs().await? {
             if Some(InputId(record.id)) == id {
@@ -115,8 +120,8 @@ impl EngineHandle {
         result
     }
 
-    /// Replace an input and restart it. A password written as `********` keeps
-    /// the stored one, so an input read back can be written back.
+    /// Replace an input and restart it. A password or TLS key written as
+    /// `********` keeps the stored one, so an input read back can be written back.
     pub async fn update_input(
         &self,
         who: &Principal,
@@ -131,10 +136,15 @@ impl EngineHandle {
                 .await?
                 .ok_or(InputError::Unknown(id))?;
             let spec = match (spec.clone(), input_spec(&stored)?) {
-                (InputSpec::Mqtt(mut mqtt), InputSpec::Mqtt(old))
-                    if mqtt.password.as_deref() == Some(REDACTED) =>
-                {
-                    mqtt.password = old.password;
+                (InputSpec::Mqtt(mut mqtt), InputSpec::Mqtt(old)) => {
+                    if mqtt.password.as_deref() == Some(REDACTED) {
+                        mqtt.password = old.password;
+                    }
+                    if let Some(tls) = &mut mqtt.tls
+                        && tls.client_key.as_deref() == Some(REDACTED)
+                    {
+                        tls.client_key = old.tls.and_then(|t| t.client_key);
+                    }
                     InputSpec::Mqtt(mqtt)
                 }
                 (spec, _) => spec,

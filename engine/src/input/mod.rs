@@ -12,6 +12,8 @@
 //!   of topics to bindings.
 //! - `vision`: spots in a grey frame and blobs tracked across frames, in plain
 //!   Rust.
+//! - `tls`: TLS to a broker (rustls on ring), for inputs and the status
+//!   connection alike.
 //! - `camera`: a camera input: the supervised actor, the thread running its
 //!   GStreamer pipeline (with the `media` feature) and its analysis.
 //!
@@ -24,6 +26,7 @@ mod camera;
 mod health;
 mod mqtt;
 mod status;
+mod tls;
 #[cfg(feature = "media")]
 mod vision;
 
@@ -33,6 +36,7 @@ pub use board::{CameraSlot, InputBoard, InputReader, Slot};
 #[cfg(feature = "media")]
 pub use camera::check_source;
 pub use status::{MqttCommands, StatusMqtt};
+pub use tls::check_tls;
 
 use crate::clock::Clock;
 use actix::prelude::*;

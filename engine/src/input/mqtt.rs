@@ -271,8 +271,18 @@ async fn poll(
             return std::future::pending().await;
         }
     };
+    let transport = match super::tls::transport(&address, spec.tls.as_ref()) {
+        Ok(t) => t,
+        Err(e) => {
+            // Checked when the input was written, unless the system's
+            // authorities are what is missing.
+            lock(&status).last_error = Some(e);
+            return std::future::pending().await;
+        }
+    };
     let mut options = MqttOptions::new(spec.client_id(), address.host, address.port);
     options
+        .set_transport(transport)
         .set_keep_alive(KEEP_ALIVE)
         .set_clean_session(true)
         .set_max_packet_size(MAX_PACKET, MAX_PACKET)

@@ -17,7 +17,7 @@ use crate::clock::Clock;
 use crate::published::EngineEvent;
 use limelight_shared::canvas::CanvasState;
 use limelight_shared::ids::CanvasId;
-use limelight_shared::input::broker_address;
+use limelight_shared::input::{MqttTls, broker_address};
 use rumqttc::{AsyncClient, Event, LastWill, MqttOptions, Packet, QoS};
 use std::collections::BTreeMap;
 use std::sync::{Arc, Mutex};
@@ -32,8 +32,10 @@ const KEEP_ALIVE: Duration = Duration::from_secs(5);
 /// Where and under which prefix Limelight publishes its status.
 #[derive(Debug, Clone)]
 pub struct StatusMqtt {
-    /// `mqtt://host[:port]`.
+    /// `mqtt://host[:port]` or `mqtts://host[:port]`.
     pub broker: String,
+    /// TLS settings for `mqtts://` (the system's authorities when absent).
+    pub tls: Option<MqttTls>,
     /// Topic prefix, `limelight` by default.
     pub prefix: String,
     /// Client id at the broker.
@@ -96,8 +98,11 @@ pub fn prepare(
 ) -> Result<(Publisher, Option<MqttCommands>), limelight_shared::values::RangeError> {
     let address = broker_address(&config.broker)?;
     let status = format!("{}/status", config.prefix);
+    let transport = super::tls::transport(&address, config.tls.as_ref())
+        .map_err(limelight_shared::values::RangeError)?;
     let mut options = MqttOptions::new(config.client_id.clone(), address.host, address.port);
     options
+        .set_transport(transport)
         .set_keep_alive(KEEP_ALIVE)
         .set_clean_session(true)
         .set_max_packet_size(super::mqtt::MAX_PACKET, super::mqtt::MAX_PACKET)

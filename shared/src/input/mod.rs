@@ -207,11 +207,16 @@ impl InputSpec {
         }
     }
 
-    /// The spec with its secret left out, for answers.
+    /// The spec with its secrets (password, TLS client key) left out, for
+    /// answers.
     pub fn redacted(&self) -> InputSpec {
         match self {
             InputSpec::Mqtt(m) => InputSpec::Mqtt(MqttInput {
                 password: m.password.as_ref().map(|_| REDACTED.to_owned()),
+                tls: m.tls.as_ref().map(|tls| MqttTls {
+                    client_key: tls.client_key.as_ref().map(|_| REDACTED.to_owned()),
+                    ..tls.clone()
+                }),
                 ..m.clone()
             }),
             InputSpec::Camera(c) => InputSpec::Camera(c.clone()),
@@ -227,7 +232,7 @@ pub const REDACTED: &str = "********";
 pub struct Input {
     /// Database id.
     pub id: InputId,
-    /// The input as written (its password shown as `********`).
+    /// The input as written (its password and TLS key shown as `********`).
     #[serde(flatten)]
     pub spec: InputSpec,
 }
@@ -271,7 +276,7 @@ fn input_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
             "camera",
         ))
         .description(Some(
-            "An input as the API returns it (an MQTT password shown as `********`)",
+            "An input as the API returns it (an MQTT password and TLS key shown as `********`)",
         ))
         .into()
 }
@@ -385,11 +390,25 @@ mod tests {
             m.address().ok(),
             Some(BrokerAddress {
                 host: "127.0.0.1".into(),
-                port: 1883
+                port: 1883,
+                tls: false
             })
         );
         assert_eq!(m.client_id(), "limelight-lobby");
         assert_eq!(m.bindings[0].range(), [0.0, 100.0]);
+    }
+
+    #[test]
+    fn mqtts_is_tls_on_port_8883_unless_told() {
+        for (url, port) in [("mqtts://broker.lan", 8883), ("mqtts://[::1]:9883/", 9883)] {
+            let address = broker_address(url);
+            assert_eq!(
+                address.as_ref().map(|a| (a.port, a.tls)),
+                Ok((port, true)),
+                "{url}"
+            );
+        }
+        assert_eq!(broker_address("mqtt://h").map(|a| a.tls), Ok(false));
     }
 
     #[test]
@@ -404,8 +423,25 @@ mod tests {
                 "mqtt://host",
             ),
             (
-                r#"{"name": "x", "kind": "mqtt", "broker": "mqtts://h"}"#.into(),
-                "TLS",
+                r#"{"name": "x", "kind": "mqtt", "broker": "mqtt://h", "tls": {}}"#.into(),
+                "need a broker at mqtts://",
+            ),
+            (
+                r#"{"name": "x", "kind": "mqtt", "broker": "mqtts://h", "tls": {"ca": "x"}}"#
+                    .into(),
+                "tls.ca must be PEM",
+            ),
+            (
+                r#"{"name": "x", "kind": "mqtt", "broker": "mqtts://h",
+                "tls": {"client_cert": "-----BEGIN CERTIFICATE-----\nAA==\n-----END CERTIFICATE-----"}}"#
+                    .into(),
+                "go together",
+            ),
+            (
+                r#"{"name": "x", "kind": "mqtt", "broker": "mqtts://h",
+                "tls": {"client_cert": "-----BEGIN CERTIFICATE-----", "client_key": "key"}}"#
+                    .into(),
+                "tls.client_key must be PEM",
             ),
             (
                 r#"{"name": "x", "kind": "mqtt", "broker": "mqtt://h:0"}"#.into(),

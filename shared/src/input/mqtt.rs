@@ -15,6 +15,8 @@ pub const MAX_SETTING_LEN: usize = 256;
 pub const MAX_EXPIRE_AFTER_MS: u32 = 86_400_000;
 /// Longest smoothing time constant: one minute.
 pub const MAX_SMOOTHING_MS: u32 = 60_000;
+/// Longest PEM text (certificates or a key) in an input's TLS settings.
+pub const MAX_PEM_LEN: usize = 65_536;
 
 /// An MQTT input: where the broker is, who Limelight is to it, and the bindings.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -23,11 +25,12 @@ pub const MAX_SMOOTHING_MS: u32 = 60_000;
 pub struct MqttInput {
     /// Unique name of the input.
     pub name: InputName,
-    /// `mqtt://host[:port]` (port 1883 by default).
+    /// `mqtt://host[:port]` (port 1883 by default), or `mqtts://host[:port]`
+    /// for TLS (port 8883 by default).
     #[cfg_attr(
         feature = "openapi",
         schema(
-            pattern = r"^mqtt://([^/@?#:\s\[\]\x00-\x1f\x7f-\x9f]+|\[[0-9A-Fa-f:.]+\])(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$",
+            pattern = r"^mqtts?://([^/@?#:\s\[\]\x00-\x1f\x7f-\x9f]+|\[[0-9A-Fa-f:.]+\])(:([1-9][0-9]{0,3}|[1-5][0-9]{4}|6[0-4][0-9]{3}|65[0-4][0-9]{2}|655[0-2][0-9]|6553[0-5]))?/?$",
             max_length = 256
         )
     )]
@@ -62,11 +65,75 @@ pub struct MqttInput {
     /// there; while offline every binding gives its fallback.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub availability: Option<AvailabilityTopic>,
+    /// How to trust the broker and prove who Limelight is, over `mqtts://`;
+    /// without it the system's certificate authorities are trusted.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tls: Option<MqttTls>,
     /// Topic filters and the values they feed (up to [`MAX_BINDINGS`]), their
     /// names distinct.
     #[serde(default)]
     #[cfg_attr(feature = "openapi", schema(max_items = 256))]
     pub bindings: Vec<MqttBinding>,
+}
+
+/// TLS settings of a broker connection, as PEM text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(deny_unknown_fields)]
+pub struct MqttTls {
+    /// Certificates of the authorities that sign the broker's certificate (PEM,
+    /// one or more); the system's authorities when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 65_536))]
+    pub ca: Option<String>,
+    /// Limelight's own certificate chain (PEM), for brokers that ask clients
+    /// for one; needs `client_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 65_536))]
+    pub client_cert: Option<String>,
+    /// The private key of `client_cert` (PEM; never shown: answers carry
+    /// `********`, and `********` written back keeps the stored key).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(max_length = 65_536))]
+    pub client_key: Option<String>,
+}
+
+impl MqttTls {
+    /// Check what can be checked without parsing the certificates: sizes, PEM
+    /// armour, and a key with its certificate.
+    pub fn check(&self) -> Result<(), RangeError> {
+        for (what, v, label) in [
+            ("ca", &self.ca, "CERTIFICATE"),
+            ("client_cert", &self.client_cert, "CERTIFICATE"),
+            ("client_key", &self.client_key, "PRIVATE KEY"),
+        ] {
+            let Some(v) = v else { continue };
+            if v.len() > MAX_PEM_LEN {
+                return Err(RangeError(format!(
+                    "tls.{what} must be at most {MAX_PEM_LEN} bytes, got {}",
+                    v.len()
+                )));
+            }
+            // A key written back as shown keeps the stored one.
+            if what == "client_key" && v == super::REDACTED {
+                continue;
+            }
+            let armoured = v.lines().any(|l| {
+                l.starts_with("-----BEGIN ") && l.trim_end().ends_with(&format!("{label}-----"))
+            });
+            if !armoured {
+                return Err(RangeError(format!(
+                    "tls.{what} must be PEM text with a -----BEGIN ...{label}----- line"
+                )));
+            }
+        }
+        if self.client_cert.is_some() != self.client_key.is_some() {
+            return Err(RangeError(
+                "tls.client_cert and tls.client_key go together".into(),
+            ));
+        }
+        Ok(())
+    }
 }
 
 /// Where a broker is.
@@ -76,6 +143,8 @@ pub struct BrokerAddress {
     pub host: String,
     /// TCP port.
     pub port: u16,
+    /// Over TLS (`mqtts://`).
+    pub tls: bool,
 }
 
 impl MqttInput {
@@ -92,7 +161,15 @@ impl MqttInput {
     }
 
     pub(super) fn check(&self) -> Result<(), RangeError> {
-        self.address()?;
+        let address = self.address()?;
+        if let Some(tls) = &self.tls {
+            if !address.tls {
+                return Err(RangeError(
+                    "tls settings need a broker at mqtts://host[:port]".into(),
+                ));
+            }
+            tls.check()?;
+        }
         for (what, v) in [
             ("broker", Some(&self.broker)),
             ("client_id", self.client_id.as_ref()),
@@ -297,21 +374,21 @@ fn check_topic(topic: &str, filter: bool) -> Result<(), RangeError> {
     Ok(())
 }
 
-/// The host and port of a broker URL, `mqtt://host[:port]` (port 1883 by default).
+/// The host and port of a broker URL, `mqtt://host[:port]` (port 1883 by
+/// default) or `mqtts://host[:port]` over TLS (port 8883 by default).
 pub fn broker_address(url: &str) -> Result<BrokerAddress, RangeError> {
     let err = |why: &str| {
         RangeError(format!(
-            "broker must be mqtt://host[:port] ({why}), got {url:?}"
+            "broker must be mqtt://host[:port] or mqtts://host[:port] ({why}), got {url:?}"
         ))
     };
-    if url.starts_with("mqtts://") {
-        return Err(RangeError(
-            "TLS to the broker (mqtts://) is not supported by this build; use mqtt://".into(),
-        ));
-    }
-    let rest = url
-        .strip_prefix("mqtt://")
-        .ok_or_else(|| err("the scheme is mqtt://"))?;
+    let (rest, tls, default_port) = if let Some(rest) = url.strip_prefix("mqtt://") {
+        (rest, false, 1883)
+    } else if let Some(rest) = url.strip_prefix("mqtts://") {
+        (rest, true, 8883)
+    } else {
+        return Err(err("the scheme is mqtt:// or mqtts://"));
+    };
     let rest = rest.strip_suffix('/').unwrap_or(rest);
     if rest.is_empty() || rest.contains(['/', '@', '?', '#', ' ']) {
         return Err(err("a host, then an optional port"));
@@ -326,7 +403,7 @@ pub fn broker_address(url: &str) -> Result<BrokerAddress, RangeError> {
             }
             (host, port)
         }
-        _ => (rest, 1883),
+        _ => (rest, default_port),
     };
     let host = host.trim_start_matches('[').trim_end_matches(']');
     if host.is_empty() {
@@ -335,6 +412,7 @@ pub fn broker_address(url: &str) -> Result<BrokerAddress, RangeError> {
     Ok(BrokerAddress {
         host: host.to_owned(),
         port,
+        tls,
     })
 }
 
