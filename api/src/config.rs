@@ -52,6 +52,10 @@ pub struct Config {
     pub upload_ttl_hours: u32,
     /// HTTP worker threads; one per core when absent (`LIMELIGHT_HTTP_WORKERS`).
     pub http_workers: Option<usize>,
+    /// This node's name among the nodes sharing a PostgreSQL database; it also
+    /// seeds the node's sACN component ids. The host name when absent
+    /// (`LIMELIGHT_NODE_NAME`).
+    pub node_name: Option<String>,
     /// Keep each HTTP worker on a core of its own, in turn over the cores the
     /// process may use (`LIMELIGHT_HTTP_PIN_WORKERS`). For a machine that runs
     /// Limelight alone.
@@ -241,6 +245,7 @@ impl Default for Config {
             tus_max_size: 2 << 30,
             upload_ttl_hours: 24,
             http_workers: None,
+            node_name: None,
             http_pin_workers: false,
             // Below the kernel's interrupt threads (50), above everything else.
             frame_priority: 40,
@@ -319,6 +324,14 @@ impl Config {
         }
         config.venue.venue()?;
         config.mqtt.check()?;
+        if let Some(name) = &config.node_name
+            && (name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control))
+        {
+            return Err(ConfigError::Env {
+                name: "node_name".into(),
+                message: "must be 1 to 64 characters without control characters".into(),
+            });
+        }
         if config.frame_priority > limelight_engine::MAX_PRIORITY {
             return Err(ConfigError::Env {
                 name: "frame_priority".into(),
@@ -366,6 +379,7 @@ impl Config {
             "LIMELIGHT_TUS_MAX_SIZE" => self.tus_max_size = parse(name, &value)?,
             "LIMELIGHT_UPLOAD_TTL_HOURS" => self.upload_ttl_hours = parse(name, &value)?,
             "LIMELIGHT_HTTP_WORKERS" => self.http_workers = Some(parse(name, &value)?),
+            "LIMELIGHT_NODE_NAME" => self.node_name = Some(value),
             "LIMELIGHT_HTTP_PIN_WORKERS" => self.http_pin_workers = parse(name, &value)?,
             "LIMELIGHT_FRAME_PRIORITY" => self.frame_priority = parse(name, &value)?,
             "LIMELIGHT_VENUE_TIMEZONE" => self.venue.timezone = value,
@@ -401,6 +415,17 @@ impl Config {
             .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("limelight.db").display()))
     }
 
+    /// This node's name: the configured one, or the host's.
+    pub fn node_name(&self) -> String {
+        self.node_name.clone().unwrap_or_else(|| {
+            std::fs::read_to_string("/proc/sys/kernel/hostname")
+                .map(|h| h.trim().to_owned())
+                .ok()
+                .filter(|h| !h.is_empty())
+                .unwrap_or_else(|| "limelight".into())
+        })
+    }
+
     /// The engine's part of the configuration.
     pub fn engine(&self) -> EngineConfig {
         EngineConfig {
@@ -419,6 +444,7 @@ impl Config {
             content_dir: self.data_dir.join("content"),
             max_upload: self.tus_max_size,
             upload_ttl: std::time::Duration::from_secs(u64::from(self.upload_ttl_hours) * 3600),
+            node_name: self.node_name(),
             status_mqtt: self
                 .mqtt
                 .url

@@ -217,6 +217,13 @@ impl Server {
         let http = http.run();
         let handle = http.handle();
         let task = actix_web::rt::spawn(http);
+        engine.set_http_addr(addr);
+        if engine.backend() == "sqlite" {
+            tracing::info!(
+                "a single node: SQLite is this node's alone; nodes that share the output \
+                 and take over from each other need PostgreSQL"
+            );
+        }
         tracing::info!(%addr, database = engine.backend(), "Limelight is up");
         Ok(Self {
             addr,

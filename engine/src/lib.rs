@@ -37,6 +37,8 @@
 //! - `accounts`: password hashing, the permission table and the staff rule, and the
 //!   principal cache that answers who a token's user is without a database trip.
 //! - `venue`: the demo venue seeded into an empty database.
+//! - `cluster`: this node among others on one PostgreSQL: the output lock, the
+//!   nodes' rows, and whether this node sends.
 //! - `store`: diesel storage on SQLite or PostgreSQL (one writer and reader
 //!   connections on SQLite), migrations; all SQL lives here, one module per table
 //!   group.
@@ -59,6 +61,7 @@ mod calendar;
 mod canvas;
 mod celebration;
 pub mod clock;
+mod cluster;
 mod consoles;
 mod content;
 mod cue_list;

@@ -26,6 +26,7 @@
 //! - [`users`]: roles, users and login.
 //! - [`audit`]: audit-log entries and pages.
 //! - [`ws`]: the operator WebSocket protocol.
+//! - [`cluster`]: the nodes and which of them drives the output.
 //! - [`error`]: machine-readable error codes and the error body.
 //! - `openapi`: JSON Schemas of the types whose JSON is not their Rust shape (with
 //!   the `openapi` feature).
@@ -34,6 +35,7 @@ pub mod audit;
 pub mod booking;
 pub mod canvas;
 pub mod celebration;
+pub mod cluster;
 pub mod content;
 pub mod control;
 pub mod cues;

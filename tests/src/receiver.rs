@@ -27,6 +27,8 @@ pub struct DataPacket {
     pub sync_address: u16,
     /// Source name.
     pub source_name: String,
+    /// Component id of the source.
+    pub cid: [u8; 16],
     /// DMX slots after the start code.
     pub slots: Vec<u8>,
 }
@@ -101,6 +103,7 @@ impl Receiver {
             .unwrap_or_else(Instant::now);
         let parsed =
             AcnRootLayerProtocol::parse(&self.buf[..n]).map_err(|e| anyhow!("not E1.31: {e}"))?;
+        let cid = *parsed.pdu.cid.as_bytes();
         match parsed.pdu.data {
             E131RootLayerData::DataPacket(d) => Ok(Packet::Data(DataPacket {
                 at,
@@ -111,6 +114,7 @@ impl Receiver {
                 terminated: d.stream_terminated,
                 sync_address: d.synchronization_address,
                 source_name: d.source_name.to_string(),
+                cid,
                 slots: d.data.property_values.get(1..).unwrap_or(&[]).to_vec(),
             })),
             E131RootLayerData::SynchronizationPacket(s) => {

@@ -2,12 +2,13 @@
 //! session never oversell, a server killed with SIGKILL in the middle of a
 //! booking load loses nothing it acknowledged, and one killed while it publishes
 //! its status over MQTT is announced offline by its last will; that status goes
-//! over TLS with a client certificate when configured so.
+//! over TLS with a client certificate when configured so. On PostgreSQL one of
+//! two nodes drives the output and the other takes over when it is killed.
 
 use anyhow::{Context, Result, bail, ensure};
 use futures_util::StreamExt;
 use limelight_tests::process::ServerProcess;
-use limelight_tests::{Broker, Client, TestApp, TestPki};
+use limelight_tests::{Broker, Client, Receiver, TestApp, TestPki};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -397,4 +398,119 @@ async fn limelight_publishes_its_status_over_tls_with_its_client_certificate() -
     }
     server.kill().await?;
     Ok(())
+}
+
+/// The cluster as node `client` answers it once `pred` holds (polled; fails
+/// after 10 s).
+async fn cluster_when(
+    client: &Client,
+    admin: &str,
+    pred: impl Fn(&Value) -> bool,
+) -> Result<Value> {
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let cluster = client.get(admin, "/api/v1/cluster").await?;
+        if pred(&cluster) {
+            return Ok(cluster);
+        }
+        ensure!(
+            std::time::Instant::now() < deadline,
+            "never matched: {cluster}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The id of the node named `name` in a cluster answer.
+fn node_id(cluster: &Value, name: &str) -> Option<String> {
+    cluster["nodes"]
+        .as_array()?
+        .iter()
+        .find(|n| n["name"] == name)?["id"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[actix_rt::test]
+async fn one_node_drives_the_output_and_another_takes_over_within_3_s_of_a_sigkill() -> Result<()> {
+    let env = limelight_tests::TestEnv::new().await?;
+    let mut rx = Receiver::bind().await?;
+    let north =
+        ServerProcess::start_with(SERVER, &env, &[("LIMELIGHT_NODE_NAME", "north")]).await?;
+    let admin = north.admin().await?;
+    let canvas = north.canvas_to(&admin, "facade", 10, 40, &rx).await?;
+    north.solid_scene(&admin, "amber", "#FFBF00").await?;
+    let (status, body) = north.trigger(&admin, canvas, "amber").await?;
+    ensure!(status == 200, "{status} {body}");
+    let amber = |p: &limelight_tests::DataPacket| p.slots.first() == Some(&255);
+    let first = rx.until(Duration::from_secs(5), amber).await?;
+
+    if !env.database_url.starts_with("postgres") {
+        // SQLite: one node on its own, and it says so.
+        let cluster = north.get(&admin, "/api/v1/cluster").await?;
+        ensure!(
+            cluster["mode"] == "single"
+                && cluster["database"] == "sqlite"
+                && cluster["nodes"].as_array().map(Vec::len) == Some(1)
+                && cluster["leader"] == cluster["node"]
+                && cluster["database_health"]["ok"] == true,
+            "{cluster}"
+        );
+        return north.kill().await;
+    }
+
+    // A second node on the same database stands by: it lists both and north leads.
+    let south =
+        ServerProcess::start_with(SERVER, &env, &[("LIMELIGHT_NODE_NAME", "south")]).await?;
+    let south_admin = south.admin().await?;
+    let cluster = cluster_when(&south, &south_admin, |c| {
+        c["nodes"].as_array().map(Vec::len) == Some(2)
+    })
+    .await?;
+    let (north_id, south_id) = (node_id(&cluster, "north"), node_id(&cluster, "south"));
+    ensure!(
+        cluster["mode"] == "cluster"
+            && cluster["leader"].as_str() == north_id.as_deref()
+            && cluster["node"].as_str() == south_id.as_deref()
+            && cluster["database_health"]["ok"] == true,
+        "{cluster}"
+    );
+    // One source on the wire: every packet for a second comes from north.
+    let until = std::time::Instant::now() + Duration::from_secs(1);
+    while std::time::Instant::now() < until {
+        let p = rx.until(Duration::from_secs(1), |_| true).await?;
+        ensure!(p.cid == first.cid, "a second source sent while north led");
+    }
+    let unauthorised = south.call("GET", "/api/v1/cluster", None, None).await?;
+    ensure!(unauthorised.0 == 401, "{unauthorised:?}");
+
+    // North killed: south takes the lock and sends the same look, as a source of
+    // its own, within 3 s.
+    let killed = std::time::Instant::now();
+    north.kill().await?;
+    let taken = rx
+        .until(Duration::from_secs(6), |p| p.cid != first.cid)
+        .await?;
+    let after = taken.at.saturating_duration_since(killed);
+    ensure!(
+        after <= Duration::from_secs(3),
+        "south sent {after:?} after the kill"
+    );
+    ensure!(
+        amber(&taken) && taken.slots.get(1) == Some(&0xBF),
+        "{:?}",
+        &taken.slots[..3]
+    );
+    let cluster = cluster_when(&south, &south_admin, |c| {
+        c["leader"].as_str() == south_id.as_deref()
+    })
+    .await?;
+    ensure!(
+        cluster["nodes"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|n| n["this"] == true && n["leader"] == true)),
+        "{cluster}"
+    );
+    eprintln!("takeover after {after:?}");
+    south.kill().await
 }

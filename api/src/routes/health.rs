@@ -1,4 +1,4 @@
-//! Liveness, readiness, metrics and the OpenAPI document.
+//! Liveness, readiness, the cluster's nodes, metrics and the OpenAPI document.
 
 use crate::error::ApiError;
 use actix_web::{HttpResponse, web};
@@ -34,6 +34,16 @@ pub async fn readyz(engine: web::Data<EngineHandle>) -> Result<HttpResponse, Api
         status: "ready",
         database: Some(engine.backend()),
     }))
+}
+
+/// `GET /api/v1/cluster` (admin): the nodes, which one leads the output, and how
+/// the database answers.
+pub async fn cluster(
+    auth: crate::auth::Auth,
+    engine: web::Data<EngineHandle>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(crate::auth::Permission::ManageSystem)?;
+    Ok(HttpResponse::Ok().json(engine.cluster().await?))
 }
 
 /// `GET /metrics`: Prometheus text format.

@@ -74,6 +74,8 @@ struct Inner {
     wall_clock: Arc<dyn WallClock>,
     /// When each celebration fired, and the rules that fire them.
     celebrations: crate::celebration::Celebrations,
+    /// This node among the nodes sharing the database.
+    cluster: Arc<crate::cluster::Cluster>,
     /// Who has a console open.
     consoles: std::sync::Arc<crate::consoles::Consoles>,
     /// Hot reads answered from memory; each write through this handle clears its own.
@@ -124,7 +126,8 @@ impl EngineHandle {
         self.inner.events.subscribe()
     }
 
-    /// Stop every canvas; each stream ends with Stream_Terminated.
+    /// Stop every canvas (each stream a node on air sends ends with
+    /// Stream_Terminated), then leave the cluster, so a standby takes over.
     pub async fn shutdown(&self) {
         if self
             .inner
@@ -135,6 +138,17 @@ impl EngineHandle {
         {
             tracing::warn!("directory already stopped at shutdown");
         }
+        self.inner.cluster.stop(&self.inner.store).await;
+    }
+
+    /// The nodes, which one leads the output, and how the database answers.
+    pub async fn cluster(&self) -> Result<limelight_shared::cluster::ClusterState, EngineError> {
+        Ok(self.inner.cluster.state(&self.inner.store).await?)
+    }
+
+    /// Where this node's HTTP server listens (shown in the cluster's list).
+    pub fn set_http_addr(&self, addr: std::net::SocketAddr) {
+        self.inner.cluster.set_http_addr(&addr.to_string());
     }
 
     /// Make a canvas's next render fail (tests of supervision). Its reload waits

@@ -55,6 +55,8 @@ pub struct EngineConfig {
     pub upload_ttl: std::time::Duration,
     /// Publish Limelight's status and the canvases' states over MQTT.
     pub status_mqtt: Option<crate::input::StatusMqtt>,
+    /// This node's name among the nodes sharing a PostgreSQL database.
+    pub node_name: String,
 }
 
 /// How often expired uploads are looked for.
@@ -76,6 +78,15 @@ impl EngineHandle {
             .map_err(|e| EngineError::internal("the pictures thread", e))?;
         crate::content::refresh_all(&store, &pictures).await?;
         let inputs = Arc::new(crate::input::Inputs::new(clock.clone()));
+        // Lead or stand by before any canvas sends.
+        let cluster = Arc::new(crate::cluster::Cluster::new(
+            &config.database_url,
+            &config.node_name,
+        ));
+        cluster
+            .clone()
+            .run(&config.database_url, store.clone())
+            .await;
         let directory = Directory::new(
             store.clone(),
             clock.clone(),
@@ -84,6 +95,8 @@ impl EngineHandle {
                 multicast_ttl: config.multicast_ttl,
                 multicast_interface: config.multicast_interface,
                 frame_priority: config.frame_priority,
+                on_air: cluster.on_air().clone(),
+                node: cluster.cid_seed(),
             },
             events.clone(),
             cue_reports,
@@ -162,6 +175,7 @@ impl EngineHandle {
                 clock: config.clock,
                 wall_clock: config.wall_clock.clone(),
                 celebrations: crate::celebration::Celebrations::default(),
+                cluster,
                 uploads,
                 pictures,
                 inputs,

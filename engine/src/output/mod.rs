@@ -21,6 +21,7 @@ pub use universes::UniverseMap;
 use crate::clock::Clock;
 use slot::{FrameSlot, Taken};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -34,6 +35,35 @@ pub const SACN_PORT: u16 = 5568;
 pub fn multicast_group(universe: u16) -> std::net::Ipv4Addr {
     let [hi, lo] = universe.to_be_bytes();
     std::net::Ipv4Addr::new(239, 255, hi, lo)
+}
+
+/// Whether this node puts frames on the wire: always on a single node; in a
+/// cluster, only while it leads the output (see `crate::cluster`). Output
+/// threads read it once a frame, without waiting; a node off air keeps taking
+/// frames, so it starts from the newest one when it goes on air.
+#[derive(Debug, Clone)]
+pub struct OnAir(Arc<AtomicBool>);
+
+impl OnAir {
+    /// On air from the start (a single node).
+    pub fn on() -> Self {
+        Self(Arc::new(AtomicBool::new(true)))
+    }
+
+    /// Off air until told (a node of a cluster, before it leads).
+    pub fn off() -> Self {
+        Self(Arc::new(AtomicBool::new(false)))
+    }
+
+    /// Go on or off air.
+    pub fn set(&self, on: bool) {
+        self.0.store(on, Ordering::Release);
+    }
+
+    /// Whether frames go out now.
+    pub fn is_on(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
 }
 
 /// One way of putting a canvas's frames on the wire: sACN today, Art-Net and DDP
@@ -103,13 +133,15 @@ impl Drop for OutputHandle {
 }
 
 /// Run `output` for canvas `canvas` on a thread named `name`, at real-time priority
-/// `thread_priority` (0: normal scheduling). Keep-alives are timed on `clock`.
+/// `thread_priority` (0: normal scheduling), sending while `on_air`. Keep-alives
+/// are timed on `clock`.
 pub fn spawn(
     mut output: impl Output,
     canvas: i64,
     name: String,
     thread_priority: u8,
     clock: Arc<dyn Clock>,
+    on_air: OnAir,
 ) -> std::io::Result<OutputHandle> {
     let dropped = metrics::counter!(
         "limelight_output_frames_dropped_total",
@@ -121,21 +153,30 @@ pub fn spawn(
         crate::realtime::enter_frame_thread(thread_priority);
         let mut last: Option<Arc<[u8]>> = None;
         let mut sent_at = clock.now();
+        // Whether anything went out since the stream (re)started on air.
+        let mut streaming = false;
         loop {
             let keepalive = output.keepalive();
             let left = keepalive.saturating_sub(clock.now().saturating_sub(sent_at));
-            match frames.take(left.max(MIN_WAIT)) {
+            let taken = frames.take(left.max(MIN_WAIT));
+            let on = on_air.is_on();
+            match taken {
                 // The keep-alive counts from when a frame was taken, not from
                 // when its send returned: the clock may move while it is sent.
                 Taken::Frame(rgb) => {
                     sent_at = clock.now();
-                    output.send(&rgb, false);
+                    if on {
+                        output.send(&rgb, false);
+                    }
                     last = Some(rgb);
                 }
                 Taken::Nothing => {
                     let now = clock.now();
+                    // Just gone on air: the newest frame goes out at once.
+                    let due = now.saturating_sub(sent_at) >= keepalive || !streaming;
                     if let Some(rgb) = &last
-                        && now.saturating_sub(sent_at) >= keepalive
+                        && on
+                        && due
                     {
                         sent_at = now;
                         output.send(rgb, true);
@@ -143,8 +184,12 @@ pub fn spawn(
                 }
                 Taken::Stop => break,
             }
+            streaming = on && last.is_some();
         }
-        output.terminate();
+        // A standby never started a stream, so it has none to end.
+        if on_air.is_on() {
+            output.terminate();
+        }
     })?;
     Ok(OutputHandle {
         slot,

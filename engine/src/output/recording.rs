@@ -81,7 +81,14 @@ mod tests {
     fn frames_reach_the_output_and_a_stop_ends_the_stream() -> std::io::Result<()> {
         let recording = Recording::new(Duration::from_secs(60));
         let clock = Arc::new(MonotonicClock::new());
-        let output = spawn(recording.clone(), 1, "record-1".into(), 0, clock)?;
+        let output = spawn(
+            recording.clone(),
+            1,
+            "record-1".into(),
+            0,
+            clock,
+            crate::output::OnAir::on(),
+        )?;
         let tx = output.sender();
         tx.send(Arc::from(vec![1, 2, 3]));
         let recorded = recording.wait_until(WITHIN, |r| !r.frames.is_empty());
@@ -90,6 +97,36 @@ mod tests {
         let recorded = recording.recorded();
         assert!(recorded.terminated);
         assert_eq!(recorded.frames.len(), 1, "nothing after the end");
+        Ok(())
+    }
+
+    #[test]
+    fn off_air_nothing_goes_out_and_on_air_the_newest_frame_does() -> std::io::Result<()> {
+        let recording = Recording::new(Duration::from_secs(1));
+        let on_air = crate::output::OnAir::off();
+        let clock: Arc<dyn crate::clock::Clock> = Arc::new(MonotonicClock::new());
+        let output = spawn(
+            recording.clone(),
+            3,
+            "record-3".into(),
+            0,
+            clock,
+            on_air.clone(),
+        )?;
+        output.sender().send(Arc::from(vec![2, 2, 2]));
+        on_air.set(true);
+        // The frame the standby took goes out once it is on air.
+        recording.wait_until(WITHIN, |r| !r.frames.is_empty());
+        assert_eq!(recording.recorded().frames[0].0, vec![2, 2, 2]);
+        on_air.set(false);
+        output.sender().send(Arc::from(vec![3, 3, 3]));
+        output.stop();
+        let recorded = recording.recorded();
+        assert!(
+            recorded.frames.iter().all(|(f, _)| f != &vec![3, 3, 3]),
+            "{recorded:?}"
+        );
+        assert!(!recorded.terminated, "a node off air ends no stream");
         Ok(())
     }
 
@@ -104,6 +141,7 @@ mod tests {
             "record-2".into(),
             0,
             Arc::new(clock.clone()),
+            crate::output::OnAir::on(),
         )?;
         output.sender().send(Arc::from(vec![7, 7, 7]));
         recording.wait_until(WITHIN, |r| !r.frames.is_empty());

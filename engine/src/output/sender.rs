@@ -53,6 +53,8 @@ pub struct OutputConfig {
     pub multicast_interface: Option<std::net::Ipv4Addr>,
     /// Real-time priority of the sender thread; 0 for normal scheduling.
     pub thread_priority: u8,
+    /// Whether this node sends now.
+    pub on_air: super::OnAir,
 }
 
 /// Start the sACN output of a canvas on a thread of its own; its keep-alives are
@@ -70,8 +72,16 @@ pub fn spawn_output(config: OutputConfig, clock: Arc<dyn Clock>) -> std::io::Res
         socket.set_multicast_if_v4(&interface)?;
     }
     let (canvas, priority) = (config.canvas, config.thread_priority);
+    let on_air = config.on_air.clone();
     let sacn = Sacn::new(config, socket.into());
-    super::spawn(sacn, canvas, format!("sacn-{canvas}"), priority, clock)
+    super::spawn(
+        sacn,
+        canvas,
+        format!("sacn-{canvas}"),
+        priority,
+        clock,
+        on_air,
+    )
 }
 
 /// The sACN output: one socket, the encoder, and what each universe last carried.

@@ -156,6 +156,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    nodes (id) {
+        id -> Text,
+        name -> Text,
+        http_addr -> Text,
+        started_at -> Timestamp,
+        seen_at -> Timestamp,
+        leader -> Bool,
+    }
+}
+
+diesel::table! {
     poll_votes (poll_id, user_id) {
         poll_id -> Text,
         user_id -> Int8,
@@ -375,6 +386,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     idempotency_keys,
     incidents,
     inputs,
+    nodes,
     poll_votes,
     polls,
     question_votes,

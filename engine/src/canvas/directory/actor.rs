@@ -36,6 +36,11 @@ pub struct OutputDefaults {
     pub multicast_interface: Option<std::net::Ipv4Addr>,
     /// Real-time priority of canvas and sender threads; 0 for normal scheduling.
     pub frame_priority: u8,
+    /// Whether this node sends (see `crate::cluster`).
+    pub on_air: crate::output::OnAir,
+    /// Seed of this node's sACN component ids: a canvas's stored id on a single
+    /// node; in a cluster each node sends as a source of its own.
+    pub node: Option<String>,
 }
 
 struct Entry {
@@ -125,13 +130,17 @@ impl Directory {
                 .source_name
                 .as_ref()
                 .map_or_else(|| spec.name.as_str().to_owned(), |s| s.as_str().to_owned()),
-            cid: msg.cid,
+            cid: match &self.outputs.node {
+                None => msg.cid,
+                Some(node) => crate::cluster::node_cid(msg.cid, node),
+            },
             send_mode: spec.output.send_mode,
             keepalive: Duration::from_millis(u64::from(spec.output.keepalive_ms.get())),
             bind: self.outputs.bind,
             multicast_ttl: self.outputs.multicast_ttl,
             multicast_interface: self.outputs.multicast_interface,
             thread_priority: self.outputs.frame_priority,
+            on_air: self.outputs.on_air.clone(),
         })
     }
 
