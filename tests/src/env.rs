@@ -33,6 +33,19 @@ impl TestEnv {
         Ok(Self { dir, database_url })
     }
 
+    /// Run `sql` on this environment's PostgreSQL database (to cut a node's
+    /// connection, say).
+    pub async fn postgres_execute(&self, sql: &str) -> Result<()> {
+        use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+        anyhow::ensure!(
+            self.database_url.starts_with("postgres"),
+            "not a PostgreSQL environment"
+        );
+        let mut conn = AsyncPgConnection::establish(&self.database_url).await?;
+        conn.batch_execute(sql).await?;
+        Ok(())
+    }
+
     /// The configuration of a test server on this database.
     pub fn config(&self) -> Config {
         let mut config = Config::load(None, Vec::new()).unwrap_or_default();

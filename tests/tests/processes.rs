@@ -432,7 +432,8 @@ fn node_id(cluster: &Value, name: &str) -> Option<String> {
 }
 
 #[actix_rt::test]
-async fn one_node_drives_the_output_and_another_takes_over_within_3_s_of_a_sigkill() -> Result<()> {
+async fn one_node_drives_the_output_and_another_takes_over_within_3_s_of_a_cut_or_a_sigkill()
+-> Result<()> {
     let env = limelight_tests::TestEnv::new().await?;
     let mut rx = Receiver::bind().await?;
     let north =
@@ -484,25 +485,61 @@ async fn one_node_drives_the_output_and_another_takes_over_within_3_s_of_a_sigki
     let unauthorised = south.call("GET", "/api/v1/cluster", None, None).await?;
     ensure!(unauthorised.0 == 401, "{unauthorised:?}");
 
-    // North killed: south takes the lock and sends the same look, as a source of
-    // its own, within 3 s.
-    let killed = std::time::Instant::now();
-    north.kill().await?;
+    // North's lock connection cut by the database: north stops sending, and
+    // south takes the lock and sends the same look, as a source of its own,
+    // within 3 s.
+    let cut = std::time::Instant::now();
+    env.postgres_execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity \
+         WHERE application_name = 'limelight-output-north'",
+    )
+    .await?;
     let taken = rx
         .until(Duration::from_secs(6), |p| p.cid != first.cid)
         .await?;
-    let after = taken.at.saturating_duration_since(killed);
+    let after_cut = taken.at.saturating_duration_since(cut);
     ensure!(
-        after <= Duration::from_secs(3),
-        "south sent {after:?} after the kill"
+        after_cut <= Duration::from_secs(3),
+        "south sent {after_cut:?} after the cut"
     );
     ensure!(
         amber(&taken) && taken.slots.get(1) == Some(&0xBF),
         "{:?}",
         &taken.slots[..3]
     );
-    let cluster = cluster_when(&south, &south_admin, |c| {
+    let south_cid = taken.cid;
+    cluster_when(&south, &south_admin, |c| {
         c["leader"].as_str() == south_id.as_deref()
+    })
+    .await?;
+    // Once north has noticed (within its next check), south's is the only source.
+    let noticed = std::time::Instant::now() + Duration::from_millis(600);
+    while std::time::Instant::now() < noticed {
+        rx.until(Duration::from_secs(1), |_| true).await?;
+    }
+    let until = std::time::Instant::now() + Duration::from_secs(1);
+    while std::time::Instant::now() < until {
+        let p = rx.until(Duration::from_secs(1), |_| true).await?;
+        ensure!(
+            p.cid == south_cid,
+            "north still sent after its connection was cut"
+        );
+    }
+
+    // South killed: north, standing by again, takes over within 3 s.
+    let killed = std::time::Instant::now();
+    south.kill().await?;
+    let back = rx
+        .until(Duration::from_secs(6), |p| p.cid == first.cid)
+        .await?;
+    let after_kill = back.at.saturating_duration_since(killed);
+    ensure!(
+        after_kill <= Duration::from_secs(3),
+        "north sent {after_kill:?} after the kill"
+    );
+    ensure!(amber(&back), "{:?}", &back.slots[..3]);
+    let cluster = cluster_when(&north, &admin, |c| {
+        c["leader"].as_str() == north_id.as_deref()
     })
     .await?;
     ensure!(
@@ -511,6 +548,6 @@ async fn one_node_drives_the_output_and_another_takes_over_within_3_s_of_a_sigki
             .is_some_and(|n| n.iter().any(|n| n["this"] == true && n["leader"] == true)),
         "{cluster}"
     );
-    eprintln!("takeover after {after:?}");
-    south.kill().await
+    eprintln!("takeover {after_cut:?} after a cut connection, {after_kill:?} after a SIGKILL");
+    north.kill().await
 }
