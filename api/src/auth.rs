@@ -211,21 +211,35 @@ impl FromRequest for Auth {
             Ok(verified) => verified.user,
             Err(e) => return Box::pin(ready(Err(e))),
         };
+        // Emergency, blackout and panic are never refused by a limit.
+        let limits = (!crate::limits::exempt(req.path()))
+            .then(|| req.app_data::<web::Data<crate::limits::Limits>>().cloned())
+            .flatten();
+        let spend = move |principal: Principal| async move {
+            match &limits {
+                Some(limits) => limits
+                    .rest(principal.id.0, principal.role)
+                    .await
+                    .map(|()| Auth(principal))
+                    .map_err(|refused| refused.error()),
+                None => Ok(Auth(principal)),
+            }
+        };
         if let Some(known) = engine.known_principal(id) {
-            return Box::pin(ready(Ok(Auth(known))));
+            return Box::pin(spend(known));
         }
         let engine = engine.clone();
         Box::pin(async move {
             // Its own task: if another extractor of the request fails first, this
             // future is dropped, and a database query must never be cut off midway.
             let lookup = async move { engine.principal(id).await };
-            actix_web::rt::spawn(lookup)
+            let principal = actix_web::rt::spawn(lookup)
                 .await
                 .map_err(|_| {
                     ApiError::new(ErrorCode::Internal, "internal error; see the server log")
                 })?
-                .map(Auth)
-                .map_err(refused)
+                .map_err(refused)?;
+            spend(principal).await
         })
     }
 }

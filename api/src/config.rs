@@ -11,6 +11,7 @@ const FALLBACK_VENUE: Site = Site {
     latitude: 0.0,
     longitude: 0.0,
 };
+use limelight_shared::users::Role;
 use secrecy::SecretString;
 use serde::Deserialize;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -52,6 +53,23 @@ pub struct Config {
     pub upload_ttl_hours: u32,
     /// HTTP worker threads; one per core when absent (`LIMELIGHT_HTTP_WORKERS`).
     pub http_workers: Option<usize>,
+    /// The Redis the nodes share (`redis://host[:port][/db]`); rate limits hold
+    /// across every node through it. Each node on its own when absent
+    /// (`LIMELIGHT_REDIS_URL`).
+    pub redis_url: Option<String>,
+    /// REST requests a user may make a minute, for every role without a rate of
+    /// its own under `[roles.<role>]`; 0 turns the limit off
+    /// (`LIMELIGHT_RATE_LIMIT_PER_MINUTE`).
+    pub rate_limit_per_minute: u32,
+    /// Per role: `[roles.operator] rate_limit_per_minute = 600`
+    /// (`LIMELIGHT_ROLES_OPERATOR_RATE_LIMIT_PER_MINUTE`).
+    pub roles: std::collections::BTreeMap<String, RoleConfig>,
+    /// WebSocket commands a user may send a minute; 0: no limit
+    /// (`LIMELIGHT_WS_RATE_LIMIT_PER_MINUTE`).
+    pub ws_rate_limit_per_minute: u32,
+    /// Login attempts a minute per username, and five times as many per client
+    /// address; 0: no limit (`LIMELIGHT_LOGIN_RATE_LIMIT_PER_MINUTE`).
+    pub login_rate_limit_per_minute: u32,
     /// This node's name among the nodes sharing a PostgreSQL database; it also
     /// seeds the node's sACN component ids. The host name when absent
     /// (`LIMELIGHT_NODE_NAME`).
@@ -69,6 +87,14 @@ pub struct Config {
     pub venue: VenueConfig,
     /// Limelight's own MQTT connection: its status and the canvases' states.
     pub mqtt: MqttConfig,
+}
+
+/// Settings of one role.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RoleConfig {
+    /// REST requests a user of this role may make a minute; 0: no limit.
+    pub rate_limit_per_minute: Option<u32>,
 }
 
 /// Limelight's own MQTT connection (sensor inputs have their own, over REST).
@@ -246,6 +272,11 @@ impl Default for Config {
             upload_ttl_hours: 24,
             http_workers: None,
             node_name: None,
+            redis_url: None,
+            rate_limit_per_minute: 100,
+            roles: std::collections::BTreeMap::new(),
+            ws_rate_limit_per_minute: 600,
+            login_rate_limit_per_minute: 10,
             http_pin_workers: false,
             // Below the kernel's interrupt threads (50), above everything else.
             frame_priority: 40,
@@ -324,6 +355,12 @@ impl Config {
         }
         config.venue.venue()?;
         config.mqtt.check()?;
+        if let Some(role) = config.roles.keys().find(|r| r.parse::<Role>().is_err()) {
+            return Err(ConfigError::Env {
+                name: format!("roles.{role}"),
+                message: "not a role: admin, operator, marketing or attendee".into(),
+            });
+        }
         if let Some(name) = &config.node_name
             && (name.is_empty() || name.chars().count() > 64 || name.chars().any(char::is_control))
         {
@@ -380,6 +417,24 @@ impl Config {
             "LIMELIGHT_UPLOAD_TTL_HOURS" => self.upload_ttl_hours = parse(name, &value)?,
             "LIMELIGHT_HTTP_WORKERS" => self.http_workers = Some(parse(name, &value)?),
             "LIMELIGHT_NODE_NAME" => self.node_name = Some(value),
+            "LIMELIGHT_REDIS_URL" => self.redis_url = Some(value),
+            "LIMELIGHT_RATE_LIMIT_PER_MINUTE" => self.rate_limit_per_minute = parse(name, &value)?,
+            "LIMELIGHT_WS_RATE_LIMIT_PER_MINUTE" => {
+                self.ws_rate_limit_per_minute = parse(name, &value)?
+            }
+            "LIMELIGHT_LOGIN_RATE_LIMIT_PER_MINUTE" => {
+                self.login_rate_limit_per_minute = parse(name, &value)?
+            }
+            role if role.starts_with("LIMELIGHT_ROLES_")
+                && role.ends_with("_RATE_LIMIT_PER_MINUTE") =>
+            {
+                let role = role
+                    .trim_start_matches("LIMELIGHT_ROLES_")
+                    .trim_end_matches("_RATE_LIMIT_PER_MINUTE")
+                    .to_lowercase();
+                self.roles.entry(role).or_default().rate_limit_per_minute =
+                    Some(parse(name, &value)?);
+            }
             "LIMELIGHT_HTTP_PIN_WORKERS" => self.http_pin_workers = parse(name, &value)?,
             "LIMELIGHT_FRAME_PRIORITY" => self.frame_priority = parse(name, &value)?,
             "LIMELIGHT_VENUE_TIMEZONE" => self.venue.timezone = value,
@@ -406,6 +461,28 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The rate limits in effect.
+    pub fn rates(&self) -> crate::limits::Rates {
+        let rest = |role: Role| {
+            let own = self
+                .roles
+                .get(role.as_str())
+                .and_then(|r| r.rate_limit_per_minute);
+            (role, own.unwrap_or(self.rate_limit_per_minute))
+        };
+        crate::limits::Rates {
+            rest: [
+                rest(Role::Admin),
+                rest(Role::Operator),
+                rest(Role::Marketing),
+                rest(Role::Attendee),
+            ],
+            ws: self.ws_rate_limit_per_minute,
+            login_per_user: self.login_rate_limit_per_minute,
+            login_per_address: self.login_rate_limit_per_minute.saturating_mul(5),
+        }
     }
 
     /// The database URL in effect.

@@ -17,6 +17,9 @@ pub struct ApiError {
     pub code: ErrorCode,
     /// What went wrong, for people.
     pub message: String,
+    /// A rate limit's figures for the headers of a 429: its rate per minute and
+    /// the seconds until one more request is allowed.
+    pub rate_limit: Option<(u32, u64)>,
 }
 
 impl ApiError {
@@ -25,7 +28,16 @@ impl ApiError {
         Self {
             code,
             message: message.into(),
+            rate_limit: None,
         }
+    }
+
+    /// The same error, answered with `Retry-After`, `RateLimit` and
+    /// `RateLimit-Policy` headers for a limit of `limit` a minute that allows one
+    /// more request in `retry_after` seconds.
+    pub fn with_rate_limit(mut self, limit: u32, retry_after: u64) -> Self {
+        self.rate_limit = Some((limit, retry_after));
+        self
     }
 
     /// The HTTP status of a code.
@@ -117,7 +129,17 @@ impl ResponseError for ApiError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        HttpResponse::build(self.status_code()).json(self.body())
+        let mut response = HttpResponse::build(self.status_code());
+        if let Some((limit, retry_after)) = self.rate_limit {
+            response
+                .insert_header(("retry-after", retry_after.to_string()))
+                .insert_header((
+                    "ratelimit",
+                    format!("limit={limit}, remaining=0, reset={retry_after}"),
+                ))
+                .insert_header(("ratelimit-policy", format!("{limit};w=60")));
+        }
+        response.json(self.body())
     }
 }
 

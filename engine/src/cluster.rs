@@ -214,6 +214,7 @@ impl Cluster {
             nodes,
             database: store.backend().to_owned(),
             database_health,
+            redis: None,
         })
     }
 }

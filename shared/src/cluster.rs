@@ -65,4 +65,7 @@ pub struct ClusterState {
     pub database: String,
     /// How the database answers now.
     pub database_health: ServiceHealth,
+    /// How the nodes' Redis answers now; absent without one (`redis_url`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redis: Option<ServiceHealth>,
 }

@@ -57,6 +57,10 @@ impl TestEnv {
         config.scenes_dir = scenes_dir();
         config.seed_demo_venue = false;
         config.http_workers = Some(2);
+        // Tests make many requests as one user; the limits' own tests set them.
+        config.rate_limit_per_minute = 0;
+        config.ws_rate_limit_per_minute = 0;
+        config.login_rate_limit_per_minute = 0;
         // Loopback only, whatever a canvas is configured with.
         config.sacn.bind = SocketAddr::from(([127, 0, 0, 1], 0));
         config.sacn.multicast_interface = Some(std::net::Ipv4Addr::LOCALHOST);

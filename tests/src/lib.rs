@@ -9,7 +9,7 @@
 //! (console WebSockets), `metrics` (reading `/metrics` as deltas), `time` (manual
 //! time), `process` (Limelight as a child process), `tus` (a raw tus 1.0 client,
 //! images made to order), `media` (test videos GStreamer makes), `mqtt` (a mosquitto broker
-//! and `mosquitto_pub`), `tls` (certificates made for a test).
+//! and `mosquitto_pub`), `redis` (a redis-server), `tls` (certificates made for a test).
 //!
 //! # Manual time
 //! Tests of timing the engine decides (cue waits and follows, fades, scheduled
@@ -39,6 +39,7 @@ mod metrics;
 mod mqtt;
 pub mod process;
 mod receiver;
+mod redis;
 mod server;
 mod time;
 mod tls;
@@ -51,6 +52,7 @@ pub use media::test_video;
 pub use metrics::metric;
 pub use mqtt::Broker;
 pub use receiver::*;
+pub use redis::RedisServer;
 pub use server::*;
 pub use time::ManualTime;
 pub use tls::TestPki;

@@ -62,6 +62,11 @@ impl ServerProcess {
             .env("LIMELIGHT_SACN_BIND", "127.0.0.1:0")
             .env("LIMELIGHT_SACN_MULTICAST_INTERFACE", "127.0.0.1")
             .env("LIMELIGHT_SACN_MULTICAST_TTL", "0")
+            // Load tests make many requests as one user; a test of the limits
+            // sets its own.
+            .env("LIMELIGHT_RATE_LIMIT_PER_MINUTE", "0")
+            .env("LIMELIGHT_WS_RATE_LIMIT_PER_MINUTE", "0")
+            .env("LIMELIGHT_LOGIN_RATE_LIMIT_PER_MINUTE", "0")
             .envs(settings.iter().copied())
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

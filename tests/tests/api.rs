@@ -946,3 +946,152 @@ async fn logging_out_ends_that_token_everywhere_and_across_a_restart() -> Result
     ensure!(status == 200);
     Ok(())
 }
+
+#[actix_rt::test]
+async fn one_users_requests_past_their_limit_get_429_with_retry_after_and_change_nothing()
+-> Result<()> {
+    use futures_util::SinkExt;
+    let env = limelight_tests::TestEnv::new().await?;
+    let mut config = env.config();
+    config.rate_limit_per_minute = 100;
+    // Admins unlimited by their role's own setting.
+    let unlimited = limelight_api::config::RoleConfig {
+        rate_limit_per_minute: Some(0),
+    };
+    config.roles.insert("admin".into(), unlimited);
+    config.ws_rate_limit_per_minute = 5;
+    config.login_rate_limit_per_minute = 4;
+    let app = TestApp::spawn_with(env, config).await?;
+    let admin = app.admin().await?;
+    let canvas = app.idle_canvas(&admin, "canopy").await?;
+    app.solid_scene(&admin, "amber", "#FFBF00").await?;
+    let op = app.user("op", "operator").await?;
+
+    for i in 0..100 {
+        let (status, body) = app.call("GET", "/api/v1/canvases", Some(&op), None).await?;
+        ensure!(status == 200, "request {i}: {status} {body}");
+    }
+    let over = app
+        .http
+        .get(app.url("/api/v1/canvases"))
+        .bearer_auth(&op)
+        .send()
+        .await?;
+    ensure!(over.status() == 429, "{}", over.status());
+    let header = |name: &str| {
+        over.headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .unwrap_or_default()
+    };
+    let retry: u64 = header("retry-after").parse()?;
+    ensure!((1..=60).contains(&retry), "Retry-After {retry}");
+    ensure!(
+        header("ratelimit") == format!("limit=100, remaining=0, reset={retry}")
+            && header("ratelimit-policy") == "100;w=60",
+        "{:?}",
+        over.headers()
+    );
+    let body: Value = over.json().await?;
+    ensure!(
+        body["code"] == "rate_limited" && body["message"].is_string(),
+        "{body}"
+    );
+
+    // A write past the limit is refused and changes nothing.
+    app.refused(
+        "POST",
+        &format!("/api/v1/canvases/{canvas}/scene"),
+        &op,
+        Some(json!({"scene": "amber"})),
+        429,
+        "rate_limited",
+    )
+    .await?;
+    let state = app.canvas_state(&admin, canvas).await?;
+    ensure!(state["scene"].is_null(), "{state}");
+    // Emergency, blackout and panic are never refused.
+    for (path, body) in [
+        (
+            format!("/api/v1/canvases/{canvas}/emergency"),
+            json!({"on": true}),
+        ),
+        (
+            format!("/api/v1/canvases/{canvas}/blackout"),
+            json!({"on": true}),
+        ),
+        (
+            format!("/api/v1/canvases/{canvas}/cues"),
+            json!({"action": "panic"}),
+        ),
+        ("/api/v1/panic".to_owned(), json!({"fade_ms": 0})),
+    ] {
+        let (status, answer) = app.call("POST", &path, Some(&op), Some(body)).await?;
+        ensure!(status == 200, "{path}: {status} {answer}");
+    }
+    // Another cue command counts as any request.
+    app.refused(
+        "POST",
+        &format!("/api/v1/canvases/{canvas}/cues"),
+        &op,
+        Some(json!({"action": "go"})),
+        429,
+        "rate_limited",
+    )
+    .await?;
+    // Each user has a budget of their own; the admin's role has none.
+    for _ in 0..150 {
+        let (status, _) = app
+            .call("GET", "/api/v1/canvases", Some(&admin), None)
+            .await?;
+        ensure!(status == 200);
+    }
+
+    // Login attempts per username: op has logged in once; three wrong passwords
+    // are answered as such, the fifth attempt is refused before it is checked.
+    let wrong = json!({"username": "op", "password": "not-it"});
+    for _ in 0..3 {
+        let (status, _) = app
+            .call("POST", "/api/v1/auth/login", None, Some(wrong.clone()))
+            .await?;
+        ensure!(status == 401, "{status}");
+    }
+    let right = json!({"username": "op", "password": "op-password"});
+    let (status, answer) = app
+        .call("POST", "/api/v1/auth/login", None, Some(right))
+        .await?;
+    ensure!(
+        status == 429 && answer["code"] == "rate_limited",
+        "{status} {answer}"
+    );
+
+    // WebSocket commands: five, then refused; blackout still taken.
+    let mut console = limelight_tests::connect(&app, &admin).await?;
+    limelight_tests::next_of(&mut console, "snapshot").await?;
+    for n in 1..=6 {
+        let master = json!({"type": "master", "request_id": format!("m{n}"),
+                            "canvas": canvas, "level": 50});
+        console
+            .send(tokio_tungstenite::tungstenite::Message::Text(
+                master.to_string().into(),
+            ))
+            .await?;
+        let id = format!("m{n}");
+        let answer =
+            limelight_tests::next_where(&mut console, "answer", |m| m["request_id"] == id).await?;
+        let refused = answer["type"] == "error" && answer["code"] == "rate_limited";
+        ensure!((n == 6) == refused, "command {n}: {answer}");
+    }
+    let off = json!({"type": "blackout", "request_id": "b1", "canvas": canvas, "on": false});
+    console
+        .send(tokio_tungstenite::tungstenite::Message::Text(
+            off.to_string().into(),
+        ))
+        .await?;
+    let answer =
+        limelight_tests::next_where(&mut console, "blackout", |m| m["request_id"] == "b1").await?;
+    ensure!(answer["type"] == "ack", "{answer}");
+    app.stop().await;
+    Ok(())
+}

@@ -3,12 +3,13 @@
 //! booking load loses nothing it acknowledged, and one killed while it publishes
 //! its status over MQTT is announced offline by its last will; that status goes
 //! over TLS with a client certificate when configured so. On PostgreSQL one of
-//! two nodes drives the output and the other takes over when it is killed.
+//! two nodes drives the output and the other takes over when it is killed. Rate
+//! limits hold across two nodes through Redis.
 
 use anyhow::{Context, Result, bail, ensure};
 use futures_util::StreamExt;
 use limelight_tests::process::ServerProcess;
-use limelight_tests::{Broker, Client, Receiver, TestApp, TestPki};
+use limelight_tests::{Broker, Client, Receiver, RedisServer, TestApp, TestPki};
 use serde_json::{Value, json};
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -550,4 +551,58 @@ async fn one_node_drives_the_output_and_another_takes_over_within_3_s_of_a_cut_o
     );
     eprintln!("takeover {after_cut:?} after a cut connection, {after_kill:?} after a SIGKILL");
     north.kill().await
+}
+
+#[actix_rt::test]
+async fn one_users_requests_spread_over_two_nodes_are_refused_after_100() -> Result<()> {
+    let mut redis = RedisServer::start()?;
+    let env = limelight_tests::TestEnv::new().await?;
+    let url = redis.url();
+    let node = |name: &'static str| {
+        [
+            ("LIMELIGHT_REDIS_URL", url.as_str()),
+            ("LIMELIGHT_RATE_LIMIT_PER_MINUTE", "100"),
+            ("LIMELIGHT_NODE_NAME", name),
+        ]
+    };
+    let a = ServerProcess::start_with(SERVER, &env, &node("a")).await?;
+    let b = ServerProcess::start_with(SERVER, &env, &node("b")).await?;
+    let admin = a.admin().await?;
+    let ann = a.user("ann", "attendee").await?;
+
+    // 110 requests, every other one to the other node: 100 pass, then 429.
+    let (mut passed, mut refused) = (0, 0);
+    for i in 0..110 {
+        let node = if i % 2 == 0 { &a } else { &b };
+        let (status, body) = node.call("GET", "/api/v1/events", Some(&ann), None).await?;
+        match status {
+            200 => {
+                ensure!(refused == 0, "request {i} passed after a refusal");
+                passed += 1;
+            }
+            429 => {
+                ensure!(body["code"] == "rate_limited", "{body}");
+                refused += 1;
+            }
+            other => bail!("request {i}: {other} {body}"),
+        }
+    }
+    ensure!(
+        passed == 100 && refused == 10,
+        "{passed} passed, {refused} refused"
+    );
+    let cluster = b.get(&admin, "/api/v1/cluster").await?;
+    ensure!(cluster["redis"]["ok"] == true, "{cluster}");
+
+    // Redis gone: each node limits on its own and every request is still answered.
+    redis.stop()?;
+    let (status, body) = b.call("GET", "/api/v1/events", Some(&admin), None).await?;
+    ensure!(status == 200, "{status} {body}");
+    let cluster = b.get(&admin, "/api/v1/cluster").await?;
+    ensure!(
+        cluster["redis"]["ok"] == false && cluster["redis"]["error"].is_string(),
+        "{cluster}"
+    );
+    a.kill().await?;
+    b.kill().await
 }

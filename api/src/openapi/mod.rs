@@ -126,7 +126,7 @@ impl Describe for web::Payload {}
 impl Describe for Auth {
     fn describe(op: &mut Op) {
         op.secured = true;
-        op.errors.extend([401, 403]);
+        op.errors.extend([401, 403, 429]);
     }
 }
 

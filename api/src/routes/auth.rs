@@ -9,10 +9,16 @@ use limelight_shared::users::{LoginRequest, LoginResponse, Role};
 
 /// `POST /api/v1/auth/login`: a token for a user name and password.
 pub async fn login(
+    req: HttpRequest,
     engine: web::Data<EngineHandle>,
     tokens: web::Data<Tokens>,
+    limits: web::Data<crate::limits::Limits>,
     body: Json<LoginRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    limits
+        .login(&body.username, req.peer_addr().map(|a| a.ip()))
+        .await
+        .map_err(|refused| refused.error())?;
     let user = engine.authenticate(&body.username, &body.password).await?;
     let (token, expires) = tokens.issue(user.id, &user.username)?;
     Ok(HttpResponse::Ok().json(LoginResponse {

@@ -66,9 +66,17 @@ pub async fn command(
     auth: Auth,
     engine: web::Data<EngineHandle>,
     id: web::Path<i64>,
+    limits: web::Data<crate::limits::Limits>,
     body: Json<CueCommand>,
 ) -> Result<HttpResponse, ApiError> {
     let who = auth.require(Permission::LiveControl)?;
+    // The route is let past the limit for its panic; every other command counts.
+    if !matches!(*body, CueCommand::Panic { .. }) {
+        limits
+            .rest(who.id.0, who.role)
+            .await
+            .map_err(|refused| refused.error())?;
+    }
     Ok(HttpResponse::Ok().json(engine.cue(who, CanvasId(*id), &body).await?))
 }
 

@@ -37,13 +37,18 @@ pub async fn readyz(engine: web::Data<EngineHandle>) -> Result<HttpResponse, Api
 }
 
 /// `GET /api/v1/cluster` (admin): the nodes, which one leads the output, and how
-/// the database answers.
+/// the database and Redis answer.
 pub async fn cluster(
     auth: crate::auth::Auth,
     engine: web::Data<EngineHandle>,
+    redis: web::Data<Option<crate::redis_pool::Redis>>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(crate::auth::Permission::ManageSystem)?;
-    Ok(HttpResponse::Ok().json(engine.cluster().await?))
+    let mut cluster = engine.cluster().await?;
+    if let Some(redis) = redis.get_ref() {
+        cluster.redis = Some(redis.health().await);
+    }
+    Ok(HttpResponse::Ok().json(cluster))
 }
 
 /// `GET /metrics`: Prometheus text format.

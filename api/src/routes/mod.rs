@@ -153,7 +153,7 @@ fn table() -> Vec<Row> {
     use Method as M;
     vec![
         r(M::POST, "/api/v1/auth/login", auth::login).doc("auth", "Log in; returns a bearer token")
-            .refuses(&[401]).ok::<LoginResponse>().example(serde_json::json!({"username": "admin", "password": "change-me-now"})),
+            .refuses(&[401, 429]).ok::<LoginResponse>().example(serde_json::json!({"username": "admin", "password": "change-me-now"})),
         r(M::POST, "/api/v1/auth/signup", auth::signup).doc("auth", "Sign up as an attendee; 201 with a token").created::<LoginResponse>().example(serde_json::json!({"username": "ann", "password": "a-long-password"})),
         r(M::POST, "/api/v1/auth/logout", auth::logout).doc("auth", "Log out: the token this request carries stops working, on every node; the user's other tokens go on").no_content(),
         r(M::GET, "/api/v1/auth/me", auth::me).doc("auth", "The user the token belongs to").ok::<User>(),

@@ -51,6 +51,7 @@ pub async fn connect(
     body: web::Payload,
     engine: web::Data<EngineHandle>,
     tokens: web::Data<Tokens>,
+    limits: web::Data<crate::limits::Limits>,
 ) -> Result<HttpResponse, ApiError> {
     let from_query = web::Query::<HashMap<String, String>>::from_query(req.query_string())
         .ok()
@@ -85,7 +86,12 @@ pub async fn connect(
         .aggregate_continuations()
         .max_continuation_size(MAX_FRAME_BYTES);
     let (response, out) = outbound::attach(response, session::OUTBOUND_CAPACITY);
-    let session = session::Session::new(engine.get_ref().clone(), principal, out);
+    let session = session::Session::new(
+        engine.get_ref().clone(),
+        principal,
+        limits.get_ref().clone(),
+        out,
+    );
     actix_web::rt::spawn(session.run(stream));
     Ok(response)
 }

@@ -55,6 +55,8 @@ const MAX_BLINDS: usize = 4;
 pub struct Session {
     engine: EngineHandle,
     principal: Principal,
+    /// The user's budget of commands.
+    limits: crate::limits::Limits,
     previews: Vec<Preview>,
     /// Scenes previewed blind on canvases for this console: their frames stand in
     /// for the canvas's own.
@@ -79,8 +81,14 @@ pub struct Session {
 impl Session {
     /// A session for an authenticated principal, sending into `out`. Made on
     /// the worker thread that serves the connection, whose relay it uses.
-    pub fn new(engine: EngineHandle, principal: Principal, out: Outbox) -> Self {
+    pub fn new(
+        engine: EngineHandle,
+        principal: Principal,
+        limits: crate::limits::Limits,
+        out: Outbox,
+    ) -> Self {
         Self {
+            limits,
             member: engine.new_room_member(),
             staff: principal.is_staff(),
             engine,
@@ -324,6 +332,20 @@ impl Session {
             }
         };
         let request_id = message.request_id().to_owned();
+        // Emergency, blackout and panic are never refused by a limit.
+        let exempt = matches!(
+            message,
+            ClientMessage::Blackout { .. }
+                | ClientMessage::Emergency { .. }
+                | ClientMessage::Cue {
+                    command: limelight_shared::cues::CueCommand::Panic { .. },
+                    ..
+                }
+        );
+        if !exempt && let Err(refused) = self.limits.ws(self.principal.id.0).await {
+            let e = refused.error();
+            return push(out, &error(Some(request_id), e.code, &e.message));
+        }
         if matches!(message, ClientMessage::GetSnapshot { .. }) && self.staff {
             self.snapshot(out).await?;
         }
