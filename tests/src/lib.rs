@@ -33,6 +33,7 @@
 
 pub mod bench;
 mod client;
+mod daemon;
 mod env;
 mod media;
 mod metrics;

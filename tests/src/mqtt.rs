@@ -1,11 +1,11 @@
 //! A real MQTT broker for a test: Debian's `mosquitto` on a loopback port of its
 //! own, and `mosquitto_pub` (a client nobody here wrote) to publish to it.
 
-use anyhow::{Context, Result, bail, ensure};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use anyhow::{Context, Result, ensure};
+use std::net::TcpListener;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A mosquitto broker on 127.0.0.1, stopped when dropped.
 #[derive(Debug)]
@@ -105,11 +105,7 @@ impl Broker {
 
     /// Stop the broker (SIGKILL: its clients see the connection drop).
     pub fn stop(&mut self) -> Result<()> {
-        if let Some(mut child) = self.child.take() {
-            child.kill()?;
-            child.wait()?;
-        }
-        Ok(())
+        crate::daemon::kill(&mut self.child)
     }
 
     /// Start the broker again on the same port; returns once it takes connections.
@@ -128,22 +124,13 @@ impl Broker {
             .spawn()
             .context("starting mosquitto (Debian's package `mosquitto`)")?;
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(10);
         let ports = [
             Some(self.port),
             self.tls_ports.map(|p| p.0),
             self.tls_ports.map(|p| p.1),
         ];
-        for port in ports.into_iter().flatten() {
-            let addr = SocketAddr::from(([127, 0, 0, 1], port));
-            while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-                if Instant::now() > deadline {
-                    bail!("mosquitto did not listen on {addr}");
-                }
-                std::thread::sleep(Duration::from_millis(20));
-            }
-        }
-        Ok(())
+        let ports: Vec<u16> = ports.into_iter().flatten().collect();
+        crate::daemon::wait_listening("mosquitto", &ports)
     }
 
     /// Publish `payload` on `topic` with `mosquitto_pub` (QoS 0).

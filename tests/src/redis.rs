@@ -1,10 +1,9 @@
 //! A real Redis for a test: Debian's `redis-server` on a loopback port of its
 //! own, without persistence, stopped when dropped.
 
-use anyhow::{Context, Result, bail};
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use anyhow::{Context, Result};
+use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 /// A redis-server on 127.0.0.1.
 #[derive(Debug)]
@@ -29,11 +28,7 @@ impl RedisServer {
 
     /// Stop it (SIGKILL).
     pub fn stop(&mut self) -> Result<()> {
-        if let Some(mut child) = self.child.take() {
-            child.kill()?;
-            child.wait()?;
-        }
-        Ok(())
+        crate::daemon::kill(&mut self.child)
     }
 
     /// Start it again on the same port, empty.
@@ -47,15 +42,7 @@ impl RedisServer {
             .spawn()
             .context("starting redis-server (Debian's package `redis-server`)")?;
         self.child = Some(child);
-        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_err() {
-            if Instant::now() > deadline {
-                bail!("redis-server did not listen on {addr}");
-            }
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Ok(())
+        crate::daemon::wait_listening("redis-server", &[self.port])
     }
 }
 
