@@ -57,6 +57,11 @@ export class Server {
       LIMELIGHT_SEED_DEMO_VENUE: String(this.demo),
       LIMELIGHT_SACN_MULTICAST_INTERFACE: '127.0.0.1',
       LIMELIGHT_LOG: 'info',
+      // A test logs in and calls the API far more often than a person would;
+      // the limits have tests of their own.
+      LIMELIGHT_RATE_LIMIT_PER_MINUTE: '0',
+      LIMELIGHT_WS_RATE_LIMIT_PER_MINUTE: '0',
+      LIMELIGHT_LOGIN_RATE_LIMIT_PER_MINUTE: '0',
     };
     this.child = spawn(binary, [], { env, stdio: ['ignore', 'pipe', 'pipe'] });
     // Up once it says so; the deadline only bounds a failure.
