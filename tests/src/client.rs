@@ -356,16 +356,32 @@ impl Client {
         within: std::time::Duration,
         pred: impl Fn(&Value) -> bool,
     ) -> Result<Value> {
+        self.get_when(
+            token,
+            &format!("/api/v1/inputs/{input}/state"),
+            within,
+            pred,
+        )
+        .await
+    }
+
+    /// `GET path` once `pred` holds of the answer (polled every 20 ms; fails
+    /// after `within`).
+    pub async fn get_when(
+        &self,
+        token: &str,
+        path: &str,
+        within: std::time::Duration,
+        pred: impl Fn(&Value) -> bool,
+    ) -> Result<Value> {
         let deadline = std::time::Instant::now() + within;
         loop {
-            let state = self
-                .get(token, &format!("/api/v1/inputs/{input}/state"))
-                .await?;
-            if pred(&state) {
-                return Ok(state);
+            let answer = self.get(token, path).await?;
+            if pred(&answer) {
+                return Ok(answer);
             }
             if std::time::Instant::now() > deadline {
-                bail!("input state never matched within {within:?}: {state}");
+                bail!("{path} never matched within {within:?}: {answer}");
             }
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
         }

@@ -38,24 +38,6 @@ async fn stage(app: &TestApp, admin: &str, rx: &Receiver) -> Result<i64> {
     Ok(canvas)
 }
 
-/// The celebration at `path` once `pred` holds of it (polled; fails after 10 s).
-async fn celebration_when(
-    app: &TestApp,
-    admin: &str,
-    path: &str,
-    pred: impl Fn(&Value) -> bool,
-) -> Result<Value> {
-    let deadline = Instant::now() + Duration::from_secs(10);
-    loop {
-        let shown = app.get(admin, path).await?;
-        if pred(&shown) {
-            return Ok(shown);
-        }
-        ensure!(Instant::now() < deadline, "never matched: {shown}");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
 fn goal(canvas: i64) -> Value {
     json!({"name": "goal", "play": {"scene": "gold"}, "canvases": [canvas],
            "duration_ms": 1000, "cooldown_ms": 2500})
@@ -162,7 +144,10 @@ async fn a_fired_celebration_plays_for_its_time_then_hands_the_canvas_back_and_c
 
     // Over the WebSocket once the cooldown is over; audited as who fired it.
     let celebration = format!("/api/v1/celebrations/{id}");
-    celebration_when(&app, &admin, &celebration, |c| c["cooldown_left_ms"] == 0).await?;
+    app.get_when(&admin, &celebration, Duration::from_secs(10), |c| {
+        c["cooldown_left_ms"] == 0
+    })
+    .await?;
     console
         .send(Message::Text(
             json!({"type": "fire_celebration", "request_id": "f1", "celebration": id})
@@ -218,7 +203,11 @@ async fn a_rule_on_an_input_and_the_mqtt_command_topic_fire_celebrations() -> Re
     broker.publish("venue/lobby/presence", br#"{"level": 50}"#)?;
     // Once the rule has read 0.5, nothing has fired and the canvas stays blue.
     let path = format!("/api/v1/celebrations/{id}");
-    let read = celebration_when(&app, &admin, &path, |c| c["rule_value"] == 0.5).await?;
+    let read = app
+        .get_when(&admin, &path, Duration::from_secs(10), |c| {
+            c["rule_value"] == 0.5
+        })
+        .await?;
     ensure!(read["fired_at"].is_null(), "below the threshold: {read}");
     let now = Instant::now();
     let later = rx.until(Duration::from_secs(1), |p| p.at >= now).await?;

@@ -401,27 +401,6 @@ async fn limelight_publishes_its_status_over_tls_with_its_client_certificate() -
     Ok(())
 }
 
-/// The cluster as node `client` answers it once `pred` holds (polled; fails
-/// after 10 s).
-async fn cluster_when(
-    client: &Client,
-    admin: &str,
-    pred: impl Fn(&Value) -> bool,
-) -> Result<Value> {
-    let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    loop {
-        let cluster = client.get(admin, "/api/v1/cluster").await?;
-        if pred(&cluster) {
-            return Ok(cluster);
-        }
-        ensure!(
-            std::time::Instant::now() < deadline,
-            "never matched: {cluster}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 /// The id of the node named `name` in a cluster answer.
 fn node_id(cluster: &Value, name: &str) -> Option<String> {
     cluster["nodes"]
@@ -465,10 +444,14 @@ async fn one_node_drives_the_output_and_another_takes_over_within_3_s_of_a_cut_o
     let south =
         ServerProcess::start_with(SERVER, &env, &[("LIMELIGHT_NODE_NAME", "south")]).await?;
     let south_admin = south.admin().await?;
-    let cluster = cluster_when(&south, &south_admin, |c| {
-        c["nodes"].as_array().map(Vec::len) == Some(2)
-    })
-    .await?;
+    let cluster = south
+        .get_when(
+            &south_admin,
+            "/api/v1/cluster",
+            Duration::from_secs(10),
+            |c| c["nodes"].as_array().map(Vec::len) == Some(2),
+        )
+        .await?;
     let (north_id, south_id) = (node_id(&cluster, "north"), node_id(&cluster, "south"));
     ensure!(
         cluster["mode"] == "cluster"
@@ -509,10 +492,14 @@ async fn one_node_drives_the_output_and_another_takes_over_within_3_s_of_a_cut_o
         &taken.slots[..3]
     );
     let south_cid = taken.cid;
-    cluster_when(&south, &south_admin, |c| {
-        c["leader"].as_str() == south_id.as_deref()
-    })
-    .await?;
+    south
+        .get_when(
+            &south_admin,
+            "/api/v1/cluster",
+            Duration::from_secs(10),
+            |c| c["leader"].as_str() == south_id.as_deref(),
+        )
+        .await?;
     // Once north has noticed (within its next check), south's is the only source.
     let noticed = std::time::Instant::now() + Duration::from_millis(600);
     while std::time::Instant::now() < noticed {
@@ -539,10 +526,11 @@ async fn one_node_drives_the_output_and_another_takes_over_within_3_s_of_a_cut_o
         "north sent {after_kill:?} after the kill"
     );
     ensure!(amber(&back), "{:?}", &back.slots[..3]);
-    let cluster = cluster_when(&north, &admin, |c| {
-        c["leader"].as_str() == north_id.as_deref()
-    })
-    .await?;
+    let cluster = north
+        .get_when(&admin, "/api/v1/cluster", Duration::from_secs(10), |c| {
+            c["leader"].as_str() == north_id.as_deref()
+        })
+        .await?;
     ensure!(
         cluster["nodes"]
             .as_array()
