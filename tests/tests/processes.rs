@@ -541,6 +541,217 @@ async fn one_node_drives_the_output_and_another_takes_over_within_3_s_of_a_cut_o
     north.kill().await
 }
 
+/// The first packet within 3 s whose first pixel is `rgb` (give or take 2 in
+/// each channel, for rounding), and how long after `since` it came.
+async fn shows(
+    rx: &mut Receiver,
+    rgb: [u8; 3],
+    since: std::time::Instant,
+) -> Result<(limelight_tests::DataPacket, Duration)> {
+    let near = |p: &limelight_tests::DataPacket| {
+        p.slots.len() >= 3 && p.slots.iter().zip(rgb).all(|(a, b)| a.abs_diff(b) <= 2)
+    };
+    let p = rx
+        .until(Duration::from_secs(3), near)
+        .await
+        .with_context(|| format!("the wire never showed {rgb:?}"))?;
+    let after = p.at.saturating_duration_since(since);
+    Ok((p, after))
+}
+
+#[actix_rt::test]
+async fn commands_taken_on_a_standby_reach_the_leaders_wire_and_the_standby_keeps_the_leaders_state()
+-> Result<()> {
+    let env = limelight_tests::TestEnv::new().await?;
+    if !env.database_url.starts_with("postgres") {
+        // One node on SQLite: there is no other node to follow (see the takeover
+        // test for what a single node says of itself).
+        return Ok(());
+    }
+    let mut rx = Receiver::bind().await?;
+    let north =
+        ServerProcess::start_with(SERVER, &env, &[("LIMELIGHT_NODE_NAME", "north")]).await?;
+    let south =
+        ServerProcess::start_with(SERVER, &env, &[("LIMELIGHT_NODE_NAME", "south")]).await?;
+    let (na, sa) = (north.admin().await?, south.admin().await?);
+    south
+        .get_when(&sa, "/api/v1/cluster", Duration::from_secs(10), |c| {
+            c["nodes"].as_array().map(Vec::len) == Some(2)
+                && c["leader"].is_string()
+                && c["leader"] != c["node"]
+        })
+        .await?;
+
+    // Everything below is taken on the standby; the leader sends it.
+    south.solid_scene(&sa, "red", "#FF0000").await?;
+    south.solid_scene(&sa, "blue", "#0000FF").await?;
+    let canvas = south.canvas_to(&sa, "facade", 10, 40, &rx).await?;
+    let first = rx.until(Duration::from_secs(5), |_| true).await?;
+    let leader_cid = first.cid;
+
+    let mut delays = Vec::new();
+    let t = std::time::Instant::now();
+    let (status, body) = south.trigger(&sa, canvas, "red").await?;
+    ensure!(status == 200, "{status} {body}");
+    let (p, after) = shows(&mut rx, [255, 0, 0], t).await?;
+    ensure!(p.cid == leader_cid, "the standby sent");
+    delays.push(after);
+
+    let live = |what: &str| format!("/api/v1/canvases/{canvas}/{what}");
+    let t = std::time::Instant::now();
+    let (status, body) = south
+        .call(
+            "POST",
+            &live("master"),
+            Some(&sa),
+            Some(json!({"level": 50})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    let (_, after) = shows(&mut rx, [128, 0, 0], t).await?;
+    delays.push(after);
+
+    let t = std::time::Instant::now();
+    let (status, body) = south
+        .call(
+            "POST",
+            &live("blackout"),
+            Some(&sa),
+            Some(json!({"on": true})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    let (_, after) = shows(&mut rx, [0, 0, 0], t).await?;
+    delays.push(after);
+    south
+        .call(
+            "POST",
+            &live("blackout"),
+            Some(&sa),
+            Some(json!({"on": false})),
+        )
+        .await?;
+    shows(&mut rx, [128, 0, 0], std::time::Instant::now()).await?;
+
+    let t = std::time::Instant::now();
+    let (status, body) = south
+        .call(
+            "POST",
+            &live("emergency"),
+            Some(&sa),
+            Some(json!({"on": true})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    let (_, after) = shows(&mut rx, [255, 255, 255], t).await?;
+    delays.push(after);
+    south
+        .call(
+            "POST",
+            &live("emergency"),
+            Some(&sa),
+            Some(json!({"on": false})),
+        )
+        .await?;
+    shows(&mut rx, [128, 0, 0], std::time::Instant::now()).await?;
+
+    // A cue list written, run and advanced on the standby.
+    let (status, list) = south
+        .call(
+            "POST",
+            "/api/v1/cue-lists",
+            Some(&sa),
+            Some(json!({"name": "Show", "go_protection_ms": 0, "cues": [
+                {"number": 1, "scene": "blue"}, {"number": 2, "scene": "red"}
+            ]})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {list}");
+    let t = std::time::Instant::now();
+    let (status, body) = south
+        .call(
+            "POST",
+            &live("cues"),
+            Some(&sa),
+            Some(json!({"action": "run", "cue_list": list["id"], "scope": "until_released"})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    let (_, after) = shows(&mut rx, [0, 0, 128], t).await?;
+    delays.push(after);
+    let t = std::time::Instant::now();
+    let (status, body) = south
+        .call(
+            "POST",
+            &live("cues"),
+            Some(&sa),
+            Some(json!({"action": "go"})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    let (_, after) = shows(&mut rx, [128, 0, 0], t).await?;
+    delays.push(after);
+
+    // Both nodes report one state.
+    let same = |s: &Value| {
+        s["scene"] == "red"
+            && s["master"] == 50.0
+            && s["blackout"] == false
+            && s["emergency"] == false
+            && s["cues"]["current"] == "2"
+    };
+    north
+        .get_when(&na, &live("state"), Duration::from_secs(2), same)
+        .await?;
+    south
+        .get_when(&sa, &live("state"), Duration::from_secs(2), same)
+        .await?;
+    // And the way back: the leader's command reaches the standby's state.
+    let (status, body) = north
+        .call(
+            "POST",
+            &live("master"),
+            Some(&na),
+            Some(json!({"level": 100})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    south
+        .get_when(&sa, &live("state"), Duration::from_secs(2), |s| {
+            s["master"] == 100.0 && s["cues"]["current"] == "2"
+        })
+        .await?;
+    shows(&mut rx, [255, 0, 0], std::time::Instant::now()).await?;
+
+    // The leader killed: the standby takes over with the same look.
+    let killed = std::time::Instant::now();
+    north.kill().await?;
+    let taken = rx
+        .until(Duration::from_secs(6), |p| p.cid != leader_cid)
+        .await?;
+    ensure!(
+        taken.at.saturating_duration_since(killed) <= Duration::from_secs(3)
+            && taken.slots.starts_with(&[255, 0, 0]),
+        "{:?} after the kill: {:?}",
+        taken.at.saturating_duration_since(killed),
+        &taken.slots[..3]
+    );
+    // GO protection is off, so "back" is taken at once: cue 1, blue, on the wire.
+    let (status, body) = south
+        .call(
+            "POST",
+            &live("cues"),
+            Some(&sa),
+            Some(json!({"action": "back"})),
+        )
+        .await?;
+    ensure!(status == 200, "{status} {body}");
+    shows(&mut rx, [0, 0, 255], std::time::Instant::now()).await?;
+    delays.sort();
+    eprintln!("standby command -> leader's wire: {delays:?}");
+    south.kill().await
+}
+
 #[actix_rt::test]
 async fn one_users_requests_spread_over_two_nodes_are_refused_after_100() -> Result<()> {
     let mut redis = RedisServer::start()?;

@@ -112,6 +112,17 @@ impl LiveControl {
         if !self.inner.store.save_live(id.0, field).await? {
             return Err(EngineError::Canvas(CanvasError::Unknown(id)));
         }
+        self.control_at(id, command, due).await
+    }
+
+    /// Queue a command for the canvas's first frame due at or after `due`
+    /// (canvas clock), without storing it.
+    pub async fn control_at(
+        &self,
+        id: CanvasId,
+        command: LiveCommand,
+        due: Duration,
+    ) -> Result<(), EngineError> {
         let queued = self
             .inner
             .directory

@@ -72,6 +72,10 @@ impl EngineHandle {
         let (setup, cid) = setup_from_record(&self.inner.store, record.clone()).await?;
         self.start_canvas(setup, cid).await?;
         self.canvases_changed().await?;
+        self.announce(Change::Canvas {
+            canvas: CanvasId(record.id),
+        })
+        .await;
         canvas_dto(&record)
     }
 
@@ -91,6 +95,7 @@ impl EngineHandle {
         let record = record?.ok_or(EngineError::Canvas(CanvasError::Unknown(id)))?;
         let (setup, cid) = setup_from_record(&self.inner.store, record.clone()).await?;
         self.start_canvas(setup, cid).await?;
+        self.announce(Change::Canvas { canvas: id }).await;
         canvas_dto(&record)
     }
 
@@ -106,6 +111,8 @@ impl EngineHandle {
             .send(directory::RemoveCanvas(id))
             .await
             .map_err(mailbox)?;
-        self.canvases_changed().await
+        self.canvases_changed().await?;
+        self.announce(Change::Canvas { canvas: id }).await;
+        Ok(())
     }
 }

@@ -65,7 +65,12 @@ impl EngineHandle {
             .insert_cue_list(spec.name.as_str(), &json(&spec))
             .await;
         self.inner.cue_lists.clear();
-        cue_list_dto(&record?)
+        let record = record?;
+        self.announce(Change::CueList {
+            cue_list: CueListId(record.id),
+        })
+        .await;
+        cue_list_dto(&record)
     }
 
     /// Replace a cue list. Canvases that have it loaded take the
@@ -92,6 +97,7 @@ impl EngineHandle {
                     .await?;
             }
         }
+        self.announce(Change::CueList { cue_list: id }).await;
         cue_list_dto(&record)
     }
 
@@ -109,6 +115,7 @@ impl EngineHandle {
         if !deleted? {
             return Err(EngineError::CueList(CueListError::Unknown(id)));
         }
+        self.announce(Change::CueList { cue_list: id }).await;
         Ok(())
     }
 
@@ -121,23 +128,26 @@ impl EngineHandle {
         command: &CueCommand,
     ) -> Result<CanvasState, EngineError> {
         let work = async {
-            let op = match command {
-                CueCommand::Run { cue_list, scope } => {
-                    let scope = scope.check().map_err(|e| EngineError::invalid(e.0))?;
-                    if self.inner.store.cue_list(cue_list.0).await?.is_none() {
-                        return Err(EngineError::CueList(CueListError::Unknown(*cue_list)));
-                    }
-                    let play = Play::CueList {
-                        cue_list: *cue_list,
-                    };
-                    return self.take_override(who, id, play, scope).await;
+            if let CueCommand::Run { cue_list, scope } = command {
+                let scope = scope.check().map_err(|e| EngineError::invalid(e.0))?;
+                if self.inner.store.cue_list(cue_list.0).await?.is_none() {
+                    return Err(EngineError::CueList(CueListError::Unknown(*cue_list)));
                 }
-                CueCommand::Go {} => CueOp::Go,
-                CueCommand::Back {} => CueOp::Back,
-                CueCommand::Goto { cue } => CueOp::Goto(cue.clone()),
-                CueCommand::Panic { fade_ms } => CueOp::Panic(panic_fade(*fade_ms)?),
+                let play = Play::CueList {
+                    cue_list: *cue_list,
+                };
+                return self.take_override(who, id, play, scope).await;
+            }
+            let Some(op) = super::cluster::cue_op(command)? else {
+                return Err(EngineError::invalid("not a cue playback command"));
             };
-            self.cue_op(id, op).await
+            let state = self.cue_op(id, op).await?;
+            let change = Change::Cue {
+                canvas: id,
+                command: command.clone(),
+            };
+            self.announce(change).await;
+            Ok(state)
         };
         let result = work.await;
         self.record(who, "cue", id, json(command), result).await
@@ -155,6 +165,11 @@ impl EngineHandle {
             for record in self.inner.store.list_canvases().await? {
                 let id = CanvasId(record.id);
                 let state = self.cue_op(id, CueOp::Panic(fade)).await?;
+                let change = Change::Cue {
+                    canvas: id,
+                    command: CueCommand::Panic { fade_ms },
+                };
+                self.announce(change).await;
                 let _ = self
                     .inner
                     .events
@@ -188,7 +203,7 @@ impl EngineHandle {
     }
 }
 
-fn panic_fade(fade_ms: u32) -> Result<Duration, EngineError> {
+pub(super) fn panic_fade(fade_ms: u32) -> Result<Duration, EngineError> {
     if fade_ms > MAX_FADE_MS {
         return Err(EngineError::invalid(format!(
             "fade_ms must be at most {MAX_FADE_MS}, got {fade_ms}"

@@ -120,7 +120,7 @@ impl EngineHandle {
             .inner
             .live
             .apply(id, LiveField::Blackout(on), LiveCommand::Blackout(on));
-        let result = work.await;
+        let result = self.announce_live(id, work.await).await;
         let detail = serde_json::json!({ "on": on }).to_string();
         self.record(who, "blackout", id, detail, result).await
     }
@@ -137,7 +137,7 @@ impl EngineHandle {
             LiveField::Master(level.get()),
             LiveCommand::Master(level),
         );
-        let result = work.await;
+        let result = self.announce_live(id, work.await).await;
         let detail = serde_json::json!({ "level": level.get() }).to_string();
         self.record(who, "master", id, detail, result).await
     }
@@ -161,7 +161,7 @@ impl EngineHandle {
                 .control(id, LiveCommand::Emergency(on))
                 .await
         };
-        let result = work.await;
+        let result = self.announce_live(id, work.await).await;
         let detail = serde_json::json!({ "on": on }).to_string();
         self.record(who, "emergency", id, detail, result).await
     }
@@ -185,6 +185,9 @@ impl EngineHandle {
             Ok(level)
         };
         let result: Result<Percent, EngineError> = work.await;
+        if result.is_ok() {
+            self.announce(Change::GrandMaster).await;
+        }
         let detail = serde_json::json!({ "level": level.get() }).to_string();
         self.audit(
             who,
@@ -196,6 +199,24 @@ impl EngineHandle {
         .await;
         if let Ok(level) = result {
             let _ = self.inner.events.send(EngineEvent::GrandMaster(level));
+        }
+        result
+    }
+
+    /// Announce a stored change of canvas `id`'s master, blackout or emergency
+    /// once it took.
+    async fn announce_live(
+        &self,
+        id: CanvasId,
+        result: Result<CanvasState, EngineError>,
+    ) -> Result<CanvasState, EngineError> {
+        if result.is_ok() {
+            let change = Change::Live {
+                canvas: id,
+                fade_ms: 0,
+                curve: limelight_shared::scene::FadeCurve::Linear,
+            };
+            self.announce(change).await;
         }
         result
     }

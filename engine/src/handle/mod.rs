@@ -10,6 +10,7 @@ use crate::canvas::control::{LiveControl, mailbox, scene_spec};
 use crate::canvas::directory::{self, Directory, OutputDefaults};
 use crate::canvas::{CanvasSetup, LiveCommand, PreviewFrame};
 use crate::clock::{Clock, WallClock};
+use crate::cluster::relay::Change;
 use crate::error::EngineError;
 use crate::memo::Memo;
 use crate::output::UniverseMap;
@@ -76,6 +77,8 @@ struct Inner {
     celebrations: crate::celebration::Celebrations,
     /// This node among the nodes sharing the database.
     cluster: Arc<crate::cluster::Cluster>,
+    /// Announces this node's stored changes to the other nodes.
+    relay: crate::cluster::relay::Relay,
     /// Who has a console open.
     consoles: std::sync::Arc<crate::consoles::Consoles>,
     /// Hot reads answered from memory; each write through this handle clears its own.
@@ -91,6 +94,7 @@ mod bookings;
 mod calendar;
 mod canvases;
 mod celebrations;
+mod cluster;
 mod cue_lists;
 mod dto;
 mod inputs;

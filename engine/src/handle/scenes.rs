@@ -39,6 +39,7 @@ impl EngineHandle {
             .insert_scene(spec.name.as_str(), &json(&spec), "api")
             .await;
         self.scenes_changed();
+        self.announce(Change::Scenes).await;
         scene_dto(&record?)
     }
 
@@ -52,6 +53,7 @@ impl EngineHandle {
             .await;
         // After the write: a lookup that read the old version cannot keep it.
         self.scenes_changed();
+        self.announce(Change::Scenes).await;
         let record =
             record?.ok_or_else(|| EngineError::Scene(SceneError::Unknown(SceneRef::Id(id))))?;
         scene_dto(&record)
@@ -61,6 +63,7 @@ impl EngineHandle {
     pub async fn delete_scene(&self, id: SceneId) -> Result<(), EngineError> {
         let deleted = self.inner.store.delete_scene(id.0).await;
         self.scenes_changed();
+        self.announce(Change::Scenes).await;
         if deleted? {
             Ok(())
         } else {

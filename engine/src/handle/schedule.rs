@@ -28,10 +28,25 @@ fn entry_spec(record: &ScheduleRecord) -> Result<ScheduleSpec, EngineError> {
 /// compiles (a time zone renamed, say) is left out with an error in the log, rather
 /// than keeping the venue dark.
 pub(super) async fn load(store: &Store, plan: &mut sched::Plan) -> Result<(), EngineError> {
+    for entry in stored_entries(store, plan.venue()).await? {
+        plan.put_entry(entry);
+    }
+    for (canvas, o) in stored_overrides(store).await? {
+        plan.set_override(canvas, o);
+    }
+    Ok(())
+}
+
+/// Every stored entry whose rule compiles for `venue`.
+pub(super) async fn stored_entries(
+    store: &Store,
+    venue: &Site,
+) -> Result<Vec<PlanEntry>, EngineError> {
+    let mut entries = Vec::new();
     for record in store.list_schedules().await? {
         let spec = entry_spec(&record)?;
-        match Rule::new(&spec, plan.venue()) {
-            Ok(rule) => plan.put_entry(PlanEntry {
+        match Rule::new(&spec, venue) {
+            Ok(rule) => entries.push(PlanEntry {
                 id: ScheduleId(record.id),
                 spec,
                 rule,
@@ -39,13 +54,21 @@ pub(super) async fn load(store: &Store, plan: &mut sched::Plan) -> Result<(), En
             Err(e) => tracing::error!(entry = record.id, error = %e, "schedule entry left out"),
         }
     }
+    Ok(entries)
+}
+
+/// Every stored override that can be read, by canvas.
+pub(super) async fn stored_overrides(
+    store: &Store,
+) -> Result<Vec<(CanvasId, sched::Override)>, EngineError> {
+    let mut overrides = Vec::new();
     for record in store.list_overrides().await? {
         let parsed = (
             serde_json::from_str::<Play>(&record.play),
             serde_json::from_str::<OverrideScope>(&record.scope),
         );
         match parsed {
-            (Ok(play), Ok(scope)) => plan.set_override(
+            (Ok(play), Ok(scope)) => overrides.push((
                 CanvasId(record.canvas_id),
                 sched::Override {
                     play,
@@ -53,14 +76,14 @@ pub(super) async fn load(store: &Store, plan: &mut sched::Plan) -> Result<(), En
                     by: record.taken_by,
                     since: record.since.and_utc(),
                 },
-            ),
+            )),
             _ => tracing::error!(
                 canvas = record.canvas_id,
                 "stored override unreadable; left out"
             ),
         }
     }
-    Ok(())
+    Ok(overrides)
 }
 
 impl EngineHandle {
@@ -143,6 +166,7 @@ impl EngineHandle {
             .await?;
         let id = ScheduleId(record.id);
         self.put_entry(PlanEntry { id, spec, rule }).await?;
+        self.announce(Change::Schedule { entry: id }).await;
         Self::entry_dto(&record)
     }
 
@@ -160,6 +184,7 @@ impl EngineHandle {
             .await?
             .ok_or(EngineError::Schedule(ScheduleError::Unknown(id)))?;
         self.put_entry(PlanEntry { id, spec, rule }).await?;
+        self.announce(Change::Schedule { entry: id }).await;
         Self::entry_dto(&record)
     }
 
@@ -172,7 +197,9 @@ impl EngineHandle {
             .scheduler
             .send(sched::RemoveEntry(id))
             .await
-            .map_err(mailbox)
+            .map_err(mailbox)?;
+        self.announce(Change::Schedule { entry: id }).await;
+        Ok(())
     }
 
     async fn put_entry(&self, entry: PlanEntry) -> Result<(), EngineError> {
@@ -191,7 +218,8 @@ impl EngineHandle {
         play: Play,
         scope: OverrideScope,
     ) -> Result<CanvasState, EngineError> {
-        self.inner
+        let state = self
+            .inner
             .scheduler
             .send(sched::TakeOverride {
                 canvas: id,
@@ -200,7 +228,13 @@ impl EngineHandle {
                 by: who.username.clone(),
             })
             .await
-            .map_err(mailbox)?
+            .map_err(mailbox)??;
+        let change = Change::Override {
+            canvas: id,
+            fade_ms: None,
+        };
+        self.announce(change).await;
+        Ok(state)
     }
 
     /// Hand a canvas back to the schedule.
@@ -228,6 +262,13 @@ impl EngineHandle {
                 .map_err(mailbox)?
         };
         let result = work.await;
+        if result.is_ok() {
+            let change = Change::Override {
+                canvas: id,
+                fade_ms,
+            };
+            self.announce(change).await;
+        }
         let detail = serde_json::json!({ "fade_ms": fade_ms }).to_string();
         self.record(who, "release_to_schedule", id, detail, result)
             .await
@@ -249,6 +290,13 @@ impl EngineHandle {
             .await
             .map_err(mailbox)
             .and_then(|r| r);
+        if result.is_ok() {
+            let change = Change::Override {
+                canvas: id,
+                fade_ms: None,
+            };
+            self.announce(change).await;
+        }
         self.record(who, "start_next_entry", id, "{}".into(), result)
             .await
     }

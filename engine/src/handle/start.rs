@@ -83,7 +83,7 @@ impl EngineHandle {
             &config.database_url,
             &config.node_name,
         ));
-        cluster
+        let heard = cluster
             .clone()
             .run(&config.database_url, store.clone())
             .await;
@@ -134,7 +134,8 @@ impl EngineHandle {
             clock,
             config.wall_clock.clone(),
             events.clone(),
-        );
+        )
+        .stored_while(cluster.on_air().clone());
         // The scheduler's own thread: its planning never waits behind API work.
         let scheduler = Scheduler::start_in_arbiter(&Arbiter::new().handle(), |_| scheduler);
         let sessions = crate::session::directory::SessionDirectory::new(
@@ -161,6 +162,7 @@ impl EngineHandle {
         uploads.recover().await?;
         actix::spawn(sweep_uploads(uploads.clone(), config.clock.clone()));
         let wall_clock = config.wall_clock.clone();
+        let relay = cluster.relay(&store);
         let handle = Self {
             inner: Arc::new(Inner {
                 store,
@@ -175,6 +177,7 @@ impl EngineHandle {
                 clock: config.clock,
                 wall_clock: config.wall_clock.clone(),
                 celebrations: crate::celebration::Celebrations::default(),
+                relay,
                 cluster,
                 uploads,
                 pictures,
@@ -186,6 +189,7 @@ impl EngineHandle {
                 cue_lists: Memo::default(),
             }),
         };
+        actix::spawn(handle.clone().follow(heard));
         handle.read_revoked_tokens().await?;
         handle.run_stored_inputs().await?;
         crate::input::start_watch(&handle.inner.inputs, handle.inner.events.clone());

@@ -16,6 +16,7 @@ use crate::canvas::LiveCommand;
 use crate::canvas::control::LiveControl;
 use crate::clock::{Clock, WallClock};
 use crate::error::EngineError;
+use crate::output::OnAir;
 use crate::published::EngineEvent;
 use crate::store::{LiveField, NewAudit, OverrideRecord, Store};
 use actix::prelude::*;
@@ -49,6 +50,9 @@ struct Job {
     drop_timed: bool,
     /// Let the running cue list play out first (stop mode `finish_cue_list`).
     after_cue_list: bool,
+    /// Store it and write it in the audit log: false on a node that follows a
+    /// change another node stored, and for the plan's own changes on a standby.
+    store: bool,
     /// Published once it shows.
     change: Change,
     reply: Option<oneshot::Sender<Result<CanvasState, EngineError>>>,
@@ -74,6 +78,9 @@ pub struct Scheduler {
     anchor: (DateTime<Utc>, Duration),
     /// When each override ends, worked out whenever the plan changes.
     override_ends: HashMap<CanvasId, DateTime<Utc>>,
+    /// Whether this node drives the output: only the leader stores and logs the
+    /// plan's own changes (every node makes them, at the same instants).
+    on_air: OnAir,
 }
 
 impl std::fmt::Debug for Scheduler {
@@ -113,7 +120,16 @@ impl Scheduler {
             timer: None,
             anchor,
             override_ends: HashMap::new(),
+            on_air: OnAir::on(),
         }
+    }
+
+    /// Store and log the plan's own changes only while `on_air` is on: on a node
+    /// that shares its database with others, only the leader does. Alone, a node
+    /// always does.
+    pub fn stored_while(mut self, on_air: OnAir) -> Self {
+        self.on_air = on_air;
+        self
     }
 
     fn send(&self, job: Job) {
@@ -126,7 +142,8 @@ impl Scheduler {
     /// work out the changes ahead.
     fn resync(&mut self, cause: Cause) {
         let now = self.wall.now();
-        self.take_up(now, None, cause, None, None);
+        let store = self.on_air.is_on();
+        self.take_up(now, None, cause, None, None, store);
         self.refill(now, true);
     }
 
@@ -140,6 +157,7 @@ impl Scheduler {
         cause: Cause,
         fade_ms: Option<u32>,
         mut reply: Option<oneshot::Sender<Result<CanvasState, EngineError>>>,
+        store: bool,
     ) {
         for n in self.plan.at(now) {
             let wanted = match only {
@@ -161,7 +179,7 @@ impl Scheduler {
                 cause,
                 after_cue_list: false,
             };
-            self.fire(step, None, true, reply.take());
+            self.fire(step, None, true, reply.take(), store);
         }
     }
 
@@ -218,6 +236,7 @@ impl Scheduler {
         due: Option<Duration>,
         drop_timed: bool,
         reply: Option<oneshot::Sender<Result<CanvasState, EngineError>>>,
+        store: bool,
     ) {
         self.applied.insert(step.canvas, step.play.clone());
         let job = Job {
@@ -227,6 +246,7 @@ impl Scheduler {
             due,
             drop_timed,
             after_cue_list: step.after_cue_list,
+            store,
             change: self.plan.change(step),
             reply,
         };
@@ -254,7 +274,8 @@ impl Scheduler {
                         break;
                     };
                     let ahead = (step.at - wall).to_std().unwrap_or_default();
-                    self.fire(step, Some(mono + ahead), false, None);
+                    let store = self.on_air.is_on();
+                    self.fire(step, Some(mono + ahead), false, None, store);
                 }
                 _ => break,
             }
@@ -335,7 +356,7 @@ impl Scheduler {
                                 after_cue_list: false,
                             };
                             act.plan.set_override(canvas, o);
-                            act.fire(step, None, true, Some(tx));
+                            act.fire(step, None, true, Some(tx), true);
                             act.refill(act.wall.now(), true);
                             act.arm(ctx);
                             act.publish_override(canvas);
@@ -395,7 +416,7 @@ async fn worker(
                 .increment(1);
             // Before consoles hear of it: what a console heard is in the log. An
             // override is the operator's command, logged as that.
-            if job.change.cause != Cause::Override {
+            if job.store && job.change.cause != Cause::Override {
                 audit(&store, &job.change).await;
             }
         }
@@ -497,12 +518,17 @@ async fn apply(live: &LiveControl, job: &Job) -> Result<Option<CanvasState>, Eng
     } else {
         command
     };
-    match job.due {
-        Some(due) => live
+    match (job.due, job.store) {
+        (Some(due), true) => live
             .apply_at(job.canvas, field, command, due)
             .await
             .map(|()| None),
-        None => live.apply(job.canvas, field, command).await.map(Some),
+        (Some(due), false) => live
+            .control_at(job.canvas, command, due)
+            .await
+            .map(|()| None),
+        (None, true) => live.apply(job.canvas, field, command).await.map(Some),
+        (None, false) => live.control(job.canvas, command).await.map(Some),
     }
 }
 
@@ -619,7 +645,14 @@ impl Handler<ReleaseOverride> for Scheduler {
                             act.plan.clear_override(canvas);
                             // Re-apply what the schedule says, even when it looks the same.
                             let now = act.wall.now();
-                            act.take_up(now, Some(canvas), Cause::Release, msg.fade_ms, Some(tx));
+                            act.take_up(
+                                now,
+                                Some(canvas),
+                                Cause::Release,
+                                msg.fade_ms,
+                                Some(tx),
+                                true,
+                            );
                             act.refill(now, true);
                             act.arm(ctx);
                             act.publish_override(canvas);
@@ -631,6 +664,69 @@ impl Handler<ReleaseOverride> for Scheduler {
                     async move { rx.await.unwrap_or_else(|_| Err(stopped())) }.into_actor(act)
                 }),
         ))
+    }
+}
+
+impl Handler<Align> for Scheduler {
+    type Result = ();
+
+    fn handle(&mut self, msg: Align, ctx: &mut Self::Context) {
+        if let Some(entries) = msg.entries {
+            let stored: HashMap<_, _> = entries.into_iter().map(|e| (e.id, e)).collect();
+            let gone: Vec<_> = self
+                .plan
+                .entries()
+                .iter()
+                .filter(|e| !stored.contains_key(&e.id))
+                .map(|e| e.id)
+                .collect();
+            for id in gone {
+                self.plan.remove_entry(id);
+            }
+            for (id, entry) in stored {
+                let same = self
+                    .plan
+                    .entries()
+                    .iter()
+                    .any(|e| e.id == id && e.spec == entry.spec);
+                if !same {
+                    self.plan.put_entry(entry);
+                }
+            }
+        }
+        let now = self.wall.now();
+        for (canvas, stored) in msg.overrides {
+            if self.plan.override_of(canvas) == stored.as_ref()
+                || self.ensure_canvas(canvas).is_err()
+            {
+                continue;
+            }
+            match stored {
+                Some(o) => {
+                    let step = Step {
+                        at: o.since,
+                        canvas,
+                        play: Some(o.play.clone()),
+                        source: Some(limelight_shared::schedule::Source::Override {
+                            by: o.by.clone(),
+                            scope: o.scope,
+                        }),
+                        cause: Cause::Override,
+                        fade_ms: fade_in(&o.play),
+                        after_cue_list: false,
+                    };
+                    self.plan.set_override(canvas, o);
+                    self.fire(step, None, true, None, false);
+                }
+                None => {
+                    self.plan.clear_override(canvas);
+                    self.take_up(now, Some(canvas), Cause::Release, msg.fade_ms, None, false);
+                }
+            }
+            self.publish_override(canvas);
+        }
+        self.resync(Cause::Resume);
+        self.arm(ctx);
     }
 }
 

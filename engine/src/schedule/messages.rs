@@ -18,6 +18,21 @@ pub struct PutEntry(pub PlanEntry);
 #[rtype(result = "()")]
 pub struct RemoveEntry(pub ScheduleId);
 
+/// Bring the plan to what another node stored: the entries (all of them, when
+/// given) and the overrides of some canvases (`None`: none stored). A changed
+/// override is shown here without being stored again; a hand-back fades over
+/// `fade_ms`, or the entry's own fade.
+#[derive(Debug, Message)]
+#[rtype(result = "()")]
+pub struct Align {
+    /// Every stored entry, or `None` to leave the entries as they are.
+    pub entries: Option<Vec<PlanEntry>>,
+    /// Canvases and their stored overrides.
+    pub overrides: Vec<(CanvasId, Option<super::plan::Override>)>,
+    /// Fade of a hand-back.
+    pub fade_ms: Option<u32>,
+}
+
 /// The canvases now running.
 #[derive(Debug, Message)]
 #[rtype(result = "()")]

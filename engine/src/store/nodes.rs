@@ -71,3 +71,22 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Announce `payload` on PostgreSQL's `LISTEN/NOTIFY` channel `channel`, for
+    /// the other nodes; nothing on SQLite, where a node is alone.
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<(), StoreError> {
+        match self {
+            Store::Postgres(pool) => {
+                let mut conn = pool.get().await?;
+                diesel::sql_query("SELECT pg_notify($1, $2)")
+                    .bind::<diesel::sql_types::Text, _>(channel)
+                    .bind::<diesel::sql_types::Text, _>(payload)
+                    .execute(&mut *conn)
+                    .await?;
+                Ok(())
+            }
+            Store::Sqlite { .. } => Ok(()),
+        }
+    }
+}

@@ -13,6 +13,11 @@
 //!
 //! Every node writes its row in `nodes` each second, for `GET /api/v1/cluster`.
 //! This runs on the cluster's own thread, never on a frame or sender thread.
+//!
+//! Every change a node stores is announced to the others ([`relay`]), so that
+//! the leader takes commands given on any node and the standbys keep its state.
+
+pub mod relay;
 
 use crate::output::OnAir;
 use crate::store::{NodeRecord, Store, StoreError};
@@ -106,13 +111,25 @@ impl Cluster {
             .unwrap_or_else(PoisonError::into_inner) = addr.to_owned();
     }
 
+    /// What announces this node's changes to the others.
+    pub fn relay(&self, store: &Store) -> relay::Relay {
+        let store = (self.mode == ClusterMode::Cluster).then(|| store.clone());
+        relay::Relay::new(self.id.clone(), store)
+    }
+
     /// Try the lock once (at start, before any canvas sends, so a node that
     /// takes it is on air from its first frame), then keep leading or standing by
-    /// on a thread of the cluster's own for as long as the process runs. Does
-    /// nothing on a single node.
-    pub async fn run(self: Arc<Self>, url: &str, store: Store) {
+    /// on a thread of the cluster's own for as long as the process runs; and
+    /// listen there to the other nodes' changes, which the answer yields. Does
+    /// nothing on a single node (and the answer yields nothing).
+    pub async fn run(
+        self: Arc<Self>,
+        url: &str,
+        store: Store,
+    ) -> tokio::sync::mpsc::UnboundedReceiver<relay::Change> {
+        let (changes, heard) = tokio::sync::mpsc::unbounded_channel();
         if self.mode == ClusterMode::Single {
-            return;
+            return heard;
         }
         let mut lock = LockConnection::new(url, &self.name);
         let (this, cluster) = (self.clone(), self.clone());
@@ -139,6 +156,7 @@ impl Cluster {
         } else {
             tracing::info!(node = %self.name, "this node stands by: another leads the output");
         }
+        thread.spawn(relay::listen(url.to_owned(), self.id.clone(), changes));
         thread.spawn(async move {
             loop {
                 if let Err(e) = store.write_node(&self.record()).await {
@@ -151,6 +169,7 @@ impl Cluster {
             .thread
             .lock()
             .unwrap_or_else(PoisonError::into_inner) = Some(thread);
+        heard
     }
 
     /// This node's row as it stands now.
