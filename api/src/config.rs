@@ -522,6 +522,7 @@ impl Config {
             max_upload: self.tus_max_size,
             upload_ttl: std::time::Duration::from_secs(u64::from(self.upload_ttl_hours) * 3600),
             node_name: self.node_name(),
+            redis_url: self.redis_url.clone(),
             status_mqtt: self
                 .mqtt
                 .url

@@ -29,7 +29,6 @@ pub mod metrics;
 mod mqtt;
 mod openapi;
 mod pinning;
-mod redis_pool;
 mod request_id;
 mod routes;
 mod ws;
@@ -123,16 +122,10 @@ impl Server {
         let app_engine = web::Data::new(engine.clone());
         let app_tokens = web::Data::new(tokens);
         let app_prometheus = web::Data::new(prometheus);
-        let redis = match &config.redis_url {
-            Some(url) => {
-                let redis =
-                    redis_pool::Redis::new(url).map_err(|e| anyhow::anyhow!("redis_url: {e}"))?;
-                tracing::info!("Redis set: rate limits hold across every node");
-                Some(redis)
-            }
-            None => None,
-        };
-        let app_redis = web::Data::new(redis.clone());
+        let redis = engine.redis();
+        if redis.is_some() {
+            tracing::info!("Redis set: rate limits and fan-out hold across every node");
+        }
         let app_limits = web::Data::new(limits::Limits::new(&config.rates(), redis));
         let pinning = config
             .http_pin_workers
@@ -150,7 +143,6 @@ impl Server {
                 .app_data(app_tokens.clone())
                 .app_data(app_prometheus.clone())
                 .app_data(app_limits.clone())
-                .app_data(app_redis.clone())
                 .app_data(web::PayloadConfig::new(limit))
                 .app_data(web::PathConfig::default().error_handler(|e, _| {
                     ApiError::new(ErrorCode::NotFound, format!("no such resource: {e}")).into()

@@ -174,7 +174,7 @@ pub struct Limits(Arc<Inner>);
 /// The nodes' Redis and the script that limits in it.
 #[derive(Debug)]
 struct Shared {
-    redis: crate::redis_pool::Redis,
+    redis: limelight_engine::bus::Redis,
     gcra: redis::Script,
 }
 
@@ -189,7 +189,7 @@ struct Inner {
 
 impl Limits {
     /// Limits at `rates`, shared through `redis` when there is one.
-    pub fn new(rates: &Rates, redis: Option<crate::redis_pool::Redis>) -> Self {
+    pub fn new(rates: &Rates, redis: Option<limelight_engine::bus::Redis>) -> Self {
         Self(Arc::new(Inner {
             shared: redis.map(|redis| Shared {
                 redis,

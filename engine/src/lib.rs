@@ -57,6 +57,7 @@
 //! Everything else is private to the crate; what the API needs is re-exported here.
 
 mod accounts;
+pub mod bus;
 mod calendar;
 mod canvas;
 mod celebration;

@@ -794,8 +794,11 @@ async fn one_users_requests_spread_over_two_nodes_are_refused_after_100() -> Res
     );
     let cluster = b.get(&admin, "/api/v1/cluster").await?;
     ensure!(cluster["redis"]["ok"] == true, "{cluster}");
+    let (status, body) = b.call("GET", "/readyz", None, None).await?;
+    ensure!(status == 200, "{status} {body}");
 
-    // Redis gone: each node limits on its own and every request is still answered.
+    // Redis gone: each node limits on its own and every request is still
+    // answered, but neither is ready: a message published does not come back.
     redis.stop()?;
     let (status, body) = b.call("GET", "/api/v1/events", Some(&admin), None).await?;
     ensure!(status == 200, "{status} {body}");
@@ -804,6 +807,33 @@ async fn one_users_requests_spread_over_two_nodes_are_refused_after_100() -> Res
         cluster["redis"]["ok"] == false && cluster["redis"]["error"].is_string(),
         "{cluster}"
     );
+    for node in [&a, &b] {
+        let (status, body) = node.call("GET", "/readyz", None, None).await?;
+        ensure!(
+            status == 503
+                && body["code"] == "unavailable"
+                && body["message"]
+                    .as_str()
+                    .is_some_and(|m| m.contains("Redis")),
+            "{status} {body}"
+        );
+    }
+    // Back: both nodes subscribe again and are ready within seconds.
+    redis.restart()?;
+    for node in [&a, &b] {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, body) = node.call("GET", "/readyz", None, None).await?;
+            if status == 200 {
+                break;
+            }
+            ensure!(
+                std::time::Instant::now() < deadline,
+                "not ready again: {status} {body}"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
     a.kill().await?;
     b.kill().await
 }

@@ -24,11 +24,16 @@ pub async fn healthz() -> HttpResponse {
     })
 }
 
-/// `GET /readyz`: the database answers.
+/// `GET /readyz`: the database answers, and when Redis is set, a message
+/// published there comes back on this node's subscription.
 pub async fn readyz(engine: web::Data<EngineHandle>) -> Result<HttpResponse, ApiError> {
     engine.ready().await.map_err(|e| {
         tracing::warn!(error = %e, "not ready");
-        ApiError::new(ErrorCode::Unavailable, "database unavailable")
+        let message = match e {
+            limelight_engine::EngineError::Unavailable(why) => why,
+            _ => "database unavailable",
+        };
+        ApiError::new(ErrorCode::Unavailable, message)
     })?;
     Ok(HttpResponse::Ok().json(Health {
         status: "ready",
@@ -41,14 +46,9 @@ pub async fn readyz(engine: web::Data<EngineHandle>) -> Result<HttpResponse, Api
 pub async fn cluster(
     auth: crate::auth::Auth,
     engine: web::Data<EngineHandle>,
-    redis: web::Data<Option<crate::redis_pool::Redis>>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(crate::auth::Permission::ManageSystem)?;
-    let mut cluster = engine.cluster().await?;
-    if let Some(redis) = redis.get_ref() {
-        cluster.redis = Some(redis.health().await);
-    }
-    Ok(HttpResponse::Ok().json(cluster))
+    Ok(HttpResponse::Ok().json(engine.cluster().await?))
 }
 
 /// `GET /metrics`: Prometheus text format.

@@ -278,7 +278,7 @@ fn table() -> Vec<Row> {
         r(M::GET, "/api/v1/ws", crate::ws::connect).doc("live", "Operator WebSocket (token as the subprotocol `bearer.<token>` beside `limelight.v1`, as an Authorization header, or as ?token=); protocol in the README").answers(Answer::Empty(101, "Switching to the WebSocket protocol")),
         r(M::GET, "/api/v1/cluster", health::cluster).doc("system", "The nodes sharing the database, which one drives the output, and how the database answers (admin)").ok::<limelight_shared::cluster::ClusterState>(),
         r(M::GET, "/healthz", health::healthz).doc("system", "Liveness").ok::<health::Health>(),
-        r(M::GET, "/readyz", health::readyz).doc("system", "Readiness: the database answers").ok::<health::Health>(),
+        r(M::GET, "/readyz", health::readyz).doc("system", "Readiness: the database answers, and with Redis set, a message published there comes back").ok::<health::Health>(),
         r(M::GET, "/metrics", health::metrics).doc("system", "Prometheus metrics").answers(Answer::Other(200, "text/plain", "Prometheus text format")),
     ]
 }

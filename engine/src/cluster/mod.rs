@@ -111,6 +111,11 @@ impl Cluster {
             .unwrap_or_else(PoisonError::into_inner) = addr.to_owned();
     }
 
+    /// This node's id: random at each start.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// What announces this node's changes to the others.
     pub fn relay(&self, store: &Store) -> relay::Relay {
         let store = (self.mode == ClusterMode::Cluster).then(|| store.clone());

@@ -79,6 +79,8 @@ struct Inner {
     cluster: Arc<crate::cluster::Cluster>,
     /// Announces this node's stored changes to the other nodes.
     relay: crate::cluster::relay::Relay,
+    /// The fan-out through the nodes' shared Redis, when one is set.
+    bus: Option<crate::bus::Bus>,
     /// Who has a console open.
     consoles: std::sync::Arc<crate::consoles::Consoles>,
     /// Hot reads answered from memory; each write through this handle clears its own.
@@ -119,9 +121,25 @@ impl EngineHandle {
         self.inner.store.backend()
     }
 
-    /// Whether the engine can serve: the database answers.
+    /// Whether the engine can serve: the database answers, and when Redis is
+    /// set, a message published there comes back on this node's subscription.
     pub async fn ready(&self) -> Result<(), EngineError> {
-        Ok(self.inner.store.ping().await?)
+        self.inner.store.ping().await?;
+        if let Some(bus) = &self.inner.bus {
+            let trip = bus.round_trip().await;
+            if !trip.ok {
+                tracing::warn!(error = ?trip.error, "the fan-out through Redis failed its round trip");
+                return Err(EngineError::Unavailable(
+                    "Redis does not carry the nodes' fan-out",
+                ));
+            }
+        }
+        Ok(())
+    }
+
+    /// The connections to the nodes' shared Redis, when one is set.
+    pub fn redis(&self) -> Option<crate::bus::Redis> {
+        self.inner.bus.as_ref().map(|b| b.redis().clone())
     }
 
     /// Events for consoles. A receiver that falls more than 1024 events behind
@@ -147,7 +165,11 @@ impl EngineHandle {
 
     /// The nodes, which one leads the output, and how the database answers.
     pub async fn cluster(&self) -> Result<limelight_shared::cluster::ClusterState, EngineError> {
-        Ok(self.inner.cluster.state(&self.inner.store).await?)
+        let mut state = self.inner.cluster.state(&self.inner.store).await?;
+        if let Some(bus) = &self.inner.bus {
+            state.redis = Some(bus.round_trip().await);
+        }
+        Ok(state)
     }
 
     /// Where this node's HTTP server listens (shown in the cluster's list).

@@ -57,6 +57,8 @@ pub struct EngineConfig {
     pub status_mqtt: Option<crate::input::StatusMqtt>,
     /// This node's name among the nodes sharing a PostgreSQL database.
     pub node_name: String,
+    /// The Redis the nodes share for fan-out and rate limits, if any.
+    pub redis_url: Option<String>,
 }
 
 /// How often expired uploads are looked for.
@@ -163,6 +165,13 @@ impl EngineHandle {
         actix::spawn(sweep_uploads(uploads.clone(), config.clock.clone()));
         let wall_clock = config.wall_clock.clone();
         let relay = cluster.relay(&store);
+        let bus = match &config.redis_url {
+            Some(url) => Some(
+                crate::bus::Bus::start(url, cluster.id())
+                    .map_err(|e| EngineError::invalid(format!("redis_url: {e}")))?,
+            ),
+            None => None,
+        };
         let handle = Self {
             inner: Arc::new(Inner {
                 store,
@@ -178,6 +187,7 @@ impl EngineHandle {
                 wall_clock: config.wall_clock.clone(),
                 celebrations: crate::celebration::Celebrations::default(),
                 relay,
+                bus,
                 cluster,
                 uploads,
                 pictures,

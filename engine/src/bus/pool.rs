@@ -3,8 +3,7 @@
 //! and its users fall back to what the node can do alone.
 
 use bb8_redis::RedisConnectionManager;
-use limelight_shared::cluster::ServiceHealth;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Longest one Redis call may take before the caller does without it.
 pub const CALL_TIMEOUT: Duration = Duration::from_millis(250);
@@ -27,11 +26,11 @@ impl Redis {
     }
 
     /// Run `script` on `keys` and `args`, within [`CALL_TIMEOUT`].
-    pub async fn eval<T: redis::FromRedisValue>(
+    pub async fn eval<T: redis::FromRedisValue, A: redis::ToRedisArgs>(
         &self,
         script: &redis::Script,
         keys: &[&str],
-        args: &[i64],
+        args: &[A],
     ) -> Result<T, String> {
         let call = async {
             let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
@@ -40,7 +39,7 @@ impl Redis {
                 invocation.key(*key);
             }
             for arg in args {
-                invocation.arg(*arg);
+                invocation.arg(arg);
             }
             invocation
                 .invoke_async::<T>(&mut *conn)
@@ -52,23 +51,16 @@ impl Redis {
             .map_err(|_| "Redis did not answer in time".to_owned())?
     }
 
-    /// How Redis answers a PING now.
-    pub async fn health(&self) -> ServiceHealth {
-        let started = Instant::now();
-        let ping = async {
+    /// Run one command, within [`CALL_TIMEOUT`].
+    pub async fn query<T: redis::FromRedisValue>(&self, cmd: &redis::Cmd) -> Result<T, String> {
+        let call = async {
             let mut conn = self.pool.get().await.map_err(|e| e.to_string())?;
-            redis::cmd("PING")
-                .query_async::<String>(&mut *conn)
+            cmd.query_async::<T>(&mut *conn)
                 .await
                 .map_err(|e| e.to_string())
         };
-        let answer = tokio::time::timeout(CALL_TIMEOUT, ping)
+        tokio::time::timeout(CALL_TIMEOUT, call)
             .await
-            .unwrap_or_else(|_| Err("Redis did not answer in time".into()));
-        ServiceHealth {
-            ok: answer.is_ok(),
-            latency_ms: started.elapsed().as_secs_f64() * 1000.0,
-            error: answer.err(),
-        }
+            .map_err(|_| "Redis did not answer in time".to_owned())?
     }
 }
