@@ -83,3 +83,64 @@ pub async fn next_binary(ws: &mut Ws) -> Result<Vec<u8>> {
         }
     }
 }
+
+/// Send `value` (a command to the server) as a text message.
+pub async fn say(ws: &mut Ws, value: Value) -> Result<()> {
+    use futures_util::SinkExt;
+    use tokio_tungstenite::tungstenite::Message;
+    ws.send(Message::Text(value.to_string().into())).await?;
+    Ok(())
+}
+
+/// Send a command and wait for its ack; returns what came before it, which
+/// includes every room event the command caused.
+pub async fn command(ws: &mut Ws, value: Value) -> Result<Vec<Value>> {
+    let id = value["request_id"].clone();
+    say(ws, value).await?;
+    let mut before = Vec::new();
+    loop {
+        let m = next_of_any(ws).await?;
+        if m["request_id"] == id {
+            anyhow::ensure!(m["type"] == "ack", "{m}");
+            return Ok(before);
+        }
+        before.push(m);
+    }
+}
+
+/// The first message of type `kind` among `messages`.
+pub fn find(messages: &[Value], kind: &str) -> Result<Value> {
+    messages
+        .iter()
+        .find(|m| m["type"] == kind)
+        .cloned()
+        .with_context(|| format!("no {kind} before the ack"))
+}
+
+/// The next JSON message, whatever its type; pings do not extend the wait.
+pub async fn next_of_any(ws: &mut Ws) -> Result<Value> {
+    use futures_util::StreamExt;
+    use tokio_tungstenite::tungstenite::Message;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    loop {
+        let msg = tokio::time::timeout_at(deadline, ws.next())
+            .await
+            .context("no message in time")?
+            .context("socket closed")??;
+        if let Message::Text(text) = msg {
+            return Ok(serde_json::from_str(&text)?);
+        }
+    }
+}
+
+/// Connect and join the room: the connection and the `ROOM_SNAPSHOT` that came
+/// before the join's ack.
+pub async fn enter(app: &Client, token: &str, session: i64) -> Result<(Ws, Value)> {
+    let mut ws = connect(app, token).await?;
+    let before = command(
+        &mut ws,
+        serde_json::json!({"type": "join_room", "request_id": "j", "session": session}),
+    )
+    .await?;
+    Ok((ws, find(&before, "ROOM_SNAPSHOT")?))
+}

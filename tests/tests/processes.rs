@@ -4,7 +4,8 @@
 //! its status over MQTT is announced offline by its last will; that status goes
 //! over TLS with a client certificate when configured so. On PostgreSQL one of
 //! two nodes drives the output and the other takes over when it is killed. Rate
-//! limits hold across two nodes through Redis.
+//! limits hold across two nodes through Redis, and so do a session's room (one
+//! order of chat, votes and presence on both nodes) and system alerts.
 
 use anyhow::{Context, Result, bail, ensure};
 use futures_util::StreamExt;
@@ -541,6 +542,22 @@ async fn one_node_drives_the_output_and_another_takes_over_within_3_s_of_a_cut_o
     north.kill().await
 }
 
+/// `POST path` with `body` on `node`, which must answer 200; how long until the
+/// wire shows `rgb`.
+async fn take(
+    node: &ServerProcess,
+    token: &str,
+    path: &str,
+    body: Value,
+    rx: &mut Receiver,
+    rgb: [u8; 3],
+) -> Result<Duration> {
+    let t = std::time::Instant::now();
+    let (status, answer) = node.call("POST", path, Some(token), Some(body)).await?;
+    ensure!(status == 200, "{path}: {status} {answer}");
+    Ok(shows(rx, rgb, t).await?.1)
+}
+
 /// The first packet within 3 s whose first pixel is `rgb` (give or take 2 in
 /// each channel, for rounding), and how long after `since` it came.
 async fn shows(
@@ -589,72 +606,20 @@ async fn commands_taken_on_a_standby_reach_the_leaders_wire_and_the_standby_keep
     let first = rx.until(Duration::from_secs(5), |_| true).await?;
     let leader_cid = first.cid;
 
-    let mut delays = Vec::new();
-    let t = std::time::Instant::now();
-    let (status, body) = south.trigger(&sa, canvas, "red").await?;
-    ensure!(status == 200, "{status} {body}");
-    let (p, after) = shows(&mut rx, [255, 0, 0], t).await?;
-    ensure!(p.cid == leader_cid, "the standby sent");
-    delays.push(after);
-
+    // Each command on the standby, and how long until the leader's wire shows it.
     let live = |what: &str| format!("/api/v1/canvases/{canvas}/{what}");
-    let t = std::time::Instant::now();
-    let (status, body) = south
-        .call(
-            "POST",
-            &live("master"),
-            Some(&sa),
-            Some(json!({"level": 50})),
-        )
-        .await?;
-    ensure!(status == 200, "{status} {body}");
-    let (_, after) = shows(&mut rx, [128, 0, 0], t).await?;
-    delays.push(after);
-
-    let t = std::time::Instant::now();
-    let (status, body) = south
-        .call(
-            "POST",
-            &live("blackout"),
-            Some(&sa),
-            Some(json!({"on": true})),
-        )
-        .await?;
-    ensure!(status == 200, "{status} {body}");
-    let (_, after) = shows(&mut rx, [0, 0, 0], t).await?;
-    delays.push(after);
-    south
-        .call(
-            "POST",
-            &live("blackout"),
-            Some(&sa),
-            Some(json!({"on": false})),
-        )
-        .await?;
-    shows(&mut rx, [128, 0, 0], std::time::Instant::now()).await?;
-
-    let t = std::time::Instant::now();
-    let (status, body) = south
-        .call(
-            "POST",
-            &live("emergency"),
-            Some(&sa),
-            Some(json!({"on": true})),
-        )
-        .await?;
-    ensure!(status == 200, "{status} {body}");
-    let (_, after) = shows(&mut rx, [255, 255, 255], t).await?;
-    delays.push(after);
-    south
-        .call(
-            "POST",
-            &live("emergency"),
-            Some(&sa),
-            Some(json!({"on": false})),
-        )
-        .await?;
-    shows(&mut rx, [128, 0, 0], std::time::Instant::now()).await?;
-
+    let mut delays = Vec::new();
+    let steps = [
+        ("scene", json!({"scene": "red"}), [255, 0, 0]),
+        ("master", json!({"level": 50}), [128, 0, 0]),
+        ("blackout", json!({"on": true}), [0, 0, 0]),
+        ("blackout", json!({"on": false}), [128, 0, 0]),
+        ("emergency", json!({"on": true}), [255, 255, 255]),
+        ("emergency", json!({"on": false}), [128, 0, 0]),
+    ];
+    for (what, body, rgb) in steps {
+        delays.push(take(&south, &sa, &live(what), body, &mut rx, rgb).await?);
+    }
     // A cue list written, run and advanced on the standby.
     let (status, list) = south
         .call(
@@ -667,30 +632,12 @@ async fn commands_taken_on_a_standby_reach_the_leaders_wire_and_the_standby_keep
         )
         .await?;
     ensure!(status == 201, "{status} {list}");
-    let t = std::time::Instant::now();
-    let (status, body) = south
-        .call(
-            "POST",
-            &live("cues"),
-            Some(&sa),
-            Some(json!({"action": "run", "cue_list": list["id"], "scope": "until_released"})),
-        )
-        .await?;
-    ensure!(status == 200, "{status} {body}");
-    let (_, after) = shows(&mut rx, [0, 0, 128], t).await?;
-    delays.push(after);
-    let t = std::time::Instant::now();
-    let (status, body) = south
-        .call(
-            "POST",
-            &live("cues"),
-            Some(&sa),
-            Some(json!({"action": "go"})),
-        )
-        .await?;
-    ensure!(status == 200, "{status} {body}");
-    let (_, after) = shows(&mut rx, [128, 0, 0], t).await?;
-    delays.push(after);
+    let run = json!({"action": "run", "cue_list": list["id"], "scope": "until_released"});
+    delays.push(take(&south, &sa, &live("cues"), run, &mut rx, [0, 0, 128]).await?);
+    let go = json!({"action": "go"});
+    delays.push(take(&south, &sa, &live("cues"), go, &mut rx, [128, 0, 0]).await?);
+    let p = rx.until(Duration::from_secs(1), |_| true).await?;
+    ensure!(p.cid == leader_cid, "the standby sent");
 
     // Both nodes report one state.
     let same = |s: &Value| {
@@ -834,6 +781,167 @@ async fn one_users_requests_spread_over_two_nodes_are_refused_after_100() -> Res
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
+    a.kill().await?;
+    b.kill().await
+}
+
+/// Wait up to `within` for a message on `ws` that passes `wanted`.
+async fn heard_within(
+    ws: &mut limelight_tests::Ws,
+    within: Duration,
+    what: &str,
+    wanted: impl Fn(&Value) -> bool,
+) -> Result<Value> {
+    let deadline = std::time::Instant::now() + within;
+    loop {
+        let m = limelight_tests::next_of_any(ws).await?;
+        if wanted(&m) {
+            return Ok(m);
+        }
+        ensure!(std::time::Instant::now() < deadline, "no {what} in time");
+    }
+}
+
+/// The ids of the next `n` chat messages `ws` hears, in the order heard.
+async fn message_order(ws: &mut limelight_tests::Ws, n: usize) -> Result<Vec<String>> {
+    let mut ids = Vec::new();
+    while ids.len() < n {
+        let m = limelight_tests::next_of_any(ws).await?;
+        if m["type"] == "MESSAGE_RECEIVED" {
+            ids.push(m["message"]["id"].as_str().context("id")?.to_owned());
+        }
+    }
+    Ok(ids)
+}
+
+#[actix_rt::test]
+async fn a_room_and_alerts_span_two_nodes_in_one_order_and_a_redis_restart_leaves_no_silent_hole()
+-> Result<()> {
+    use limelight_tests::{enter, say};
+    let env = limelight_tests::TestEnv::new().await?;
+    if !env.database_url.starts_with("postgres") {
+        // One node on SQLite.
+        return Ok(());
+    }
+    let mut redis = RedisServer::start()?;
+    let url = redis.url();
+    let node = |name: &'static str| {
+        [
+            ("LIMELIGHT_REDIS_URL", url.as_str()),
+            ("LIMELIGHT_NODE_NAME", name),
+        ]
+    };
+    let a = ServerProcess::start_with(SERVER, &env, &node("a")).await?;
+    let b = ServerProcess::start_with(SERVER, &env, &node("b")).await?;
+    let admin = a.admin().await?;
+    let session = a.bookable_session(&admin, json!({"capacity": 10})).await?;
+    let (ann, bob) = (a.attendee("ann").await?, a.attendee("bob").await?);
+
+    // Ann enters on a, which takes the room; Bob on b, which follows it. Both
+    // count two people.
+    let (mut on_a, _) = enter(&a, &ann, session).await?;
+    let (mut on_b, _) = enter(&b, &bob, session).await?;
+    let two = |m: &Value| m["type"] == "PRESENCE_UPDATE" && m["present"] == 2;
+    for ws in [&mut on_a, &mut on_b] {
+        heard_within(ws, Duration::from_secs(5), "presence of two", two).await?;
+    }
+
+    // Both write at once: each hears all eight messages, in one order.
+    for i in 0..4 {
+        let text = |who: &str| json!({"type": "send_message", "request_id": format!("{who}{i}"), "session": session, "text": format!("{who} {i}")});
+        say(&mut on_a, text("ann")).await?;
+        say(&mut on_b, text("bob")).await?;
+    }
+    let (heard_a, heard_b) = (
+        message_order(&mut on_a, 8).await?,
+        message_order(&mut on_b, 8).await?,
+    );
+    ensure!(heard_a == heard_b, "{heard_a:?} != {heard_b:?}");
+    // b decided none of them: it forwarded its member's to a.
+    let forwarded = limelight_tests::metric(&b.metrics().await?, "limelight_room_forwarded_total");
+    ensure!(forwarded >= 4, "b forwarded {forwarded} commands");
+    let stored = b
+        .get(&admin, &format!("/api/v1/sessions/{session}/room"))
+        .await?;
+    ensure!(
+        stored["messages"].as_array().map(Vec::len) == Some(8) && stored["present"] == 2,
+        "{stored}"
+    );
+
+    // A poll made over REST on b, a vote on b, the results on a.
+    let (status, poll) = b
+        .call(
+            "POST",
+            &format!("/api/v1/sessions/{session}/room/polls"),
+            Some(&admin),
+            Some(json!({"question": "Encore?", "options": ["yes", "no"]})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {poll}");
+    say(&mut on_b, json!({"type": "submit_poll_response", "request_id": "v", "session": session, "poll": poll["id"], "choices": [0]})).await?;
+    heard_within(&mut on_a, Duration::from_secs(5), "poll results", |m| {
+        m["type"] == "POLL_RESULTS" && m["poll"]["voters"] == 1 && m["poll"]["counts"][0] == 1
+    })
+    .await?;
+
+    // A system alert raised on b reaches a staff console on a.
+    let mut console = limelight_tests::connect(&a, &admin).await?;
+    limelight_tests::next_of(&mut console, "snapshot").await?;
+    let incident = b
+        .created(
+            "/api/v1/incidents",
+            &admin,
+            json!({"title": "Smoke in hall B", "priority": "critical"}),
+        )
+        .await?;
+    let alert = limelight_tests::next_of(&mut console, "system_alert").await?;
+    ensure!(
+        alert["alert"]["kind"] == "critical_incident" && alert["alert"]["id"] == incident,
+        "{alert}"
+    );
+
+    // Redis gone: a command on b cannot reach the room's node and is refused,
+    // storing nothing; a, which holds the room, still takes its own member's.
+    redis.stop()?;
+    say(&mut on_b, json!({"type": "send_message", "request_id": "down", "session": session, "text": "refused"})).await?;
+    let refused = heard_within(&mut on_b, Duration::from_secs(10), "the refusal", |m| {
+        m["request_id"] == "down"
+    })
+    .await?;
+    ensure!(
+        refused["type"] == "error" && refused["code"] == "unavailable",
+        "{refused}"
+    );
+    limelight_tests::command(&mut on_a, json!({"type": "send_message", "request_id": "kept", "session": session, "text": "while Redis was down"})).await?;
+    // Back, empty: Bob hears that message, as the event or in a fresh snapshot.
+    redis.restart()?;
+    let kept = |m: &Value| {
+        let said = |x: &Value| x["text"] == "while Redis was down";
+        (m["type"] == "MESSAGE_RECEIVED" && said(&m["message"]))
+            || (m["type"] == "ROOM_SNAPSHOT"
+                && m["snapshot"]["messages"]
+                    .as_array()
+                    .is_some_and(|all| all.iter().any(said)))
+    };
+    heard_within(&mut on_b, Duration::from_secs(20), "the message", kept).await?;
+    let stored = a
+        .get(&admin, &format!("/api/v1/sessions/{session}/room"))
+        .await?;
+    let texts: Vec<&str> = stored["messages"]
+        .as_array()
+        .context("messages")?
+        .iter()
+        .filter_map(|m| m["text"].as_str())
+        .collect();
+    ensure!(texts.len() == 9 && !texts.contains(&"refused"), "{texts:?}");
+
+    // The room still spans both nodes: Bob leaves b, and a counts one.
+    drop(on_b);
+    let room = format!("/api/v1/sessions/{session}/room");
+    a.get_when(&admin, &room, Duration::from_secs(10), |r| {
+        r["present"] == 1
+    })
+    .await?;
     a.kill().await?;
     b.kill().await
 }

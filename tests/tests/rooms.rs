@@ -2,67 +2,12 @@
 //! WebSocket clients voting at once, and a stalled client that slows nobody.
 
 use anyhow::{Context, Result, ensure};
-use futures_util::{SinkExt, StreamExt};
-use limelight_tests::{TestApp, Ws, connect, connect_stalled, metric, next_of, resume};
+use limelight_tests::{
+    TestApp, command, connect, connect_stalled, enter, find, metric, next_of, next_of_any, resume,
+    say,
+};
 use serde_json::{Value, json};
 use std::collections::HashMap;
-use tokio_tungstenite::tungstenite::Message;
-
-async fn say(ws: &mut Ws, value: Value) -> Result<()> {
-    ws.send(Message::Text(value.to_string().into())).await?;
-    Ok(())
-}
-
-/// Send a command and wait for its ack; returns what came before it, which
-/// includes every room event the command caused.
-async fn command(ws: &mut Ws, value: Value) -> Result<Vec<Value>> {
-    let id = value["request_id"].clone();
-    say(ws, value).await?;
-    let mut before = Vec::new();
-    loop {
-        let m = next_of_any(ws).await?;
-        if m["request_id"] == id {
-            ensure!(m["type"] == "ack", "{m}");
-            return Ok(before);
-        }
-        before.push(m);
-    }
-}
-
-/// The first message of type `kind` among `messages`.
-fn find(messages: &[Value], kind: &str) -> Result<Value> {
-    messages
-        .iter()
-        .find(|m| m["type"] == kind)
-        .cloned()
-        .with_context(|| format!("no {kind} before the ack"))
-}
-
-async fn next_of_any(ws: &mut Ws) -> Result<Value> {
-    // Pings do not extend the wait.
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-    loop {
-        let msg = tokio::time::timeout_at(deadline, ws.next())
-            .await
-            .context("no message in time")?
-            .context("socket closed")??;
-        if let Message::Text(text) = msg {
-            return Ok(serde_json::from_str(&text)?);
-        }
-    }
-}
-
-/// Connect and join the room: the connection and the `ROOM_SNAPSHOT` that came
-/// before the join's ack.
-async fn enter(app: &TestApp, token: &str, session: i64) -> Result<(Ws, Value)> {
-    let mut ws = connect(app, token).await?;
-    let before = command(
-        &mut ws,
-        json!({"type": "join_room", "request_id": "j", "session": session}),
-    )
-    .await?;
-    Ok((ws, find(&before, "ROOM_SNAPSHOT")?))
-}
 
 /// A server, the admin's token, and a session whose room the test uses.
 async fn stage() -> Result<(TestApp, String, i64)> {

@@ -10,6 +10,9 @@ use limelight_shared::scene::FadeCurve;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
+/// The bus channel system alerts cross on.
+const ALERTS: &str = "alerts";
+
 impl EngineHandle {
     /// Announce a change this node stored to the other nodes.
     pub(super) async fn announce(&self, change: Change) {
@@ -23,6 +26,58 @@ impl EngineHandle {
             let what = format!("{change:?}");
             if let Err(e) = self.take_up(change).await {
                 tracing::warn!(change = %what, error = %e, "another node's change was not taken up");
+            }
+        }
+    }
+
+    /// Tell the other nodes' staff consoles of a system alert raised here.
+    pub(super) async fn share_alert(&self, alert: &limelight_shared::ws::Alert) {
+        let Some(bus) = &self.inner.bus else {
+            return;
+        };
+        let note = serde_json::json!({"node": self.inner.cluster.id(), "alert": alert});
+        if let Err(e) = bus.publish(ALERTS, &note.to_string()).await {
+            tracing::error!(error = %e, "a system alert did not reach the other nodes");
+        }
+    }
+
+    /// Raise the other nodes' system alerts on this node's consoles, for as
+    /// long as the engine runs. An alert lost in a gap cannot be read back; it
+    /// is logged, and the event or incident that raised it is stored.
+    pub(super) async fn hear_alerts(self) {
+        let Some(bus) = self.inner.bus.clone() else {
+            return;
+        };
+        let mut wait = Duration::from_millis(100);
+        let mut heard = loop {
+            match bus.listen(ALERTS).await {
+                Ok(rx) => break rx,
+                Err(e) => {
+                    tracing::warn!(error = %e, "cannot hear the other nodes' alerts yet");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(Duration::from_secs(5));
+                }
+            }
+        };
+        #[derive(serde::Deserialize)]
+        struct Note {
+            node: String,
+            alert: limelight_shared::ws::Alert,
+        }
+        while let Some(h) = heard.recv().await {
+            match h {
+                crate::bus::Heard::Event(body) => match serde_json::from_str::<Note>(&body) {
+                    Ok(n) if n.node != self.inner.cluster.id() => {
+                        let _ = self.inner.events.send(EngineEvent::SystemAlert(n.alert));
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "another node's alert was not understood"),
+                },
+                crate::bus::Heard::Gap => {
+                    tracing::error!(
+                        "system alerts of other nodes were lost; see events and incidents"
+                    );
+                }
             }
         }
     }
@@ -50,16 +105,7 @@ impl EngineHandle {
                 let _ = self.inner.events.send(EngineEvent::CanvasChanged(state));
                 Ok(())
             }
-            Change::GrandMaster => {
-                let level = stored_grand_master(&self.inner.store).await?;
-                self.inner
-                    .directory
-                    .send(directory::SetGrandMaster(level))
-                    .await
-                    .map_err(mailbox)?;
-                let _ = self.inner.events.send(EngineEvent::GrandMaster(level));
-                Ok(())
-            }
+            Change::GrandMaster => self.follow_grand_master().await,
             Change::Canvas { canvas } => {
                 self.follow_canvas(canvas).await?;
                 self.canvases_changed().await
@@ -125,6 +171,18 @@ impl EngineHandle {
         Ok(())
     }
 
+    /// Scale every canvas by the stored grand master.
+    async fn follow_grand_master(&self) -> Result<(), EngineError> {
+        let level = stored_grand_master(&self.inner.store).await?;
+        self.inner
+            .directory
+            .send(directory::SetGrandMaster(level))
+            .await
+            .map_err(mailbox)?;
+        let _ = self.inner.events.send(EngineEvent::GrandMaster(level));
+        Ok(())
+    }
+
     /// Start, restart or stop canvas `id` as it is stored now.
     async fn follow_canvas(&self, id: CanvasId) -> Result<(), EngineError> {
         self.inner.canvases.clear();
@@ -142,7 +200,7 @@ impl EngineHandle {
     }
 
     /// Canvases that have cue list `id` loaded take its stored version.
-    async fn reload_cue_list(
+    pub(super) async fn reload_cue_list(
         &self,
         id: limelight_shared::ids::CueListId,
     ) -> Result<(), EngineError> {
@@ -200,14 +258,7 @@ impl EngineHandle {
         self.inner.scenes.clear();
         self.inner.cue_lists.clear();
         self.inner.canvases.clear();
-        let stored: Vec<CanvasId> = self
-            .inner
-            .store
-            .list_canvases()
-            .await?
-            .iter()
-            .map(|r| CanvasId(r.id))
-            .collect();
+        let stored = self.stored_canvas_ids().await?;
         let running: Vec<CanvasId> = self.states().await?.iter().map(|s| s.id).collect();
         for id in running.iter().filter(|id| !stored.contains(id)) {
             self.follow_canvas(*id).await?;
@@ -216,12 +267,7 @@ impl EngineHandle {
             self.follow_canvas(*id).await?;
         }
         self.canvases_changed().await?;
-        let level = stored_grand_master(&self.inner.store).await?;
-        self.inner
-            .directory
-            .send(directory::SetGrandMaster(level))
-            .await
-            .map_err(mailbox)?;
+        self.follow_grand_master().await?;
         for id in &stored {
             self.align_live(*id, Duration::ZERO, FadeCurve::Linear)
                 .await?;

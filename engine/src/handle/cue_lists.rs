@@ -88,15 +88,7 @@ impl EngineHandle {
             .await;
         self.inner.cue_lists.clear();
         let record = record?.ok_or(EngineError::CueList(CueListError::Unknown(id)))?;
-        let program = Arc::new(cue_lists::program(&self.inner.store, id).await?);
-        for state in self.states().await? {
-            if state.cues.as_ref().is_some_and(|p| p.cue_list == id) {
-                self.inner
-                    .live
-                    .control(state.id, LiveCommand::ReloadCues(program.clone()))
-                    .await?;
-            }
-        }
+        self.reload_cue_list(id).await?;
         self.announce(Change::CueList { cue_list: id }).await;
         cue_list_dto(&record)
     }

@@ -340,16 +340,21 @@ impl EngineHandle {
             .map_err(mailbox)
     }
 
-    /// Tell the scheduler which canvases exist.
-    pub(super) async fn canvases_changed(&self) -> Result<(), EngineError> {
-        let ids = self
+    /// The ids of the stored canvases.
+    pub(super) async fn stored_canvas_ids(&self) -> Result<Vec<CanvasId>, EngineError> {
+        Ok(self
             .inner
             .store
             .list_canvases()
             .await?
             .iter()
             .map(|r| CanvasId(r.id))
-            .collect();
+            .collect())
+    }
+
+    /// Tell the scheduler which canvases exist.
+    pub(super) async fn canvases_changed(&self) -> Result<(), EngineError> {
+        let ids = self.stored_canvas_ids().await?;
         self.inner
             .scheduler
             .send(sched::SetCanvases(ids))

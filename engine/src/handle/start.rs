@@ -140,13 +140,21 @@ impl EngineHandle {
         .stored_while(cluster.on_air().clone());
         // The scheduler's own thread: its planning never waits behind API work.
         let scheduler = Scheduler::start_in_arbiter(&Arbiter::new().handle(), |_| scheduler);
+        let bus = match &config.redis_url {
+            Some(url) => Some(
+                crate::bus::Bus::start(url, cluster.id())
+                    .map_err(|e| EngineError::invalid(format!("redis_url: {e}")))?,
+            ),
+            None => None,
+        };
         let sessions = crate::session::directory::SessionDirectory::new(
             store.clone(),
             config.clock.clone(),
             config.wall_clock.clone(),
             events.clone(),
             config.session_idle,
-        );
+        )
+        .with_bus(bus.clone(), cluster.id());
         let sessions = crate::session::directory::SessionDirectory::start_in_arbiter(
             &Arbiter::new().handle(),
             |_| sessions,
@@ -165,13 +173,6 @@ impl EngineHandle {
         actix::spawn(sweep_uploads(uploads.clone(), config.clock.clone()));
         let wall_clock = config.wall_clock.clone();
         let relay = cluster.relay(&store);
-        let bus = match &config.redis_url {
-            Some(url) => Some(
-                crate::bus::Bus::start(url, cluster.id())
-                    .map_err(|e| EngineError::invalid(format!("redis_url: {e}")))?,
-            ),
-            None => None,
-        };
         let handle = Self {
             inner: Arc::new(Inner {
                 store,
@@ -200,6 +201,7 @@ impl EngineHandle {
             }),
         };
         actix::spawn(handle.clone().follow(heard));
+        actix::spawn(handle.clone().hear_alerts());
         handle.read_revoked_tokens().await?;
         handle.run_stored_inputs().await?;
         crate::input::start_watch(&handle.inner.inputs, handle.inner.events.clone());

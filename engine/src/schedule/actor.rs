@@ -343,18 +343,7 @@ impl Scheduler {
                     let (tx, rx) = oneshot::channel();
                     match stored {
                         Ok(()) => {
-                            let step = Step {
-                                at: o.since,
-                                canvas,
-                                play: Some(o.play.clone()),
-                                source: Some(limelight_shared::schedule::Source::Override {
-                                    by: o.by.clone(),
-                                    scope: o.scope,
-                                }),
-                                cause: Cause::Override,
-                                fade_ms: fade_in(&o.play),
-                                after_cue_list: false,
-                            };
+                            let step = override_step(canvas, &o);
                             act.plan.set_override(canvas, o);
                             act.fire(step, None, true, Some(tx), true);
                             act.refill(act.wall.now(), true);
@@ -368,6 +357,22 @@ impl Scheduler {
                     async move { rx.await.unwrap_or_else(|_| Err(stopped())) }.into_actor(act)
                 }),
         )
+    }
+}
+
+/// The change that puts override `o` on `canvas`, fading in as its play says.
+fn override_step(canvas: CanvasId, o: &Override) -> Step {
+    Step {
+        at: o.since,
+        canvas,
+        play: Some(o.play.clone()),
+        source: Some(limelight_shared::schedule::Source::Override {
+            by: o.by.clone(),
+            scope: o.scope,
+        }),
+        cause: Cause::Override,
+        fade_ms: fade_in(&o.play),
+        after_cue_list: false,
     }
 }
 
@@ -703,18 +708,7 @@ impl Handler<Align> for Scheduler {
             }
             match stored {
                 Some(o) => {
-                    let step = Step {
-                        at: o.since,
-                        canvas,
-                        play: Some(o.play.clone()),
-                        source: Some(limelight_shared::schedule::Source::Override {
-                            by: o.by.clone(),
-                            scope: o.scope,
-                        }),
-                        cause: Cause::Override,
-                        fade_ms: fade_in(&o.play),
-                        after_cue_list: false,
-                    };
+                    let step = override_step(canvas, &o);
                     self.plan.set_override(canvas, o);
                     self.fire(step, None, true, None, false);
                 }

@@ -7,7 +7,7 @@
 use crate::EngineEvent;
 use crate::clock::{self, Clock, WallClock};
 use crate::session::booking::actor::{GetLedgerIdle, LedgerActor, Reload};
-use crate::session::room::{GetRoomIdle, RoomActor};
+use crate::session::room::{GetRoomIdle, RoomActor, peers::Peers};
 use crate::store::Store;
 use actix::prelude::*;
 use limelight_shared::ids::SessionId;
@@ -54,6 +54,8 @@ pub struct SessionDirectory {
     /// Where the session actors run: one thread beside the API's.
     arbiter: ArbiterHandle,
     idle_after: Duration,
+    /// The other nodes' rooms, and this node's name among them.
+    bus: Option<(crate::bus::Bus, String)>,
 }
 
 impl SessionDirectory {
@@ -74,7 +76,14 @@ impl SessionDirectory {
             rooms: HashMap::new(),
             arbiter: Arbiter::new().handle(),
             idle_after,
+            bus: None,
         }
+    }
+
+    /// Rooms shared with the other nodes through `bus`, this node being `node`.
+    pub fn with_bus(mut self, bus: Option<crate::bus::Bus>, node: &str) -> Self {
+        self.bus = bus.map(|b| (b, node.to_owned()));
+        self
     }
 
     fn sweep_idle(&mut self, ctx: &mut Context<Self>) {
@@ -160,9 +169,10 @@ impl Handler<GetRoom> for SessionDirectory {
             .entry(msg.0)
             .or_insert_with(|| {
                 let (store, wall) = (self.store.clone(), self.wall.clone());
-                let clock = self.clock.clone();
+                let (clock, bus) = (self.clock.clone(), self.bus.clone());
                 Supervisor::start_in_arbiter(&self.arbiter, move |_| {
-                    RoomActor::new(msg.0, store, clock, wall)
+                    let peers = bus.map(|(bus, node)| Peers::new(bus, node));
+                    RoomActor::new(msg.0, store, clock, wall).with_peers(peers)
                 })
             })
             .clone();

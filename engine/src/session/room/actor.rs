@@ -11,7 +11,13 @@
 //! tick; presence is coalesced on the tick. So each poll's results go out at most
 //! ten times a second, each with a higher `seq`, and a vote in a quiet room is
 //! heard at once.
+//!
+//! With other nodes (`peers.rs`), the room is the owner or a follower of the
+//! session's room: the owner does all of the above and also publishes each event
+//! for the followers; a follower forwards its members' commands to the owner and
+//! hands the owner's events to its members.
 
+use super::peers::{self, Forwarded, FromOwner, Outcome, Peers, RemotePresence, Replica, ToOwner};
 use super::relay::{self, Delivery, DeliveryKind, Feedback, Relay};
 use super::state::{Room, RoomCommand, RoomDone, RoomRefusal, Speaker};
 use super::storage;
@@ -26,7 +32,7 @@ use limelight_shared::ws::ServerMessage;
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
-use tokio::sync::oneshot;
+use tokio::sync::{mpsc, oneshot};
 
 /// Most commands in one transaction.
 const MAX_BATCH: usize = 1024;
@@ -89,11 +95,58 @@ struct Member {
     relay: Arc<dyn Relay>,
 }
 
-type Pending = (
-    Speaker,
-    RoomCommand,
-    oneshot::Sender<Result<RoomDone, EngineError>>,
-);
+/// Where a command's outcome goes.
+enum Answer {
+    /// To a caller on this node.
+    Local(oneshot::Sender<Result<RoomDone, EngineError>>),
+    /// To the follower that forwarded it.
+    Remote { node: String, request: u64 },
+}
+
+type Pending = (Speaker, RoomCommand, Answer);
+
+/// Who decides for the room.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Role {
+    /// No other node: this one.
+    Alone,
+    /// Not known yet: Redis is being asked who holds the lease.
+    Asking,
+    /// This node, as the lease's holder until `until` (engine clock).
+    Owner { until: Duration },
+    /// Node `owner`.
+    Follower { owner: String },
+}
+
+/// How a room talks to the other nodes, with what it keeps for them.
+struct Cluster {
+    peers: Peers,
+    role: Role,
+    /// Whether a claim of the lease is under way.
+    asking: bool,
+    /// Whether the last claim failed (Redis did not answer): asked again sooner.
+    claim_failed: bool,
+    /// When the lease was last claimed or asked about.
+    asked: Option<Duration>,
+    /// A follower's room, as its members see it.
+    replica: Option<Replica>,
+    /// Owner's events heard while the replica loads.
+    early: Vec<String>,
+    /// The owner's view of the followers' users.
+    remote: RemotePresence,
+    /// A follower's commands waiting for the owner's answer.
+    forwarded: Forwarded<oneshot::Sender<Result<RoomDone, EngineError>>>,
+    failed_tx: mpsc::UnboundedSender<u64>,
+    failed_rx: mpsc::UnboundedReceiver<u64>,
+    /// The bus channel this role listens to.
+    listening: Option<SpawnHandle>,
+    /// When a follower last told the owner who is present.
+    presence_told: Option<Duration>,
+    /// A follower's next presence note asks the owner for the count.
+    ask_count: bool,
+    /// When a follower last heard its owner, or the owner last said it is there.
+    heard: Option<Duration>,
+}
 
 /// One session's room.
 pub struct RoomActor {
@@ -122,6 +175,11 @@ pub struct RoomActor {
     last_used: Duration,
     /// When the relays were last asked for ended connections.
     swept: Duration,
+    /// The other nodes, when there are any.
+    cluster: Option<Cluster>,
+    /// Bumped whenever the role changes: a load or batch begun under an older
+    /// role does not hand its room back.
+    generation: u64,
 }
 
 impl std::fmt::Debug for RoomActor {
@@ -177,28 +235,93 @@ impl RoomActor {
             loading: false,
             last_used: now,
             swept: now,
+            cluster: None,
+            generation: 0,
         }
     }
 
-    fn present(&self) -> u64 {
+    /// The room shared with other nodes through `peers` (none: this node alone).
+    pub fn with_peers(mut self, peers: Option<Peers>) -> Self {
+        self.cluster = peers.map(|peers| {
+            let (failed_tx, failed_rx) = mpsc::unbounded_channel();
+            Cluster {
+                peers,
+                role: Role::Asking,
+                asking: false,
+                claim_failed: false,
+                asked: None,
+                replica: None,
+                early: Vec::new(),
+                remote: RemotePresence::default(),
+                forwarded: Forwarded::default(),
+                failed_tx,
+                failed_rx,
+                listening: None,
+                presence_told: None,
+                ask_count: false,
+                heard: None,
+            }
+        });
+        self
+    }
+
+    fn role(&self) -> Role {
+        self.cluster
+            .as_ref()
+            .map_or(Role::Alone, |c| c.role.clone())
+    }
+
+    fn local_users(&self) -> Vec<UserId> {
         let mut users: Vec<UserId> = self.members.values().map(|m| m.user).collect();
         users.sort_unstable();
         users.dedup();
+        users
+    }
+
+    /// People present: this node's members and, on the owner, the followers'.
+    fn present(&self) -> u64 {
+        let mut users = self.local_users();
+        if let Some(c) = &self.cluster {
+            if let Some(replica) = &c.replica {
+                return replica.snapshot().present;
+            }
+            users.extend(c.remote.users());
+            users.sort_unstable();
+            users.dedup();
+        }
         users.len() as u64
     }
 
+    /// Whether the room can answer: loaded (owner, alone) or replicated (follower).
+    fn ready(&self) -> bool {
+        self.room.is_some() || self.cluster.as_ref().is_some_and(|c| c.replica.is_some())
+    }
+
+    /// The room as its members see it now.
+    fn current(&self) -> Option<RoomSnapshot> {
+        match (&self.room, &self.cluster) {
+            (Some(room), _) => Some(room.snapshot(self.present())),
+            (None, Some(c)) => c.replica.as_ref().map(|r| r.snapshot().clone()),
+            (None, None) => None,
+        }
+    }
+
     fn load(&mut self, ctx: &mut Context<Self>) {
-        if self.loading || self.room.is_some() {
+        if self.loading || self.ready() || self.role() == Role::Asking {
             return;
         }
         self.loading = true;
-        let (store, session) = (self.store.clone(), self.session);
+        let (store, session, generation) = (self.store.clone(), self.session, self.generation);
         let fut = async move { storage::load(&store, session).await };
-        ctx.spawn(fut.into_actor(self).map(|loaded, act, ctx| {
+        ctx.spawn(fut.into_actor(self).map(move |loaded, act, ctx| {
+            if act.generation != generation {
+                // The role changed meanwhile; the new role loads for itself.
+                return;
+            }
             act.loading = false;
             match loaded {
                 Ok(room) => {
-                    act.room = Some(room);
+                    act.take_loaded(room);
                     act.behind = act.members.keys().copied().collect();
                     act.resynchronise();
                     act.answer_entering();
@@ -228,17 +351,70 @@ impl RoomActor {
         }
     }
 
+    /// A room read from the database: the one to decide on, or a follower's
+    /// replica, brought up to date with the events heard while it loaded.
+    fn take_loaded(&mut self, room: super::state::Room) {
+        let Some(c) = self
+            .cluster
+            .as_mut()
+            .filter(|c| matches!(c.role, Role::Follower { .. }))
+        else {
+            self.room = Some(room);
+            return;
+        };
+        let mut replica = Replica::new(room.snapshot(0));
+        for text in c.early.drain(..) {
+            if let Ok(event) = serde_json::from_str::<ServerMessage>(&text) {
+                replica.apply(&event);
+            }
+        }
+        c.replica = Some(replica);
+        // The count comes from the owner.
+        c.ask_count = true;
+        self.presence_changed = true;
+    }
+
     fn answer_looks(&mut self) {
-        if let Some(room) = &self.room {
-            let snapshot = room.snapshot(self.present());
+        if let Some(snapshot) = self.current() {
             for look in self.looks.drain(..) {
                 let _ = look.send(Ok(snapshot.clone()));
             }
         }
     }
 
-    /// Decide and store the queued commands, unless a batch is running.
+    /// Send a command's outcome where it is awaited.
+    fn answer(&self, answer: Answer, outcome: Result<RoomDone, EngineError>) {
+        match answer {
+            Answer::Local(reply) => {
+                let _ = reply.send(outcome);
+            }
+            Answer::Remote { node, request } => {
+                let Some(c) = &self.cluster else {
+                    return;
+                };
+                let outcome = match outcome {
+                    Ok(done) => Outcome::Done(done),
+                    Err(EngineError::Room(r)) => Outcome::Refused(r),
+                    Err(_) => Outcome::Failed,
+                };
+                let reply = peers::Reply {
+                    node,
+                    request,
+                    outcome,
+                };
+                c.peers.to_followers(self.session, &FromOwner::Reply(reply));
+            }
+        }
+    }
+
+    /// Decide and store the queued commands, unless a batch is running; on a
+    /// follower, forward them to the owner.
     fn kick(&mut self, ctx: &mut Context<Self>) {
+        match self.role() {
+            Role::Alone | Role::Owner { .. } => {}
+            Role::Follower { .. } => return self.forward_queued(),
+            Role::Asking => return,
+        }
         if self.busy || self.queue.is_empty() {
             return;
         }
@@ -261,18 +437,22 @@ impl RoomActor {
             replies.push(reply);
         }
         let writes = room.take_writes();
+        let generation = self.generation;
         let fut = async move { storage::save(&store, session, writes, now).await };
         ctx.spawn(fut.into_actor(self).map(move |saved, act, ctx| {
             act.busy = false;
             match saved {
                 Ok(()) => {
-                    act.room = Some(room);
+                    // Stored, so told, even if this node has stopped deciding.
+                    if act.generation == generation {
+                        act.room = Some(room);
+                    }
                     act.answer_looks();
                     for ((moderation, outcome), reply) in decided.into_iter().zip(replies) {
                         if let Ok(done) = &outcome {
                             act.announce(done, moderation);
                         }
-                        let _ = reply.send(outcome.map_err(refusal));
+                        act.answer(reply, outcome.map_err(refusal));
                     }
                     act.publish_results();
                     // Members who entered during the batch: their snapshot
@@ -285,9 +465,12 @@ impl RoomActor {
                 Err(e) => {
                     tracing::error!(session = %act.session, error = %e, "room batch failed");
                     for reply in replies {
-                        let _ = reply.send(Err(EngineError::Unavailable(
-                            "the room could not store this; nothing changed, retry",
-                        )));
+                        act.answer(
+                            reply,
+                            Err(EngineError::Unavailable(
+                                "the room could not store this; nothing changed, retry",
+                            )),
+                        );
                     }
                     // What was decided is not stored: start again from the rows.
                     act.load(ctx);
@@ -323,9 +506,14 @@ impl RoomActor {
         self.broadcast(&message);
     }
 
-    /// Hand an event to every relay with members here; never waits.
+    /// Hand an event this node decided to every relay with members here, and
+    /// to the followers; never waits.
     fn broadcast(&mut self, message: &ServerMessage) {
         if let Some(text) = encode(message) {
+            if let Some(c) = &self.cluster {
+                c.peers
+                    .to_followers(self.session, &FromOwner::Event(text.to_string()));
+            }
             self.deliver_all(DeliveryKind::Event(text));
         }
     }
@@ -400,7 +588,8 @@ impl RoomActor {
     /// Every 100 ms: what the relays reported, poll results and presence, and
     /// snapshots for members that fell behind; every second, a sweep for members
     /// whose connection has ended without leaving.
-    fn tick(&mut self) {
+    fn tick(&mut self, ctx: &mut Context<Self>) {
+        self.tick_cluster(ctx);
         for member in self.feedback.take_gone() {
             self.remove_member(member);
         }
@@ -419,12 +608,283 @@ impl RoomActor {
         }
         self.publish_results();
         let session = self.session;
-        if std::mem::take(&mut self.presence_changed) {
+        let users = self.local_users();
+        if let Some(c) = self
+            .cluster
+            .as_mut()
+            .filter(|c| matches!(c.role, Role::Follower { .. }))
+        {
+            // The owner counts; a follower tells it who is here.
+            let due = c
+                .presence_told
+                .is_none_or(|t| now.saturating_sub(t) >= peers::PRESENCE_EVERY);
+            if std::mem::take(&mut self.presence_changed) || due {
+                c.presence_told = Some(now);
+                let ask = std::mem::take(&mut c.ask_count);
+                c.peers.presence(session, users, ask);
+            }
+        } else if std::mem::take(&mut self.presence_changed) {
             let present = self.present();
             metrics::gauge!("limelight_room_members").set(self.members.len() as f64);
             self.broadcast(&ServerMessage::PresenceUpdate { session, present });
         }
         self.resynchronise();
+    }
+
+    /// The lease, forwarded commands that failed or were not answered, and
+    /// followers gone silent.
+    fn tick_cluster(&mut self, ctx: &mut Context<Self>) {
+        let now = self.clock.now();
+        let Some(c) = &mut self.cluster else {
+            return;
+        };
+        while let Ok(request) = c.failed_rx.try_recv() {
+            if let Some(reply) = c.forwarded.take(request) {
+                let _ = reply.send(Err(EngineError::Unavailable(
+                    "the node that holds this room could not be reached; nothing changed, retry",
+                )));
+            }
+        }
+        for reply in c.forwarded.overdue(now) {
+            let _ = reply.send(Err(EngineError::Unavailable(
+                "the node that holds this room did not answer in time; retry",
+            )));
+        }
+        if c.remote.expire(now) {
+            self.presence_changed = true;
+        }
+        let every = match c.role {
+            Role::Asking => Duration::from_secs(1),
+            _ if c.claim_failed => Duration::from_secs(1),
+            _ => peers::RENEW,
+        };
+        if let Role::Owner { until } = c.role
+            && now >= until
+        {
+            tracing::warn!(session = %self.session, "the room's lease could not be renewed; deciding stops until it is");
+            self.become_role(Role::Asking, ctx);
+        }
+        let session = self.session;
+        let Some(c) = &mut self.cluster else {
+            return;
+        };
+        let due = |at: Option<Duration>, every: Duration| {
+            at.is_none_or(|t| now.saturating_sub(t) >= every)
+        };
+        if matches!(c.role, Role::Owner { .. }) && c.remote.any() && due(c.heard, peers::RENEW) {
+            c.heard = Some(now);
+            c.peers.to_followers(session, &FromOwner::Alive);
+        }
+        // A follower that hears its owner leaves the lease alone.
+        let owner_quiet = !matches!(c.role, Role::Follower { .. }) || due(c.heard, peers::LEASE);
+        if !c.asking && owner_quiet && due(c.asked, every) {
+            self.ask_owner(ctx);
+        }
+    }
+
+    /// Claim or renew the lease, and take the role that follows.
+    fn ask_owner(&mut self, ctx: &mut Context<Self>) {
+        let now = self.clock.now();
+        let Some(c) = &mut self.cluster else {
+            return;
+        };
+        c.asking = true;
+        c.asked = Some(now);
+        let claim = c.peers.claim(self.session);
+        ctx.spawn(claim.into_actor(self).map(move |owner, act, ctx| {
+            let Some(c) = &mut act.cluster else {
+                return;
+            };
+            c.asking = false;
+            c.claim_failed = owner.is_err();
+            let me = c.peers.node().to_owned();
+            match owner {
+                Ok(owner) if owner == me => {
+                    let until = now + peers::LEASE;
+                    match &mut c.role {
+                        Role::Owner { until: u } => *u = until,
+                        _ => act.become_role(Role::Owner { until }, ctx),
+                    }
+                }
+                Ok(owner) => {
+                    if c.role != (Role::Follower { owner: owner.clone() }) {
+                        let was_follower = matches!(c.role, Role::Follower { .. });
+                        if was_follower {
+                            // The same channel, the same replica: only the
+                            // owner's name changes.
+                            c.role = Role::Follower { owner };
+                        } else {
+                            act.become_role(Role::Follower { owner }, ctx);
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::warn!(session = %act.session, error = %e, "who owns the room could not be asked");
+                }
+            }
+        }));
+    }
+
+    /// Take up `role`: the owner loads the room and hears the inbox; a follower
+    /// hears the owner, then loads its replica. Members get a fresh snapshot
+    /// either way; commands forwarded under the old role are answered as failed.
+    fn become_role(&mut self, role: Role, ctx: &mut Context<Self>) {
+        let session = self.session;
+        let Some(c) = &mut self.cluster else {
+            return;
+        };
+        tracing::info!(%session, from = ?c.role, to = ?role, "room role");
+        self.generation += 1;
+        self.loading = false;
+        self.room = None;
+        c.replica = None;
+        c.early.clear();
+        c.remote.clear();
+        c.presence_told = None;
+        // A new follower has heard its owner: the lease says who it is.
+        c.heard = matches!(role, Role::Follower { .. }).then(|| self.clock.now());
+        for reply in c.forwarded.drain() {
+            let _ = reply.send(Err(EngineError::Unavailable(
+                "the room changed nodes; retry",
+            )));
+        }
+        if let Some(h) = c.listening.take() {
+            ctx.cancel_future(h);
+        }
+        let channel = match &role {
+            Role::Owner { .. } => Some(peers::inbox_channel(session)),
+            Role::Follower { .. } => Some(peers::room_channel(session)),
+            Role::Alone | Role::Asking => None,
+        };
+        c.role = role;
+        self.presence_changed = true;
+        if let Some(channel) = channel {
+            self.listen(channel, ctx);
+        }
+    }
+
+    /// Hear `channel` (for this generation), then load the room.
+    fn listen(&mut self, channel: String, ctx: &mut Context<Self>) {
+        let Some(c) = &self.cluster else {
+            return;
+        };
+        let (bus, generation) = (c.peers.bus().clone(), self.generation);
+        let heard = {
+            let channel = channel.clone();
+            async move { bus.listen(&channel).await }
+        };
+        ctx.spawn(heard.into_actor(self).map(move |heard, act, ctx| {
+            if act.generation != generation {
+                return;
+            }
+            match heard {
+                Ok(rx) => {
+                    let stream = futures_util::stream::unfold(rx, |mut rx| async move {
+                        rx.recv().await.map(|h| (h, rx))
+                    });
+                    let handle = ctx.add_stream(stream);
+                    if let Some(c) = &mut act.cluster {
+                        c.listening = Some(handle);
+                    }
+                    act.load(ctx);
+                    act.kick(ctx);
+                }
+                Err(e) => {
+                    tracing::warn!(session = %act.session, %channel, error = %e, "a room cannot hear its peers yet; retrying");
+                    clock::run_later(ctx, &act.clock, Duration::from_secs(1), move |act, ctx| {
+                        if act.generation == generation {
+                            act.listen(channel, ctx);
+                        }
+                    });
+                }
+            }
+        }));
+    }
+
+    /// A follower sends its queued commands to the owner.
+    fn forward_queued(&mut self) {
+        let now = self.clock.now();
+        let session = self.session;
+        let Some(c) = &mut self.cluster else {
+            return;
+        };
+        for (speaker, command, answer) in self.queue.drain(..) {
+            // Commands forwarded to this node while it owned the room: their
+            // followers time out and say so.
+            let Answer::Local(reply) = answer else {
+                continue;
+            };
+            let request = c.forwarded.add(reply, now);
+            metrics::counter!("limelight_room_forwarded_total").increment(1);
+            c.peers
+                .forward(session, request, speaker, command, c.failed_tx.clone());
+        }
+    }
+
+    /// The owner hears a follower.
+    fn hear_follower(&mut self, note: ToOwner, ctx: &mut Context<Self>) {
+        match note {
+            ToOwner::Command {
+                node,
+                request,
+                speaker,
+                command,
+            } => {
+                self.last_used = self.clock.now();
+                self.queue
+                    .push((speaker, command, Answer::Remote { node, request }));
+                self.kick(ctx);
+            }
+            ToOwner::Presence { node, users, ask } => {
+                let now = self.clock.now();
+                if !users.is_empty() {
+                    self.last_used = now;
+                }
+                if let Some(c) = &mut self.cluster
+                    && (c.remote.heard(node, users, now) || ask)
+                {
+                    self.presence_changed = true;
+                }
+            }
+        }
+    }
+
+    /// A follower hears the owner.
+    fn hear_owner(&mut self, message: FromOwner) {
+        let now = self.clock.now();
+        let Some(c) = &mut self.cluster else {
+            return;
+        };
+        c.heard = Some(now);
+        match message {
+            FromOwner::Alive => {}
+            FromOwner::Event(text) => {
+                let Some(replica) = &mut c.replica else {
+                    c.early.push(text);
+                    return;
+                };
+                if let Ok(event) = serde_json::from_str::<ServerMessage>(&text) {
+                    replica.apply(&event);
+                }
+                self.deliver_all(DeliveryKind::Event(ByteString::from(text)));
+            }
+            FromOwner::Reply(reply) => {
+                if reply.node != c.peers.node() {
+                    return;
+                }
+                let Some(waiting) = c.forwarded.take(reply.request) else {
+                    return;
+                };
+                let outcome = match reply.outcome {
+                    Outcome::Done(done) => Ok(done),
+                    Outcome::Refused(r) => Err(EngineError::Room(r)),
+                    Outcome::Failed => Err(EngineError::Unavailable(
+                        "the room could not store this; nothing changed, retry",
+                    )),
+                };
+                let _ = waiting.send(outcome);
+            }
+        }
     }
 
     /// A snapshot of the room as it stands for each member that is behind. One
@@ -434,12 +894,10 @@ impl RoomActor {
         if self.behind.is_empty() {
             return;
         }
-        let Some(room) = &self.room else {
+        let Some(snapshot) = self.current() else {
             return;
         };
-        let snapshot = ServerMessage::RoomSnapshot {
-            snapshot: room.snapshot(self.present()),
-        };
+        let snapshot = ServerMessage::RoomSnapshot { snapshot };
         let Some(text) = encode(&snapshot) else {
             return;
         };
@@ -462,8 +920,17 @@ impl Actor for RoomActor {
     fn started(&mut self, ctx: &mut Context<Self>) {
         ctx.set_mailbox_capacity(1 << 16);
         self.load(ctx);
+        self.tick_cluster(ctx);
         let every = Duration::from_secs(1) / RESULTS_PER_SECOND;
-        clock::run_every(ctx, self.clock.clone(), every, |act, _| act.tick());
+        clock::run_every(ctx, self.clock.clone(), every, |act, ctx| act.tick(ctx));
+    }
+
+    fn stopped(&mut self, _: &mut Context<Self>) {
+        if let Some(c) = &self.cluster
+            && matches!(c.role, Role::Owner { .. })
+        {
+            actix::spawn(c.peers.release(self.session));
+        }
     }
 }
 
@@ -473,7 +940,52 @@ impl actix::Supervised for RoomActor {
         self.room = None;
         self.busy = false;
         self.loading = false;
+        self.generation += 1;
+        if let Some(c) = &mut self.cluster {
+            // The restarted context hears nothing: ask again, and listen anew.
+            c.role = Role::Asking;
+            c.asking = false;
+            c.asked = None;
+            c.listening = None;
+            c.replica = None;
+        }
     }
+}
+
+impl StreamHandler<crate::bus::Heard> for RoomActor {
+    fn handle(&mut self, heard: crate::bus::Heard, ctx: &mut Context<Self>) {
+        use crate::bus::Heard;
+        match (self.role(), heard) {
+            (Role::Owner { .. }, Heard::Event(body)) => match serde_json::from_str(&body) {
+                Ok(note) => self.hear_follower(note, ctx),
+                Err(e) => {
+                    tracing::warn!(session = %self.session, error = %e, "a follower's note was not understood")
+                }
+            },
+            (Role::Follower { .. }, Heard::Event(body)) => {
+                if let Some(message) = FromOwner::decode(&body) {
+                    self.hear_owner(message);
+                }
+            }
+            (Role::Follower { .. }, Heard::Gap) => {
+                // Events were lost: read the room back, then every member gets
+                // a fresh snapshot.
+                metrics::counter!("limelight_room_gaps_total").increment(1);
+                self.generation += 1;
+                self.loading = false;
+                if let Some(c) = &mut self.cluster {
+                    c.replica = None;
+                    c.early.clear();
+                }
+                self.load(ctx);
+            }
+            // Forwarded commands lost in a gap time out at their followers;
+            // presence is repeated.
+            _ => {}
+        }
+    }
+
+    fn finished(&mut self, _: &mut Context<Self>) {}
 }
 
 impl Handler<Enter> for RoomActor {
@@ -485,7 +997,7 @@ impl Handler<Enter> for RoomActor {
     fn handle(&mut self, msg: Enter, _: &mut Context<Self>) -> Self::Result {
         self.last_used = self.clock.now();
         self.add_member(msg.member, msg.user, msg.relay);
-        if self.room.is_some() {
+        if self.ready() {
             self.resynchronise();
             return Box::pin(async {});
         }
@@ -522,7 +1034,8 @@ impl Handler<Act> for RoomActor {
             });
         }
         let (tx, rx) = oneshot::channel();
-        self.queue.push((msg.speaker, msg.command, tx));
+        self.queue
+            .push((msg.speaker, msg.command, Answer::Local(tx)));
         self.kick(ctx);
         Box::pin(async move {
             rx.await
@@ -536,8 +1049,7 @@ impl Handler<GetRoomSnapshot> for RoomActor {
 
     fn handle(&mut self, _: GetRoomSnapshot, ctx: &mut Context<Self>) -> Self::Result {
         self.last_used = self.clock.now();
-        if let Some(room) = &self.room {
-            let snapshot = room.snapshot(self.present());
+        if let Some(snapshot) = self.current() {
             return Box::pin(async move { Ok(snapshot) });
         }
         let (tx, rx) = oneshot::channel();
@@ -558,6 +1070,7 @@ impl Handler<GetRoomIdle> for RoomActor {
 
     fn handle(&mut self, msg: GetRoomIdle, _: &mut Context<Self>) -> bool {
         self.members.is_empty()
+            && !self.cluster.as_ref().is_some_and(|c| c.remote.any())
             && self.queue.is_empty()
             && !self.busy
             && self.clock.now().saturating_sub(self.last_used) >= msg.0

@@ -1,9 +1,10 @@
 //! Session rooms: presence, chat, polls and Q&A for the people following a
 //! session live. `state.rs` decides (plain Rust), `storage.rs` stores and loads,
 //! `actor.rs` owns one room and its members, `relay.rs` is how its events reach
-//! their connections.
+//! their connections, `peers.rs` how one room spans several nodes.
 
 pub mod actor;
+pub mod peers;
 pub mod relay;
 pub mod state;
 pub mod storage;

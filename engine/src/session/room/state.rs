@@ -8,13 +8,14 @@ use limelight_shared::room::{
     ChatMessage, MAX_POLL_OPTIONS, MAX_TEXT_CHARS, MESSAGES_PER_WINDOW, Moderation, NewPoll, Poll,
     PollKind, PollStatus, Question, RATE_WINDOW_S, RoomSnapshot,
 };
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet, VecDeque};
 
 /// Chat messages a snapshot carries (pinned ones come on top of these).
 pub const SNAPSHOT_MESSAGES: usize = 100;
 
 /// Who acts in the room.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Speaker {
     /// User id.
     pub user: UserId,
@@ -25,7 +26,7 @@ pub struct Speaker {
 }
 
 /// A command to a room.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RoomCommand {
     /// Say something in the chat.
     Say(String),
@@ -66,7 +67,7 @@ pub enum RoomCommand {
 }
 
 /// Why a room said no. Nothing changed.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, Serialize, Deserialize)]
 pub enum RoomRefusal {
     /// Text empty or too long, bad poll options, bad choices.
     #[error("{0}")]
@@ -95,7 +96,7 @@ pub enum RoomRefusal {
 }
 
 /// What a command made or changed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum RoomDone {
     /// A chat message.
     Message(ChatMessage),
