@@ -5,7 +5,8 @@
 //! over TLS with a client certificate when configured so. On PostgreSQL one of
 //! two nodes drives the output and the other takes over when it is killed. Rate
 //! limits hold across two nodes through Redis, and so do a session's room (one
-//! order of chat, votes and presence on both nodes) and system alerts.
+//! order of chat, votes and presence on both nodes) and the events one node
+//! makes for consoles on another (alerts, bookings).
 
 use anyhow::{Context, Result, bail, ensure};
 use futures_util::StreamExt;
@@ -815,7 +816,7 @@ async fn message_order(ws: &mut limelight_tests::Ws, n: usize) -> Result<Vec<Str
 }
 
 #[actix_rt::test]
-async fn a_room_and_alerts_span_two_nodes_in_one_order_and_a_redis_restart_leaves_no_silent_hole()
+async fn a_room_and_console_events_span_two_nodes_in_one_order_and_a_redis_restart_leaves_no_silent_hole()
 -> Result<()> {
     use limelight_tests::{enter, say};
     let env = limelight_tests::TestEnv::new().await?;
@@ -899,6 +900,21 @@ async fn a_room_and_alerts_span_two_nodes_in_one_order_and_a_redis_restart_leave
         alert["alert"]["kind"] == "critical_incident" && alert["alert"]["id"] == incident,
         "{alert}"
     );
+
+    // Ann books on b; the console she has open on a hears it.
+    let mut anns_console = limelight_tests::connect(&a, &ann).await?;
+    limelight_tests::next_of(&mut anns_console, "welcome").await?;
+    let (status, booked) = b
+        .call(
+            "POST",
+            &format!("/api/v1/sessions/{session}/bookings"),
+            Some(&ann),
+            Some(json!({"quantity": 1})),
+        )
+        .await?;
+    ensure!(status == 201, "{status} {booked}");
+    let confirmed = limelight_tests::next_of(&mut anns_console, "BOOKING_CONFIRMED").await?;
+    ensure!(confirmed["booking"]["id"] == booked["id"], "{confirmed}");
 
     // Redis gone: a command on b cannot reach the room's node and is refused,
     // storing nothing; a, which holds the room, still takes its own member's.

@@ -17,6 +17,7 @@
 //! Every change a node stores is announced to the others ([`relay`]), so that
 //! the leader takes commands given on any node and the standbys keep its state.
 
+pub mod events;
 pub mod relay;
 
 use crate::output::OnAir;

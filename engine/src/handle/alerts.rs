@@ -93,7 +93,6 @@ impl EngineHandle {
             canvases,
             at: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         };
-        self.share_alert(&alert).await;
         let _ = self.inner.events.send(EngineEvent::SystemAlert(alert));
     }
 }

@@ -10,9 +10,6 @@ use limelight_shared::scene::FadeCurve;
 use std::time::Duration;
 use tokio::sync::mpsc;
 
-/// The bus channel system alerts cross on.
-const ALERTS: &str = "alerts";
-
 impl EngineHandle {
     /// Announce a change this node stored to the other nodes.
     pub(super) async fn announce(&self, change: Change) {
@@ -26,58 +23,6 @@ impl EngineHandle {
             let what = format!("{change:?}");
             if let Err(e) = self.take_up(change).await {
                 tracing::warn!(change = %what, error = %e, "another node's change was not taken up");
-            }
-        }
-    }
-
-    /// Tell the other nodes' staff consoles of a system alert raised here.
-    pub(super) async fn share_alert(&self, alert: &limelight_shared::ws::Alert) {
-        let Some(bus) = &self.inner.bus else {
-            return;
-        };
-        let note = serde_json::json!({"node": self.inner.cluster.id(), "alert": alert});
-        if let Err(e) = bus.publish(ALERTS, &note.to_string()).await {
-            tracing::error!(error = %e, "a system alert did not reach the other nodes");
-        }
-    }
-
-    /// Raise the other nodes' system alerts on this node's consoles, for as
-    /// long as the engine runs. An alert lost in a gap cannot be read back; it
-    /// is logged, and the event or incident that raised it is stored.
-    pub(super) async fn hear_alerts(self) {
-        let Some(bus) = self.inner.bus.clone() else {
-            return;
-        };
-        let mut wait = Duration::from_millis(100);
-        let mut heard = loop {
-            match bus.listen(ALERTS).await {
-                Ok(rx) => break rx,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot hear the other nodes' alerts yet");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                }
-            }
-        };
-        #[derive(serde::Deserialize)]
-        struct Note {
-            node: String,
-            alert: limelight_shared::ws::Alert,
-        }
-        while let Some(h) = heard.recv().await {
-            match h {
-                crate::bus::Heard::Event(body) => match serde_json::from_str::<Note>(&body) {
-                    Ok(n) if n.node != self.inner.cluster.id() => {
-                        let _ = self.inner.events.send(EngineEvent::SystemAlert(n.alert));
-                    }
-                    Ok(_) => {}
-                    Err(e) => tracing::warn!(error = %e, "another node's alert was not understood"),
-                },
-                crate::bus::Heard::Gap => {
-                    tracing::error!(
-                        "system alerts of other nodes were lost; see events and incidents"
-                    );
-                }
             }
         }
     }

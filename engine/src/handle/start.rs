@@ -201,7 +201,10 @@ impl EngineHandle {
             }),
         };
         actix::spawn(handle.clone().follow(heard));
-        actix::spawn(handle.clone().hear_alerts());
+        if let Some(bus) = &handle.inner.bus {
+            let node = handle.inner.cluster.id().to_owned();
+            crate::cluster::events::run(bus.clone(), node, handle.inner.events.clone());
+        }
         handle.read_revoked_tokens().await?;
         handle.run_stored_inputs().await?;
         crate::input::start_watch(&handle.inner.inputs, handle.inner.events.clone());
