@@ -29,7 +29,8 @@ crate::openapi::schema!(
 );
 
 /// What a request asks for, once checked.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Places {
     /// This many places of general admission.
     Quantity(u32),

@@ -68,7 +68,7 @@ fn main() -> Result<()> {
 
 /// One run's figures.
 struct Run {
-    name: &'static str,
+    name: String,
     elapsed: Duration,
     latencies: Vec<Duration>,
 }
@@ -96,7 +96,7 @@ impl Run {
 }
 
 /// Run `n` requests, `in_flight` at a time; each must succeed.
-async fn timed<F, Fut>(name: &'static str, n: usize, in_flight: usize, request: F) -> Result<Run>
+async fn timed<F, Fut>(name: &str, n: usize, in_flight: usize, request: F) -> Result<Run>
 where
     F: Fn(usize) -> Fut,
     Fut: std::future::Future<Output = Result<()>>,
@@ -114,7 +114,7 @@ where
         .await;
     let elapsed = started.elapsed();
     Ok(Run {
-        name,
+        name: name.to_owned(),
         elapsed,
         latencies: latencies.into_iter().collect::<Result<_>>()?,
     })
@@ -126,27 +126,7 @@ async fn run(args: Args) -> Result<()> {
     let engine = app.server.engine().clone();
     let backend = engine.backend();
     let capacity = json!({"capacity": args.bookings});
-    let mut people = Vec::with_capacity(ATTENDEES);
-    let mut tokens = Vec::with_capacity(ATTENDEES);
-    for i in 0..ATTENDEES {
-        let name = format!("fan{i}");
-        tokens.push(app.attendee(&name).await?);
-        let (_, me) = app
-            .call(
-                "GET",
-                "/api/v1/auth/me",
-                tokens.last().map(String::as_str),
-                None,
-            )
-            .await?;
-        let id = me["id"].as_i64().context("user id")?;
-        people.push(Principal {
-            id: limelight_shared::ids::UserId(id),
-            username: name,
-            role: Role::Attendee,
-            approver: false,
-        });
-    }
+    let (people, tokens) = attendees(&app).await?;
     let one = PlaceRequest {
         quantity: Some(1),
         seats: None,
@@ -219,7 +199,130 @@ async fn run(args: Args) -> Result<()> {
     for run in [&ledger, &http, &baseline] {
         run.print(base);
     }
+    if backend == "postgres" {
+        across_nodes(&args).await?;
+    }
     Ok(())
+}
+
+/// Two nodes on one PostgreSQL database, and another pair on another.
+async fn pair(redis: Option<&str>) -> Result<[TestApp; 2]> {
+    let first = limelight_tests::TestEnv::new().await?;
+    let second = limelight_tests::TestEnv {
+        dir: tempfile::tempdir()?,
+        database_url: first.database_url.clone(),
+    };
+    let start = |env: limelight_tests::TestEnv| {
+        let mut config = env.config();
+        config.redis_url = redis.map(str::to_owned);
+        TestApp::spawn_with(env, config)
+    };
+    Ok([start(first).await?, start(second).await?])
+}
+
+/// The ledger through one node and through two nodes on one PostgreSQL
+/// (requests alternating between their engines), on one session and spread
+/// over 100 sessions: with Redis, where each session's ledger runs on one node
+/// and the other forwards to it, and without, where both nodes run a ledger of
+/// the session. Each run on fresh sessions, every booking stored once.
+async fn across_nodes(args: &Args) -> Result<()> {
+    let redis = limelight_tests::RedisServer::start()?;
+    let url = redis.url();
+    let mut rows = Vec::new();
+    for (label, apps) in [
+        ("Redis", pair(Some(&url)).await?),
+        ("no Redis", pair(None).await?),
+    ] {
+        let admin = apps[0].admin().await?;
+        let (people, _) = attendees(&apps[0]).await?;
+        let engines = [
+            apps[0].server.engine().clone(),
+            apps[1].server.engine().clone(),
+        ];
+        let one = PlaceRequest {
+            quantity: Some(1),
+            seats: None,
+        };
+        for sessions in [1usize, 100] {
+            let each = args.bookings.div_ceil(sessions);
+            let mut alone = 0.0;
+            for nodes in [1usize, 2] {
+                if nodes == 1 && label != "Redis" {
+                    continue;
+                }
+                let mut ids = Vec::with_capacity(sessions);
+                for _ in 0..sessions {
+                    ids.push(
+                        apps[0]
+                            .bookable_session(&admin, json!({"capacity": each}))
+                            .await?,
+                    );
+                }
+                let name = format!("{nodes} node(s), {sessions} session(s), {label}");
+                let run = timed(&name, each * sessions, args.in_flight, |i| {
+                    let (engine, who, one) = (&engines[i % nodes], &people[i % ATTENDEES], &one);
+                    let session = SessionId(ids[(i / nodes) % sessions]);
+                    async move {
+                        let b = engine.hold(who, session, one, true, None).await?;
+                        ensure!(b.state == limelight_shared::booking::BookingState::Booked);
+                        Ok(())
+                    }
+                })
+                .await?;
+                for id in &ids {
+                    stored_exactly(&apps[0], &admin, *id, each).await?;
+                }
+                if nodes == 1 {
+                    alone = run.per_second();
+                }
+                rows.push((run, sessions, alone));
+            }
+        }
+        for app in apps {
+            app.server.stop().await;
+        }
+    }
+    println!(
+        "\nacross nodes on PostgreSQL: {} bookings, {} in flight\n",
+        args.bookings, args.in_flight
+    );
+    println!("| run | bookings | time | bookings/s | vs one node | p50 | p99 |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let alone = |sessions: usize| {
+        rows.iter()
+            .find(|(_, s, a)| *s == sessions && *a > 0.0)
+            .map_or(1.0, |(_, _, a)| *a)
+    };
+    for (run, sessions, _) in &rows {
+        run.print(alone(*sessions));
+    }
+    Ok(())
+}
+
+/// A hundred attendees: who each is, and their tokens.
+async fn attendees(app: &TestApp) -> Result<(Vec<Principal>, Vec<String>)> {
+    let mut people = Vec::with_capacity(ATTENDEES);
+    let mut tokens = Vec::with_capacity(ATTENDEES);
+    for i in 0..ATTENDEES {
+        let name = format!("fan{i}");
+        tokens.push(app.attendee(&name).await?);
+        let (_, me) = app
+            .call(
+                "GET",
+                "/api/v1/auth/me",
+                tokens.last().map(String::as_str),
+                None,
+            )
+            .await?;
+        let id = me["id"].as_i64().context("user id")?;
+        people.push(Principal {
+            id: limelight_shared::ids::UserId(id),
+            username: name,
+            role: Role::Attendee,
+            approver: false,
+        });
+    }
+    Ok((people, tokens))
 }
 
 async fn stored_exactly(app: &TestApp, admin: &str, session: i64, n: usize) -> Result<()> {

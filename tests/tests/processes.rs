@@ -961,3 +961,140 @@ async fn a_room_and_console_events_span_two_nodes_in_one_order_and_a_redis_resta
     a.kill().await?;
     b.kill().await
 }
+
+#[actix_rt::test]
+async fn two_nodes_book_one_session_through_one_ledger_and_the_killed_owners_acknowledgements_hold()
+-> Result<()> {
+    const CAPACITY: u64 = 500;
+    let env = limelight_tests::TestEnv::new().await?;
+    if !env.database_url.starts_with("postgres") {
+        // One node on SQLite.
+        return Ok(());
+    }
+    let redis = RedisServer::start()?;
+    let url = redis.url();
+    let node = |name: &'static str| {
+        [
+            ("LIMELIGHT_REDIS_URL", url.as_str()),
+            ("LIMELIGHT_NODE_NAME", name),
+        ]
+    };
+    let a = ServerProcess::start_with(SERVER, &env, &node("a")).await?;
+    let b = ServerProcess::start_with(SERVER, &env, &node("b")).await?;
+    let admin = a.admin().await?;
+    let session = a
+        .bookable_session(&admin, json!({"capacity": CAPACITY}))
+        .await?;
+    let tokens = a.attendees("fan", 20).await?;
+    let path = format!("/api/v1/sessions/{session}/bookings");
+    let book = |node: &ServerProcess, i: usize| {
+        let (client, token, path) = (node.client.clone(), tokens[i % 20].clone(), path.clone());
+        async move {
+            client
+                .call("POST", &path, Some(&token), Some(json!({"quantity": 1})))
+                .await
+        }
+    };
+
+    // A first booking on each node; one of them runs the session's ledger.
+    for (i, node) in [&a, &b].into_iter().enumerate() {
+        let (status, body) = book(node, i).await?;
+        ensure!(status == 201, "{status} {body}");
+    }
+    let client = redis::Client::open(url.as_str())?;
+    let mut conn = client.get_multiplexed_async_connection().await?;
+    let owner: String = redis::cmd("GET")
+        .arg(format!("limelight:ledger-owner:{session}"))
+        .query_async(&mut conn)
+        .await?;
+    let a_id = a.get(&admin, "/api/v1/cluster").await?["node"].clone();
+    let (owner, survivor) = if a_id == owner.as_str() {
+        (a, b)
+    } else {
+        (b, a)
+    };
+    let forwarded = limelight_tests::metric(
+        &survivor.metrics().await?,
+        "limelight_ledger_forwarded_total",
+    );
+    ensure!(forwarded >= 1, "the other node forwarded {forwarded}");
+
+    // Load on both nodes; the owner is killed once 150 more are acknowledged.
+    let acked = Arc::new(AtomicUsize::new(0));
+    let reached = Arc::new(Notify::new());
+    let nodes = [owner.client.clone(), survivor.client.clone()];
+    let load = {
+        let (acked, reached, tokens, path) = (
+            Arc::clone(&acked),
+            Arc::clone(&reached),
+            tokens.clone(),
+            path.clone(),
+        );
+        actix_rt::spawn(async move {
+            futures_util::stream::iter(0..1000usize)
+                .map(|i| {
+                    let (nodes, acked, reached, path) = (&nodes, &acked, &reached, &path);
+                    let token = &tokens[i % tokens.len()];
+                    async move {
+                        let answer = nodes[i % 2]
+                            .call("POST", path, Some(token), Some(json!({"quantity": 1})))
+                            .await;
+                        if matches!(answer, Ok((201, _)))
+                            && acked.fetch_add(1, Ordering::SeqCst) + 1 == 150
+                        {
+                            reached.notify_one();
+                        }
+                        (i % 2, answer)
+                    }
+                })
+                .buffer_unordered(60)
+                .collect::<Vec<_>>()
+                .await
+        })
+    };
+    tokio::time::timeout(Duration::from_secs(60), reached.notified())
+        .await
+        .context("the load never reached 150 bookings")?;
+    owner.kill().await?;
+    let answers = load.await?;
+
+    let mut acknowledged = HashSet::new();
+    let (mut refused, mut cut_off) = (0, 0);
+    for (node, answer) in answers {
+        match answer {
+            Ok((201, body)) => {
+                acknowledged.insert(body["id"].as_str().context("id")?.to_owned());
+            }
+            Ok((409, body)) => ensure!(body["code"] == "sold_out", "{body}"),
+            // Forwarded to the dead owner before its lease lapsed: refused,
+            // never acknowledged.
+            Ok((503, body)) if node == 1 => {
+                ensure!(body["code"] == "unavailable", "{body}");
+                refused += 1;
+            }
+            Ok((status, body)) => bail!("unexpected answer {status} {body}"),
+            Err(_) if node == 0 => cut_off += 1,
+            Err(e) => return Err(e),
+        }
+    }
+    // The survivor took over the ledger and went on booking after the kill.
+    let (status, body) = book(&survivor, 0).await?;
+    ensure!(status == 201 || status == 409, "{status} {body}");
+    let rows = stored(&survivor, &admin, session).await?;
+    let booked: HashSet<String> = rows
+        .iter()
+        .filter(|r| r["state"] == "booked")
+        .filter_map(|r| r["id"].as_str().map(str::to_owned))
+        .collect();
+    ensure!(
+        acknowledged.is_subset(&booked) && booked.len() as u64 <= CAPACITY,
+        "{} acknowledged, {} stored",
+        acknowledged.len(),
+        booked.len()
+    );
+    eprintln!(
+        "{} acknowledged, {refused} refused while the lease lapsed, {cut_off} cut off",
+        acknowledged.len()
+    );
+    survivor.kill().await
+}

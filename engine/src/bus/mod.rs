@@ -16,6 +16,7 @@
 //! bb8 pool ([`Redis`]). [`Bus::round_trip`] proves the whole path, a publish
 //! heard back on the subscription, for readiness checks.
 
+pub mod lease;
 mod pool;
 
 pub use pool::{CALL_TIMEOUT, Redis};

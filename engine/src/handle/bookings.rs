@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::AccountError;
+use crate::session::booking::peers::{Incoming, Request, Response, Route};
 use crate::session::booking::{
     Answer, Command, GetReply, Keyed, LedgerActor, LedgerRefusal, Outcome, Question, Reply, Submit,
 };
@@ -15,6 +16,7 @@ use limelight_shared::booking::{
 use limelight_shared::events::Paging;
 use limelight_shared::ids::SessionId;
 use limelight_shared::ids::UserId;
+use tokio::sync::mpsc;
 
 /// An idempotency key: 1-200 visible ASCII characters.
 fn check_key(key: Option<&str>) -> Result<Option<String>, EngineError> {
@@ -29,6 +31,19 @@ fn check_key(key: Option<&str>) -> Result<Option<String>, EngineError> {
         Some(_) => Err(EngineError::invalid(format!(
             "Idempotency-Key must be 1-{MAX_IDEMPOTENCY_KEY_LEN} visible ASCII characters"
         ))),
+    }
+}
+
+/// What a forwarded request that did not come back with an answer means here.
+fn forward_failed(session: SessionId, response: Response) -> EngineError {
+    match response {
+        Response::Failed {
+            unknown_session: true,
+        } => EngineError::Calendar(crate::CalendarError::UnknownSession(session)),
+        Response::Failed { .. } => EngineError::Unavailable(
+            "the booking could not be stored; nothing changed, retry with the same idempotency key",
+        ),
+        _ => off_topic(),
     }
 }
 
@@ -78,12 +93,7 @@ impl EngineHandle {
             Command::Join { .. } => "join_waitlist",
             Command::Leave { .. } => "leave_waitlist",
         };
-        let answer: Answer = self
-            .ledger(session)
-            .await?
-            .send(Submit(Keyed { command, key }))
-            .await
-            .map_err(mailbox)??;
+        let answer = self.run_command(session, Keyed { command, key }).await?;
         let outcome = if answer.is_ok() { "ok" } else { "refused" };
         metrics::counter!("limelight_booking_commands_total", "op" => op, "outcome" => outcome)
             .increment(1);
@@ -248,11 +258,91 @@ impl EngineHandle {
     }
 
     async fn ask(&self, session: SessionId, q: Question) -> Result<Reply, EngineError> {
+        if let Some(response) = self.forwarded(session, Request::Ask(q)).await? {
+            return match response {
+                Response::Answered(reply) => Ok(reply),
+                other => Err(forward_failed(session, other)),
+            };
+        }
+        self.local_ask(session, q).await
+    }
+
+    /// A command for `session`'s ledger: the one this node runs, or the one of
+    /// the node that holds the session's lease.
+    async fn run_command(&self, session: SessionId, keyed: Keyed) -> Result<Answer, EngineError> {
+        if let Some(response) = self
+            .forwarded(session, Request::Submit(keyed.clone()))
+            .await?
+        {
+            return match response {
+                Response::Submitted(answer) => Ok(answer),
+                other => Err(forward_failed(session, other)),
+            };
+        }
+        self.local_command(session, keyed).await
+    }
+
+    /// Send `request` to the node that runs `session`'s ledger; `None` when
+    /// that is this node (or the request never left it), to run here.
+    async fn forwarded(
+        &self,
+        session: SessionId,
+        request: Request,
+    ) -> Result<Option<Response>, EngineError> {
+        let Some(peers) = &self.inner.ledger_peers else {
+            return Ok(None);
+        };
+        let Route::Remote(owner) = peers.route(session).await else {
+            return Ok(None);
+        };
+        match peers.forward(&owner, session, request).await? {
+            Response::NotSent => Ok(None),
+            response => Ok(Some(response)),
+        }
+    }
+
+    async fn local_command(&self, session: SessionId, keyed: Keyed) -> Result<Answer, EngineError> {
+        self.ledger(session)
+            .await?
+            .send(Submit(keyed))
+            .await
+            .map_err(mailbox)?
+    }
+
+    async fn local_ask(&self, session: SessionId, q: Question) -> Result<Reply, EngineError> {
         self.ledger(session)
             .await?
             .send(GetReply(q))
             .await
             .map_err(mailbox)?
+    }
+
+    /// Run what other nodes forward to this node's ledgers, each request as it
+    /// comes, for as long as the engine runs.
+    pub(super) async fn serve_forwarded(self, mut incoming: mpsc::UnboundedReceiver<Incoming>) {
+        let Some(peers) = self.inner.ledger_peers.clone() else {
+            return;
+        };
+        while let Some(asked) = incoming.recv().await {
+            let (handle, peers) = (self.clone(), peers.clone());
+            actix::spawn(async move {
+                let session = asked.session;
+                let done = match asked.request.clone() {
+                    Request::Submit(keyed) => handle
+                        .local_command(session, keyed)
+                        .await
+                        .map(Response::Submitted),
+                    Request::Ask(q) => handle.local_ask(session, q).await.map(Response::Answered),
+                };
+                let response = done.unwrap_or_else(|e| Response::Failed {
+                    unknown_session: matches!(
+                        e,
+                        EngineError::Calendar(crate::CalendarError::UnknownSession(_))
+                    ),
+                });
+                peers.answer(asked, response);
+            });
+        }
     }
 
     /// What a session has left, from its ledger.

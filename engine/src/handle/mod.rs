@@ -81,6 +81,8 @@ struct Inner {
     relay: crate::cluster::relay::Relay,
     /// The fan-out through the nodes' shared Redis, when one is set.
     bus: Option<crate::bus::Bus>,
+    /// Where sessions' ledgers run among the nodes (with `bus`).
+    ledger_peers: Option<crate::session::booking::peers::LedgerPeers>,
     /// Who has a console open.
     consoles: std::sync::Arc<crate::consoles::Consoles>,
     /// Hot reads answered from memory; each write through this handle clears its own.

@@ -147,6 +147,14 @@ impl EngineHandle {
             ),
             None => None,
         };
+        let (ledger_peers, forwarded) = match &bus {
+            Some(bus) => {
+                let (peers, rx) =
+                    crate::session::booking::peers::LedgerPeers::start(bus.clone(), cluster.id());
+                (Some(peers), Some(rx))
+            }
+            None => (None, None),
+        };
         let sessions = crate::session::directory::SessionDirectory::new(
             store.clone(),
             config.clock.clone(),
@@ -189,6 +197,7 @@ impl EngineHandle {
                 celebrations: crate::celebration::Celebrations::default(),
                 relay,
                 bus,
+                ledger_peers,
                 cluster,
                 uploads,
                 pictures,
@@ -201,6 +210,9 @@ impl EngineHandle {
             }),
         };
         actix::spawn(handle.clone().follow(heard));
+        if let Some(forwarded) = forwarded {
+            actix::spawn(handle.clone().serve_forwarded(forwarded));
+        }
         if let Some(bus) = &handle.inner.bus {
             let node = handle.inner.cluster.id().to_owned();
             crate::cluster::events::run(bus.clone(), node, handle.inner.events.clone());

@@ -26,7 +26,7 @@ pub const MAX_BATCH: usize = 1024;
 pub struct Submit(pub Keyed);
 
 /// A question about the ledger's current state.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, serde::Serialize, serde::Deserialize)]
 pub enum Question {
     /// What is left.
     Availability,
@@ -44,7 +44,7 @@ pub enum Question {
 }
 
 /// What a [`Question`] is answered with.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub enum Reply {
     /// What is left.
     Availability(Availability),

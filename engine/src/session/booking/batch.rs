@@ -27,7 +27,7 @@ use std::collections::HashMap;
 pub const KEY_LIFETIME_HOURS: i64 = 24;
 
 /// A command, with the idempotency key it came with.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Keyed {
     /// The command.
     pub command: Command,

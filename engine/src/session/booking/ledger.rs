@@ -59,7 +59,7 @@ pub struct Entry {
 }
 
 /// A command to the ledger.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Command {
     /// Hold places; with `book`, book them at once.
     Hold {

@@ -19,7 +19,7 @@
 
 use super::RoomCommand;
 use super::state::{RoomDone, RoomRefusal, SNAPSHOT_MESSAGES, Speaker};
-use crate::bus::Bus;
+use crate::bus::{Bus, lease};
 use limelight_shared::ids::{SessionId, UserId};
 use limelight_shared::room::RoomSnapshot;
 use limelight_shared::ws::ServerMessage;
@@ -39,21 +39,6 @@ pub const FORWARD_TIMEOUT: Duration = Duration::from_secs(5);
 pub const PRESENCE_EVERY: Duration = Duration::from_secs(3);
 /// How long the owner counts a follower's users without hearing from it again.
 pub const PRESENCE_TTL: Duration = Duration::from_secs(10);
-
-/// Claim the lease if nobody holds it, renew it if this node does; answer who
-/// holds it now.
-const CLAIM: &str = r"
-if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return ARGV[1] end
-local owner = redis.call('GET', KEYS[1])
-if owner == ARGV[1] then redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
-return owner
-";
-
-/// Give the lease up if this node holds it.
-const RELEASE: &str = r"
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-";
 
 /// What a follower sends the owner, on the room's inbox channel.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -215,23 +200,14 @@ impl Peers {
         session: SessionId,
     ) -> impl Future<Output = Result<String, String>> + use<> {
         let (bus, node) = (self.bus.clone(), self.node.clone());
-        async move {
-            let script = redis::Script::new(CLAIM);
-            let key = lease_key(session);
-            let ms = LEASE.as_millis().to_string();
-            bus.redis()
-                .eval::<String, _>(&script, &[&key], &[node.as_str(), ms.as_str()])
-                .await
-        }
+        async move { lease::claim(bus.redis(), &lease_key(session), &node, LEASE).await }
     }
 
     /// Give `session`'s lease up if this node holds it.
     pub fn release(&self, session: SessionId) -> impl Future<Output = ()> + use<> {
         let (bus, node) = (self.bus.clone(), self.node.clone());
         async move {
-            let script = redis::Script::new(RELEASE);
-            let key = lease_key(session);
-            if let Err(e) = bus.redis().eval::<i64, _>(&script, &[&key], &[node]).await {
+            if let Err(e) = lease::release(bus.redis(), &lease_key(session), &node).await {
                 tracing::warn!(%session, error = %e, "a room's lease could not be given up; it lapses");
             }
         }
