@@ -124,6 +124,47 @@ async fn two_server_processes_booking_one_session_never_oversell() -> Result<()>
     other.kill().await
 }
 
+/// An answer of a booking load, with the index of the node that gave it.
+type Answered = (usize, Result<(u16, Value)>);
+
+/// One-place bookings of `session`, request `i` to `nodes[i % nodes.len()]`
+/// with `tokens[i % tokens.len()]`, `in_flight` at a time; the notify fires
+/// once 150 are acknowledged. Each answer comes with the index of its node.
+fn booking_load(
+    nodes: Vec<Client>,
+    tokens: Vec<String>,
+    session: i64,
+    n: usize,
+    in_flight: usize,
+) -> (actix_rt::task::JoinHandle<Vec<Answered>>, Arc<Notify>) {
+    let reached = Arc::new(Notify::new());
+    let notify = Arc::clone(&reached);
+    let load = actix_rt::spawn(async move {
+        let acked = AtomicUsize::new(0);
+        let path = format!("/api/v1/sessions/{session}/bookings");
+        futures_util::stream::iter(0..n)
+            .map(|i| {
+                let (nodes, acked, reached, path) = (&nodes, &acked, &notify, &path);
+                let (node, token) = (i % nodes.len(), &tokens[i % tokens.len()]);
+                async move {
+                    let answer = nodes[node]
+                        .call("POST", path, Some(token), Some(json!({"quantity": 1})))
+                        .await;
+                    if matches!(answer, Ok((201, _)))
+                        && acked.fetch_add(1, Ordering::SeqCst) + 1 == 150
+                    {
+                        reached.notify_one();
+                    }
+                    (node, answer)
+                }
+            })
+            .buffer_unordered(in_flight)
+            .collect::<Vec<_>>()
+            .await
+    });
+    (load, reached)
+}
+
 #[actix_rt::test]
 async fn a_server_killed_during_a_booking_load_loses_no_acknowledged_booking() -> Result<()> {
     const CAPACITY: u64 = 400;
@@ -138,38 +179,13 @@ async fn a_server_killed_during_a_booking_load_loses_no_acknowledged_booking() -
     // The load runs against a separate process, killed once it has acknowledged 150
     // bookings, with about a hundred more requests in flight.
     let victim = ServerProcess::start(SERVER, &env).await?;
-    let acked = Arc::new(AtomicUsize::new(0));
-    let reached = Arc::new(Notify::new());
-    let load = {
-        let (client, acked, reached) = (
-            victim.client.clone(),
-            Arc::clone(&acked),
-            Arc::clone(&reached),
-        );
-        let tokens = tokens.clone();
-        actix_rt::spawn(async move {
-            let path = format!("/api/v1/sessions/{session}/bookings");
-            futures_util::stream::iter(0..2000usize)
-                .map(|i| {
-                    let (client, acked, reached, path) = (&client, &acked, &reached, &path);
-                    let token = &tokens[i % tokens.len()];
-                    async move {
-                        let answer = client
-                            .call("POST", path, Some(token), Some(json!({"quantity": 1})))
-                            .await;
-                        if matches!(answer, Ok((201, _)))
-                            && acked.fetch_add(1, Ordering::SeqCst) + 1 == 150
-                        {
-                            reached.notify_one();
-                        }
-                        answer
-                    }
-                })
-                .buffer_unordered(100)
-                .collect::<Vec<_>>()
-                .await
-        })
-    };
+    let (load, reached) = booking_load(
+        vec![victim.client.clone()],
+        tokens.clone(),
+        session,
+        2000,
+        100,
+    );
     tokio::time::timeout(Duration::from_secs(60), reached.notified())
         .await
         .context("the load never reached 150 bookings")?;
@@ -178,7 +194,7 @@ async fn a_server_killed_during_a_booking_load_loses_no_acknowledged_booking() -
 
     let mut acknowledged = HashSet::new();
     let mut lost_in_flight = 0;
-    for answer in answers {
+    for (_, answer) in answers {
         match answer {
             Ok((201, body)) => {
                 ensure!(body["state"] == "booked", "{body}");
@@ -1020,38 +1036,8 @@ async fn two_nodes_book_one_session_through_one_ledger_and_the_killed_owners_ack
     ensure!(forwarded >= 1, "the other node forwarded {forwarded}");
 
     // Load on both nodes; the owner is killed once 150 more are acknowledged.
-    let acked = Arc::new(AtomicUsize::new(0));
-    let reached = Arc::new(Notify::new());
-    let nodes = [owner.client.clone(), survivor.client.clone()];
-    let load = {
-        let (acked, reached, tokens, path) = (
-            Arc::clone(&acked),
-            Arc::clone(&reached),
-            tokens.clone(),
-            path.clone(),
-        );
-        actix_rt::spawn(async move {
-            futures_util::stream::iter(0..1000usize)
-                .map(|i| {
-                    let (nodes, acked, reached, path) = (&nodes, &acked, &reached, &path);
-                    let token = &tokens[i % tokens.len()];
-                    async move {
-                        let answer = nodes[i % 2]
-                            .call("POST", path, Some(token), Some(json!({"quantity": 1})))
-                            .await;
-                        if matches!(answer, Ok((201, _)))
-                            && acked.fetch_add(1, Ordering::SeqCst) + 1 == 150
-                        {
-                            reached.notify_one();
-                        }
-                        (i % 2, answer)
-                    }
-                })
-                .buffer_unordered(60)
-                .collect::<Vec<_>>()
-                .await
-        })
-    };
+    let nodes = vec![owner.client.clone(), survivor.client.clone()];
+    let (load, reached) = booking_load(nodes, tokens.clone(), session, 1000, 60);
     tokio::time::timeout(Duration::from_secs(60), reached.notified())
         .await
         .context("the load never reached 150 bookings")?;

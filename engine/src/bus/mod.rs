@@ -158,6 +158,21 @@ impl Bus {
         Ok(rx)
     }
 
+    /// [`Bus::listen`], tried again with backoff until Redis answers.
+    pub async fn listen_retrying(&self, channel: &str) -> mpsc::UnboundedReceiver<Heard> {
+        let mut wait = RETRY_FIRST;
+        loop {
+            match self.listen(channel).await {
+                Ok(rx) => return rx,
+                Err(e) => {
+                    tracing::warn!(%channel, error = %e, "cannot hear the other nodes yet");
+                    tokio::time::sleep(wait).await;
+                    wait = (wait * 2).min(RETRY_MAX);
+                }
+            }
+        }
+    }
+
     /// How the fan-out works now: a message published on this node's own
     /// channel must come back on the subscription within 500 ms.
     pub async fn round_trip(&self) -> ServiceHealth {

@@ -15,7 +15,6 @@ use crate::bus::{Bus, Heard};
 use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 use tokio::sync::broadcast;
 
 /// The bus channel.
@@ -143,17 +142,7 @@ async fn publish(
 }
 
 async fn hear(bus: Bus, node: String, events: broadcast::Sender<EngineEvent>, echoes: Echoes) {
-    let mut wait = Duration::from_millis(100);
-    let mut heard = loop {
-        match bus.listen(CHANNEL).await {
-            Ok(rx) => break rx,
-            Err(e) => {
-                tracing::warn!(error = %e, "cannot hear the other nodes' events yet");
-                tokio::time::sleep(wait).await;
-                wait = (wait * 2).min(Duration::from_secs(5));
-            }
-        }
-    };
+    let mut heard = bus.listen_retrying(CHANNEL).await;
     while let Some(h) = heard.recv().await {
         match h {
             Heard::Event(text) => match serde_json::from_str::<Note>(&text) {

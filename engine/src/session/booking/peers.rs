@@ -331,17 +331,7 @@ impl LedgerPeers {
     /// Hear this node's channel: requests go to `incoming`, answers to their askers.
     async fn listen(self, incoming: mpsc::UnboundedSender<Incoming>) {
         let channel = node_channel(&self.inner.node);
-        let mut wait = Duration::from_millis(100);
-        let mut heard = loop {
-            match self.inner.bus.listen(&channel).await {
-                Ok(rx) => break rx,
-                Err(e) => {
-                    tracing::warn!(error = %e, "cannot hear other nodes' ledger requests yet");
-                    tokio::time::sleep(wait).await;
-                    wait = (wait * 2).min(Duration::from_secs(5));
-                }
-            }
-        };
+        let mut heard = self.inner.bus.listen_retrying(&channel).await;
         while let Some(h) = heard.recv().await {
             let body = match h {
                 Heard::Event(body) => body,

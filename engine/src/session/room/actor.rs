@@ -664,6 +664,23 @@ impl RoomActor {
             tracing::warn!(session = %self.session, "the room's lease could not be renewed; deciding stops until it is");
             self.become_role(Role::Asking, ctx);
         }
+        if self
+            .cluster
+            .as_ref()
+            .is_some_and(|c| c.role == Role::Asking && c.claim_failed)
+        {
+            // Nobody can be found to decide: say so rather than keep people waiting.
+            for (_, _, answer) in std::mem::take(&mut self.queue) {
+                self.answer(
+                    answer,
+                    Err(EngineError::Unavailable(
+                        "the node that holds this room cannot be found while Redis is down; \
+                         nothing changed, retry",
+                    )),
+                );
+            }
+            self.answer_entering();
+        }
         let session = self.session;
         let Some(c) = &mut self.cluster else {
             return;
