@@ -802,6 +802,23 @@ async fn one_users_requests_spread_over_two_nodes_are_refused_after_100() -> Res
     b.kill().await
 }
 
+/// A redis-server, and nodes `a` and `b` on `env`'s database sharing it.
+async fn two_nodes_on_redis(
+    env: &limelight_tests::TestEnv,
+) -> Result<(RedisServer, ServerProcess, ServerProcess)> {
+    let redis = RedisServer::start()?;
+    let url = redis.url();
+    let node = |name: &'static str| {
+        [
+            ("LIMELIGHT_REDIS_URL", url.as_str()),
+            ("LIMELIGHT_NODE_NAME", name),
+        ]
+    };
+    let a = ServerProcess::start_with(SERVER, env, &node("a")).await?;
+    let b = ServerProcess::start_with(SERVER, env, &node("b")).await?;
+    Ok((redis, a, b))
+}
+
 /// Wait up to `within` for a message on `ws` that passes `wanted`.
 async fn heard_within(
     ws: &mut limelight_tests::Ws,
@@ -840,16 +857,7 @@ async fn a_room_and_console_events_span_two_nodes_in_one_order_and_a_redis_resta
         // One node on SQLite.
         return Ok(());
     }
-    let mut redis = RedisServer::start()?;
-    let url = redis.url();
-    let node = |name: &'static str| {
-        [
-            ("LIMELIGHT_REDIS_URL", url.as_str()),
-            ("LIMELIGHT_NODE_NAME", name),
-        ]
-    };
-    let a = ServerProcess::start_with(SERVER, &env, &node("a")).await?;
-    let b = ServerProcess::start_with(SERVER, &env, &node("b")).await?;
+    let (mut redis, a, b) = two_nodes_on_redis(&env).await?;
     let admin = a.admin().await?;
     let session = a.bookable_session(&admin, json!({"capacity": 10})).await?;
     let (ann, bob) = (a.attendee("ann").await?, a.attendee("bob").await?);
@@ -987,16 +995,8 @@ async fn two_nodes_book_one_session_through_one_ledger_and_the_killed_owners_ack
         // One node on SQLite.
         return Ok(());
     }
-    let redis = RedisServer::start()?;
+    let (redis, a, b) = two_nodes_on_redis(&env).await?;
     let url = redis.url();
-    let node = |name: &'static str| {
-        [
-            ("LIMELIGHT_REDIS_URL", url.as_str()),
-            ("LIMELIGHT_NODE_NAME", name),
-        ]
-    };
-    let a = ServerProcess::start_with(SERVER, &env, &node("a")).await?;
-    let b = ServerProcess::start_with(SERVER, &env, &node("b")).await?;
     let admin = a.admin().await?;
     let session = a
         .bookable_session(&admin, json!({"capacity": CAPACITY}))
